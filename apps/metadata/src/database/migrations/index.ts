@@ -1,0 +1,4 @@
+import { CreateTracks1763740800000 } from './1763740800000-create-tracks.js';
+
+/** Every migration, oldest first. Append only: a migration that has landed is never edited. */
+export const migrations = [CreateTracks1763740800000];

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** Reusable environment-variable parsers; each accepts the raw string and yields a typed value. */
+export const env = {
+  port: () => z.coerce.number().int().min(1).max(65535),
+  positiveInt: () => z.coerce.number().int().positive(),
+  nonNegativeInt: () => z.coerce.number().int().min(0),
+  ratio: () => z.coerce.number().min(0).max(1),
+  boolean: () =>
+    z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  /** host:port, as gRPC targets and listen addresses are written (`0.0.0.0:50051`, `dns:///auth:50051`). */
+  grpcAddress: () =>
+    z.string().regex(/^(dns:\/\/\/)?[\w.\-\[\]:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051'),
+  postgresUrl: () =>
+    z
+      .string()
+      .url()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), 'expected a postgres:// URL'),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']),
+};
+
+/** Variables every Overture process reads. */
+export const commonConfig = {
+  LOG_LEVEL: env.logLevel().default('info'),
+  /** OTLP/HTTP endpoint for traces; tracing exports nothing when unset. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Fraction of new traces sampled (parent-based). */
+  OTEL_TRACES_SAMPLER_RATIO: env.ratio().default(0.1),
+};
+
+/** Variables of every gRPC service. */
+export const grpcServiceConfig = {
+  ...commonConfig,
+  /** Address the gRPC server listens on. */
+  GRPC_LISTEN: env.grpcAddress(),
+  DATABASE_URL: env.postgresUrl(),
+  DATABASE_POOL_SIZE: env.positiveInt().default(10),
+  /** After SIGTERM: report NOT_SERVING and keep serving this long, so load balancers stop sending calls. */
+  SHUTDOWN_DELAY_MS: env.nonNegativeInt().default(0),
+  /** After the delay: how long in-flight calls may take before the server is forced down. */
+  SHUTDOWN_GRACE_MS: env.nonNegativeInt().default(10_000),
+  /** gRPC server reflection (grpcurl); on by default, can be turned off where it should not be exposed. */
+  GRPC_REFLECTION: env.boolean().default(true),
+};

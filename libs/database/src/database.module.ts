@@ -1,0 +1,45 @@
+import { type DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { createDataSource, type DataSourceOptions } from './data-source.js';
+
+/**
+ * Connects, retrying with backoff while the server is not reachable yet (e.g. both start at once),
+ * so a service waits for its database instead of crash-looping.
+ */
+export async function initializeWithRetry(dataSource: DataSource, attempts = 15, logger = new Logger('Database')): Promise<DataSource> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await dataSource.initialize();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      const wait = Math.min(200 * 2 ** attempt, 2_000);
+      logger.warn(`database not reachable (${(error as Error).message}); retrying in ${wait} ms`);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
+@Injectable()
+class DataSourceCloser implements OnApplicationShutdown {
+  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** Provides the service's TypeORM DataSource (connected) and closes it when the app shuts down. */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forRoot(options: DataSourceOptions): DynamicModule {
+    return {
+      module: DatabaseModule,
+      providers: [
+        { provide: DataSource, useFactory: () => initializeWithRetry(createDataSource(options)) },
+        DataSourceCloser,
+      ],
+      exports: [DataSource],
+    };
+  }
+}

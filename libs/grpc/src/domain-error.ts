@@ -1,0 +1,32 @@
+/**
+ * What kind of failure a domain error is. Each transport maps these once, exhaustively:
+ * services to gRPC status codes, the gateway (via those codes) to HTTP statuses.
+ */
+export enum ErrorCategory {
+  InvalidArgument = 'INVALID_ARGUMENT',
+  NotFound = 'NOT_FOUND',
+  AlreadyExists = 'ALREADY_EXISTS',
+  /** A concurrency conflict, e.g. an expected version that is no longer current. */
+  Aborted = 'ABORTED',
+  /** The request is valid but the state does not allow it (e.g. no next track). */
+  FailedPrecondition = 'FAILED_PRECONDITION',
+  Unauthenticated = 'UNAUTHENTICATED',
+  PermissionDenied = 'PERMISSION_DENIED',
+  ResourceExhausted = 'RESOURCE_EXHAUSTED',
+  Unavailable = 'UNAVAILABLE',
+}
+
+/**
+ * An expected failure with a stable, machine-readable `reason` (SCREAMING_SNAKE_CASE, e.g.
+ * `TRACK_NOT_FOUND`) that clients may branch on, and a message for humans.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly category: ErrorCategory,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

@@ -1,0 +1,51 @@
+import type { CallOptions, ChannelOptions } from '@grpc/grpc-js';
+import { ClientGrpcProxy } from '@nestjs/microservices';
+import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
+import path from 'node:path';
+import { firstValueFrom, type Observable } from 'rxjs';
+
+// Per-call round robin over every address the target resolves to (a headless Service in
+// Kubernetes), instead of grpc-js's default pick_first that pins a client to one pod.
+export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
+  'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 2_000,
+};
+
+export interface GrpcClientHandle<T> {
+  readonly service: T;
+  close(): void;
+}
+
+/**
+ * A client for one service of a generated contract, typed by the ts-proto client interface
+ * (e.g. `metadataV1.MetadataServiceClient`). Calls go out lazily; no connection is made until the
+ * first call. Every call should carry a deadline: see `withDeadline`.
+ */
+export function createGrpcClient<T extends object>(options: {
+  contract: ContractRef;
+  serviceName: string;
+  url: string;
+}): GrpcClientHandle<T> {
+  const proxy = new ClientGrpcProxy({
+    url: options.url,
+    package: options.contract.package,
+    protoPath: path.join(PROTO_ROOT, options.contract.file),
+    loader: PROTO_LOADER_OPTIONS,
+    channelOptions: CLIENT_CHANNEL_OPTIONS,
+  });
+  return { service: proxy.getService<T>(options.serviceName), close: () => proxy.close() };
+}
+
+/** Call options whose deadline is `ms` from now. */
+export function withDeadline(ms: number): CallOptions {
+  return { deadline: new Date(Date.now() + ms) };
+}
+
+/** Awaits a unary call made through a Nest gRPC client. */
+export function unary<T>(call: Observable<T>): Promise<T> {
+  return firstValueFrom(call);
+}

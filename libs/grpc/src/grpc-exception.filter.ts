@@ -1,0 +1,38 @@
+import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
+import { Metadata, status } from '@grpc/grpc-js';
+import { type Observable, throwError } from 'rxjs';
+import { DomainError } from './domain-error.js';
+import { ERROR_REASON_KEY, isGrpcCallError, toGrpcError, type GrpcErrorResponse } from './grpc-status.js';
+
+/**
+ * The one place a gRPC service turns exceptions into statuses: DomainErrors keep their category and
+ * reason; a failed downstream call keeps UNAVAILABLE/DEADLINE_EXCEEDED (so callers can retry or
+ * degrade); anything else is a bug, logged with its stack and answered as INTERNAL without details.
+ * Without this filter Nest answers every thrown error as UNKNOWN.
+ */
+@Catch()
+export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
+  private readonly logger = new Logger('GrpcExceptionFilter');
+
+  catch(exception: unknown): Observable<GrpcErrorResponse> {
+    return throwError(() => this.toResponse(exception));
+  }
+
+  private toResponse(exception: unknown): GrpcErrorResponse {
+    if (exception instanceof DomainError) return toGrpcError(exception);
+    if (isGrpcCallError(exception)) {
+      const code = exception.code;
+      if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) {
+        return withReason(code, 'DEPENDENCY_UNAVAILABLE', `a dependency did not answer: ${exception.message}`);
+      }
+    }
+    this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    return withReason(status.INTERNAL, 'INTERNAL', 'internal error');
+  }
+}
+
+function withReason(code: status, reason: string, message: string): GrpcErrorResponse {
+  const metadata = new Metadata();
+  metadata.set(ERROR_REASON_KEY, reason);
+  return { code, message, details: message, metadata };
+}

@@ -1,0 +1,129 @@
+import type { ChannelOptions, Server } from '@grpc/grpc-js';
+import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import type { DynamicModule, INestMicroservice, LoggerService, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
+import { GrpcHealth, healthProtoPath, ReadinessMonitor, type ReadinessCheck } from '@overture/health';
+import path from 'node:path';
+import { GrpcExceptionFilter } from './grpc-exception.filter.js';
+
+export interface GrpcServiceSettings {
+  readonly GRPC_LISTEN: string;
+  readonly SHUTDOWN_DELAY_MS: number;
+  readonly SHUTDOWN_GRACE_MS: number;
+  readonly GRPC_REFLECTION: boolean;
+}
+
+export interface GrpcServiceOptions {
+  readonly module: Type<unknown> | DynamicModule;
+  readonly contract: ContractRef;
+  /** Fully qualified names of the services implemented, e.g. `overture.metadata.v1.MetadataService`. */
+  readonly serviceNames: readonly string[];
+  readonly settings: GrpcServiceSettings;
+  readonly logger: LoggerService;
+  /** Builds the readiness check from the started app, e.g. a `SELECT 1` on its DataSource. */
+  readonly readiness: (app: INestMicroservice) => ReadinessCheck;
+}
+
+export interface RunningGrpcService {
+  readonly app: INestMicroservice;
+  readonly readiness: ReadinessMonitor;
+  /** Drains and stops; resolves when the server and the app are closed. */
+  shutdown(signal: string): Promise<void>;
+}
+
+// Servers end each connection after ~5 minutes so that clients re-resolve DNS and spread calls over
+// replicas that appeared since (grpc-js re-resolves only when a connection drops).
+export const SERVER_CHANNEL_OPTIONS: ChannelOptions = {
+  'grpc.max_connection_age_ms': 5 * 60_000,
+  'grpc.max_connection_age_grace_ms': 30_000,
+  'grpc.keepalive_time_ms': 60_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+};
+
+/**
+ * Starts a NestJS gRPC microservice the Overture way: the generated contract, the standard
+ * `grpc.health.v1` service driven by a readiness check, server reflection (unless turned off), one
+ * exception filter mapping domain errors to statuses, and a graceful shutdown on SIGTERM/SIGINT:
+ * report NOT_SERVING, keep serving for SHUTDOWN_DELAY_MS while load balancers notice, let in-flight
+ * calls finish for up to SHUTDOWN_GRACE_MS, then force the server down and close the app.
+ */
+export async function runGrpcService(options: GrpcServiceOptions): Promise<RunningGrpcService> {
+  const { settings } = options;
+  let grpcServer: Server | undefined;
+  let readiness: ReadinessMonitor | undefined;
+  let health: GrpcHealth | undefined;
+
+  const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
+    logger: options.logger,
+    transport: Transport.GRPC,
+    options: {
+      url: settings.GRPC_LISTEN,
+      package: options.contract.package,
+      protoPath: path.join(PROTO_ROOT, options.contract.file),
+      loader: PROTO_LOADER_OPTIONS,
+      gracefulShutdown: true,
+      channelOptions: SERVER_CHANNEL_OPTIONS,
+      onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
+        grpcServer = server;
+        // Registered here, before the server binds: grpc-js refuses new services after start.
+        health?.addToServer(server);
+        if (settings.GRPC_REFLECTION) {
+          const healthDefinition = loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
+          new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server);
+        }
+      },
+    },
+  });
+  app.useGlobalFilters(new GrpcExceptionFilter());
+  await app.init();
+
+  readiness = new ReadinessMonitor(options.readiness(app));
+  health = new GrpcHealth(options.serviceNames, readiness);
+  await readiness.start();
+  await app.listen();
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string): Promise<void> => {
+    stopping ??= (async () => {
+      options.logger.log(`${signal}: not serving; draining in ${settings.SHUTDOWN_DELAY_MS} ms`, 'Shutdown');
+      readiness.markDraining();
+      await delay(settings.SHUTDOWN_DELAY_MS);
+      const forced = setTimeout(() => {
+        options.logger.warn(`in-flight calls still running after ${settings.SHUTDOWN_GRACE_MS} ms; forcing`, 'Shutdown');
+        grpcServer?.forceShutdown();
+      }, settings.SHUTDOWN_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(forced);
+      }
+      options.logger.log('stopped', 'Shutdown');
+    })();
+    return stopping;
+  };
+  return { app, readiness, shutdown };
+}
+
+/** Wires SIGTERM and SIGINT to a graceful shutdown, then exits the process. */
+export function exitOnSignals(shutdown: (signal: string) => Promise<void>, logger: LoggerService): void {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error(error instanceof Error ? error.stack ?? error.message : String(error), undefined, 'Shutdown');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

@@ -1,0 +1,2 @@
+export { GrpcHealth, LIVENESS_SERVICE, healthProtoPath } from './grpc-health.js';
+export { ReadinessMonitor, type ReadinessCheck } from './readiness-monitor.js';
