@@ -1,74 +1,18 @@
-import 'reflect-metadata';
 import { loadConfigOrExit } from '@overture/config';
-import { METADATA_V1 } from '@overture/contracts';
-import { createDataSource, ensureDatabase, runMigrations } from '@overture/database';
-import { exitOnSignals, runGrpcService } from '@overture/grpc';
-import { createLogger, startTracing } from '@overture/tracing';
-import { DataSource } from 'typeorm';
-import { migrations } from './database/migrations/index.js';
-import { generateDemoCatalogue } from './demo/demo-catalogue.js';
+import { startTracing } from '@overture/tracing';
 import { metadataConfigSchema } from './metadata.config.js';
-import { MetadataModule } from './metadata.module.js';
-import { TrackRepository } from './tracks/track.repository.js';
 
-const USAGE = 'usage: main.js [serve | migrate | seed-demo [count]]';
-
-async function main(): Promise<void> {
-  const [command = 'serve', arg] = process.argv.slice(2);
-  const config = loadConfigOrExit(metadataConfigSchema, 'metadata');
-  const logger = createLogger({ service: 'metadata', level: config.LOG_LEVEL });
-
-  switch (command) {
-    case 'migrate': {
-      await ensureDatabase(config.DATABASE_URL);
-      const dataSource = await createDataSource({ url: config.DATABASE_URL, entities: [], migrations }).initialize();
-      const applied = await runMigrations(dataSource);
-      await dataSource.destroy();
-      logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
-      return;
-    }
-    case 'seed-demo': {
-      const count = Number(arg ?? 3000);
-      if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error('seed-demo count must be 1..1000000');
-      const dataSource = await createDataSource({ url: config.DATABASE_URL, entities: [], migrations }).initialize();
-      const repository = new TrackRepository(dataSource);
-      const catalogue = generateDemoCatalogue(count);
-      let inserted = 0;
-      for (let i = 0; i < catalogue.length; i += 1000) inserted += await repository.insertMany(catalogue.slice(i, i + 1000));
-      logger.log(`demo catalogue: ${inserted} new tracks, ${await repository.count()} in all`, 'Seed');
-      await dataSource.destroy();
-      return;
-    }
-    case 'serve': {
-      const tracing = startTracing({
-        serviceName: 'metadata',
-        otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
-        samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO,
-      });
-      const service = await runGrpcService({
-        module: MetadataModule.forRoot(config),
-        contract: METADATA_V1,
-        serviceNames: ['overture.metadata.v1.MetadataService'],
-        settings: config,
-        logger,
-        readiness: (app) => {
-          const dataSource = app.get(DataSource);
-          return async () => void (await dataSource.query('SELECT 1'));
-        },
-      });
-      logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');
-      exitOnSignals(async (signal) => {
-        await service.shutdown(signal);
-        await tracing.shutdown();
-      }, logger);
-      return;
-    }
-    default:
-      throw new Error(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
-  }
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`metadata: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+// Tracing must patch http, grpc-js and pg before they are loaded, so the app is imported after it.
+const config = loadConfigOrExit(metadataConfigSchema, 'metadata');
+const [command = 'serve', ...args] = process.argv.slice(2);
+const tracing =
+  command === 'serve'
+    ? startTracing({ serviceName: 'metadata', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO })
+    : undefined;
+const { runCommand } = await import('./commands.js');
+try {
+  await runCommand(command, args, config, tracing);
+} catch (error) {
+  process.stderr.write(`metadata: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
-});
+}

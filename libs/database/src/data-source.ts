@@ -33,10 +33,25 @@ export function createDataSource(options: DataSourceOptions): DataSource {
   });
 }
 
-/** Runs pending migrations in one transaction each; returns the names applied. */
+// Any fixed 64-bit key: all migrators of one database take the same lock.
+const MIGRATION_LOCK_KEY = 7_146_281_950_117;
+
+/**
+ * Runs pending migrations, each in its own transaction, and returns the names applied. Holds an
+ * advisory lock while doing so: several replicas' migrate steps may start at once (init containers
+ * of a scale-up), and the later ones must wait and then find nothing to do rather than race.
+ */
 export async function runMigrations(dataSource: DataSource): Promise<string[]> {
-  const applied = await dataSource.runMigrations({ transaction: 'each' });
-  return applied.map((m) => m.name);
+  const lock = dataSource.createQueryRunner();
+  await lock.connect();
+  try {
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    const applied = await dataSource.runMigrations({ transaction: 'each' });
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => undefined);
+    await lock.release();
+  }
 }
 
 export type Migration = new () => MigrationInterface;

@@ -7,7 +7,7 @@ import { ERROR_REASON_KEY, isGrpcCallError, toGrpcError, type GrpcErrorResponse 
 /**
  * The one place a gRPC service turns exceptions into statuses: DomainErrors keep their category and
  * reason; a failed downstream call keeps UNAVAILABLE/DEADLINE_EXCEEDED (so callers can retry or
- * degrade); anything else is a bug, logged with its stack and answered as INTERNAL without details.
+ * degrade) and a full bulkhead RESOURCE_EXHAUSTED; anything else is a bug, logged with its stack and answered as INTERNAL without details.
  * Without this filter Nest answers every thrown error as UNKNOWN.
  */
 @Catch()
@@ -25,6 +25,8 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
       if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) {
         return withReason(code, 'DEPENDENCY_UNAVAILABLE', `a dependency did not answer: ${exception.message}`);
       }
+      // Local overload (a full bulkhead): tell the caller to back off rather than report a bug.
+      if (code === status.RESOURCE_EXHAUSTED) return withReason(code, 'OVERLOADED', exception.message);
     }
     this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
     return withReason(status.INTERNAL, 'INTERNAL', 'internal error');

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Proves check.sh catches what it claims to: each case breaks one thing in a copy of deploy/ and
+# .dockerignore and expects check.sh to fail naming it. Usage: tools/deploy-check/selftest.sh
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0
+
+# case <expected message fragment> <file relative to the repo> <sed expression>
+case_() {
+  local expect="$1" file="$2" expr="$3" copy="$work/case" out
+  rm -rf "$copy" && mkdir -p "$copy" && cp -r "$REPO/deploy" "$REPO/.dockerignore" "$copy/"
+  sed -i -e "$expr" "$copy/$file"
+  if cmp -s "$REPO/$file" "$copy/$file"; then
+    echo "BROKEN CASE (sed changed nothing): $file $expr"; failed=$((failed + 1)); return
+  fi
+  if out="$("$HERE/check.sh" "$copy" 2>&1)"; then
+    echo "NOT CAUGHT: $file: $expr"; failed=$((failed + 1))
+  elif grep -qF -- "$expect" <<<"$out"; then
+    passed=$((passed + 1))
+  else
+    echo "WRONG MESSAGE for $file: $expr (wanted '$expect'):"; echo "$out" | head -5; failed=$((failed + 1))
+  fi
+}
+
+k=deploy/k8s/base
+case_ 'must be headless'                 $k/auth/service.yaml                  's/clusterIP: None/clusterIP: 10.0.0.10/'
+case_ 'readinessProbe is missing'        $k/metadata/deployment.yaml           's/readinessProbe:/readinessProbeX:/'
+case_ 'for service "liveness"'           $k/metadata/deployment.yaml           '0,/service: liveness/!{0,/service: liveness/s/service: liveness/service: ""/}'
+case_ 'runAsNonRoot must be true'        $k/recommendation/deployment.yaml     '0,/runAsNonRoot: true/s//runAsNonRoot: false/'
+case_ 'resources.limits.memory'          $k/auth/deployment.yaml               '0,/memory: 512Mi/s//memoryX: 512Mi/'
+case_ 'readOnlyRootFilesystem'           $k/api-gateway/deployment.yaml        's/readOnlyRootFilesystem: true/readOnlyRootFilesystem: false/'
+case_ 'has no key DATABASE_URI'          $k/playback-queue/deployment.yaml     '0,/key: DATABASE_URL/s//key: DATABASE_URI/'
+case_ 'neither in the render nor'        $k/metadata/deployment.yaml           's/name: overture-metadata-db/name: overture-metadata-database/'
+case_ 'ConfigMap overture-auth-cfg'      $k/auth/deployment.yaml               's/name: overture-auth-config/name: overture-auth-cfg/'
+case_ 'env DATABASE_POOL_SIZE is not set' $k/metadata/config.env               '/DATABASE_POOL_SIZE/d'
+case_ 'is not read by'                   $k/metadata/config.env                's/LOG_LEVEL=/LOGLEVEL=/'
+case_ 'has no port 50055'                $k/recommendation/config.env          's/:50052/:50055/'
+case_ 'points at metadata, expected recommendation' $k/playback-queue/config.env 's/recommendation.overture/metadata.overture/'
+case_ 'exceeds terminationGracePeriodSeconds' $k/auth/config.env               's/SHUTDOWN_GRACE_MS=20000/SHUTDOWN_GRACE_MS=30000/'
+case_ 'GRPC_LISTEN'                      $k/auth/config.env                    's/GRPC_LISTEN=0.0.0.0:50051/GRPC_LISTEN=0.0.0.0:50052/'
+case_ 'AUTH_ISSUER differs'              $k/api-gateway/config.env             's|AUTH_ISSUER=.*|AUTH_ISSUER=https://other.example.com|'
+case_ 'targetPort web'                   $k/api-gateway/service.yaml           's/targetPort: http/targetPort: web/'
+case_ 'initContainer "migrate"'          $k/metadata/deployment.yaml           's/- name: migrate/- name: migrations/'
+case_ 'run node apps/auth/dist/main.js migrate' $k/auth/deployment.yaml        's/"migrate"\]/"migrations"]/'
+case_ 'pinned tag'                       deploy/k8s/overlays/prod/kustomization.yaml '0,/newTag: "0.1.0"/s//newTag: latest/'
+case_ 'GRPC_REFLECTION must be false'    deploy/k8s/overlays/prod/kustomization.yaml '0,/GRPC_REFLECTION=false/s//GRPC_REFLECTION=true/'
+case_ 'PodDisruptionBudgets, expected 1' deploy/k8s/overlays/prod/pdb.yaml     's/app.kubernetes.io\/name: metadata/app.kubernetes.io\/name: metadataX/'
+case_ 'must generate it'                 deploy/k8s/overlays/dev/kustomization.yaml 's/name: overture-auth-keys/name: overture-auth-key/'
+case_ 'must not be committed'            deploy/k8s/overlays/prod/kustomization.yaml 's/^resources:/secretGenerator:\n  - name: overture-auth-db\n    literals: [DATABASE_URL=postgres:\/\/x]\nresources:/'
+case_ 'namespace is'                     deploy/k8s/overlays/dev/kustomization.yaml '/^namespace: overture/d'
+case_ 'USER node'                        deploy/docker/auth.Dockerfile         's/^USER node/USER root/'
+case_ 'use node:26-slim'                 deploy/docker/metadata.Dockerfile     's/^FROM node:26-slim AS runtime/FROM node:22-slim AS runtime/'
+case_ 'EXPOSE 50053'                     deploy/docker/playback-queue.Dockerfile 's/^EXPOSE 50053/EXPOSE 8080/'
+case_ 'exec-form ENTRYPOINT'             deploy/docker/recommendation.Dockerfile 's/^ENTRYPOINT .*/ENTRYPOINT node apps\/recommendation\/dist\/main.js/'
+case_ 'never the build context'          deploy/docker/api-gateway.Dockerfile  's/^COPY --from=build \/out\/ .\//COPY . .\//'
+case_ 'keep the five in step'            deploy/docker/auth.Dockerfile         's/--no-audit --no-fund$/--no-audit/'
+case_ 'must exclude .git'                .dockerignore                         '/^\.git$/d'
+
+echo "deploy-check selftest: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
