@@ -1,13 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../libs/database/src/embedded.ts';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A PostgreSQL server URL (any database on it); tests create their own databases. */
-    postgresServerUrl: string;
-  }
-}
-
 let embedded: EmbeddedServer | undefined;
 
 /**

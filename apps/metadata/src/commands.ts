@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { METADATA_V1 } from '@overture/contracts';
-import { createDataSource, ensureDatabase, runMigrations } from '@overture/database';
+import { createDataSource, databasePing, migrateDatabase } from '@overture/database';
 import { exitOnSignals, runGrpcService } from '@overture/grpc';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
@@ -16,10 +16,7 @@ export async function runCommand(command: string, args: string[], config: Metada
   const logger = createLogger({ service: 'metadata', level: config.LOG_LEVEL });
   switch (command) {
     case 'migrate': {
-      await ensureDatabase(config.DATABASE_URL);
-      const dataSource = await createDataSource({ url: config.DATABASE_URL, entities: [], migrations }).initialize();
-      const applied = await runMigrations(dataSource);
-      await dataSource.destroy();
+      const applied = await migrateDatabase(config.DATABASE_URL, migrations);
       logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
       return;
     }
@@ -42,10 +39,7 @@ export async function runCommand(command: string, args: string[], config: Metada
         serviceNames: ['overture.metadata.v1.MetadataService'],
         settings: config,
         logger,
-        readiness: (app) => {
-          const dataSource = app.get(DataSource);
-          return async () => void (await dataSource.query('SELECT 1'));
-        },
+        readiness: (app) => databasePing(app.get(DataSource)),
       });
       logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');
       exitOnSignals(async (signal) => {

@@ -32,6 +32,19 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { PORT: '', DATABASE_URL: 'postgres://h/db' })).toThrow(/PORT: is required/);
   });
 
+  it('never echoes a secret or a password inside a URL', () => {
+    const secrets = z.object({ API_KEY: z.string().length(8), DATABASE_URL: env.postgresUrl() });
+    let message = '';
+    try {
+      loadConfig(secrets, { API_KEY: 'sup3r-s3cret', DATABASE_URL: 'mysql://admin:hunter2@db/x' });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/API_KEY: .*value hidden/);
+    expect(message).toMatch(/DATABASE_URL: .*mysql:\/\/admin:\*\*\*@db\/x/);
+    expect(message).not.toMatch(/sup3r|hunter2/);
+  });
+
   it('rejects a non-postgres URL', () => {
     expect(() => loadConfig(schema, { PORT: '1', DATABASE_URL: 'mysql://h/db' })).toThrow(/DATABASE_URL: expected a postgres/);
   });

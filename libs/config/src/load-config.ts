@@ -10,6 +10,15 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+// Error messages end up in logs: never echo a secret, and never a password inside a URL.
+const SECRET_NAME = /KEY|SECRET|PASSWORD|TOKEN/;
+
+function shown(name: string, value: string | undefined): string {
+  if (value === undefined) return 'unset';
+  if (SECRET_NAME.test(name)) return 'value hidden';
+  return `got ${JSON.stringify(value.replace(/(\/\/[^:/@]*:)[^@/]*@/, '$1***@'))}`;
+}
+
 /**
  * Parses the environment into a typed config object. The schema is an object keyed by environment
  * variable name; empty strings count as unset so `FOO=` falls back to the default. Every problem is
@@ -28,7 +37,7 @@ export function loadConfig<S extends z.ZodObject>(schema: S, env: Env = process.
         const name = issue.path.join('.') || '(config)';
         return input[name] === undefined && issue.code === 'invalid_type'
           ? `${name}: is required but not set`
-          : `${name}: ${issue.message} (got ${JSON.stringify(input[name])})`;
+          : `${name}: ${issue.message} (${shown(name, input[name])})`;
       }),
     );
   }

@@ -1,3 +1,4 @@
+import { ensureDatabase } from './ensure-database.js';
 import { DataSource, type EntitySchema, type MigrationInterface, type MixedList } from 'typeorm';
 
 export interface DataSourceOptions {
@@ -55,3 +56,24 @@ export async function runMigrations(dataSource: DataSource): Promise<string[]> {
 }
 
 export type Migration = new () => MigrationInterface;
+
+/**
+ * The `migrate` command of every service: creates the database when missing, applies pending
+ * migrations under the migration lock, and returns the names applied.
+ */
+export async function migrateDatabase(url: string, migrations: readonly Migration[]): Promise<string[]> {
+  await ensureDatabase(url);
+  const dataSource = await createDataSource({ url, entities: [], migrations: [...migrations], poolSize: 2 }).initialize();
+  try {
+    return await runMigrations(dataSource);
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** A readiness check for a service's database: one round trip. */
+export function databasePing(dataSource: DataSource): () => Promise<void> {
+  return async () => {
+    await dataSource.query('SELECT 1');
+  };
+}

@@ -1,3 +1,10 @@
-export { createDataSource, runMigrations, type DataSourceOptions, type Migration } from './data-source.js';
+export {
+  createDataSource,
+  databasePing,
+  migrateDatabase,
+  runMigrations,
+  type DataSourceOptions,
+  type Migration,
+} from './data-source.js';
 export { DatabaseModule, initializeWithRetry } from './database.module.js';
 export { databaseName, dropDatabase, ensureDatabase, maintenanceUrl, withDatabase } from './ensure-database.js';

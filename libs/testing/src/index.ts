@@ -1,3 +1,3 @@
-export { freePort } from '@overture/database/embedded';
+export { freePort, startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
 export { migrate, quietLogger, startGrpcTestService, type GrpcTestService } from './grpc-test-service.js';
 export { createTestDatabase, type TestDatabase } from './test-database.js';

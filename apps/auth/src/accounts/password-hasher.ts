@@ -1,0 +1,54 @@
+import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export interface Argon2Options {
+  /** Memory cost in KiB. */
+  readonly memoryKiB: number;
+  /** Number of passes (iterations). */
+  readonly passes: number;
+}
+
+const SALT_BYTES = 16;
+const TAG_BYTES = 32;
+const PARALLELISM = 1;
+const VERSION = 19;
+const PHC = /^\$argon2id\$v=(\d+)\$m=(\d+),t=(\d+),p=(\d+)\$([A-Za-z0-9+/]+)\$([A-Za-z0-9+/]+)$/;
+
+/**
+ * Hashes and verifies passwords with argon2id, stored as PHC strings
+ * (`$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`, unpadded base64). Verification reads the cost from
+ * the stored string, so hashes made under older settings keep working after the settings change.
+ * Uses the asynchronous `crypto.argon2`, which runs on the libuv pool rather than the event loop.
+ */
+export class PasswordHasher {
+  constructor(private readonly options: Argon2Options) {}
+
+  async hash(password: string): Promise<string> {
+    const salt = randomBytes(SALT_BYTES);
+    const { memoryKiB, passes } = this.options;
+    const tag = await derive(password, salt, memoryKiB, passes, PARALLELISM, TAG_BYTES);
+    return `$argon2id$v=${VERSION}$m=${memoryKiB},t=${passes},p=${PARALLELISM}$${b64(salt)}$${b64(tag)}`;
+  }
+
+  /** True when `password` matches the PHC string; false for a mismatch or a string this hasher cannot read. */
+  async verify(phc: string, password: string): Promise<boolean> {
+    const match = PHC.exec(phc);
+    if (!match) return false;
+    const [, version, memoryKiB, passes, parallelism, salt, hash] = match;
+    if (Number(version) !== VERSION) return false;
+    const expected = Buffer.from(hash, 'base64');
+    const actual = await derive(password, Buffer.from(salt, 'base64'), Number(memoryKiB), Number(passes), Number(parallelism), expected.length);
+    return timingSafeEqual(actual, expected);
+  }
+}
+
+function derive(password: string, salt: Buffer, memory: number, passes: number, parallelism: number, tagLength: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    argon2('argon2id', { message: password, nonce: salt, parallelism, tagLength, memory, passes }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    );
+  });
+}
+
+function b64(bytes: Buffer): string {
+  return bytes.toString('base64').replace(/=+$/, '');
+}

@@ -1,0 +1,9 @@
+// Values the Vitest global setup (tools/test/global-setup.ts) provides to every test project.
+import 'vitest';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server URL (any database on it); tests create their own databases. */
+    postgresServerUrl: string;
+  }
+}
