@@ -9,8 +9,10 @@ export default [
     files: ['**/*.ts'],
     languageOptions: {
       parserOptions: {
-        project: ['apps/*/tsconfig.spec.json', 'libs/*/tsconfig.spec.json'],
-        tsconfigRootDir: import.meta.dirname,
+        // Nx runs lint with the project root as working directory: each project is linted with
+        // type information from its own tsconfig.spec.json (sources and tests), and only that one.
+        project: 'tsconfig.spec.json',
+        tsconfigRootDir: process.cwd(),
       },
     },
     rules: {
@@ -38,6 +40,8 @@ export default [
           ],
         },
       ],
+      // A variable a closure reads before its single assignment (set once the app has started) stays let.
+      'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-explicit-any': 'error',

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AUTH_V1 } from '@overture/contracts';
 import { databasePing, migrateDatabase } from '@overture/database';
-import { exitOnSignals, runGrpcService } from '@overture/grpc';
+import { serveGrpcService } from '@overture/grpc';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import type { AuthConfig, AuthMigrateConfig } from './auth.config.js';
@@ -15,18 +15,13 @@ export async function migrate(config: AuthMigrateConfig): Promise<void> {
 }
 
 export async function serve(config: AuthConfig, tracing: TracingHandle): Promise<void> {
-  const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
-  const service = await runGrpcService({
+  await serveGrpcService({
     module: AuthModule.forRoot(config),
     contract: AUTH_V1,
     serviceNames: ['overture.auth.v1.AuthService'],
     settings: config,
-    logger,
+    logger: createLogger({ service: 'auth', level: config.LOG_LEVEL }),
     readiness: (app) => databasePing(app.get(DataSource)),
+    tracing,
   });
-  logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');
-  exitOnSignals(async (signal) => {
-    await service.shutdown(signal);
-    await tracing.shutdown();
-  }, logger);
 }

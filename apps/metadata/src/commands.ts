@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { METADATA_V1 } from '@overture/contracts';
 import { createDataSource, databasePing, migrateDatabase } from '@overture/database';
-import { exitOnSignals, runGrpcService } from '@overture/grpc';
+import { serveGrpcService } from '@overture/grpc';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { migrations } from './database/migrations/index.js';
@@ -32,22 +32,17 @@ export async function runCommand(command: string, args: string[], config: Metada
       await dataSource.destroy();
       return;
     }
-    case 'serve': {
-      const service = await runGrpcService({
+    case 'serve':
+      await serveGrpcService({
         module: MetadataModule.forRoot(config),
         contract: METADATA_V1,
         serviceNames: ['overture.metadata.v1.MetadataService'],
         settings: config,
         logger,
         readiness: (app) => databasePing(app.get(DataSource)),
+        tracing,
       });
-      logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');
-      exitOnSignals(async (signal) => {
-        await service.shutdown(signal);
-        await tracing?.shutdown();
-      }, logger);
       return;
-    }
     default:
       throw new Error(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
   }

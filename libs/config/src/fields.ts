@@ -10,7 +10,7 @@ export const env = {
     z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
   /** host:port, as gRPC targets and listen addresses are written (`0.0.0.0:50051`, `dns:///auth:50051`). */
   grpcAddress: () =>
-    z.string().regex(/^(dns:\/\/\/)?[\w.\-\[\]:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051'),
+    z.string().regex(/^(dns:\/\/\/)?[\w.\-[\]:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051'),
   postgresUrl: () =>
     z
       .string()

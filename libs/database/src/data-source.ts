@@ -1,10 +1,10 @@
 import { ensureDatabase } from './ensure-database.js';
-import { DataSource, type EntitySchema, type MigrationInterface, type MixedList } from 'typeorm';
+import { DataSource, type DataSourceOptions as TypeOrmOptions, type MigrationInterface } from 'typeorm';
 
 export interface DataSourceOptions {
   readonly url: string;
-  readonly entities: MixedList<Function | string | EntitySchema>;
-  readonly migrations: MixedList<Function | string>;
+  readonly entities: NonNullable<TypeOrmOptions['entities']>;
+  readonly migrations: NonNullable<TypeOrmOptions['migrations']>;
   readonly poolSize?: number;
   /** Shown in pg_stat_activity. */
   readonly applicationName?: string;

@@ -14,6 +14,7 @@ export { parseRequest } from './parse-request.js';
 export {
   exitOnSignals,
   runGrpcService,
+  serveGrpcService,
   SERVER_CHANNEL_OPTIONS,
   type GrpcServiceOptions,
   type GrpcServiceSettings,

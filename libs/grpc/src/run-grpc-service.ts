@@ -55,8 +55,10 @@ export const SERVER_CHANNEL_OPTIONS: ChannelOptions = {
 export async function runGrpcService(options: GrpcServiceOptions): Promise<RunningGrpcService> {
   const { settings } = options;
   let grpcServer: Server | undefined;
-  let readiness: ReadinessMonitor | undefined;
-  let health: GrpcHealth | undefined;
+  // The check needs the started app; until then the service reports NOT_SERVING.
+  let check: ReadinessCheck | undefined;
+  const readiness = new ReadinessMonitor(() => (check ? check() : Promise.reject(new Error('starting'))));
+  const health = new GrpcHealth(options.serviceNames, readiness);
 
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
     logger: options.logger,
@@ -71,7 +73,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
       onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
         grpcServer = server;
         // Registered here, before the server binds: grpc-js refuses new services after start.
-        health?.addToServer(server);
+        health.addToServer(server);
         if (settings.GRPC_REFLECTION) {
           const healthDefinition = loadSync(healthProtoPath, PROTO_LOADER_OPTIONS);
           new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server);
@@ -82,8 +84,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
   app.useGlobalFilters(new GrpcExceptionFilter());
   await app.init();
 
-  readiness = new ReadinessMonitor(options.readiness(app));
-  health = new GrpcHealth(options.serviceNames, readiness);
+  check = options.readiness(app);
   await readiness.start();
   await app.listen();
 
@@ -126,4 +127,20 @@ export function exitOnSignals(shutdown: (signal: string) => Promise<void>, logge
 
 function delay(ms: number): Promise<void> {
   return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
+/**
+ * `main.js serve` of a gRPC service: starts it (see runGrpcService), logs where it listens, and on
+ * SIGTERM/SIGINT drains it, flushes tracing and exits.
+ */
+export async function serveGrpcService(
+  options: GrpcServiceOptions & { readonly tracing?: { shutdown(): Promise<void> } },
+): Promise<RunningGrpcService> {
+  const service = await runGrpcService(options);
+  options.logger.log(`gRPC listening on ${options.settings.GRPC_LISTEN}`, 'Bootstrap');
+  exitOnSignals(async (signal) => {
+    await service.shutdown(signal);
+    await options.tracing?.shutdown();
+  }, options.logger);
+  return service;
 }

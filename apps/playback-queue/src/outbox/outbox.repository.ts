@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
+import type { PlayEvent } from '../playback/playback.js';
+import { toPayload, type PlayEventPayload } from './play-event-payload.js';
+
+export interface OutboxEntry {
+  seq: number;
+  payload: PlayEventPayload;
+}
+
+/**
+ * The relay's hold on the outbox: a connection holding the session-level advisory lock that makes
+ * its replica the only one delivering. Queries run on that connection.
+ */
+export interface OutboxLease {
+  /** The oldest undelivered events, in seq order. */
+  pending(limit: number): Promise<OutboxEntry[]>;
+  markDelivered(seqs: readonly number[]): Promise<void>;
+  /** Gives up the lock and the connection; never fails. */
+  release(): Promise<void>;
+}
+
+// Any constant works as long as nothing else in this database takes the same advisory lock
+// (this one reads "port 50053, lock 1").
+const RELAY_LOCK_KEY = 50_053_001;
+
+interface EntryRow {
+  seq: string;
+  payload: PlayEventPayload;
+}
+
+@Injectable()
+export class OutboxRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  /** Adds an event inside the caller's transaction, so it commits (or not) with the change that caused it. */
+  async append(em: EntityManager, event: PlayEvent): Promise<void> {
+    await em.query('INSERT INTO outbox (event_id, user_id, payload) VALUES ($1, $2, $3::jsonb)', [
+      event.eventId,
+      event.userId,
+      JSON.stringify(toPayload(event)),
+    ]);
+  }
+
+  /** Takes the relay lock on a connection of its own; undefined while another session holds it. */
+  async tryLead(): Promise<OutboxLease | undefined> {
+    const runner = this.db.createQueryRunner();
+    try {
+      await runner.connect();
+      const rows: { locked: boolean }[] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [RELAY_LOCK_KEY]);
+      if (rows[0]?.locked) return new AdvisoryLockLease(runner);
+    } catch (error) {
+      await runner.release();
+      throw error;
+    }
+    await runner.release();
+    return undefined;
+  }
+}
+
+class AdvisoryLockLease implements OutboxLease {
+  constructor(private readonly runner: QueryRunner) {}
+
+  async pending(limit: number): Promise<OutboxEntry[]> {
+    const rows: EntryRow[] = await this.runner.query(
+      'SELECT seq, payload FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT $1',
+      [limit],
+    );
+    return rows.map((row) => ({ seq: Number(row.seq), payload: row.payload }));
+  }
+
+  async markDelivered(seqs: readonly number[]): Promise<void> {
+    await this.runner.query('UPDATE outbox SET delivered_at = now() WHERE seq = ANY($1::bigint[])', [seqs]);
+  }
+
+  async release(): Promise<void> {
+    try {
+      await this.runner.query('SELECT pg_advisory_unlock($1)', [RELAY_LOCK_KEY]);
+    } catch {
+      // The connection is broken, and PostgreSQL drops a session's locks with it.
+    } finally {
+      await this.runner.release();
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { Metadata } from '@grpc/grpc-js';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
+import { createGrpcClient, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
+import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
+import type { PlayEventPayload } from './play-event-payload.js';
+import { PlayEventSink } from './play-event-sink.js';
+
+const KINDS = {
+  play: recommendationV1.PlayEventKind.PLAY_EVENT_KIND_PLAY,
+  skip: recommendationV1.PlayEventKind.PLAY_EVENT_KIND_SKIP,
+} as const;
+
+/** Delivers play events with recommendation's RecordPlayEvents, which ingests them idempotently by event id. */
+@Injectable()
+export class RecommendationPlayEventSink extends PlayEventSink implements OnApplicationShutdown {
+  private readonly client: GrpcClientHandle<recommendationV1.RecommendationServiceClient>;
+  private readonly deadlineMs: number;
+
+  constructor(@Inject(PLAYBACK_CONFIG) config: PlaybackConfig) {
+    super();
+    this.client = createGrpcClient({
+      contract: RECOMMENDATION_V1,
+      serviceName: 'RecommendationService',
+      url: config.RECOMMENDATION_GRPC_URL,
+    });
+    this.deadlineMs = config.DOWNSTREAM_DEADLINE_MS;
+  }
+
+  async deliver(events: readonly PlayEventPayload[]): Promise<void> {
+    await unary(
+      this.client.service.recordPlayEvents(
+        {
+          events: events.map((e) => ({
+            eventId: e.event_id,
+            userId: e.user_id,
+            trackId: e.track_id,
+            kind: KINDS[e.kind],
+            playedMs: e.played_ms,
+            occurredAt: e.occurred_at,
+          })),
+        },
+        new Metadata(),
+        withDeadline(this.deadlineMs),
+      ),
+    );
+  }
+
+  onApplicationShutdown(): void {
+    this.client.close();
+  }
+}

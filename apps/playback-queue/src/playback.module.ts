@@ -1,0 +1,47 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DatabaseModule } from '@overture/database';
+import { MetadataTrackCatalogue } from './catalogue/metadata-track-catalogue.client.js';
+import { TrackCatalogue } from './catalogue/track-catalogue.js';
+import { migrations } from './database/migrations/index.js';
+import { OutboxRelay } from './outbox/outbox.relay.js';
+import { OutboxRepository } from './outbox/outbox.repository.js';
+import { PlayEventSink } from './outbox/play-event-sink.js';
+import { RecommendationPlayEventSink } from './outbox/recommendation-play-event.sink.js';
+import { PLAYBACK_CONFIG, type PlaybackConfig } from './playback.config.js';
+import { PlayHistoryRepository } from './playback/play-history.repository.js';
+import { PlaybackStateRepository } from './playback/playback-state.repository.js';
+import { PlaybackGrpcController } from './playback/playback.grpc-controller.js';
+import { PlaybackService } from './playback/playback.service.js';
+import { QueueRepository } from './playback/queue.repository.js';
+import { QueueService } from './playback/queue.service.js';
+
+@Module({})
+export class PlaybackModule {
+  static forRoot(config: PlaybackConfig): DynamicModule {
+    return {
+      module: PlaybackModule,
+      imports: [
+        DatabaseModule.forRoot({
+          url: config.DATABASE_URL,
+          entities: [],
+          migrations,
+          poolSize: config.DATABASE_POOL_SIZE,
+          applicationName: 'overture-playback-queue',
+        }),
+      ],
+      controllers: [PlaybackGrpcController],
+      providers: [
+        { provide: PLAYBACK_CONFIG, useValue: config },
+        { provide: TrackCatalogue, useClass: MetadataTrackCatalogue },
+        { provide: PlayEventSink, useClass: RecommendationPlayEventSink },
+        QueueRepository,
+        PlaybackStateRepository,
+        PlayHistoryRepository,
+        OutboxRepository,
+        QueueService,
+        PlaybackService,
+        OutboxRelay,
+      ],
+    };
+  }
+}

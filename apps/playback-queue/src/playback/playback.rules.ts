@@ -1,0 +1,120 @@
+import { DomainError, ErrorCategory } from '@overture/grpc';
+import type { PlaybackState, PlayKind, QueueItem } from './playback.js';
+
+/** A listen counts as a play from 30 s on, or at the end of a track shorter than that. */
+const PLAY_THRESHOLD_MS = 30_000;
+
+export function countsAsPlay(positionMs: number, durationMs: number): boolean {
+  return positionMs >= PLAY_THRESHOLD_MS || positionMs >= durationMs;
+}
+
+/** ABORTED unless the queue is at the version the client expects (when it gave one). */
+export function assertVersion(current: number, expected: number | undefined): void {
+  if (expected !== undefined && expected !== current) {
+    throw new DomainError(
+      ErrorCategory.Aborted,
+      'VERSION_MISMATCH',
+      `the queue is at version ${current}, not ${expected}; reload it and retry`,
+    );
+  }
+}
+
+/** The item asked for; NOT_FOUND alike for an unknown id and for another user's item. */
+export function requireItem(item: QueueItem | undefined, itemId: string): QueueItem {
+  if (!item) throw new DomainError(ErrorCategory.NotFound, 'QUEUE_ITEM_NOT_FOUND', `queueItemId: no item ${itemId} in the queue`);
+  return item;
+}
+
+/** FAILED_PRECONDITION unless `item` is the queue's current item. */
+export function assertCurrent(currentItemId: string | null, item: QueueItem): void {
+  if (currentItemId !== item.id) {
+    throw new DomainError(ErrorCategory.FailedPrecondition, 'NOT_CURRENT_ITEM', `queueItemId: ${item.id} is not the current item`);
+  }
+}
+
+/**
+ * The item SkipToNext moves to. `following` is what the queue holds after `current` in play order,
+ * or its first item when nothing is current yet.
+ */
+export function nextItem(current: QueueItem | undefined, following: QueueItem | undefined): QueueItem {
+  if (following) return following;
+  if (current) throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_NEXT_TRACK', 'the current item is the last in the queue');
+  throw new DomainError(ErrorCategory.FailedPrecondition, 'QUEUE_EMPTY', 'the queue is empty');
+}
+
+/**
+ * The event to record as playback leaves its current item: a play or a skip by the last reported
+ * position, or nothing when an event was already recorded for this item.
+ */
+export function eventOnLeaving(state: PlaybackState | undefined): { item: QueueItem; kind: PlayKind; playedMs: number } | undefined {
+  const item = state?.currentItem;
+  if (!item || state.recordedCurrent) return undefined;
+  const kind = countsAsPlay(state.positionMs, item.durationMs) ? 'play' : 'skip';
+  return { item, kind, playedMs: state.positionMs };
+}
+
+/** Playback at the start of `item`, playing on `deviceId`. */
+export function startItem(previous: PlaybackState | undefined, item: QueueItem, deviceId: string, now: Date): PlaybackState {
+  return {
+    deviceId,
+    currentItem: item,
+    positionMs: 0,
+    isPlaying: true,
+    updatedAt: now,
+    version: (previous?.version ?? 0) + 1,
+    recordedCurrent: false,
+  };
+}
+
+/** Playback after its current item was removed: the following item from its start, or nothing. */
+export function replaceRemovedItem(previous: PlaybackState, following: QueueItem | undefined, now: Date): PlaybackState {
+  return {
+    ...previous,
+    currentItem: following,
+    positionMs: 0,
+    isPlaying: following ? previous.isPlaying : false,
+    updatedAt: now,
+    version: previous.version + 1,
+    recordedCurrent: false,
+  };
+}
+
+export interface ProgressReport {
+  deviceId: string;
+  positionMs: number;
+  isPlaying: boolean;
+}
+
+/**
+ * Applies a device's heartbeat for the current item `item`: the reporting device becomes the
+ * active one (newest report wins). `recordPlay` is true for the first report that reaches the play
+ * threshold (or the end) for this item, so at most one play is recorded per item played.
+ */
+export function applyProgress(
+  previous: PlaybackState | undefined,
+  item: QueueItem,
+  report: ProgressReport,
+  now: Date,
+): { state: PlaybackState; recordPlay: boolean } {
+  if (report.positionMs > item.durationMs) {
+    throw new DomainError(
+      ErrorCategory.InvalidArgument,
+      'POSITION_OUT_OF_RANGE',
+      `positionMs: ${report.positionMs} is past the end of the track (${item.durationMs} ms)`,
+    );
+  }
+  const alreadyRecorded = previous?.currentItem?.id === item.id && previous.recordedCurrent;
+  const recordPlay = !alreadyRecorded && countsAsPlay(report.positionMs, item.durationMs);
+  return {
+    state: {
+      deviceId: report.deviceId,
+      currentItem: item,
+      positionMs: report.positionMs,
+      isPlaying: report.isPlaying,
+      updatedAt: now,
+      version: (previous?.version ?? 0) + 1,
+      recordedCurrent: alreadyRecorded || recordPlay,
+    },
+    recordPlay,
+  };
+}

@@ -1,0 +1,28 @@
+import 'reflect-metadata';
+import { RECOMMENDATION_V1 } from '@overture/contracts';
+import { databasePing, migrateDatabase } from '@overture/database';
+import { serveGrpcService } from '@overture/grpc';
+import { createLogger, type TracingHandle } from '@overture/tracing';
+import { DataSource } from 'typeorm';
+import { migrations } from './database/migrations/index.js';
+import type { RecommendationConfig } from './recommendation.config.js';
+import { RecommendationModule } from './recommendation.module.js';
+
+export async function migrate(config: RecommendationConfig): Promise<void> {
+  const logger = createLogger({ service: 'recommendation', level: config.LOG_LEVEL });
+  const applied = await migrateDatabase(config.DATABASE_URL, migrations);
+  logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
+}
+
+export async function serve(config: RecommendationConfig, tracing: TracingHandle): Promise<void> {
+  await serveGrpcService({
+    module: RecommendationModule.forRoot(config),
+    contract: RECOMMENDATION_V1,
+    serviceNames: ['overture.recommendation.v1.RecommendationService'],
+    settings: config,
+    logger: createLogger({ service: 'recommendation', level: config.LOG_LEVEL }),
+    // Ready means our own database answers; metadata being down only narrows the answers.
+    readiness: (app) => databasePing(app.get(DataSource)),
+    tracing,
+  });
+}

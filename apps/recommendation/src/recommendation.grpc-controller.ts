@@ -1,0 +1,30 @@
+import { Controller, Inject } from '@nestjs/common';
+import { recommendationV1 } from '@overture/contracts';
+import { parseRequest } from '@overture/grpc';
+import { recordPlayEventsSchema } from './ingest/play-event.schemas.js';
+import { RecordPlayEventsUseCase } from './ingest/record-play-events.use-case.js';
+import { getRecommendationsSchema } from './recommend/recommendation.schemas.js';
+import { RecommendationService } from './recommend/recommendation.service.js';
+
+@Controller()
+@recommendationV1.RecommendationServiceControllerMethods()
+export class RecommendationGrpcController implements recommendationV1.RecommendationServiceController {
+  constructor(
+    @Inject(RecordPlayEventsUseCase) private readonly recordPlayEventsUseCase: RecordPlayEventsUseCase,
+    @Inject(RecommendationService) private readonly recommendations: RecommendationService,
+  ) {}
+
+  async recordPlayEvents(request: recommendationV1.RecordPlayEventsRequest): Promise<recommendationV1.RecordPlayEventsResponse> {
+    const { events } = parseRequest(recordPlayEventsSchema, request);
+    return this.recordPlayEventsUseCase.execute(events);
+  }
+
+  async getRecommendations(request: recommendationV1.GetRecommendationsRequest): Promise<recommendationV1.GetRecommendationsResponse> {
+    const { userId, limit } = parseRequest(getRecommendationsSchema, request);
+    const result = await this.recommendations.recommend(userId, limit);
+    return {
+      tracks: result.tracks.map((t) => ({ trackId: t.trackId, score: t.score, reason: t.reason })),
+      strategy: result.strategy,
+    };
+  }
+}
