@@ -1,0 +1,104 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { Controller, Module } from '@nestjs/common';
+import { METADATA_V1, metadataV1 } from '@overture/contracts';
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createGrpcClient, DomainError, ErrorCategory, readGrpcError, runGrpcService, unary, withDeadline, type RunningGrpcService } from '../src/index.js';
+
+// A stand-in MetadataService whose GetTrack waits until the test lets it answer.
+let release: () => void = () => undefined;
+let started: () => void = () => undefined;
+
+@Controller()
+@metadataV1.MetadataServiceControllerMethods()
+class SlowMetadataController implements metadataV1.MetadataServiceController {
+  async getTrack(request: metadataV1.GetTrackRequest): Promise<metadataV1.GetTrackResponse> {
+    if (request.trackId === 'missing') throw new DomainError(ErrorCategory.NotFound, 'TRACK_NOT_FOUND', 'no such track');
+    if (request.trackId === 'bug') throw new Error('a bug with a secret inside');
+    started();
+    await new Promise<void>((resolve) => (release = resolve));
+    return { track: { trackId: request.trackId, title: 'Slow', artistName: '', albumTitle: '', durationMs: 1, isrc: '', releaseYear: 0, popularity: 0, explicit: false } };
+  }
+  batchGetTracks(): metadataV1.BatchGetTracksResponse {
+    return { tracks: [], missingTrackIds: [] };
+  }
+  searchTracks(): metadataV1.SearchTracksResponse {
+    return { tracks: [], nextCursor: '' };
+  }
+}
+
+@Module({ controllers: [SlowMetadataController] })
+class SlowModule {}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+const silent = { log: () => undefined, error: () => undefined, warn: () => undefined };
+
+describe('runGrpcService', () => {
+  let service: RunningGrpcService | undefined;
+  afterEach(async () => {
+    release();
+    await service?.shutdown('test');
+    service = undefined;
+  });
+
+  async function start(graceMs: number) {
+    const address = `127.0.0.1:${await freePort()}`;
+    service = await runGrpcService({
+      module: SlowModule,
+      contract: METADATA_V1,
+      serviceNames: ['overture.metadata.v1.MetadataService'],
+      settings: { GRPC_LISTEN: address, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: graceMs, GRPC_REFLECTION: false },
+      logger: silent,
+      readiness: () => async () => undefined,
+    });
+    const client = createGrpcClient<metadataV1.MetadataServiceClient>({ contract: METADATA_V1, serviceName: 'MetadataService', url: address });
+    return { client: client.service, close: client.close, running: service };
+  }
+
+  it('maps domain errors to their status and reason, and hides unexpected errors as INTERNAL', async () => {
+    const { client, close } = await start(1_000);
+    const notFound = await unary(client.getTrack({ trackId: 'missing' }, new Metadata(), withDeadline(2_000))).catch((e: unknown) => e);
+    expect(readGrpcError(notFound)).toEqual({ code: status.NOT_FOUND, details: 'no such track', reason: 'TRACK_NOT_FOUND' });
+    const bug = await unary(client.getTrack({ trackId: 'bug' }, new Metadata(), withDeadline(2_000))).catch((e: unknown) => e);
+    expect(readGrpcError(bug)).toEqual({ code: status.INTERNAL, details: 'internal error', reason: 'INTERNAL' });
+    close();
+  });
+
+  it('lets an in-flight call finish on shutdown, then refuses new calls', async () => {
+    const { client, close, running } = await start(5_000);
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    const call = unary(client.getTrack({ trackId: 'slow-1' }, new Metadata(), withDeadline(10_000)));
+    await inFlight;
+
+    const stopped = running.shutdown('SIGTERM');
+    expect(running.readiness.isReady).toBe(false);
+    release();
+    const response = await call;
+    expect(response.track?.trackId).toBe('slow-1');
+    await stopped;
+
+    const after = await unary(client.getTrack({ trackId: 'slow-2' }, new Metadata(), withDeadline(2_000))).catch((e: unknown) => e);
+    expect(readGrpcError(after)?.code).toBe(status.UNAVAILABLE);
+    close();
+    service = undefined;
+  });
+
+  it('forces the server down when in-flight calls outlast the grace period', async () => {
+    const { client, close, running } = await start(100);
+    const inFlight = new Promise<void>((resolve) => (started = resolve));
+    const call = unary(client.getTrack({ trackId: 'stuck' }, new Metadata(), withDeadline(10_000))).catch((e: unknown) => e);
+    await inFlight;
+    await running.shutdown('SIGTERM');
+    expect(readGrpcError(await call)?.code).toBe(status.CANCELLED);
+    close();
+    service = undefined;
+  });
+});
