@@ -1,0 +1,87 @@
+import { Body, Controller, Get, Header, HttpCode, Inject, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { JSONWebKeySet } from 'jose';
+import type { CallContext } from '../downstream/call-context.js';
+import { AuthClient } from '../downstream/auth.client.js';
+import { ApiError } from '../http/api-error.js';
+import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
+import { ApiRequestTimeoutHeader, CallCtx } from '../http/request-params.js';
+import {
+  jwksViewSchema,
+  registerBodySchema,
+  tokenBodySchema,
+  tokenViewSchema,
+  userViewSchema,
+  type RegisterBody,
+  type TokenBody,
+  type TokenView,
+  type UserView,
+} from './auth.schemas.js';
+import { toTokenView, toUserView } from './auth.views.js';
+import { CurrentUser } from './current-user.decorator.js';
+import { JwksCache } from './jwks-cache.js';
+import type { Principal } from './principal.js';
+import { Public } from './public.decorator.js';
+
+@ApiTags('auth')
+@Controller()
+export class AuthController {
+  constructor(
+    @Inject(AuthClient) private readonly auth: AuthClient,
+    @Inject(JwksCache) private readonly jwksCache: JwksCache,
+  ) {}
+
+  @Public()
+  @Post('v1/auth/register')
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create an account (role: listener)' })
+  @ApiRequestTimeoutHeader()
+  @ApiResponse({ status: 201, description: 'The new account', standardSchema: userViewSchema })
+  @ApiErrors(400, 409, 413, 503, 504)
+  async register(@Body({ schema: registerBodySchema }) body: RegisterBody, @CallCtx() ctx: CallContext): Promise<UserView> {
+    const user = await this.auth.register(ctx, { email: body.email, password: body.password, displayName: body.display_name });
+    return toUserView(user);
+  }
+
+  @Public()
+  @Post('v1/auth/token')
+  @HttpCode(200)
+  @Header('cache-control', 'no-store')
+  @ApiOperation({
+    summary: 'Sign in, or refresh an access token (OAuth 2.0 password and refresh_token grants)',
+    description: 'Refresh tokens rotate: each one can be used once, and the response carries its successor.',
+  })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiRequestTimeoutHeader()
+  @ApiResponse({ status: 200, description: 'Tokens', standardSchema: tokenViewSchema })
+  @ApiErrors(400, 401, 413, 415, 503, 504)
+  async token(@Body({ schema: tokenBodySchema }) body: TokenBody, @CallCtx() ctx: CallContext): Promise<TokenView> {
+    const request =
+      body.grant_type === 'password'
+        ? { password: { email: body.email, password: body.password } }
+        : { refresh: { refreshToken: body.refresh_token } };
+    return toTokenView(await this.auth.issueToken(ctx, request));
+  }
+
+  @Get('v1/me')
+  @ApiBearerAuth(BEARER_AUTH)
+  @ApiOperation({ summary: 'The signed-in account' })
+  @ApiRequestTimeoutHeader()
+  @ApiResponse({ status: 200, description: 'The account', standardSchema: userViewSchema })
+  @ApiErrors(401, 404, 503, 504)
+  async me(@CurrentUser() user: Principal, @CallCtx() ctx: CallContext): Promise<UserView> {
+    return toUserView(await this.auth.getUser(ctx, user.userId));
+  }
+
+  @Public()
+  @Get('.well-known/jwks.json')
+  @Header('cache-control', 'public, max-age=60')
+  @ApiOperation({ summary: 'Public keys that verify access tokens', description: 'Served from the gateway cache of auth keys.' })
+  @ApiResponse({ status: 200, description: 'JWKS', standardSchema: jwksViewSchema })
+  @ApiErrors(503)
+  jwks(): JSONWebKeySet {
+    const jwks = this.jwksCache.jwks;
+    if (!jwks) throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'the signing keys have not been loaded yet; try again shortly');
+    return jwks;
+  }
+}

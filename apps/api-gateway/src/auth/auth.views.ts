@@ -1,0 +1,16 @@
+import type { authV1 } from '@overture/contracts';
+import type { TokenView, UserView } from './auth.schemas.js';
+
+export function toUserView(user: authV1.User): UserView {
+  return { id: user.userId, email: user.email, display_name: user.displayName, roles: user.roles, created_at: user.createdAt };
+}
+
+export function toTokenView(token: authV1.IssueTokenResponse): TokenView {
+  return {
+    access_token: token.accessToken,
+    token_type: token.tokenType,
+    expires_in: token.expiresIn,
+    refresh_token: token.refreshToken,
+    refresh_expires_in: token.refreshExpiresIn,
+  };
+}

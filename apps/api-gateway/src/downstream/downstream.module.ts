@@ -1,0 +1,78 @@
+import { type DynamicModule, Module, type Provider } from '@nestjs/common';
+import {
+  AUTH_V1,
+  authV1,
+  type ContractRef,
+  METADATA_V1,
+  metadataV1,
+  PLAYBACK_V1,
+  playbackV1,
+  RECOMMENDATION_V1,
+  recommendationV1,
+} from '@overture/contracts';
+import { createGrpcClient } from '@overture/grpc';
+import { createCallPolicy } from '@overture/resilience';
+import type { GatewayConfig } from '../gateway.config.js';
+import { AuthClient } from './auth.client.js';
+import { Downstream } from './downstream.js';
+import { AUTH_DOWNSTREAM, METADATA_DOWNSTREAM, PLAYBACK_DOWNSTREAM, RECOMMENDATION_DOWNSTREAM } from './downstream.tokens.js';
+import { MetadataClient } from './metadata.client.js';
+import { PlaybackClient } from './playback.client.js';
+import { RecommendationClient } from './recommendation.client.js';
+
+// Five unhealthy answers in a row open a breaker; five seconds later one call probes the service.
+// While open, calls fail at once (503) instead of each waiting out its deadline.
+const BREAKER = { consecutiveFailures: 5, halfOpenAfterMs: 5_000 };
+
+/** The four services the gateway calls: one client and one circuit breaker each, created at boot. */
+@Module({})
+export class DownstreamModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    const downstream = <T extends object>(
+      token: symbol,
+      name: string,
+      contract: ContractRef,
+      serviceName: string,
+      url: string,
+    ): Provider<Downstream<T>> => ({
+      provide: token,
+      useFactory: () =>
+        new Downstream<T>(
+          name,
+          createGrpcClient<T>({ contract, serviceName, url }),
+          createCallPolicy({ name, breaker: BREAKER }),
+          config.GRPC_DEADLINE_MS,
+        ),
+    });
+    const adapters = [AuthClient, MetadataClient, PlaybackClient, RecommendationClient];
+    return {
+      module: DownstreamModule,
+      providers: [
+        downstream<authV1.AuthServiceClient>(AUTH_DOWNSTREAM, 'auth', AUTH_V1, authV1.AUTH_SERVICE_NAME, config.AUTH_GRPC_URL),
+        downstream<metadataV1.MetadataServiceClient>(
+          METADATA_DOWNSTREAM,
+          'metadata',
+          METADATA_V1,
+          metadataV1.METADATA_SERVICE_NAME,
+          config.METADATA_GRPC_URL,
+        ),
+        downstream<playbackV1.PlaybackServiceClient>(
+          PLAYBACK_DOWNSTREAM,
+          'playback',
+          PLAYBACK_V1,
+          playbackV1.PLAYBACK_SERVICE_NAME,
+          config.PLAYBACK_GRPC_URL,
+        ),
+        downstream<recommendationV1.RecommendationServiceClient>(
+          RECOMMENDATION_DOWNSTREAM,
+          'recommendation',
+          RECOMMENDATION_V1,
+          recommendationV1.RECOMMENDATION_SERVICE_NAME,
+          config.RECOMMENDATION_GRPC_URL,
+        ),
+        ...adapters,
+      ],
+      exports: adapters,
+    };
+  }
+}

@@ -1,0 +1,5 @@
+/** Injection tokens of the four `Downstream` services. */
+export const AUTH_DOWNSTREAM = Symbol('AUTH_DOWNSTREAM');
+export const METADATA_DOWNSTREAM = Symbol('METADATA_DOWNSTREAM');
+export const PLAYBACK_DOWNSTREAM = Symbol('PLAYBACK_DOWNSTREAM');
+export const RECOMMENDATION_DOWNSTREAM = Symbol('RECOMMENDATION_DOWNSTREAM');

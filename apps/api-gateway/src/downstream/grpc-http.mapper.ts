@@ -1,0 +1,71 @@
+import { status } from '@grpc/grpc-js';
+import { ApiError } from '../http/api-error.js';
+import type { DownstreamError } from './downstream-error.js';
+
+/**
+ * The one mapping of a failed downstream call to the HTTP answer, exhaustive over gRPC codes.
+ * Client errors keep the service's reason and message (they are written for clients); server
+ * errors never pass on the service's details, which may name hosts, queries or stack frames.
+ *
+ * Choices: FAILED_PRECONDITION is 409, like ABORTED: the request was valid but conflicts with the
+ * current state (e.g. NO_NEXT_TRACK at the end of the queue), and retrying unchanged will not help.
+ * CANCELLED is 503 because the only cancellation a client still sees is a service cancelling in
+ * flight calls as it shuts down, which a retry cures. UNKNOWN, INTERNAL, DATA_LOSS, UNIMPLEMENTED
+ * (a service older than the gateway) and anything else are bugs: 500 with a generic message, and
+ * the problem filter logs the cause.
+ */
+export function httpErrorOf(error: DownstreamError): ApiError {
+  const code = error.code;
+  const passOn = (httpStatus: number, headers?: Record<string, string>): ApiError =>
+    new ApiError(httpStatus, error.reason ?? status[code], error.details, headers, { cause: error });
+  switch (code) {
+    case status.INVALID_ARGUMENT:
+    case status.OUT_OF_RANGE:
+      return passOn(400);
+    case status.UNAUTHENTICATED:
+      return passOn(401, { 'www-authenticate': 'Bearer realm="overture"' });
+    case status.PERMISSION_DENIED:
+      return passOn(403);
+    case status.NOT_FOUND:
+      return passOn(404);
+    case status.ALREADY_EXISTS:
+    case status.ABORTED:
+    case status.FAILED_PRECONDITION:
+      return passOn(409);
+    case status.RESOURCE_EXHAUSTED:
+      return passOn(429);
+    case status.UNAVAILABLE:
+    case status.CANCELLED:
+      return new ApiError(
+        503,
+        error.reason ?? 'SERVICE_UNAVAILABLE',
+        `the ${error.service} service is unavailable; try again shortly`,
+        {},
+        { cause: error },
+      );
+    case status.DEADLINE_EXCEEDED:
+      return new ApiError(
+        504,
+        error.reason ?? 'DEADLINE_EXCEEDED',
+        `the ${error.service} service did not answer in time`,
+        {},
+        { cause: error },
+      );
+    case status.OK:
+    case status.UNKNOWN:
+    case status.UNIMPLEMENTED:
+    case status.INTERNAL:
+    case status.DATA_LOSS:
+      return internal(error);
+    default: {
+      // `never` keeps the switch exhaustive at compile time; at run time a code unknown to this
+      // build is still answered, and logged by name.
+      const unmapped: never = code;
+      return internal(new Error(`unmapped gRPC status ${String(unmapped)}`, { cause: error }));
+    }
+  }
+}
+
+function internal(cause: Error): ApiError {
+  return new ApiError(500, 'INTERNAL', 'internal error', {}, { cause });
+}

@@ -1,0 +1,81 @@
+import type { LoggerService } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
+import type { IncomingMessage } from 'node:http';
+import type { GatewayConfig } from './gateway.config.js';
+import { GatewayModule } from './gateway.module.js';
+import { GatewayLifecycle } from './health/gateway-lifecycle.js';
+import { setupOpenApi } from './http/openapi.js';
+import { registerRequestHooks } from './http/request-hooks.js';
+import { RouteTable } from './http/route-table.js';
+
+const BODY_LIMIT_BYTES = 64 * 1024;
+
+export interface RunningGateway {
+  readonly app: NestFastifyApplication;
+  /** e.g. `http://127.0.0.1:8080` */
+  readonly url: string;
+  /**
+   * Graceful stop: readiness fails at once, requests are still served for SHUTDOWN_DELAY_MS (while
+   * load balancers notice), then the server closes, letting in-flight requests finish for up to
+   * SHUTDOWN_GRACE_MS. Resolves when closed or when the grace ran out; calling it again returns the same promise.
+   */
+  shutdown(signal: string): Promise<void>;
+}
+
+/** Builds the gateway app, ready to listen: Fastify, hooks, global guard/pipe/filter, OpenAPI. */
+export async function createGatewayApp(config: GatewayConfig, logger: LoggerService): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    genReqId: (request: IncomingMessage) => acceptRequestId(request.headers[REQUEST_ID_HEADER]),
+    // Requests arriving while closing are answered by our hook, in the API's error shape.
+    return503OnClosing: false,
+  });
+  // JSON and forms only: a text/plain body is 415, not a string handed to the validators.
+  adapter.getInstance().removeContentTypeParser('text/plain');
+  const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { logger });
+  registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable));
+  setupOpenApi(app);
+  await app.init();
+  return app;
+}
+
+export async function startGateway(config: GatewayConfig, logger: LoggerService): Promise<RunningGateway> {
+  const app = await createGatewayApp(config, logger);
+  await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+  const url = await app.getUrl();
+  const lifecycle = app.get(GatewayLifecycle);
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string): Promise<void> => {
+    stopping ??= (async () => {
+      logger.log(`${signal}: not ready; closing in ${config.SHUTDOWN_DELAY_MS} ms`, 'Shutdown');
+      lifecycle.beginDraining();
+      await delay(config.SHUTDOWN_DELAY_MS);
+      lifecycle.beginClosing();
+      const closed = await closeWithin(app, config.SHUTDOWN_GRACE_MS);
+      if (closed) logger.log('stopped', 'Shutdown');
+      else logger.warn(`requests still in flight after ${config.SHUTDOWN_GRACE_MS} ms; stopping anyway`, 'Shutdown');
+    })();
+    return stopping;
+  };
+  return { app, url, shutdown };
+}
+
+/** Closes the app (Fastify drains in-flight requests); false if that took longer than `graceMs`. */
+async function closeWithin(app: NestFastifyApplication, graceMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), graceMs);
+  });
+  try {
+    return await Promise.race([app.close().then(() => true as const), timedOut]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}

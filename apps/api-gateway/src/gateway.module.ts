@@ -1,0 +1,47 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { TerminusModule } from '@nestjs/terminus';
+import { AccessTokenGuard } from './auth/access-token.guard.js';
+import { AuthController } from './auth/auth.controller.js';
+import { JwksCache } from './auth/jwks-cache.js';
+import { TokenVerifier } from './auth/token-verifier.js';
+import { CatalogueController } from './catalogue/catalogue.controller.js';
+import { DownstreamModule } from './downstream/downstream.module.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config.js';
+import { GatewayLifecycle } from './health/gateway-lifecycle.js';
+import { HealthController } from './health/health.controller.js';
+import { ProblemFilter } from './http/problem.filter.js';
+import { RouteTable } from './http/route-table.js';
+import { ZodValidationPipe } from './http/zod-validation.pipe.js';
+import { PlayerController } from './player/player.controller.js';
+import { PlayerService } from './player/player.service.js';
+import { RecommendationsController } from './recommendations/recommendations.controller.js';
+import { RecommendationsService } from './recommendations/recommendations.service.js';
+
+@Module({})
+export class GatewayModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      // Terminus would log every failed readiness probe; JwksCache already logs why keys are missing.
+      imports: [TerminusModule.forRoot({ logger: false }), DownstreamModule.forRoot(config)],
+      controllers: [AuthController, CatalogueController, PlayerController, RecommendationsController, HealthController],
+      providers: [
+        { provide: GATEWAY_CONFIG, useValue: config },
+        JwksCache,
+        {
+          provide: TokenVerifier,
+          inject: [JwksCache],
+          useFactory: (keys: JwksCache) => new TokenVerifier(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }),
+        },
+        PlayerService,
+        RecommendationsService,
+        GatewayLifecycle,
+        RouteTable,
+        { provide: APP_GUARD, useClass: AccessTokenGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useValue: new ZodValidationPipe() },
+      ],
+    };
+  }
+}

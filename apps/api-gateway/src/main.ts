@@ -1,0 +1,32 @@
+import 'reflect-metadata';
+import { loadConfigOrExit } from '@overture/config';
+import { createLogger, startTracing } from '@overture/tracing';
+import { gatewayConfigSchema } from './gateway.config.js';
+
+const USAGE = 'usage: main.js [serve]';
+
+async function main(): Promise<void> {
+  const [command = 'serve'] = process.argv.slice(2);
+  if (command !== 'serve') throw new Error(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
+  const config = loadConfigOrExit(gatewayConfigSchema, 'api-gateway');
+  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
+  const tracing = startTracing({
+    serviceName: 'api-gateway',
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO,
+  });
+  // Loaded after tracing has started, so that its http and gRPC instrumentation can patch them.
+  const { startGateway } = await import('./gateway.app.js');
+  const { exitOnSignals } = await import('@overture/grpc');
+  const gateway = await startGateway(config, logger);
+  logger.log(`HTTP listening on ${gateway.url}`, 'Bootstrap');
+  exitOnSignals(async (signal) => {
+    await gateway.shutdown(signal);
+    await tracing.shutdown();
+  }, logger);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`api-gateway: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,438 @@
+import { type Metadata, type sendUnaryData, type ServerUnaryCall, status } from '@grpc/grpc-js';
+import { AUTH_V1, type authV1, METADATA_V1, type metadataV1, PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
+import { freePort, quietLogger } from '@overture/testing';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { TokenView, UserView } from '../src/auth/auth.schemas.js';
+import type { SearchView, TracksView } from '../src/catalogue/catalogue.schemas.js';
+import type { TrackView } from '../src/catalogue/track.view.js';
+import { startGateway, type RunningGateway } from '../src/gateway.app.js';
+import type { ErrorBody } from '../src/http/api-error.js';
+import type { QueueView } from '../src/player/player.schemas.js';
+import type { RecommendationsView } from '../src/recommendations/recommendations.schemas.js';
+import { gatewayConfigSchema } from '../src/gateway.config.js';
+import { type FakeGrpcServer, grpcFailure, startFakeGrpcServer } from './fake-grpc-server.js';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from './test-tokens.js';
+
+type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
+
+const PASSWORD = 'correct horse battery staple';
+
+interface OpenApiDocument {
+  paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
+const errorOf = async (response: Response): Promise<ErrorBody['error']> => (await json<ErrorBody>(response)).error;
+
+function track(n: number, popularity: number): metadataV1.Track {
+  return {
+    trackId: randomUUID(),
+    title: `Song ${n}`,
+    artistName: `Artist ${n}`,
+    albumTitle: `Album ${n}`,
+    durationMs: 180_000 + n,
+    isrc: `USTST26000${n}`,
+    releaseYear: 2020 + n,
+    popularity,
+    explicit: n % 2 === 0,
+    attributes: { genres: ['rock'], moods: ['happy'], language: 'en', bpm: 120, energy: 0.5, valence: 0.6, danceability: 0.7, tags: [] },
+  };
+}
+
+/** Stand-ins for auth and metadata: real gRPC servers of the real contracts, with canned answers. */
+async function startFakeServices(signer: TestSigner, tracks: metadataV1.Track[]) {
+  const seen: Metadata[] = [];
+  const user: authV1.User = { userId: randomUUID(), email: 'ada@example.com', displayName: 'Ada', roles: ['listener'], createdAt: '2026-01-01T00:00:00Z' };
+  const getJwks: Unary<authV1.GetJwksRequest, authV1.GetJwksResponse> = (_call, done) =>
+    done(null, { keys: [{ kid: signer.kid, kty: 'OKP', crv: 'Ed25519', x: signer.publicJwk.x, alg: 'EdDSA', use: 'sig' }] });
+  const issueToken: Unary<authV1.IssueTokenRequest, authV1.IssueTokenResponse> = (call, done) => {
+    const grant = call.request.password;
+    if (grant?.email !== user.email || grant.password !== PASSWORD) {
+      done(grpcFailure(status.UNAUTHENTICATED, 'INVALID_CREDENTIALS', 'email or password is wrong'));
+      return;
+    }
+    void signer.sign({ claims: { sub: user.userId } }).then((accessToken) =>
+      done(null, { accessToken, tokenType: 'Bearer', expiresIn: 300, refreshToken: 'refresh-1', refreshExpiresIn: 86_400 }),
+    );
+  };
+  const getUser: Unary<authV1.GetUserRequest, authV1.GetUserResponse> = (call, done) =>
+    call.request.userId === user.userId ? done(null, { user }) : done(grpcFailure(status.NOT_FOUND, 'USER_NOT_FOUND', 'no such user'));
+  const auth = await startFakeGrpcServer(AUTH_V1, 'AuthService', { getJwks, issueToken, getUser });
+
+  const byId = new Map(tracks.map((t) => [t.trackId, t]));
+  const getTrack: Unary<metadataV1.GetTrackRequest, metadataV1.GetTrackResponse> = (call, done) => {
+    seen.push(call.metadata);
+    const found = byId.get(call.request.trackId);
+    if (found) done(null, { track: found });
+    else done(grpcFailure(status.NOT_FOUND, 'TRACK_NOT_FOUND', `no track with id ${call.request.trackId}`));
+  };
+  const batchGetTracks: Unary<metadataV1.BatchGetTracksRequest, metadataV1.BatchGetTracksResponse> = (call, done) =>
+    done(null, {
+      tracks: call.request.trackIds.flatMap((id) => byId.get(id) ?? []),
+      missingTrackIds: call.request.trackIds.filter((id) => !byId.has(id)),
+    });
+  const searchTracks: Unary<metadataV1.SearchTracksRequest, metadataV1.SearchTracksResponse> = (call, done) =>
+    done(null, { tracks: [...tracks].sort((a, b) => b.popularity - a.popularity).slice(0, call.request.limit), nextCursor: '' });
+  const metadata = await startFakeGrpcServer(METADATA_V1, 'MetadataService', { getTrack, batchGetTracks, searchTracks });
+  return { auth, metadata, user, seen };
+}
+
+async function gatewayConfig(auth: FakeGrpcServer, metadata: FakeGrpcServer, overrides: Record<string, string> = {}) {
+  // Playback and recommendation get ports with nothing listening: those services are "down".
+  return gatewayConfigSchema.parse({
+    HTTP_PORT: String(await freePort()),
+    AUTH_GRPC_URL: auth.url,
+    METADATA_GRPC_URL: metadata.url,
+    PLAYBACK_GRPC_URL: `127.0.0.1:${await freePort()}`,
+    RECOMMENDATION_GRPC_URL: `127.0.0.1:${await freePort()}`,
+    AUTH_ISSUER: TEST_ISSUER,
+    AUTH_AUDIENCE: TEST_AUDIENCE,
+    ...overrides,
+  });
+}
+
+describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in services)', () => {
+  const tracks = [track(1, 40), track(2, 90), track(3, 70)];
+  let signer: TestSigner;
+  let services: Awaited<ReturnType<typeof startFakeServices>>;
+  let gateway: RunningGateway;
+  let token: string;
+
+  const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${path}`, { headers });
+  const authed = (path: string, init: RequestInit = {}) =>
+    fetch(`${gateway.url}${path}`, { ...init, headers: { authorization: `Bearer ${token}`, ...init.headers } });
+
+  beforeAll(async () => {
+    signer = await createTestSigner();
+    services = await startFakeServices(signer, tracks);
+    gateway = await startGateway(await gatewayConfig(services.auth, services.metadata), quietLogger);
+    token = await signer.sign({ claims: { sub: services.user.userId } });
+    // The signing keys load in the background; readiness reports when they are in.
+    await vi.waitFor(async () => expect((await get('/health/ready')).status).toBe(200), { timeout: 10_000, interval: 50 });
+  });
+
+  afterAll(async () => {
+    await gateway?.shutdown('test');
+    await services?.auth.stop();
+    await services?.metadata.stop();
+  });
+
+  it('answers 401 with a Bearer challenge without a token, and with a token it cannot verify', async () => {
+    const missing = await get(`/v1/tracks/${tracks[0]!.trackId}`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('www-authenticate')).toMatch(/^Bearer /);
+    expect(await errorOf(missing)).toMatchObject({ status: 401, reason: 'UNAUTHENTICATED' });
+
+    const forged = await get(`/v1/tracks/${tracks[0]!.trackId}`, { authorization: `Bearer ${token.slice(0, -4)}AAAA` });
+    expect(forged.status).toBe(401);
+    expect(forged.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    expect((await errorOf(forged)).reason).toBe('INVALID_TOKEN');
+  });
+
+  it('serves a track to a valid token, in snake_case, forwarding request id and credentials', async () => {
+    const wanted = tracks[1]!;
+    const response = await authed(`/v1/tracks/${wanted.trackId}`, { headers: { 'x-request-id': 'req-track-1' } });
+    expect(response.status).toBe(200);
+    expect(await json<TrackView>(response)).toEqual({
+      id: wanted.trackId,
+      title: wanted.title,
+      artist_name: wanted.artistName,
+      album_title: wanted.albumTitle,
+      duration_ms: wanted.durationMs,
+      isrc: wanted.isrc,
+      release_year: wanted.releaseYear,
+      popularity: wanted.popularity,
+      explicit: wanted.explicit,
+      attributes: wanted.attributes,
+    });
+    const metadata = services.seen.find((md) => md.get('x-request-id')[0] === 'req-track-1');
+    expect(metadata?.get('authorization')).toEqual([`Bearer ${token}`]);
+  });
+
+  it('reads several tracks, listing the unknown ids', async () => {
+    const unknown = randomUUID();
+    const response = await authed(`/v1/tracks?ids=${tracks[2]!.trackId},${unknown}`);
+    expect(response.status).toBe(200);
+    const body = await json<TracksView>(response);
+    expect(body.tracks.map((t) => t.id)).toEqual([tracks[2]!.trackId]);
+    expect(body.missing_ids).toEqual([unknown]);
+  });
+
+  it('answers 400 INVALID_REQUEST naming each bad query field, and unknown parameters', async () => {
+    const response = await authed('/v1/search?limit=500&min_bpm=fast&colour=blue');
+    expect(response.status).toBe(400);
+    const error = await errorOf(response);
+    expect(error.reason).toBe('INVALID_REQUEST');
+    expect(error.message).toMatch(/limit: /);
+    expect(error.message).toMatch(/min_bpm: /);
+    expect(error.message).toMatch(/colour: is not an accepted query parameter/);
+
+    const badId = await authed('/v1/tracks/not-a-uuid');
+    expect(badId.status).toBe(400);
+    expect((await errorOf(badId)).message).toMatch(/^id: /);
+  });
+
+  it('searches and pages like the catalogue answers', async () => {
+    const response = await authed('/v1/search?q=song&limit=2');
+    expect(response.status).toBe(200);
+    const body = await json<SearchView>(response);
+    expect(body.tracks.map((t) => t.popularity)).toEqual([90, 70]);
+    expect(body.next_cursor).toBeNull();
+  });
+
+  it('answers 404 in the error shape for an unknown track, an unknown route, and 405 for a wrong method', async () => {
+    const unknownTrack = await authed(`/v1/tracks/${randomUUID()}`);
+    expect(unknownTrack.status).toBe(404);
+    expect(await errorOf(unknownTrack)).toMatchObject({ status: 404, reason: 'TRACK_NOT_FOUND' });
+
+    const unknownRoute = await get('/v1/no-such-thing', { 'x-request-id': 'req-404' });
+    expect(unknownRoute.status).toBe(404);
+    expect(unknownRoute.headers.get('content-type')).toMatch(/application\/json/);
+    expect(await json<ErrorBody>(unknownRoute)).toEqual({
+      error: { status: 404, reason: 'ROUTE_NOT_FOUND', message: expect.stringContaining('/v1/no-such-thing'), request_id: 'req-404' },
+    });
+
+    const wrongMethod = await fetch(`${gateway.url}/v1/auth/token`, { method: 'GET' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('POST');
+    expect((await errorOf(wrongMethod)).reason).toBe('METHOD_NOT_ALLOWED');
+  });
+
+  it('answers 503 promptly, naming the service, when the playback service is not there', async () => {
+    const started = Date.now();
+    const response = await authed('/v1/me/player/queue');
+    const elapsed = Date.now() - started;
+    expect(response.status).toBe(503);
+    const error = await errorOf(response);
+    expect(error.reason).toBe('SERVICE_UNAVAILABLE');
+    expect(error.message).toContain('playback');
+    // Well inside the 2 s deadline: a refused connection fails the call at once.
+    expect(elapsed).toBeLessThan(1_500);
+  });
+
+  it('degrades recommendations to popular tracks when the recommendation service is down', async () => {
+    const response = await authed('/v1/recommendations?limit=2');
+    expect(response.status).toBe(200);
+    expect(response.headers.get('warning')).toBe('199 - "recommendations degraded"');
+    const body = await json<RecommendationsView>(response);
+    expect(body.strategy).toBe('fallback_popular');
+    expect(body.tracks.map((t) => t.track.id)).toEqual([tracks[1]!.trackId, tracks[2]!.trackId]);
+  });
+
+  it('echoes a valid client request id on every response and replaces an unsafe one', async () => {
+    const ok = await get('/health/live', { 'x-request-id': 'client-id-42' });
+    expect(ok.headers.get('x-request-id')).toBe('client-id-42');
+
+    const unauthenticated = await get('/v1/me', { 'x-request-id': 'client-id-43' });
+    expect(unauthenticated.headers.get('x-request-id')).toBe('client-id-43');
+    expect((await errorOf(unauthenticated)).request_id).toBe('client-id-43');
+
+    const unsafe = await get('/health/live', { 'x-request-id': 'has spaces "and quotes"' });
+    expect(unsafe.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('signs in with an OAuth form post, then reads the account with the token', async () => {
+    const form = new URLSearchParams({ grant_type: 'password', username: services.user.email, password: PASSWORD });
+    const response = await fetch(`${gateway.url}/v1/auth/token`, { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    const tokens = await json<TokenView>(response);
+    expect(tokens).toMatchObject({ token_type: 'Bearer', expires_in: 300, refresh_token: 'refresh-1' });
+
+    const me = await fetch(`${gateway.url}/v1/me`, { headers: { authorization: `Bearer ${tokens.access_token}` } });
+    expect(me.status).toBe(200);
+    expect(await json<UserView>(me)).toEqual({
+      id: services.user.userId,
+      email: services.user.email,
+      display_name: services.user.displayName,
+      roles: services.user.roles,
+      created_at: services.user.createdAt,
+    });
+  });
+
+  it('answers 401 for wrong credentials and 400 for an unknown grant, in the error shape', async () => {
+    const wrong = await fetch(`${gateway.url}/v1/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_type: 'password', email: services.user.email, password: 'nope' }),
+    });
+    expect(wrong.status).toBe(401);
+    expect(await errorOf(wrong)).toMatchObject({ reason: 'INVALID_CREDENTIALS', message: 'email or password is wrong' });
+
+    const grant = await fetch(`${gateway.url}/v1/auth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+    expect(grant.status).toBe(400);
+    expect((await errorOf(grant)).message).toMatch(/grant_type: /);
+  });
+
+  it('answers malformed and oversized bodies with 400 MALFORMED_BODY and 413', async () => {
+    const post = (body: string) =>
+      fetch(`${gateway.url}/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const malformed = await post('{"email": ');
+    expect(malformed.status).toBe(400);
+    expect((await errorOf(malformed)).reason).toBe('MALFORMED_BODY');
+
+    const huge = await post(JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(70_000), display_name: 'A' }));
+    expect(huge.status).toBe(413);
+    expect((await errorOf(huge)).reason).toBe('PAYLOAD_TOO_LARGE');
+
+    const unknownField = await post(JSON.stringify({ email: 'a@example.com', password: 'pw', display_name: 'A', admin: true }));
+    expect(unknownField.status).toBe(400);
+    expect((await errorOf(unknownField)).message).toBe('admin: is not an accepted field');
+
+    const text = await fetch(`${gateway.url}/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
+    expect(text.status).toBe(415);
+    expect((await errorOf(text)).reason).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('publishes the signing keys and an OpenAPI document listing every route', async () => {
+    const jwks = await json<{ keys: unknown[] }>(await get('/.well-known/jwks.json'));
+    expect(jwks.keys).toEqual([expect.objectContaining({ kid: signer.kid, kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA' })]);
+
+    const response = await get('/docs/json');
+    expect(response.status).toBe(200);
+    const document = await json<OpenApiDocument>(response);
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/v1/auth/register',
+        '/v1/auth/token',
+        '/v1/me',
+        '/.well-known/jwks.json',
+        '/v1/tracks/{id}',
+        '/v1/tracks',
+        '/v1/search',
+        '/v1/me/player/queue',
+        '/v1/me/player/queue/items/{queue_item_id}',
+        '/v1/me/player/next',
+        '/v1/me/player/progress',
+        '/v1/me/player',
+        '/v1/recommendations',
+        '/health/live',
+        '/health/ready',
+      ]),
+    );
+    const search = document.paths['/v1/search']?.get;
+    expect(search?.parameters?.map((p) => p.name)).toEqual(expect.arrayContaining(['q', 'limit', 'min_bpm', 'cursor']));
+    expect(search?.responses['400']?.content?.['application/json']?.schema).toBeDefined();
+    expect(document.components.schemas.Track).toBeDefined();
+    expect(document.components.schemas.Error).toBeDefined();
+  });
+});
+
+describe('api-gateway shutdown', () => {
+  it('turns not-ready first, keeps serving through the delay, then closes', async () => {
+    const signer = await createTestSigner();
+    const services = await startFakeServices(signer, []);
+    const gateway = await startGateway(await gatewayConfig(services.auth, services.metadata, { SHUTDOWN_DELAY_MS: '400' }), quietLogger);
+    try {
+      await vi.waitFor(async () => expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200), { timeout: 10_000, interval: 50 });
+      const stopped = gateway.shutdown('SIGTERM');
+      const ready = await fetch(`${gateway.url}/health/ready`);
+      expect(ready.status).toBe(503);
+      expect(await errorOf(ready)).toMatchObject({ reason: 'NOT_READY', message: expect.stringContaining('shutting down') });
+      expect((await fetch(`${gateway.url}/health/live`)).status).toBe(200);
+      await stopped;
+      await expect(fetch(`${gateway.url}/health/live`)).rejects.toThrow();
+    } finally {
+      await gateway.shutdown('test');
+      await services.auth.stop();
+      await services.metadata.stop();
+    }
+  });
+});
+
+/** A playback service holding one queue per user in memory, conditional on `expectedVersion` as the real one. */
+async function startFakePlayback() {
+  const queues = new Map<string, playbackV1.Queue>();
+  const queueOf = (userId: string) => queues.get(userId) ?? { items: [], currentQueueItemId: '', version: 0 };
+  const getQueue: Unary<playbackV1.GetQueueRequest, playbackV1.GetQueueResponse> = (call, done) =>
+    done(null, { queue: queueOf(call.request.userId) });
+  const addToQueue: Unary<playbackV1.AddToQueueRequest, playbackV1.AddToQueueResponse> = (call, done) => {
+    const { userId, trackIds, expectedVersion } = call.request;
+    const queue = queueOf(userId);
+    if (expectedVersion !== undefined && expectedVersion !== queue.version) {
+      done(grpcFailure(status.ABORTED, 'QUEUE_VERSION_MISMATCH', `the queue is at version ${queue.version}`));
+      return;
+    }
+    const items = trackIds.map((trackId) => ({ queueItemId: randomUUID(), trackId, addedAt: '2026-01-01T00:00:00Z' }));
+    const next = { ...queue, items: [...queue.items, ...items], version: queue.version + 1 };
+    queues.set(userId, next);
+    done(null, { queue: next });
+  };
+  const getPlaybackState: Unary<playbackV1.GetPlaybackStateRequest, playbackV1.GetPlaybackStateResponse> = (_call, done) => done(null, {});
+  const server = await startFakeGrpcServer(PLAYBACK_V1, 'PlaybackService', { getQueue, addToQueue, getPlaybackState });
+  return { server, queues };
+}
+
+describe('api-gateway player routes (stand-in playback service)', () => {
+  const tracks = [track(4, 10), track(5, 20)];
+  let signer: TestSigner;
+  let services: Awaited<ReturnType<typeof startFakeServices>>;
+  let playback: Awaited<ReturnType<typeof startFakePlayback>>;
+  let gateway: RunningGateway;
+
+  const as = async (userId: string) => ({ authorization: `Bearer ${await signer.sign({ claims: { sub: userId } })}` });
+  const add = async (userId: string, body: unknown, headers: Record<string, string> = {}) =>
+    fetch(`${gateway.url}/v1/me/player/queue`, {
+      method: 'POST',
+      headers: { ...(await as(userId)), 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    signer = await createTestSigner();
+    services = await startFakeServices(signer, tracks);
+    playback = await startFakePlayback();
+    gateway = await startGateway(
+      await gatewayConfig(services.auth, services.metadata, { PLAYBACK_GRPC_URL: playback.server.url }),
+      quietLogger,
+    );
+    await vi.waitFor(async () => expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200), { timeout: 10_000, interval: 50 });
+  });
+
+  afterAll(async () => {
+    await gateway?.shutdown('test');
+    await playback?.server.stop();
+    await services?.auth.stop();
+    await services?.metadata.stop();
+  });
+
+  it("changes only the token's own queue, answers it with tracks resolved and its version as ETag", async () => {
+    const userId = randomUUID();
+    const added = await add(userId, { track_ids: [tracks[0]!.trackId, tracks[1]!.trackId] });
+    expect(added.status).toBe(201);
+    expect(added.headers.get('etag')).toBe('"1"');
+    const queue = await json<QueueView>(added);
+    expect(queue.items.map((item) => item.track?.title)).toEqual([tracks[0]!.title, tracks[1]!.title]);
+    expect(queue).toMatchObject({ current_queue_item_id: null, version: 1 });
+    expect(playback.queues.get(userId)?.items).toHaveLength(2);
+
+    const read = await fetch(`${gateway.url}/v1/me/player/queue`, { headers: await as(userId) });
+    expect(read.headers.get('etag')).toBe('"1"');
+    expect(await json<QueueView>(read)).toEqual(queue);
+  });
+
+  it('makes a change conditional on If-Match: 409 when the queue has moved on', async () => {
+    const userId = randomUUID();
+    expect((await add(userId, { track_ids: [tracks[0]!.trackId] }, { 'if-match': '"0"' })).status).toBe(201);
+    const stale = await add(userId, { track_ids: [tracks[1]!.trackId] }, { 'if-match': '"0"' });
+    expect(stale.status).toBe(409);
+    expect(await errorOf(stale)).toMatchObject({ reason: 'QUEUE_VERSION_MISMATCH', message: 'the queue is at version 1' });
+
+    const malformed = await add(userId, { track_ids: [tracks[1]!.trackId] }, { 'if-match': 'W/"1"' });
+    expect(malformed.status).toBe(400);
+    expect((await errorOf(malformed)).message).toMatch(/^if-match: /);
+  });
+
+  it("refuses to take the user from the body: only the token's subject counts", async () => {
+    const response = await add(randomUUID(), { track_ids: [tracks[0]!.trackId], user_id: randomUUID() });
+    expect(response.status).toBe(400);
+    expect((await errorOf(response)).message).toBe('user_id: is not an accepted field');
+  });
+
+  it('answers 204 when nothing has been played yet', async () => {
+    const response = await fetch(`${gateway.url}/v1/me/player`, { headers: await as(randomUUID()) });
+    expect(response.status).toBe(204);
+  });
+});
