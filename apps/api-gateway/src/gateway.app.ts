@@ -1,7 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
+import { acceptRequestId, newRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
+import { ApiError } from './http/api-error.js';
+import { problemBody } from './http/problem-body.js';
 import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
@@ -31,6 +33,18 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
     genReqId: (request: IncomingMessage) => acceptRequestId(request.headers[REQUEST_ID_HEADER]),
     // Requests arriving while closing are answered by our hook, in the API's error shape.
     return503OnClosing: false,
+    // Requests Node's HTTP parser rejects (e.g. raw non-ASCII bytes in the URL) never reach Fastify's
+    // routing; answer them in the API's error shape too, instead of Fastify's default body.
+    clientErrorHandler: (error, socket) => {
+      if (!socket.writable) return;
+      const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
+      const problem = tooLarge
+        ? new ApiError(431, 'HEADERS_TOO_LARGE', 'the request headers are too large')
+        : new ApiError(400, 'MALFORMED_REQUEST', 'the request could not be parsed as HTTP (non-ASCII characters in the URL must be percent-encoded)');
+      const body = JSON.stringify(problemBody(problem, newRequestId()));
+      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    },
   });
   // JSON and forms only: a text/plain body is 415, not a string handed to the validators.
   adapter.getInstance().removeContentTypeParser('text/plain');

@@ -2,6 +2,7 @@ import { type Metadata, type sendUnaryData, type ServerUnaryCall, status } from 
 import { AUTH_V1, type authV1, METADATA_V1, type metadataV1, PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
 import { freePort, quietLogger } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TokenView, UserView } from '../src/auth/auth.schemas.js';
 import type { SearchView, TracksView } from '../src/catalogue/catalogue.schemas.js';
@@ -284,6 +285,22 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
     const text = await fetch(`${gateway.url}/v1/auth/register`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'hi' });
     expect(text.status).toBe(415);
     expect((await errorOf(text)).reason).toBe('UNSUPPORTED_MEDIA_TYPE');
+  });
+
+  it('answers a request the HTTP parser rejects (raw UTF-8 in the URL) in the error shape', async () => {
+    const { host, port } = new URL(gateway.url);
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), host.replace(/:\d+$/, '').replace(/^\[|\]$/g, ''));
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('end', () => resolve(received));
+      socket.on('error', reject);
+      socket.write(Buffer.concat([Buffer.from('GET /v1/search?q='), Buffer.from('夜空'), Buffer.from(` HTTP/1.1\r\nHost: ${host}\r\n\r\n`)]));
+    });
+    expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+    const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { status: number; reason: string; request_id: string } };
+    expect(body.error).toMatchObject({ status: 400, reason: 'MALFORMED_REQUEST', request_id: expect.any(String) });
   });
 
   it('publishes the signing keys and an OpenAPI document listing every route', async () => {

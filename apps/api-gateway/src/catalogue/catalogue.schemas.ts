@@ -24,7 +24,7 @@ const vocabularyTerm = z
   .string()
   .max(40, 'at most 40 characters')
   .regex(/^[a-z0-9][a-z0-9&' -]*$/, 'must be a lower-case term, e.g. "hip-hop"');
-const bpm = z.coerce.number().int('must be a whole number').min(1, 'must be at least 1').max(400, 'must be at most 400');
+const bpm = z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(400, 'must be at most 400');
 
 export const searchQuerySchema = z
   .strictObject({
@@ -35,7 +35,7 @@ export const searchQuerySchema = z
     min_bpm: bpm.optional(),
     max_bpm: bpm.optional(),
     limit: z.coerce
-      .number()
+      .number({ error: 'must be a number' })
       .int('must be a whole number')
       .min(1, 'must be at least 1')
       .max(MAX_SEARCH_LIMIT, `must be at most ${MAX_SEARCH_LIMIT}`)

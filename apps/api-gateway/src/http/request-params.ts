@@ -10,7 +10,7 @@ import { describeIssues, ZodValidationPipe } from './zod-validation.pipe.js';
 const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
 
 const requestTimeoutSchema = z.coerce
-  .number()
+  .number({ error: 'must be a number' })
   .int('must be a whole number of milliseconds')
   .min(1, 'must be at least 1')
   .optional()

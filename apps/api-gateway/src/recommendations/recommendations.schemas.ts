@@ -6,7 +6,7 @@ const MAX_RECOMMENDATIONS = 50;
 
 export const recommendationsQuerySchema = z.strictObject({
   limit: z.coerce
-    .number()
+    .number({ error: 'must be a number' })
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .max(MAX_RECOMMENDATIONS, `must be at most ${MAX_RECOMMENDATIONS}`)
