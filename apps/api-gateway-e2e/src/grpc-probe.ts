@@ -20,7 +20,7 @@ export async function healthStatus(address: string, service = ''): Promise<strin
   const client = new health.grpc.health.v1.Health(address, grpc.credentials.createInsecure());
   try {
     return await new Promise<string>((resolve) => {
-      client.Check!({ service }, { deadline: Date.now() + 2_000 }, (error, response) => {
+      client.Check({ service }, { deadline: Date.now() + 2_000 }, (error, response) => {
         resolve(error ? `ERROR:${grpc.status[error.code]}` : String(response?.status));
       });
     });
@@ -36,7 +36,7 @@ export async function reflectedServices(address: string): Promise<string[]> {
     return await new Promise<string[]>((resolve, reject) => {
       const call = client.ServerReflectionInfo();
       call.on('data', (message) => {
-        resolve((message.list_services_response?.service ?? []).map((s) => s.name));
+        resolve((message.list_services_response?.service ?? []).map((s: { name: string }) => s.name));
         call.end();
       });
       call.on('error', reject);
