@@ -1,30 +1,51 @@
-import { Controller, Inject } from '@nestjs/common';
+import type { Metadata } from '@grpc/grpc-js';
+import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { authV1 } from '@overture/contracts';
 import { parseRequest } from '@overture/grpc';
-import { getUserSchema, registerSchema } from './accounts/account.schemas.js';
+import { ActsOnAnyUser, AllowAnonymous, principalOf, RequirePermission } from '@overture/identity';
+import type { Observable } from 'rxjs';
+import { changePasswordSchema, changeRoleSchema, deleteAccountSchema, getUserSchema, registerSchema } from './accounts/account.schemas.js';
 import { AccountService } from './accounts/account.service.js';
 import type { User } from './accounts/user.js';
+import { SecurityEventRepository } from './audit/security-event.repository.js';
 import { SigningKeyService } from './keys/signing-key.service.js';
+import { listSecurityEventsSchema, setRolePermissionsSchema } from './policy/policy.schemas.js';
+import { PolicyService } from './policy/policy.service.js';
+import { PolicyStream } from './policy/policy-stream.js';
+import { listSessionsSchema, revokeSessionSchema, revokeTokenSchema } from './sessions/session.schemas.js';
+import { SessionService } from './sessions/session.service.js';
+import { SignInThrottledFilter } from './throttle/sign-in-throttled.filter.js';
 import { issueTokenSchema } from './tokens/token.schemas.js';
 import { TokenService } from './tokens/token.service.js';
 
+/**
+ * Methods without @AllowAnonymous() need the caller's access token (checked by the identity guard,
+ * as in every service); a `userId` in their request must be the caller unless @ActsOnAnyUser().
+ */
 @Controller()
+@UseFilters(SignInThrottledFilter)
 @authV1.AuthServiceControllerMethods()
 export class AuthGrpcController implements authV1.AuthServiceController {
   constructor(
     @Inject(AccountService) private readonly accounts: AccountService,
     @Inject(TokenService) private readonly tokens: TokenService,
     @Inject(SigningKeyService) private readonly keys: SigningKeyService,
+    @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(PolicyService) private readonly policy: PolicyService,
+    @Inject(PolicyStream) private readonly policyStream: PolicyStream,
+    @Inject(SecurityEventRepository) private readonly audit: SecurityEventRepository,
   ) {}
 
+  @AllowAnonymous()
   async register(request: authV1.RegisterRequest): Promise<authV1.RegisterResponse> {
     return { user: toProto(await this.accounts.register(parseRequest(registerSchema, request))) };
   }
 
+  @AllowAnonymous()
   async issueToken(request: authV1.IssueTokenRequest): Promise<authV1.IssueTokenResponse> {
     const grant = parseRequest(issueTokenSchema, request);
     return grant.kind === 'password'
-      ? this.tokens.passwordGrant(grant.email, grant.password)
+      ? this.tokens.passwordGrant(grant.email, grant.password, grant.clientAddress)
       : this.tokens.refreshGrant(grant.refreshToken);
   }
 
@@ -33,8 +54,99 @@ export class AuthGrpcController implements authV1.AuthServiceController {
     return { user: toProto(await this.accounts.getUser(userId)) };
   }
 
+  @AllowAnonymous()
   async getJwks(): Promise<authV1.GetJwksResponse> {
     return { keys: await this.keys.publicKeys() };
+  }
+
+  async changePassword(request: authV1.ChangePasswordRequest, metadata: Metadata): Promise<authV1.ChangePasswordResponse> {
+    const input = parseRequest(changePasswordSchema, request);
+    const caller = principalOf(metadata);
+    await this.accounts.changePassword(input.userId, caller.sessionId, input.currentPassword, input.newPassword, input.clientAddress || undefined);
+    return {};
+  }
+
+  async deleteAccount(request: authV1.DeleteAccountRequest): Promise<authV1.DeleteAccountResponse> {
+    const input = parseRequest(deleteAccountSchema, request);
+    await this.accounts.deleteAccount(input.userId, input.password, input.clientAddress || undefined);
+    return {};
+  }
+
+  async listSessions(request: authV1.ListSessionsRequest, metadata: Metadata): Promise<authV1.ListSessionsResponse> {
+    const { userId } = parseRequest(listSessionsSchema, request);
+    const current = principalOf(metadata).sessionId;
+    const sessions = await this.sessions.list(userId);
+    return {
+      sessions: sessions.map((s) => ({
+        sessionId: s.sessionId,
+        createdAt: s.createdAt.toISOString(),
+        lastUsedAt: s.lastUsedAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
+        current: s.sessionId === current,
+      })),
+    };
+  }
+
+  async revokeSession(request: authV1.RevokeSessionRequest): Promise<authV1.RevokeSessionResponse> {
+    const { userId, sessionId } = parseRequest(revokeSessionSchema, request);
+    await this.sessions.revoke(userId, sessionId);
+    return {};
+  }
+
+  @AllowAnonymous()
+  async revokeToken(request: authV1.RevokeTokenRequest): Promise<authV1.RevokeTokenResponse> {
+    await this.sessions.revokeByRefreshToken(parseRequest(revokeTokenSchema, request).refreshToken);
+    return {};
+  }
+
+  @RequirePermission('users:admin')
+  @ActsOnAnyUser()
+  async grantRole(request: authV1.GrantRoleRequest, metadata: Metadata): Promise<authV1.GrantRoleResponse> {
+    const { userId, role } = parseRequest(changeRoleSchema, request);
+    return { user: toProto(await this.accounts.changeRole(principalOf(metadata).userId, userId, role, true)) };
+  }
+
+  @RequirePermission('users:admin')
+  @ActsOnAnyUser()
+  async revokeRole(request: authV1.RevokeRoleRequest, metadata: Metadata): Promise<authV1.RevokeRoleResponse> {
+    const { userId, role } = parseRequest(changeRoleSchema, request);
+    return { user: toProto(await this.accounts.changeRole(principalOf(metadata).userId, userId, role, false)) };
+  }
+
+  @RequirePermission('policy:admin')
+  async setRolePermissions(request: authV1.SetRolePermissionsRequest, metadata: Metadata): Promise<authV1.SetRolePermissionsResponse> {
+    const { role, permissions } = parseRequest(setRolePermissionsSchema, request);
+    return this.policy.setRolePermissions(role, permissions, principalOf(metadata).userId);
+  }
+
+  @RequirePermission('policy:admin')
+  getPolicy(): Promise<authV1.GetPolicyResponse> {
+    return this.policy.getPolicy();
+  }
+
+  @RequirePermission('users:admin')
+  @ActsOnAnyUser()
+  async listSecurityEvents(request: authV1.ListSecurityEventsRequest): Promise<authV1.ListSecurityEventsResponse> {
+    const filter = parseRequest(listSecurityEventsSchema, request);
+    const events = await this.audit.list(filter);
+    return {
+      events: events.map((e) => ({
+        eventId: e.id,
+        occurredAt: e.occurredAt.toISOString(),
+        kind: e.kind,
+        userId: e.userId,
+        actorUserId: e.actorUserId,
+        sessionId: e.sessionId,
+        clientAddress: e.clientAddress,
+        detail: JSON.stringify(e.detail),
+      })),
+    };
+  }
+
+  // Verifiers (the gateway, every service) follow the policy without a user token of their own.
+  @AllowAnonymous()
+  watchPolicy(): Observable<authV1.WatchPolicyResponse> {
+    return this.policyStream.watch();
   }
 }
 

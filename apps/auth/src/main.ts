@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '@overture/config';
 import { startTracing } from '@overture/tracing';
-import { authConfigSchema, authMigrateConfigSchema } from './auth.config.js';
+import { authAdminConfigSchema, authConfigSchema, authMigrateConfigSchema } from './auth.config.js';
 
 // Tracing must patch http, grpc-js and pg before they are loaded, so the app is imported after it.
 const [command = 'serve'] = process.argv.slice(2);
@@ -20,8 +20,24 @@ try {
       await serve(config, tracing);
       break;
     }
+    case 'grant-role':
+    case 'revoke-role': {
+      const config = loadConfigOrExit(authAdminConfigSchema, 'auth');
+      const { changeRoleByEmail } = await import('./commands.js');
+      const [email, role] = process.argv.slice(3);
+      await changeRoleByEmail(config, command === 'grant-role', email, role);
+      break;
+    }
+    case 'rotate-keys': {
+      const config = loadConfigOrExit(authConfigSchema, 'auth');
+      const { rotateKeys } = await import('./commands.js');
+      await rotateKeys(config);
+      break;
+    }
     default:
-      throw new Error(`unknown command ${JSON.stringify(command)}; usage: main.js [serve | migrate]`);
+      throw new Error(
+        `unknown command ${JSON.stringify(command)}; usage: main.js [serve | migrate | rotate-keys | grant-role <email> <role> | revoke-role <email> <role>]`,
+      );
   }
 } catch (error) {
   process.stderr.write(`auth: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

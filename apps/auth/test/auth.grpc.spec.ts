@@ -25,8 +25,8 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
   const register = (email: string, password = PASSWORD, displayName = 'Ada Lovelace') =>
     call((c, md) => c.register({ email, password, displayName }, md, withDeadline(5000)));
   const passwordGrant = (email: string, password = PASSWORD) =>
-    call((c, md) => c.issueToken({ password: { email, password } }, md, withDeadline(5000)));
-  const refreshGrant = (refreshToken: string) => call((c, md) => c.issueToken({ refresh: { refreshToken } }, md, withDeadline(5000)));
+    call((c, md) => c.issueToken({ password: { email, password }, clientAddress: '' }, md, withDeadline(5000)));
+  const refreshGrant = (refreshToken: string) => call((c, md) => c.issueToken({ refresh: { refreshToken }, clientAddress: '' }, md, withDeadline(5000)));
   const uniqueEmail = () => `user-${randomUUID()}@example.com`;
 
   const verifyAccessToken = async (token: string) => {
@@ -188,13 +188,18 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
     expect(rows[0]!.token_hash.toString('hex')).not.toContain(Buffer.from(refreshToken, 'base64url').toString('hex'));
   });
 
-  it('reads a user by id', async () => {
-    const { user } = await register(uniqueEmail(), PASSWORD, 'Grace Hopper');
-    const found = await call((c, md) => c.getUser({ userId: user!.userId }, md));
+  it("reads the caller's own account, and no one else's", async () => {
+    const email = uniqueEmail();
+    const { user } = await register(email, PASSWORD, 'Grace Hopper');
+    const { accessToken } = await passwordGrant(email);
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${accessToken}`);
+    const found = await unary(service.client.getUser({ userId: user!.userId }, md, withDeadline(5000)));
     expect(found.user).toEqual(user);
-
-    const missing = await failure(call((c, md) => c.getUser({ userId: randomUUID() }, md)));
-    expect(missing).toMatchObject({ code: status.NOT_FOUND, reason: 'USER_NOT_FOUND' });
+    const other = await failure(unary(service.client.getUser({ userId: randomUUID() }, md, withDeadline(5000))));
+    expect(other).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'USER_MISMATCH' });
+    const anonymous = await failure(call((c, m) => c.getUser({ userId: user!.userId }, m)));
+    expect(anonymous).toMatchObject({ code: status.UNAUTHENTICATED });
   });
 
   it('answers INVALID_ARGUMENT naming the field for bad input', async () => {
@@ -204,11 +209,10 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
       [register(uniqueEmail(), 'x'.repeat(129)), /password/],
       [register(uniqueEmail(), PASSWORD, '   '), /displayName/],
       [register(uniqueEmail(), PASSWORD, 'x'.repeat(65)), /displayName/],
-      [call((c, md) => c.issueToken({}, md)), /grant/],
+      [call((c, md) => c.issueToken({ clientAddress: '' }, md)), /grant/],
       [passwordGrant('', PASSWORD), /password\.email/],
       [passwordGrant(uniqueEmail(), ''), /password\.password/],
       [refreshGrant(''), /refresh\.refreshToken/],
-      [call((c, md) => c.getUser({ userId: "1' OR '1'='1" }, md)), /userId/],
     ];
     for (const [promise, field] of cases) {
       const error = await failure(promise);

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
+import { IdentityModule } from '@overture/identity';
 import { migrations } from './database/migrations/index.js';
 import { Catalogue } from './features/catalogue.js';
 import { FeatureSyncService } from './features/feature-sync.service.js';
@@ -33,6 +34,8 @@ export class RecommendationModule {
           poolSize: config.DATABASE_POOL_SIZE,
           applicationName: 'overture-recommendation',
         }),
+        // Every call is checked against the caller's forwarded access token and the live policy.
+        IdentityModule.forRoot(config),
       ],
       controllers: [RecommendationGrpcController],
       providers: [

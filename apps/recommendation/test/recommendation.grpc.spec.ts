@@ -1,6 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
+import { startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
 import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
@@ -17,6 +18,7 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
   let db: TestDatabase;
   let service: GrpcTestService<Client>;
   const metadata = new FakeMetadataServer();
+  let auth: FakeAuthServer;
   const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(service.client, new Metadata()));
   const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
   const sql = <T>(query: string, params: unknown[] = []): Promise<T[]> => service.dataSource.query(query, params);
@@ -28,15 +30,26 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
     return { eventId: randomUUID(), userId, trackId, kind, playedMs: kind === PLAY ? 180_000 : 4_000, occurredAt: new Date(clock).toISOString() };
   };
   const record = (events: recommendationV1.PlayEvent[]) => call((c, md) => c.recordPlayEvents({ events }, md, withDeadline(5_000)));
-  const recommend = (userId: string, limit = 100) => call((c, md) => c.getRecommendations({ userId, limit }, md, withDeadline(5_000)));
+  // Asked as the user themselves: the service takes the caller from the token.
+  const recommend = async (userId: string, limit = 100) => {
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${await auth.sign({ sub: userId === 'nobody' ? randomUUID() : userId.toLowerCase() })}`);
+    return unary(service.client.getRecommendations({ userId, limit }, md, withDeadline(5_000)));
+  };
   const featuresOf = async (trackIds: string[]) =>
     (await sql<{ track_id: string }>('SELECT track_id FROM track_features WHERE track_id = ANY($1::uuid[])', [trackIds])).map((r) => r.track_id).sort();
 
   beforeAll(async () => {
     await metadata.start();
+    auth = await startFakeAuthServer();
     db = await createTestDatabase(inject('postgresServerUrl'), 'recommendation');
     await migrate(db.url, migrations);
-    const config = recommendationConfigSchema.parse({ DATABASE_URL: db.url, METADATA_GRPC_URL: metadata.url, DOWNSTREAM_DEADLINE_MS: '1000' });
+    const config = recommendationConfigSchema.parse({
+      DATABASE_URL: db.url,
+      METADATA_GRPC_URL: metadata.url,
+      DOWNSTREAM_DEADLINE_MS: '1000',
+      AUTH_GRPC_URL: auth.url,
+    });
     service = await startGrpcTestService<Client>({
       module: RecommendationModule.forRoot(config),
       contract: RECOMMENDATION_V1,
@@ -46,6 +59,7 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
 
   afterAll(async () => {
     await service?.stop();
+    await auth?.stop();
     metadata.stop();
     await db?.drop();
   });
@@ -116,9 +130,9 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
     expect(await sql('SELECT event_id FROM play_events WHERE user_id = $1', [user])).toEqual([]);
     expect(await sql('SELECT track_id FROM user_track_stats WHERE user_id = $1', [user])).toEqual([]);
 
+    // Another user than the token's subject (here not even a user id) is refused before anything else.
     const badUser = await failure(recommend('nobody'));
-    expect(badUser).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(badUser?.details).toMatch(/userId/);
+    expect(badUser).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'USER_MISMATCH' });
     const badLimit = await failure(recommend(randomUUID(), 101));
     expect(badLimit?.details).toMatch(/limit/);
   });

@@ -1,28 +1,32 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { PolicyCache, REQUIRED_PERMISSION, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from '@overture/identity';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../http/api-error.js';
 import { IS_PUBLIC } from './public.decorator.js';
-import { SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from './token-verifier.js';
 
 const CHALLENGE = 'Bearer realm="overture"';
 // RFC 6750 §2.1: the b64token syntax.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
- * Every route requires a valid access token unless marked @Public(). The verified caller is put on
- * the request for @CurrentUser(). Failures are 401 with a `WWW-Authenticate: Bearer` challenge
- * (RFC 6750): UNAUTHENTICATED without a token, INVALID_TOKEN with a bad one.
+ * Every route requires a valid access token unless marked @Public(). The token is verified locally
+ * (auth's cached keys), then checked against the live policy: a revoked session or roles changed
+ * since it was issued are 401; a route marked @RequirePermission() that the caller's roles do not
+ * grant is 403 PERMISSION_DENIED. The verified caller is put on the request for @CurrentUser().
+ * 401s carry a `WWW-Authenticate: Bearer` challenge (RFC 6750).
  */
 @Injectable()
 export class AccessTokenGuard implements CanActivate {
   constructor(
     @Inject(Reflector) private readonly reflector: Reflector,
     @Inject(TokenVerifier) private readonly verifier: TokenVerifier,
+    @Inject(PolicyCache) private readonly policy: PolicyCache,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     if (!header) {
@@ -31,22 +35,32 @@ export class AccessTokenGuard implements CanActivate {
       });
     }
     const token = BEARER.exec(header)?.[1];
-    if (!token) throw invalidToken('the Authorization header is not "Bearer <token>"');
+    if (!token) throw invalidToken('INVALID_TOKEN', 'the Authorization header is not "Bearer <token>"');
+    if (!this.policy.ready) {
+      throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'access cannot be checked yet; try again shortly', { 'retry-after': '1' });
+    }
     try {
       request.principal = await this.verifier.verify(token);
     } catch (error) {
-      if (error instanceof TokenRejectedError) throw invalidToken(error.message);
+      if (error instanceof TokenRejectedError) throw invalidToken('INVALID_TOKEN', error.message);
       if (error instanceof SigningKeysUnavailableError) {
         throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'access tokens cannot be checked yet; try again shortly', { 'retry-after': '1' });
       }
       throw error;
     }
+    const stale = this.policy.staleness(request.principal);
+    if (stale === 'SESSION_REVOKED') throw invalidToken(stale, 'the session of this access token has ended; sign in again');
+    if (stale === 'ROLES_CHANGED') throw invalidToken(stale, "the account's roles changed; refresh the access token");
+    const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, targets);
+    if (permission && !this.policy.allows(request.principal.roles, permission)) {
+      throw new ApiError(403, 'PERMISSION_DENIED', `this needs the ${permission} permission, which the account's roles do not grant`);
+    }
     return true;
   }
 }
 
-function invalidToken(message: string): ApiError {
-  return new ApiError(401, 'INVALID_TOKEN', message, {
+function invalidToken(reason: string, message: string): ApiError {
+  return new ApiError(401, reason, message, {
     'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${message.replace(/["\\]/g, '')}"`,
   });
 }

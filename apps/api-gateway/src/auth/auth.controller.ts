@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import type { CallContext } from '../downstream/call-context.js';
 import { AuthClient } from '../downstream/auth.client.js';
@@ -7,12 +8,18 @@ import { ApiError } from '../http/api-error.js';
 import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
 import { ApiRequestTimeoutHeader, CallCtx } from '../http/request-params.js';
 import {
+  changePasswordBodySchema,
+  deleteAccountBodySchema,
   jwksViewSchema,
+  revokeBodySchema,
   registerBodySchema,
   tokenBodySchema,
   tokenViewSchema,
   userViewSchema,
+  type ChangePasswordBody,
+  type DeleteAccountBody,
   type RegisterBody,
+  type RevokeBody,
   type TokenBody,
   type TokenView,
   type UserView,
@@ -22,6 +29,7 @@ import { CurrentUser } from './current-user.decorator.js';
 import { JwksCache } from './jwks-cache.js';
 import type { Principal } from './principal.js';
 import { Public } from './public.decorator.js';
+import { withRetryAfter } from './retry-after.js';
 
 @ApiTags('auth')
 @Controller()
@@ -54,13 +62,70 @@ export class AuthController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 200, description: 'Tokens', standardSchema: tokenViewSchema })
-  @ApiErrors(400, 401, 413, 415, 503, 504)
-  async token(@Body({ schema: tokenBodySchema }) body: TokenBody, @CallCtx() ctx: CallContext): Promise<TokenView> {
-    const request =
+  @ApiErrors(400, 401, 413, 415, 429, 503, 504)
+  async token(@Body({ schema: tokenBodySchema }) body: TokenBody, @CallCtx() ctx: CallContext, @Req() request: FastifyRequest): Promise<TokenView> {
+    const grant =
       body.grant_type === 'password'
         ? { password: { email: body.email, password: body.password } }
         : { refresh: { refreshToken: body.refresh_token } };
-    return toTokenView(await this.auth.issueToken(ctx, request));
+    // Sign-in attempts are limited per client address too; auth counts them against this one.
+    return toTokenView(await withRetryAfter(this.auth.issueToken(ctx, { ...grant, clientAddress: request.ip })));
+  }
+
+  @Public()
+  @Post('v1/auth/revoke')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'End the session of a refresh token (RFC 7009)',
+    description: 'Answers 200 for an unknown or already revoked token too, as RFC 7009 asks. Access tokens of the session stop working within seconds.',
+  })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiRequestTimeoutHeader()
+  @ApiResponse({ status: 200, description: 'Revoked (or nothing to revoke)' })
+  @ApiErrors(400, 413, 415, 503, 504)
+  async revoke(@Body({ schema: revokeBodySchema }) body: RevokeBody, @CallCtx() ctx: CallContext): Promise<Record<string, never>> {
+    // An access token is not revocable by itself (it expires in minutes); its session is ended via DELETE /v1/me/sessions/{id}.
+    if (body.token_type_hint !== 'access_token') await this.auth.revokeToken(ctx, body.token);
+    return {};
+  }
+
+  @Put('v1/me/password')
+  @HttpCode(204)
+  @ApiBearerAuth(BEARER_AUTH)
+  @ApiOperation({ summary: 'Change the password', description: 'Every other session of the account ends; this one goes on.' })
+  @ApiRequestTimeoutHeader()
+  @ApiResponse({ status: 204, description: 'Changed' })
+  @ApiErrors(400, 401, 413, 429, 503, 504)
+  async changePassword(
+    @CurrentUser() user: Principal,
+    @Body({ schema: changePasswordBodySchema }) body: ChangePasswordBody,
+    @CallCtx() ctx: CallContext,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await withRetryAfter(
+      this.auth.changePassword(ctx, {
+        userId: user.userId,
+        currentPassword: body.current_password,
+        newPassword: body.new_password,
+        clientAddress: request.ip,
+      }),
+    );
+  }
+
+  @Delete('v1/me')
+  @HttpCode(204)
+  @ApiBearerAuth(BEARER_AUTH)
+  @ApiOperation({ summary: 'Delete the account', description: 'Needs the password; every session ends at once.' })
+  @ApiRequestTimeoutHeader()
+  @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiErrors(400, 401, 413, 429, 503, 504)
+  async deleteAccount(
+    @CurrentUser() user: Principal,
+    @Body({ schema: deleteAccountBodySchema }) body: DeleteAccountBody,
+    @CallCtx() ctx: CallContext,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    await withRetryAfter(this.auth.deleteAccount(ctx, { userId: user.userId, password: body.password, clientAddress: request.ip }));
   }
 
   @Get('v1/me')

@@ -63,3 +63,19 @@ export type TokenView = z.output<typeof tokenViewSchema>;
 export const jwksViewSchema = z
   .object({ keys: z.array(z.record(z.string(), z.string())) })
   .meta({ id: 'JWKS', description: 'JSON Web Key Set (RFC 7517) of the keys that sign access tokens.' });
+
+/** RFC 7009 token revocation: the refresh token to end (its whole session ends). */
+export const revokeBodySchema = z.strictObject({
+  token: z.string().min(1, 'must not be empty').max(4096),
+  token_type_hint: z.enum(['refresh_token', 'access_token']).optional(),
+});
+export type RevokeBody = z.output<typeof revokeBodySchema>;
+
+export const changePasswordBodySchema = z.strictObject({
+  current_password: password,
+  new_password: password,
+});
+export type ChangePasswordBody = z.output<typeof changePasswordBodySchema>;
+
+export const deleteAccountBodySchema = z.strictObject({ password });
+export type DeleteAccountBody = z.output<typeof deleteAccountBodySchema>;

@@ -1,111 +1,28 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import type { authV1 } from '@overture/contracts';
+import { JwksCache as IdentityJwksCache } from '@overture/identity';
 import { newRequestId } from '@overture/tracing';
-import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import { AuthClient } from '../downstream/auth.client.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
-import type { KeySource } from './token-verifier.js';
-
-// jose's own rule for remote key sets: a token with an unknown kid triggers at most one re-read per
-// 30 s, so a flood of forged kids cannot turn into a flood of calls to auth.
-const UNKNOWN_KID_COOLDOWN_MS = 30_000;
-const FIRST_LOAD_RETRY_MS = { initial: 250, max: 5_000 };
 
 /**
- * Auth's public signing keys, held in memory so that tokens are verified without a call per
- * request. Loaded at boot (retried until auth answers; readiness waits for it), re-read every
- * JWKS_REFRESH_INTERVAL_MS, and on demand when a token names a key not seen yet.
+ * Auth's public signing keys for the gateway (see @overture/identity JwksCache), read through the
+ * gateway's auth client (circuit breaker, deadline) and started and stopped with the app.
  */
 @Injectable()
-export class JwksCache implements KeySource, OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(JwksCache.name);
-  private current: { jwks: JSONWebKeySet; keySet: JWTVerifyGetKey } | undefined;
-  private loading: Promise<void> | undefined;
-  private lastUnknownKidRefresh = Number.NEGATIVE_INFINITY;
-  private refreshTimer: NodeJS.Timeout | undefined;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-
-  constructor(
-    @Inject(AuthClient) private readonly auth: AuthClient,
-    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
-  ) {}
-
-  get isLoaded(): boolean {
-    return this.current !== undefined;
-  }
-
-  get keySet(): JWTVerifyGetKey | undefined {
-    return this.current?.keySet;
-  }
-
-  /** The keys as last read from auth, to republish at /.well-known/jwks.json. */
-  get jwks(): JSONWebKeySet | undefined {
-    return this.current?.jwks;
+export class JwksCache extends IdentityJwksCache implements OnApplicationBootstrap, OnModuleDestroy {
+  constructor(@Inject(AuthClient) auth: AuthClient, @Inject(GATEWAY_CONFIG) config: GatewayConfig) {
+    super({
+      fetchKeys: () => auth.getJwks({ requestId: newRequestId() }),
+      refreshIntervalMs: config.JWKS_REFRESH_INTERVAL_MS,
+      logger: new Logger('JwksCache'),
+    });
   }
 
   onApplicationBootstrap(): void {
-    this.loadUntilAvailable(FIRST_LOAD_RETRY_MS.initial);
-    this.refreshTimer = setInterval(() => {
-      this.refresh().catch((error: unknown) => this.logger.warn({ msg: 'could not refresh the signing keys; keeping the last ones', error: String(error) }));
-    }, this.config.JWKS_REFRESH_INTERVAL_MS);
-    this.refreshTimer.unref();
+    this.start();
   }
 
   onModuleDestroy(): void {
-    this.stopped = true;
-    clearInterval(this.refreshTimer);
-    clearTimeout(this.retryTimer);
+    this.stop();
   }
-
-  async refreshForUnknownKey(): Promise<boolean> {
-    const now = Date.now();
-    if (now - this.lastUnknownKidRefresh < UNKNOWN_KID_COOLDOWN_MS) return false;
-    this.lastUnknownKidRefresh = now;
-    try {
-      await this.refresh();
-      return true;
-    } catch (error) {
-      this.logger.warn({ msg: 'could not refresh the signing keys for an unknown kid', error: String(error) });
-      return false;
-    }
-  }
-
-  /** Reads the keys from auth now; concurrent callers share one call. */
-  refresh(): Promise<void> {
-    this.loading ??= this.load().finally(() => {
-      this.loading = undefined;
-    });
-    return this.loading;
-  }
-
-  private async load(): Promise<void> {
-    const keys = await this.auth.getJwks({ requestId: newRequestId() });
-    const jwks: JSONWebKeySet = { keys: keys.map(toJwk) };
-    this.current = { jwks, keySet: createLocalJWKSet(jwks) };
-  }
-
-  private loadUntilAvailable(delayMs: number): void {
-    this.refresh().then(
-      () => this.logger.log(`signing keys loaded (${this.jwks?.keys.length ?? 0})`),
-      (error: unknown) => {
-        if (this.stopped || this.isLoaded) return;
-        this.logger.warn({ msg: `signing keys not available yet; retrying in ${delayMs} ms`, error: String(error) });
-        this.retryTimer = setTimeout(() => this.loadUntilAvailable(Math.min(delayMs * 2, FIRST_LOAD_RETRY_MS.max)), delayMs);
-        this.retryTimer.unref();
-      },
-    );
-  }
-}
-
-// proto3 has no absent strings: empty fields are dropped so that jose does not read `alg: ""` as a
-// constraint the token cannot meet.
-function toJwk(key: authV1.Jwk): JWK {
-  const jwk: JWK = { kty: key.kty };
-  if (key.kid) jwk.kid = key.kid;
-  if (key.crv) jwk.crv = key.crv;
-  if (key.x) jwk.x = key.x;
-  if (key.alg) jwk.alg = key.alg;
-  if (key.use) jwk.use = key.use;
-  return jwk;
 }

@@ -1,12 +1,6 @@
-/** The caller, as a verified access token names them. */
-export interface Principal {
-  readonly userId: string;
-  /** The sign-in session (refresh-token family) the token was issued in. */
-  readonly sessionId: string;
-  /** The token's own id (`jti`). */
-  readonly tokenId: string;
-  readonly roles: readonly string[];
-}
+import type { Principal } from '@overture/identity';
+
+export type { Principal };
 
 declare module 'fastify' {
   interface FastifyRequest {

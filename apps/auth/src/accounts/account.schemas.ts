@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from '@overture/identity';
 import { normalizeEmail } from './email.js';
 
 /** A syntactically valid address of at most 254 characters, normalised. */
@@ -21,3 +22,25 @@ export const registerSchema = z.object({
 export const getUserSchema = z.object({ userId: z.uuid({ message: 'must be a user id (UUID)' }) });
 
 export type RegisterInput = z.output<typeof registerSchema>;
+
+const newPassword = z.string().min(8, 'at least 8 characters').max(128, 'at most 128 characters');
+const userId = z.uuid({ message: 'must be a user id (UUID)' });
+const clientAddress = z.string().max(64, 'at most 64 characters').optional();
+
+export const changePasswordSchema = z.object({
+  userId,
+  currentPassword: z.string().min(1, 'is required').max(128, 'at most 128 characters'),
+  newPassword,
+  clientAddress,
+});
+
+export const deleteAccountSchema = z.object({
+  userId,
+  password: z.string().min(1, 'is required').max(128, 'at most 128 characters'),
+  clientAddress,
+});
+
+export const changeRoleSchema = z.object({
+  userId,
+  role: z.enum(ROLES, { message: `must be one of ${ROLES.join(', ')}` }),
+});

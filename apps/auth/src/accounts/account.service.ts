@@ -1,19 +1,32 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { randomBytes } from 'node:crypto';
+import { SecurityEventRepository } from '../audit/security-event.repository.js';
+import { PolicyService } from '../policy/policy.service.js';
+import { SessionService } from '../sessions/session.service.js';
+import { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import type { RegisterInput } from './account.schemas.js';
 import { PasswordHasher } from './password-hasher.js';
+import { changeRole } from './role-change.js';
 import { UserRepository } from './user.repository.js';
 import type { User } from './user.js';
 
+const invalidCredentials = (): DomainError =>
+  new DomainError(ErrorCategory.Unauthenticated, 'INVALID_CREDENTIALS', 'email or password is incorrect');
+
 @Injectable()
 export class AccountService implements OnModuleInit {
+  private readonly logger = new Logger(AccountService.name);
   // Verified against when the email is unknown, so that answer takes as long as a wrong password.
   private dummyHash = '';
 
   constructor(
     @Inject(UserRepository) private readonly users: UserRepository,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    @Inject(SignInThrottle) private readonly throttle: SignInThrottle,
+    @Inject(SessionService) private readonly sessions: SessionService,
+    @Inject(PolicyService) private readonly policy: PolicyService,
+    @Inject(SecurityEventRepository) private readonly audit: SecurityEventRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -35,14 +48,78 @@ export class AccountService implements OnModuleInit {
 
   /**
    * The user whose email and password these are. An unknown email and a wrong password fail alike
-   * (same status, reason, message and, roughly, time) so the answer does not reveal who has an account.
+   * (same status, reason, message and, roughly, time) so the answer does not reveal who has an
+   * account. Attempts are throttled per account and client address; a hash made with older
+   * argon2id parameters is replaced now that the password is known.
    */
-  async authenticate(email: string, password: string): Promise<User> {
+  async authenticate(email: string, password: string, clientAddress?: string): Promise<User> {
+    await this.throttled(email, clientAddress);
     const found = await this.users.findWithPasswordHash(email);
     const matches = await this.hasher.verify(found?.passwordHash ?? this.dummyHash, password);
     if (!found || !matches) {
-      throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_CREDENTIALS', 'email or password is incorrect');
+      await this.audit.record({ kind: 'SIGN_IN_FAILED', userId: found?.user.id, clientAddress, detail: { email } });
+      throw invalidCredentials();
     }
+    await this.throttle.succeeded(email, clientAddress);
+    await this.rehashIfOutdated(found.user.id, found.passwordHash, password);
     return found.user;
+  }
+
+  /** Sets a new password after checking the current one, and ends every other session of the user. */
+  async changePassword(userId: string, currentSessionId: string, current: string, next: string, clientAddress?: string): Promise<void> {
+    const user = await this.verifyOwnPassword(userId, current, clientAddress);
+    const passwordHash = await this.hasher.hash(next);
+    await this.users.transaction(async (tx) => {
+      await this.users.updatePasswordHash(userId, passwordHash, tx);
+      const ended = await this.sessions.end(tx, userId, { except: currentSessionId, reason: 'password changed' });
+      await this.audit.record({ kind: 'PASSWORD_CHANGED', userId: user.id, sessionId: currentSessionId, clientAddress, detail: { endedSessions: ended.length } }, tx);
+    });
+  }
+
+  /** Deletes the account after checking its password; every session ends at once. */
+  async deleteAccount(userId: string, password: string, clientAddress?: string): Promise<void> {
+    await this.verifyOwnPassword(userId, password, clientAddress);
+    await this.users.transaction(async (tx) => {
+      await this.sessions.endAll(tx, userId);
+      await this.users.delete(tx, userId);
+      await this.audit.record({ kind: 'ACCOUNT_DELETED', userId, clientAddress }, tx);
+    });
+  }
+
+  /** Grants or revokes a role; the user's current access tokens stop working so the new roles apply at once. */
+  changeRole(actorUserId: string, userId: string, role: string, grant: boolean): Promise<User> {
+    return changeRole({ users: this.users, policy: this.policy, audit: this.audit }, { actorUserId, userId, role, grant });
+  }
+
+  private async verifyOwnPassword(userId: string, password: string, clientAddress?: string): Promise<User> {
+    const found = await this.users.findByIdWithPasswordHash(userId);
+    if (!found) throw new DomainError(ErrorCategory.NotFound, 'USER_NOT_FOUND', `no user with id ${userId}`);
+    await this.throttled(found.user.email, clientAddress);
+    if (!(await this.hasher.verify(found.passwordHash, password))) {
+      await this.audit.record({ kind: 'SIGN_IN_FAILED', userId, clientAddress, detail: { during: 'password check' } });
+      throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_CREDENTIALS', 'the current password is incorrect');
+    }
+    await this.throttle.succeeded(found.user.email, clientAddress);
+    return found.user;
+  }
+
+  private async throttled(email: string, clientAddress: string | undefined): Promise<void> {
+    try {
+      await this.throttle.begin(email, clientAddress);
+    } catch (error) {
+      if (error instanceof DomainError) await this.audit.record({ kind: 'SIGN_IN_THROTTLED', clientAddress, detail: { email } });
+      throw error;
+    }
+  }
+
+  private async rehashIfOutdated(userId: string, passwordHash: string, password: string): Promise<void> {
+    if (!this.hasher.needsRehash(passwordHash)) return;
+    // A failed rehash must not fail the sign-in: the old hash still verifies, and the next sign-in retries.
+    try {
+      await this.users.updatePasswordHash(userId, await this.hasher.hash(password));
+      await this.audit.record({ kind: 'PASSWORD_REHASHED', userId });
+    } catch (error) {
+      this.logger.warn({ msg: 'could not rehash a password with the current parameters', error: String(error) });
+    }
   }
 }

@@ -29,6 +29,19 @@ export class PasswordHasher {
     return `$argon2id$v=${VERSION}$m=${memoryKiB},t=${passes},p=${PARALLELISM}$${b64(salt)}$${b64(tag)}`;
   }
 
+  /** True when the hash was made with other parameters than the current ones (rehash it on the next sign-in). */
+  needsRehash(phc: string): boolean {
+    const match = PHC.exec(phc);
+    if (!match) return true;
+    const [, version, memoryKiB, passes, parallelism] = match;
+    return (
+      Number(version) !== VERSION ||
+      Number(memoryKiB) !== this.options.memoryKiB ||
+      Number(passes) !== this.options.passes ||
+      Number(parallelism) !== PARALLELISM
+    );
+  }
+
   /** True when `password` matches the PHC string; false for a mismatch or a string this hasher cannot read. */
   async verify(phc: string, password: string): Promise<boolean> {
     const match = PHC.exec(phc);

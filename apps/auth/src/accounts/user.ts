@@ -5,6 +5,8 @@ export interface User {
   email: string;
   displayName: string;
   roles: string[];
+  /** Bumped with every role change; access tokens carry it (claim `rv`) so stale ones can be refused. */
+  rolesVersion: number;
   createdAt: Date;
 }
 

@@ -37,14 +37,49 @@ export class SigningKeyRepository {
     });
   }
 
-  /** The newest key that is active now (activated, not retired). */
-  async findNewestActive(): Promise<StoredSigningKey | undefined> {
-    const rows: SigningKeyRow[] = await this.db.query(
-      `SELECT kid, public_jwk, private_key_encrypted FROM signing_keys
-       WHERE activates_at <= now() AND (retires_at IS NULL OR retires_at > now())
-       ORDER BY activates_at DESC, created_at DESC LIMIT 1`,
+  /**
+   * Schedules a new key: published now, signing from `leadSeconds` from now; every key without a
+   * retirement date retires `retireAfterSeconds` after the new one activates (once the last tokens
+   * it signed have expired). With `onlyIfOlderThanSeconds`, does nothing unless the newest key is
+   * that old and no key is already waiting to activate (scheduled rotation; replicas serialise on
+   * the advisory lock, so only one of them rotates). Returns the new kid, if one was made.
+   */
+  async rotate(
+    generate: () => Promise<StoredSigningKey>,
+    options: { leadSeconds: number; retireAfterSeconds: number; onlyIfOlderThanSeconds?: number },
+  ): Promise<string | undefined> {
+    return this.db.transaction(async (em) => {
+      await em.query("SELECT pg_advisory_xact_lock(hashtextextended('overture.auth.signing_keys', 0))");
+      if (options.onlyIfOlderThanSeconds !== undefined) {
+        const due: unknown[] = await em.query(
+          `SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE activates_at > clock_timestamp())
+             AND NOT EXISTS (SELECT 1 FROM signing_keys WHERE activates_at > clock_timestamp() - make_interval(secs => $1))`,
+          [options.onlyIfOlderThanSeconds],
+        );
+        if (due.length === 0) return undefined;
+      }
+      const key = await generate();
+      await em.query(
+        `INSERT INTO signing_keys (kid, public_jwk, private_key_encrypted, activates_at)
+         VALUES ($1, $2, $3, clock_timestamp() + make_interval(secs => $4))`,
+        [key.kid, JSON.stringify(key.publicJwk), key.privateKeyEncrypted, options.leadSeconds],
+      );
+      await em.query(
+        `UPDATE signing_keys SET retires_at = clock_timestamp() + make_interval(secs => $2)
+         WHERE retires_at IS NULL AND kid <> $1`,
+        [key.kid, options.leadSeconds + options.retireAfterSeconds],
+      );
+      return key.kid;
+    });
+  }
+
+  /** Every key not yet retired, with its signing window, newest activation first. */
+  async findUsable(): Promise<(StoredSigningKey & { activatesAt: Date; retiresAt: Date | null })[]> {
+    const rows: (SigningKeyRow & { activates_at: Date; retires_at: Date | null })[] = await this.db.query(
+      `SELECT kid, public_jwk, private_key_encrypted, activates_at, retires_at FROM signing_keys
+       WHERE retires_at IS NULL OR retires_at > now() ORDER BY activates_at DESC, created_at DESC`,
     );
-    return rows[0] && toStored(rows[0]);
+    return rows.map((row) => ({ ...toStored(row), activatesAt: row.activates_at, retiresAt: row.retires_at }));
   }
 
   /** Public keys of every key not yet retired, including ones published ahead of activation. */

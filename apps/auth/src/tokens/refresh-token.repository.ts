@@ -17,6 +17,7 @@ export interface RefreshTokenRecord {
   familyId: string;
   userId: string;
   userRoles: string[];
+  userRolesVersion: number;
   expiresAt: Date;
   usedAt: Date | null;
   revokedAt: Date | null;
@@ -27,6 +28,7 @@ interface RefreshTokenRow {
   family_id: string;
   user_id: string;
   roles: string[];
+  roles_version: number;
   expires_at: Date;
   used_at: Date | null;
   revoked_at: Date | null;
@@ -53,7 +55,7 @@ export class RefreshTokenRepository {
   /** The token with this hash, locked until the transaction ends so concurrent uses queue behind each other. */
   async findByHashForUpdate(tx: SqlRunner, tokenHash: Buffer): Promise<RefreshTokenRecord | undefined> {
     const rows: RefreshTokenRow[] = await tx.query(
-      `SELECT t.id, t.family_id, t.user_id, u.roles, t.expires_at, t.used_at, t.revoked_at
+      `SELECT t.id, t.family_id, t.user_id, u.roles, u.roles_version, t.expires_at, t.used_at, t.revoked_at
        FROM refresh_tokens t JOIN users u ON u.id = t.user_id
        WHERE t.token_hash = $1
        FOR UPDATE OF t`,
@@ -66,6 +68,7 @@ export class RefreshTokenRepository {
         familyId: row.family_id,
         userId: row.user_id,
         userRoles: row.roles,
+        userRolesVersion: row.roles_version,
         expiresAt: row.expires_at,
         usedAt: row.used_at,
         revokedAt: row.revoked_at,

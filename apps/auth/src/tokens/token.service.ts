@@ -3,8 +3,10 @@ import { DomainError, ErrorCategory } from '@overture/grpc';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { AccountService } from '../accounts/account.service.js';
+import { SecurityEventRepository } from '../audit/security-event.repository.js';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
 import { SigningKeyService } from '../keys/signing-key.service.js';
+import { PolicyService } from '../policy/policy.service.js';
 import { SIGNING_ALGORITHM } from '../keys/signing-key.js';
 import { generateRefreshToken, hashRefreshToken } from './refresh-token.js';
 import { RefreshTokenRepository, type SqlRunner } from './refresh-token.repository.js';
@@ -23,6 +25,7 @@ interface Session {
   userId: string;
   familyId: string;
   roles: string[];
+  rolesVersion: number;
 }
 
 type RefreshOutcome = { kind: 'issued'; tokens: IssuedTokens } | { kind: 'invalid' } | { kind: 'reused' };
@@ -40,11 +43,18 @@ export class TokenService {
     @Inject(AccountService) private readonly accounts: AccountService,
     @Inject(RefreshTokenRepository) private readonly refreshTokens: RefreshTokenRepository,
     @Inject(SigningKeyService) private readonly keys: SigningKeyService,
+    @Inject(PolicyService) private readonly policy: PolicyService,
+    @Inject(SecurityEventRepository) private readonly audit: SecurityEventRepository,
   ) {}
 
-  async passwordGrant(email: string, password: string): Promise<IssuedTokens> {
-    const user = await this.accounts.authenticate(email, password);
-    return this.issue({ userId: user.id, familyId: randomUUID(), roles: user.roles });
+  async passwordGrant(email: string, password: string, clientAddress?: string): Promise<IssuedTokens> {
+    const user = await this.accounts.authenticate(email, password, clientAddress);
+    const session: Session = { userId: user.id, familyId: randomUUID(), roles: user.roles, rolesVersion: user.rolesVersion };
+    return this.refreshTokens.transaction(async (tx) => {
+      const tokens = await this.issue(session, tx);
+      await this.audit.record({ kind: 'SIGN_IN', userId: user.id, sessionId: session.familyId, clientAddress }, tx);
+      return tokens;
+    });
   }
 
   async refreshGrant(refreshToken: string): Promise<IssuedTokens> {
@@ -52,11 +62,19 @@ export class TokenService {
       const stored = await this.refreshTokens.findByHashForUpdate(tx, hashRefreshToken(refreshToken));
       if (!stored || stored.revokedAt || stored.expiresAt <= new Date()) return { kind: 'invalid' };
       if (stored.usedAt) {
+        // The token leaked (or a client raced itself): end the session everywhere, access tokens included.
         await this.refreshTokens.revokeFamily(tx, stored.familyId);
+        await this.policy.revokeSessions(tx, stored.userId, [stored.familyId]);
+        await this.audit.record({ kind: 'REFRESH_TOKEN_REUSED', userId: stored.userId, sessionId: stored.familyId }, tx);
         return { kind: 'reused' };
       }
       await this.refreshTokens.markUsed(tx, stored.id);
-      const session: Session = { userId: stored.userId, familyId: stored.familyId, roles: stored.userRoles };
+      const session: Session = {
+        userId: stored.userId,
+        familyId: stored.familyId,
+        roles: stored.userRoles,
+        rolesVersion: stored.userRolesVersion,
+      };
       return { kind: 'issued', tokens: await this.issue(session, tx) };
     });
     // Thrown after the transaction so that a family revoked for reuse stays revoked (committed).
@@ -99,7 +117,7 @@ export class TokenService {
   private async signAccessToken(session: Session): Promise<string> {
     const { kid, privateKey } = this.keys.signingKey();
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sid: session.familyId, roles: session.roles })
+    return new SignJWT({ sid: session.familyId, roles: session.roles, rv: session.rolesVersion })
       .setProtectedHeader({ alg: SIGNING_ALGORITHM, typ: 'at+jwt', kid })
       .setIssuer(this.config.AUTH_ISSUER)
       .setAudience(this.config.AUTH_AUDIENCE)

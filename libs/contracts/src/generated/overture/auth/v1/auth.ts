@@ -43,7 +43,11 @@ export interface RefreshGrant {
 
 export interface IssueTokenRequest {
   password?: PasswordGrant | undefined;
-  refresh?: RefreshGrant | undefined;
+  refresh?:
+    | RefreshGrant
+    | undefined;
+  /** The end client's network address as the gateway saw it; sign-in attempts are limited per address. */
+  clientAddress: string;
 }
 
 export interface IssueTokenResponse {
@@ -79,6 +83,172 @@ export interface GetJwksResponse {
   keys: Jwk[];
 }
 
+export interface ChangePasswordRequest {
+  userId: string;
+  currentPassword: string;
+  newPassword: string;
+  clientAddress: string;
+}
+
+export interface ChangePasswordResponse {
+}
+
+export interface DeleteAccountRequest {
+  userId: string;
+  password: string;
+  clientAddress: string;
+}
+
+export interface DeleteAccountResponse {
+}
+
+export interface Session {
+  sessionId: string;
+  /** RFC 3339, UTC: when the session signed in, and when its current refresh token was issued. */
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  /** True for the session of the token that asked. */
+  current: boolean;
+}
+
+export interface ListSessionsRequest {
+  userId: string;
+}
+
+export interface ListSessionsResponse {
+  sessions: Session[];
+}
+
+export interface RevokeSessionRequest {
+  userId: string;
+  sessionId: string;
+}
+
+export interface RevokeSessionResponse {
+}
+
+export interface RevokeTokenRequest {
+  refreshToken: string;
+}
+
+export interface RevokeTokenResponse {
+}
+
+export interface GrantRoleRequest {
+  userId: string;
+  role: string;
+}
+
+export interface GrantRoleResponse {
+  user?: User | undefined;
+}
+
+export interface RevokeRoleRequest {
+  userId: string;
+  role: string;
+}
+
+export interface RevokeRoleResponse {
+  user?: User | undefined;
+}
+
+export interface RolePermissions {
+  role: string;
+  permissions: string[];
+}
+
+export interface SetRolePermissionsRequest {
+  role: string;
+  permissions: string[];
+}
+
+export interface SetRolePermissionsResponse {
+  version: number;
+  role?: RolePermissions | undefined;
+}
+
+export interface GetPolicyRequest {
+}
+
+export interface GetPolicyResponse {
+  version: number;
+  roles: RolePermissions[];
+  /** Every permission a role may be given. */
+  permissions: string[];
+}
+
+export interface SecurityEvent {
+  eventId: string;
+  /** RFC 3339, UTC. */
+  occurredAt: string;
+  /**
+   * e.g. SIGN_IN, SIGN_IN_FAILED, SIGN_IN_THROTTLED, REFRESH_TOKEN_REUSED, ROLE_GRANTED, ROLE_REVOKED,
+   * SESSION_REVOKED, PASSWORD_CHANGED, ACCOUNT_DELETED, POLICY_CHANGED.
+   */
+  kind: string;
+  userId: string;
+  actorUserId: string;
+  sessionId: string;
+  clientAddress: string;
+  /** JSON object with event-specific fields. */
+  detail: string;
+}
+
+export interface ListSecurityEventsRequest {
+  /** Only this user's events when set. */
+  userId: string;
+  limit: number;
+}
+
+export interface ListSecurityEventsResponse {
+  events: SecurityEvent[];
+}
+
+export interface WatchPolicyRequest {
+}
+
+export interface RevokedSession {
+  sessionId: string;
+  /** Epoch milliseconds after which no access token of the session can be valid anyway. */
+  expiresAtMs: number;
+}
+
+export interface PolicySnapshot {
+  roles: RolePermissions[];
+  revokedSessions: RevokedSession[];
+  /**
+   * Users whose roles changed: their access tokens with an older roles version (claim `rv`) carry
+   * stale roles and are refused, so the client refreshes and gets the new ones.
+   */
+  usersRolesChanged: UserRolesChanged[];
+}
+
+export interface RoleMap {
+  roles: RolePermissions[];
+}
+
+export interface UserRolesChanged {
+  userId: string;
+  /** The user's roles version now; access tokens with a lower `rv` claim are refused. */
+  rolesVersion: number;
+  expiresAtMs: number;
+}
+
+/** One policy event. */
+export interface WatchPolicyResponse {
+  /** Increases by one with every committed change; a snapshot carries the version it is current at. */
+  version: number;
+  /** The first event of every stream: replaces everything the subscriber held. */
+  snapshot?:
+    | PolicySnapshot
+    | undefined;
+  /** The whole role→permission map after a change. */
+  roles?: RoleMap | undefined;
+  sessionRevoked?: RevokedSession | undefined;
+  userRolesChanged?: UserRolesChanged | undefined;
+}
+
 export const OVERTURE_AUTH_V1_PACKAGE_NAME = "overture.auth.v1";
 
 /** Accounts, credentials, tokens and signing keys. */
@@ -99,6 +269,61 @@ export interface AuthServiceClient {
   /** Publishes the public keys that verify access tokens. */
 
   getJwks(request: GetJwksRequest, metadata: Metadata, ...rest: any): Observable<GetJwksResponse>;
+
+  /** Changes the caller's password and ends every other session of theirs. Needs the caller's token. */
+
+  changePassword(request: ChangePasswordRequest, metadata: Metadata, ...rest: any): Observable<ChangePasswordResponse>;
+
+  /** Deletes the caller's account and ends all its sessions. Needs the caller's token. */
+
+  deleteAccount(request: DeleteAccountRequest, metadata: Metadata, ...rest: any): Observable<DeleteAccountResponse>;
+
+  /** The caller's active sessions (refresh-token families). Needs the caller's token. */
+
+  listSessions(request: ListSessionsRequest, metadata: Metadata, ...rest: any): Observable<ListSessionsResponse>;
+
+  /** Ends one of the caller's sessions; another user's session id is NOT_FOUND. Needs the caller's token. */
+
+  revokeSession(request: RevokeSessionRequest, metadata: Metadata, ...rest: any): Observable<RevokeSessionResponse>;
+
+  /** Ends the session a refresh token belongs to (RFC 7009: an unknown token is not an error). */
+
+  revokeToken(request: RevokeTokenRequest, metadata: Metadata, ...rest: any): Observable<RevokeTokenResponse>;
+
+  /** Gives a user a role. Needs users:admin. */
+
+  grantRole(request: GrantRoleRequest, metadata: Metadata, ...rest: any): Observable<GrantRoleResponse>;
+
+  /** Takes a role from a user. Needs users:admin. */
+
+  revokeRole(request: RevokeRoleRequest, metadata: Metadata, ...rest: any): Observable<RevokeRoleResponse>;
+
+  /** Replaces the permissions of one role. Needs policy:admin. */
+
+  setRolePermissions(
+    request: SetRolePermissionsRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Observable<SetRolePermissionsResponse>;
+
+  /** The current policy: roles, their permissions and the permission vocabulary. Needs policy:admin. */
+
+  getPolicy(request: GetPolicyRequest, metadata: Metadata, ...rest: any): Observable<GetPolicyResponse>;
+
+  /** Security events, newest first. Needs users:admin. */
+
+  listSecurityEvents(
+    request: ListSecurityEventsRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Observable<ListSecurityEventsResponse>;
+
+  /**
+   * The policy every verifier enforces: first a full snapshot, then every change as it commits.
+   * A subscriber that reconnects gets a fresh snapshot, so it never misses a change.
+   */
+
+  watchPolicy(request: WatchPolicyRequest, metadata: Metadata, ...rest: any): Observable<WatchPolicyResponse>;
 }
 
 /** Accounts, credentials, tokens and signing keys. */
@@ -135,11 +360,114 @@ export interface AuthServiceController {
     metadata: Metadata,
     ...rest: any
   ): Promise<GetJwksResponse> | Observable<GetJwksResponse> | GetJwksResponse;
+
+  /** Changes the caller's password and ends every other session of theirs. Needs the caller's token. */
+
+  changePassword(
+    request: ChangePasswordRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ChangePasswordResponse> | Observable<ChangePasswordResponse> | ChangePasswordResponse;
+
+  /** Deletes the caller's account and ends all its sessions. Needs the caller's token. */
+
+  deleteAccount(
+    request: DeleteAccountRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<DeleteAccountResponse> | Observable<DeleteAccountResponse> | DeleteAccountResponse;
+
+  /** The caller's active sessions (refresh-token families). Needs the caller's token. */
+
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ListSessionsResponse> | Observable<ListSessionsResponse> | ListSessionsResponse;
+
+  /** Ends one of the caller's sessions; another user's session id is NOT_FOUND. Needs the caller's token. */
+
+  revokeSession(
+    request: RevokeSessionRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<RevokeSessionResponse> | Observable<RevokeSessionResponse> | RevokeSessionResponse;
+
+  /** Ends the session a refresh token belongs to (RFC 7009: an unknown token is not an error). */
+
+  revokeToken(
+    request: RevokeTokenRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<RevokeTokenResponse> | Observable<RevokeTokenResponse> | RevokeTokenResponse;
+
+  /** Gives a user a role. Needs users:admin. */
+
+  grantRole(
+    request: GrantRoleRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<GrantRoleResponse> | Observable<GrantRoleResponse> | GrantRoleResponse;
+
+  /** Takes a role from a user. Needs users:admin. */
+
+  revokeRole(
+    request: RevokeRoleRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<RevokeRoleResponse> | Observable<RevokeRoleResponse> | RevokeRoleResponse;
+
+  /** Replaces the permissions of one role. Needs policy:admin. */
+
+  setRolePermissions(
+    request: SetRolePermissionsRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<SetRolePermissionsResponse> | Observable<SetRolePermissionsResponse> | SetRolePermissionsResponse;
+
+  /** The current policy: roles, their permissions and the permission vocabulary. Needs policy:admin. */
+
+  getPolicy(
+    request: GetPolicyRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<GetPolicyResponse> | Observable<GetPolicyResponse> | GetPolicyResponse;
+
+  /** Security events, newest first. Needs users:admin. */
+
+  listSecurityEvents(
+    request: ListSecurityEventsRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ListSecurityEventsResponse> | Observable<ListSecurityEventsResponse> | ListSecurityEventsResponse;
+
+  /**
+   * The policy every verifier enforces: first a full snapshot, then every change as it commits.
+   * A subscriber that reconnects gets a fresh snapshot, so it never misses a change.
+   */
+
+  watchPolicy(request: WatchPolicyRequest, metadata: Metadata, ...rest: any): Observable<WatchPolicyResponse>;
 }
 
 export function AuthServiceControllerMethods() {
   return function (constructor: Function) {
-    const grpcMethods: string[] = ["register", "issueToken", "getUser", "getJwks"];
+    const grpcMethods: string[] = [
+      "register",
+      "issueToken",
+      "getUser",
+      "getJwks",
+      "changePassword",
+      "deleteAccount",
+      "listSessions",
+      "revokeSession",
+      "revokeToken",
+      "grantRole",
+      "revokeRole",
+      "setRolePermissions",
+      "getPolicy",
+      "listSecurityEvents",
+      "watchPolicy",
+    ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
       GrpcMethod("AuthService", method)(constructor.prototype[method], method, descriptor);

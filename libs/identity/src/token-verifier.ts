@@ -2,7 +2,7 @@ import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Principal } from './principal.js';
 
-/** Where the verifier gets public keys from; the JWKS cache in production, a fixed set in tests. */
+/** Where the verifier gets public keys from; a JWKS cache in production, a fixed set in tests. */
 export interface KeySource {
   /** The current keys, or undefined until they have been loaded once. */
   readonly keySet: JWTVerifyGetKey | undefined;
@@ -10,7 +10,7 @@ export interface KeySource {
   refreshForUnknownKey(): Promise<boolean>;
 }
 
-interface TokenVerifierOptions {
+export interface TokenVerifierOptions {
   issuer: string;
   audience: string;
 }
@@ -25,22 +25,33 @@ export class SigningKeysUnavailableError extends Error {
   override readonly name = 'SigningKeysUnavailableError';
 }
 
-// Access tokens are short-lived; a few seconds absorb clock skew between auth and gateway hosts.
+// Access tokens are short-lived; a few seconds absorb clock skew between auth and verifier hosts.
 const CLOCK_TOLERANCE_S = 5;
+// Verified tokens remembered (a client sends the same token for minutes); ~6 MB at most.
+const VERIFIED_CACHE_SIZE = 10_000;
 
 const claimsSchema = z.object({
   sub: z.uuid(),
   sid: z.string().min(1),
   jti: z.string().min(1),
+  iat: z.number().int(),
+  exp: z.number().int(),
   roles: z.array(z.string()).optional(),
+  rv: z.number().int().min(0).optional(),
 });
 
 /**
  * Verifies access tokens locally against auth's published keys, following RFC 8725: EdDSA only
  * (never `none`, never an HMAC keyed with a public key), the expected issuer and audience, type
- * `at+jwt` (RFC 9068), and `sub`, `sid`, `jti` and `exp` present.
+ * `at+jwt` (RFC 9068), `nbf` when present, and `sub`, `sid`, `jti`, `iat` and `exp` present.
+ *
+ * A token that verified is remembered until it expires, so the signature of a token a client
+ * sends again and again is checked once (the check that costs); the memory is dropped whenever the
+ * key set changes. Revocation and permissions are not part of this: callers check them per request.
  */
 export class TokenVerifier {
+  private readonly verified = new Map<string, { principal: Principal; usableUntilMs: number; keySet: JWTVerifyGetKey }>();
+
   constructor(
     private readonly keys: KeySource,
     private readonly options: TokenVerifierOptions,
@@ -49,6 +60,8 @@ export class TokenVerifier {
   async verify(token: string): Promise<Principal> {
     let keySet = this.keys.keySet;
     if (!keySet) throw new SigningKeysUnavailableError('the signing keys have not been loaded yet');
+    const remembered = this.verified.get(token);
+    if (remembered && remembered.keySet === keySet && remembered.usableUntilMs > Date.now()) return remembered.principal;
     let payload: unknown;
     try {
       payload = await this.verifyWith(token, keySet);
@@ -64,7 +77,19 @@ export class TokenVerifier {
     }
     const claims = claimsSchema.safeParse(payload);
     if (!claims.success) throw new TokenRejectedError('the access token is missing claims or has malformed ones');
-    return { userId: claims.data.sub, sessionId: claims.data.sid, tokenId: claims.data.jti, roles: claims.data.roles ?? [] };
+    const { sub, sid, jti, iat, exp, roles, rv } = claims.data;
+    const principal: Principal = { userId: sub, sessionId: sid, tokenId: jti, roles: roles ?? [], issuedAt: iat, rolesVersion: rv ?? 0 };
+    this.remember(token, principal, (exp + CLOCK_TOLERANCE_S) * 1000, keySet);
+    return principal;
+  }
+
+  private remember(token: string, principal: Principal, usableUntilMs: number, keySet: JWTVerifyGetKey): void {
+    if (this.verified.size >= VERIFIED_CACHE_SIZE) {
+      // Oldest first: Map iteration follows insertion order.
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(token, { principal, usableUntilMs, keySet });
   }
 
   private async verifyWith(token: string, keySet: JWTVerifyGetKey): Promise<unknown> {
@@ -73,7 +98,7 @@ export class TokenVerifier {
       issuer: this.options.issuer,
       audience: this.options.audience,
       typ: 'at+jwt',
-      requiredClaims: ['sub', 'sid', 'jti', 'exp'],
+      requiredClaims: ['sub', 'sid', 'jti', 'iat', 'exp'],
       clockTolerance: CLOCK_TOLERANCE_S,
     });
     return payload;

@@ -1,6 +1,6 @@
 import { createLocalJWKSet, generateKeyPair, type JWTVerifyGetKey, SignJWT, UnsecuredJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
-import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '../../test/test-tokens.js';
+import { describe, expect, it, vi } from 'vitest';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '../test/test-tokens.js';
 import { type KeySource, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from './token-verifier.js';
 
 const USER = '3f0b6c2e-8a41-4c1e-9b7a-2f4d5e6a7b8c';
@@ -39,7 +39,7 @@ describe('TokenVerifier', () => {
   it('accepts a token auth would issue and names the caller', async () => {
     const signer = await createTestSigner();
     const principal = await verifierFor(signer).verify(await signer.sign({ claims: { sub: USER, sid: 'session-1', jti: 'token-1' } }));
-    expect(principal).toEqual({ userId: USER, sessionId: 'session-1', tokenId: 'token-1', roles: ['listener'] });
+    expect(principal).toEqual({ userId: USER, sessionId: 'session-1', tokenId: 'token-1', roles: ['listener'], issuedAt: expect.any(Number), rolesVersion: 0 });
   });
 
   it('rejects an unsigned token (alg none)', async () => {
@@ -132,5 +132,29 @@ describe('TokenVerifier', () => {
       .setExpirationTime('5m')
       .sign(privateKey);
     await rejection(verifierFor(await createTestSigner()), token);
+  });
+
+  it('checks a repeated token once, but not past its expiry nor after the keys change', async () => {
+    const signer = await createTestSigner();
+    const local = createLocalJWKSet({ keys: [signer.publicJwk] });
+    const lookups = vi.fn<JWTVerifyGetKey>((header, token) => local(header, token));
+    const keys = new FixedKeys(lookups);
+    const verifier = new TokenVerifier(keys, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+    const token = await signer.sign({ claims: { sub: USER } });
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).toEqual(first);
+    expect(lookups).toHaveBeenCalledTimes(1);
+
+    vi.useFakeTimers({ now: Date.now() + 10 * 60_000, toFake: ['Date'] });
+    try {
+      expect((await rejection(verifier, token)).message).toMatch(/expired/);
+    } finally {
+      vi.useRealTimers();
+    }
+
+    const fresh = await signer.sign({ claims: { sub: USER } });
+    await verifier.verify(fresh);
+    keys.keySet = createLocalJWKSet({ keys: [] });
+    await rejection(verifier, fresh);
   });
 });

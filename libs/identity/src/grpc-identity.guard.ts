@@ -1,0 +1,90 @@
+import type { Metadata } from '@grpc/grpc-js';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DomainError, ErrorCategory } from '@overture/grpc';
+import { ACTS_ON_ANY_USER, ALLOW_ANONYMOUS, REQUIRED_PERMISSION } from './permissions.js';
+import { PolicyCache } from './policy-cache.js';
+import type { Principal } from './principal.js';
+import { SigningKeysUnavailableError, TokenRejectedError } from './token-verifier.js';
+
+/** Checks access tokens; the JWKS-backed TokenVerifier in services, a local key source in auth. */
+export interface AccessTokenChecker {
+  verify(token: string): Promise<Principal>;
+}
+
+/** Injection token of the AccessTokenChecker the guard uses. */
+export const ACCESS_TOKEN_CHECKER = Symbol('ACCESS_TOKEN_CHECKER');
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+const principals = new WeakMap<Metadata, Principal>();
+
+/**
+ * The caller of a gRPC method, as the identity guard verified it from the call's `authorization`
+ * metadata. Throws on a method marked @AllowAnonymous(), which has no verified caller.
+ */
+export function principalOf(metadata: Metadata): Principal {
+  const principal = principals.get(metadata);
+  if (!principal) throw new Error('principalOf() on a call the identity guard did not authenticate');
+  return principal;
+}
+
+/**
+ * Every gRPC method of a service checks its caller itself, from the access token the gateway
+ * forwards, never from a bare user id: the token is verified locally (signature, algorithm, issuer,
+ * audience, type, expiry), a revoked session or stale roles are UNAUTHENTICATED, a missing
+ * @RequirePermission() is PERMISSION_DENIED, and a request `userId` other than the token's subject is
+ * PERMISSION_DENIED too (unless the method is marked @ActsOnAnyUser()). Methods marked
+ * @AllowAnonymous() skip all of it.
+ */
+@Injectable()
+export class GrpcIdentityGuard implements CanActivate {
+  constructor(
+    @Inject(Reflector) private readonly reflector: Reflector,
+    @Inject(ACCESS_TOKEN_CHECKER) private readonly tokens: AccessTokenChecker,
+    @Inject(PolicyCache) private readonly policy: PolicyCache,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'rpc') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(ALLOW_ANONYMOUS, targets)) return true;
+    const rpc = context.switchToRpc();
+    const metadata = rpc.getContext<Metadata>();
+    const principal = await this.authenticate(metadata);
+    const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, targets);
+    if (permission && !this.policy.allows(principal.roles, permission)) {
+      throw new DomainError(ErrorCategory.PermissionDenied, 'PERMISSION_DENIED', `this needs the ${permission} permission`);
+    }
+    const request: unknown = rpc.getData();
+    const userId = typeof request === 'object' && request !== null ? (request as { userId?: unknown }).userId : undefined;
+    // UUIDs compare case-insensitively: an upper-case spelling of one's own id is still one's own.
+    const other = typeof userId === 'string' && userId !== '' && userId.toLowerCase() !== principal.userId.toLowerCase();
+    if (other && !this.reflector.getAllAndOverride<boolean>(ACTS_ON_ANY_USER, targets)) {
+      throw new DomainError(ErrorCategory.PermissionDenied, 'USER_MISMATCH', 'userId must be the caller named by the access token');
+    }
+    principals.set(metadata, principal);
+    return true;
+  }
+
+  private async authenticate(metadata: Metadata): Promise<Principal> {
+    const header = metadata.get('authorization')[0];
+    if (typeof header !== 'string') throw new DomainError(ErrorCategory.Unauthenticated, 'UNAUTHENTICATED', 'an access token is required');
+    const token = BEARER.exec(header)?.[1];
+    if (!token) throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_TOKEN', 'authorization is not "Bearer <token>"');
+    if (!this.policy.ready) throw new DomainError(ErrorCategory.Unavailable, 'POLICY_NOT_LOADED', 'the access policy has not been loaded yet');
+    let principal: Principal;
+    try {
+      principal = await this.tokens.verify(token);
+    } catch (error) {
+      if (error instanceof TokenRejectedError) throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_TOKEN', error.message);
+      if (error instanceof SigningKeysUnavailableError) throw new DomainError(ErrorCategory.Unavailable, 'KEYS_NOT_LOADED', error.message);
+      throw error;
+    }
+    const stale = this.policy.staleness(principal);
+    if (stale === 'SESSION_REVOKED') throw new DomainError(ErrorCategory.Unauthenticated, 'SESSION_REVOKED', 'the session of this access token has ended');
+    if (stale === 'ROLES_CHANGED') {
+      throw new DomainError(ErrorCategory.Unauthenticated, 'ROLES_CHANGED', "the account's roles changed; refresh the access token");
+    }
+    return principal;
+  }
+}
