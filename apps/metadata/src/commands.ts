@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { METADATA_V1 } from '@overture/contracts';
-import { createDataSource, databasePing, migrateDatabase } from '@overture/database';
+import { databasePing, migrateDatabase } from '@overture/database';
 import { serveGrpcService } from '@overture/grpc';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
@@ -8,9 +8,11 @@ import { migrations } from './database/migrations/index.js';
 import { generateDemoCatalogue } from './demo/demo-catalogue.js';
 import type { MetadataConfig } from './metadata.config.js';
 import { MetadataModule } from './metadata.module.js';
-import { TrackRepository } from './tracks/track.repository.js';
+import { formatReport, importCatalogue } from './import/catalogue-import.js';
+import { TrackBulkWriter } from './import/track-bulk.writer.js';
+import pg from 'pg';
 
-const USAGE = 'usage: main.js [serve | migrate | seed-demo [count]]';
+const USAGE = 'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file]]';
 
 export async function runCommand(command: string, args: string[], config: MetadataConfig, tracing?: TracingHandle): Promise<void> {
   const logger = createLogger({ service: 'metadata', level: config.LOG_LEVEL });
@@ -23,20 +25,33 @@ export async function runCommand(command: string, args: string[], config: Metada
     case 'seed-demo': {
       const count = Number(args[0] ?? 3000);
       if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error(`seed-demo count must be 1..1000000; ${USAGE}`);
-      const dataSource = await createDataSource({ url: config.DATABASE_URL, entities: [], migrations }).initialize();
-      const repository = new TrackRepository(dataSource);
-      const catalogue = generateDemoCatalogue(count);
-      let inserted = 0;
-      for (let i = 0; i < catalogue.length; i += 1000) inserted += await repository.insertMany(catalogue.slice(i, i + 1000));
-      logger.log(`demo catalogue: ${inserted} new tracks, ${await repository.count()} in all`, 'Seed');
-      await dataSource.destroy();
+      const client = new pg.Client({ connectionString: config.DATABASE_URL });
+      await client.connect();
+      try {
+        const writer = new TrackBulkWriter(client);
+        const catalogue = generateDemoCatalogue(count);
+        let created = 0;
+        for (let i = 0; i < catalogue.length; i += 5000) {
+          const result = await writer.write(catalogue.slice(i, i + 5000).map((track, j) => ({ line: i + j + 1, track })));
+          created += result.created;
+        }
+        logger.log(`demo catalogue: ${created} new tracks`, 'Seed');
+      } finally {
+        await client.end();
+      }
+      return;
+    }
+    case 'import': {
+      const options = parseImportArgs(args);
+      const report = await importCatalogue({ databaseUrl: config.DATABASE_URL, ...options });
+      process.stdout.write(`${formatReport(report, options.rejectsFile)}\n`);
       return;
     }
     case 'serve':
       await serveGrpcService({
         module: MetadataModule.forRoot(config),
         contract: METADATA_V1,
-        serviceNames: ['overture.metadata.v1.MetadataService'],
+        serviceNames: ['overture.metadata.v1.MetadataService', 'overture.metadata.v1.CatalogueService'],
         settings: config,
         logger,
         readiness: (app) => databasePing(app.get(DataSource)),
@@ -46,4 +61,20 @@ export async function runCommand(command: string, args: string[], config: Metada
     default:
       throw new Error(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
   }
+}
+
+function parseImportArgs(args: string[]): { file: string; batchSize: number; rejectsFile: string } {
+  let file: string | undefined;
+  let batchSize = 20_000;
+  let rejectsFile: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === '--batch-size') batchSize = Number(args[++i]);
+    else if (arg === '--rejects') rejectsFile = args[++i];
+    else if (!file) file = arg;
+    else throw new Error(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`);
+  }
+  if (!file || !/\.(jsonl|ndjson|csv)$/i.test(file)) throw new Error(`import needs a .jsonl or .csv file; ${USAGE}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new Error('--batch-size must be 1..200000');
+  return { file, batchSize, rejectsFile: rejectsFile ?? `${file.replace(/\.[^.]+$/, '')}.rejected.jsonl` };
 }

@@ -1,7 +1,16 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
+import { IdentityModule } from '@overture/identity';
+import { TrackCache } from './cache/track-cache.js';
+import { TrackCacheListener } from './cache/track-cache.listener.js';
+import { ChangeFeedRepository } from './curation/change-feed.repository.js';
+import { CurationService } from './curation/curation.service.js';
+import { TrackWriteRepository } from './curation/track-write.repository.js';
 import { migrations } from './database/migrations/index.js';
-import type { MetadataConfig } from './metadata.config.js';
+import { METADATA_CONFIG, type MetadataConfig } from './metadata.config.js';
+import { SearchRepository } from './search/search.repository.js';
+import { SearchService } from './search/search.service.js';
+import { CatalogueGrpcController } from './curation/catalogue.grpc-controller.js';
 import { MetadataGrpcController } from './tracks/metadata.grpc-controller.js';
 import { TrackRepository } from './tracks/track.repository.js';
 import { TrackService } from './tracks/track.service.js';
@@ -19,9 +28,22 @@ export class MetadataModule {
           poolSize: config.DATABASE_POOL_SIZE,
           applicationName: 'overture-metadata',
         }),
+        // Catalogue writes are checked against the caller's forwarded access token and the live policy.
+        IdentityModule.forRoot(config),
       ],
-      controllers: [MetadataGrpcController],
-      providers: [TrackRepository, TrackService],
+      controllers: [MetadataGrpcController, CatalogueGrpcController],
+      providers: [
+        { provide: METADATA_CONFIG, useValue: config },
+        { provide: TrackCache, useValue: new TrackCache(config.TRACK_CACHE_SIZE) },
+        TrackCacheListener,
+        TrackRepository,
+        TrackService,
+        SearchRepository,
+        SearchService,
+        TrackWriteRepository,
+        ChangeFeedRepository,
+        CurationService,
+      ],
     };
   }
 }

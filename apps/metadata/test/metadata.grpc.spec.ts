@@ -7,7 +7,7 @@ import { migrations } from '../src/database/migrations/index.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
 import { metadataConfigSchema } from '../src/metadata.config.js';
 import { MetadataModule } from '../src/metadata.module.js';
-import { TrackRepository } from '../src/tracks/track.repository.js';
+import { seedTracks } from './seed-tracks.js';
 
 type Client = metadataV1.MetadataServiceClient;
 
@@ -22,7 +22,7 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
     await migrate(db.url, migrations);
     const config = metadataConfigSchema.parse({ DATABASE_URL: db.url });
     service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
-    await new TrackRepository(service.dataSource).insertMany(generateDemoCatalogue(500));
+    await seedTracks(db.url, generateDemoCatalogue(500));
   });
 
   afterAll(async () => {
@@ -31,9 +31,10 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
   });
 
   it('loads the demo catalogue idempotently (upsert by ISRC)', async () => {
-    const repository = new TrackRepository(service.dataSource);
-    expect(await repository.insertMany(generateDemoCatalogue(500))).toBe(0);
-    expect(await repository.count()).toBe(500);
+    const again = await seedTracks(db.url, generateDemoCatalogue(500));
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 500 });
+    const [{ count }] = await service.dataSource.query('SELECT count(*)::int AS count FROM tracks');
+    expect(count).toBe(500);
   });
 
   it('finds tracks by filters, in popularity order, paging by cursor without overlap', async () => {

@@ -10,8 +10,14 @@ export const trackViewSchema = z
     duration_ms: z.number().int(),
     isrc: z.string().describe('International Standard Recording Code'),
     release_year: z.number().int(),
+    release_date: z.string().optional().describe('ISO 8601 date, e.g. "2019-05-17"'),
     popularity: z.number().int().min(0).max(100),
     explicit: z.boolean(),
+    artist_id: z.uuid().optional(),
+    album_id: z.uuid().optional(),
+    regions: z.array(z.string()).optional().describe('ISO 3166-1 alpha-2 codes where it may be played; empty means everywhere'),
+    tier: z.enum(['free', 'premium']).optional().describe('Lowest subscription tier that may play it'),
+    version: z.number().int().optional().describe('Send back in If-Match (quoted) to update or delete'),
     attributes: z.object({
       genres: z.array(z.string()),
       moods: z.array(z.string()),
@@ -21,13 +27,19 @@ export const trackViewSchema = z
       valence: z.number().min(0).max(1),
       danceability: z.number().min(0).max(1),
       tags: z.array(z.string()),
+      key: z.string().optional(),
+      mode: z.string().optional(),
+      vocal_type: z.string().optional(),
     }),
   })
   .meta({ id: 'Track' });
 export type TrackView = z.output<typeof trackViewSchema>;
 
+const orUndefined = (value: string | undefined): string | undefined => (value ? value : undefined);
+
 export function toTrackView(track: metadataV1.Track): TrackView {
   const a = track.attributes;
+  const d = track.details;
   return {
     id: track.trackId,
     title: track.title,
@@ -36,8 +48,14 @@ export function toTrackView(track: metadataV1.Track): TrackView {
     duration_ms: track.durationMs,
     isrc: track.isrc,
     release_year: track.releaseYear,
+    release_date: orUndefined(d?.releaseDate),
     popularity: track.popularity,
     explicit: track.explicit,
+    artist_id: orUndefined(d?.artistId),
+    album_id: orUndefined(d?.albumId),
+    regions: d?.regions,
+    tier: d?.tier === 'free' || d?.tier === 'premium' ? d.tier : undefined,
+    version: d?.version || undefined,
     attributes: {
       genres: a?.genres ?? [],
       moods: a?.moods ?? [],
@@ -47,6 +65,9 @@ export function toTrackView(track: metadataV1.Track): TrackView {
       valence: a?.valence ?? 0,
       danceability: a?.danceability ?? 0,
       tags: a?.tags ?? [],
+      key: orUndefined(a?.extra?.key),
+      mode: orUndefined(a?.extra?.mode),
+      vocal_type: orUndefined(a?.extra?.vocalType),
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { NewTrack } from '../tracks/track.js';
+import type { TrackInput } from '../catalogue/track-input.schema.js';
 
 // A small deterministic PRNG (mulberry32) so the same seed always yields the same catalogue.
 function random(seed: number): () => number {
@@ -55,12 +55,12 @@ const TAGS = ['live', 'acoustic', 'remix', 'instrumental', 'cover', 'workout', '
  * energy correlated with genre, several languages with Chinese and Japanese titles. Deterministic:
  * track i always gets the same data and ISRC, so reloading is idempotent (upsert by ISRC).
  */
-export function generateDemoCatalogue(count: number, seed = 42): NewTrack[] {
+export function generateDemoCatalogue(count: number, seed = 42): TrackInput[] {
   const rnd = random(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
   const between = (lo: number, hi: number): number => lo + rnd() * (hi - lo);
   const genreNames = Object.keys(GENRES);
-  const tracks: NewTrack[] = [];
+  const tracks: TrackInput[] = [];
   for (let i = 0; i < count; i++) {
     const genre = pick(genreNames);
     const profile = GENRES[genre] as GenreProfile;
@@ -75,14 +75,15 @@ export function generateDemoCatalogue(count: number, seed = 42): NewTrack[] {
     // Zipf: rank r gets popularity proportional to 1/r, scaled to 0..100.
     const rank = 1 + Math.floor(rnd() * count);
     const popularity = Math.max(0, Math.min(100, Math.round(100 / Math.pow(rank, 0.35))));
+    const releaseYear = 1960 + Math.floor(Math.pow(rnd(), 0.4) * 66);
     tracks.push({
       title: title.charAt(0).toUpperCase() + title.slice(1),
-      artistName,
-      albumTitle: `${pick(words)}${sep}${pick(words)}`,
-      durationMs: Math.round(between(120, 360)) * 1000,
+      artist_name: artistName,
+      album_title: `${pick(words)}${sep}${pick(words)}`,
+      duration_ms: Math.round(between(120, 360)) * 1000,
       // CC-XXX-YY-NNNNN: a reserved country code, our registrant, and i spread over year and designation.
       isrc: `ZZOVR${String(Math.floor(i / 100_000) % 100).padStart(2, '0')}${String(i % 100_000).padStart(5, '0')}`,
-      releaseYear: 1960 + Math.floor(Math.pow(rnd(), 0.4) * 66),
+      release_date: `${releaseYear}-${String(1 + Math.floor(rnd() * 12)).padStart(2, '0')}-${String(1 + Math.floor(rnd() * 28)).padStart(2, '0')}`,
       popularity,
       explicit: genre === 'hip-hop' ? rnd() < 0.5 : rnd() < 0.05,
       attributes: {
@@ -94,7 +95,11 @@ export function generateDemoCatalogue(count: number, seed = 42): NewTrack[] {
         valence: round2(rnd()),
         danceability: round2(between(0.2, 0.95)),
         tags: rnd() < 0.3 ? [pick(TAGS)] : [],
+        mode: rnd() < 0.6 ? 'major' : 'minor',
       },
+      regions: [],
+      tier: rnd() < 0.1 ? 'premium' : 'free',
+      audio_ref: `demo/${i}.flac`,
     });
   }
   return tracks;

@@ -1,14 +1,22 @@
 import { Controller, Inject } from '@nestjs/common';
 import { metadataV1 } from '@overture/contracts';
 import { parseRequest } from '@overture/grpc';
+import { SearchService } from '../search/search.service.js';
+import { toProto } from './track.proto-mapper.js';
 import { batchGetTracksSchema, getTrackSchema, searchTracksSchema } from './track.schemas.js';
 import { TrackService } from './track.service.js';
-import type { Track } from './track.js';
+import { AllowAnonymous } from '@overture/identity';
 
+// Catalogue reads serve the gateway (which checks catalogue:read) and other services without a
+// user (track lookups, feature sync), so they need no token; writes are in CatalogueGrpcController.
+@AllowAnonymous()
 @Controller()
 @metadataV1.MetadataServiceControllerMethods()
 export class MetadataGrpcController implements metadataV1.MetadataServiceController {
-  constructor(@Inject(TrackService) private readonly tracks: TrackService) {}
+  constructor(
+    @Inject(TrackService) private readonly tracks: TrackService,
+    @Inject(SearchService) private readonly searches: SearchService,
+  ) {}
 
   async getTrack(request: metadataV1.GetTrackRequest): Promise<metadataV1.GetTrackResponse> {
     const { trackId } = parseRequest(getTrackSchema, request);
@@ -22,22 +30,30 @@ export class MetadataGrpcController implements metadataV1.MetadataServiceControl
   }
 
   async searchTracks(request: metadataV1.SearchTracksRequest): Promise<metadataV1.SearchTracksResponse> {
-    const page = await this.tracks.search(parseRequest(searchTracksSchema, request));
-    return { tracks: page.tracks.map(toProto), nextCursor: page.nextCursor };
+    const o = request.options;
+    const flat = {
+      ...request,
+      genres: o?.genres ?? [],
+      moods: o?.moods ?? [],
+      tags: o?.tags ?? [],
+      minYear: o?.minYear ?? undefined,
+      maxYear: o?.maxYear ?? undefined,
+      minEnergy: o?.minEnergy ?? undefined,
+      maxEnergy: o?.maxEnergy ?? undefined,
+      explicit: o?.explicit ?? undefined,
+      sort: o?.sort ?? '',
+      facets: o?.facets ?? [],
+      key: o?.key ?? '',
+      mode: o?.mode ?? '',
+      vocalType: o?.vocalType ?? '',
+      minBpm: request.minBpm ?? undefined,
+      maxBpm: request.maxBpm ?? undefined,
+    };
+    const page = await this.searches.search(parseRequest(searchTracksSchema, flat));
+    return {
+      tracks: page.tracks.map(toProto),
+      nextCursor: page.nextCursor,
+      info: { partial: page.partial, facets: page.facets },
+    };
   }
-}
-
-function toProto(track: Track): metadataV1.Track {
-  return {
-    trackId: track.id,
-    title: track.title,
-    artistName: track.artistName,
-    albumTitle: track.albumTitle,
-    durationMs: track.durationMs,
-    isrc: track.isrc,
-    releaseYear: track.releaseYear,
-    popularity: track.popularity,
-    explicit: track.explicit,
-    attributes: track.attributes,
-  };
 }

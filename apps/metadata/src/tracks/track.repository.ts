@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { NewTrack, Track, TrackAttributes, TrackCursor, TrackFilter } from './track.js';
+import type { Album, Artist, Track } from './track.js';
 
-interface TrackRow {
+export interface TrackRow {
   id: string;
   title: string;
   artist_name: string;
@@ -10,85 +10,85 @@ interface TrackRow {
   duration_ms: number;
   isrc: string;
   release_year: number;
+  release_date: string;
   popularity: number;
   explicit: boolean;
-  attributes: Partial<TrackAttributes>;
+  attributes: Record<string, unknown>;
+  artist_id: string;
+  album_id: string;
+  regions: string[];
+  tier: string;
+  audio_ref: string;
+  version: number;
 }
 
-const COLUMNS = 'id, title, artist_name, album_title, duration_ms, isrc, release_year, popularity, explicit, attributes';
-
-/** Escapes LIKE wildcards so user text matches literally. */
-function likeLiteral(word: string): string {
-  return `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
+/** The columns every track read selects, qualified with `t.`. */
+export const TRACK_COLUMNS =
+  "t.id, t.title, t.artist_name, t.album_title, t.duration_ms, t.isrc, t.release_year, to_char(t.release_date, 'YYYY-MM-DD') AS release_date, " +
+  't.popularity, t.explicit, t.attributes, t.artist_id, t.album_id, t.regions, t.tier, t.audio_ref, t.version';
 
 @Injectable()
 export class TrackRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   async findById(id: string): Promise<Track | undefined> {
-    const rows: TrackRow[] = await this.db.query(`SELECT ${COLUMNS} FROM tracks WHERE id = $1`, [id]);
+    const rows: TrackRow[] = await this.db.query(`SELECT ${TRACK_COLUMNS} FROM tracks t WHERE t.id = $1`, [id]);
     return rows[0] && toTrack(rows[0]);
   }
 
   async findByIds(ids: readonly string[]): Promise<Track[]> {
     if (ids.length === 0) return [];
-    const rows: TrackRow[] = await this.db.query(`SELECT ${COLUMNS} FROM tracks WHERE id = ANY($1::uuid[])`, [ids]);
+    const rows: TrackRow[] = await this.db.query(`SELECT ${TRACK_COLUMNS} FROM tracks t WHERE t.id = ANY($1::uuid[])`, [ids]);
     return rows.map(toTrack);
   }
 
-  /** Tracks matching the filter in (popularity desc, id) order, after the cursor if given. */
-  async search(filter: TrackFilter, limit: number, after?: TrackCursor): Promise<Track[]> {
-    const params: unknown[] = [];
-    const where: string[] = [];
-    const param = (value: unknown): string => {
-      params.push(value);
-      return `$${params.length}`;
-    };
-    for (const word of filter.words) where.push(`search_text LIKE ${param(likeLiteral(word))}`);
-    const containment: Record<string, unknown> = {};
-    if (filter.genre) containment.genres = [filter.genre];
-    if (filter.mood) containment.moods = [filter.mood];
-    if (filter.language) containment.language = filter.language;
-    if (Object.keys(containment).length > 0) where.push(`attributes @> ${param(JSON.stringify(containment))}::jsonb`);
-    if (filter.minBpm !== undefined) where.push(`bpm >= ${param(filter.minBpm)}`);
-    if (filter.maxBpm !== undefined) where.push(`bpm <= ${param(filter.maxBpm)}`);
-    if (after) {
-      const p = param(after.popularity);
-      where.push(`(popularity < ${p} OR (popularity = ${p} AND id > ${param(after.id)}::uuid))`);
-    }
-    const sql =
-      `SELECT ${COLUMNS} FROM tracks` +
-      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
-      ` ORDER BY popularity DESC, id LIMIT ${param(limit)}`;
-    const rows: TrackRow[] = await this.db.query(sql, params);
-    return rows.map(toTrack);
-  }
-
-  /** Inserts tracks, skipping any whose ISRC is already in the catalogue; returns how many were new. */
-  async insertMany(tracks: readonly NewTrack[]): Promise<number> {
-    if (tracks.length === 0) return 0;
-    const rows = tracks.map((t) => ({
-      title: t.title,
-      artist_name: t.artistName,
-      album_title: t.albumTitle,
-      duration_ms: t.durationMs,
-      isrc: t.isrc,
-      release_year: t.releaseYear,
-      popularity: t.popularity,
-      explicit: t.explicit,
-      attributes: t.attributes,
-    }));
-    const inserted: unknown[] = await this.db.query(
-      `INSERT INTO tracks (title, artist_name, album_title, duration_ms, isrc, release_year, popularity, explicit, attributes)
-       SELECT title, artist_name, album_title, duration_ms, isrc, release_year, popularity, explicit, attributes
-       FROM jsonb_to_recordset($1::jsonb) AS r(title text, artist_name text, album_title text, duration_ms int,
-         isrc text, release_year smallint, popularity smallint, explicit boolean, attributes jsonb)
-       ON CONFLICT (isrc) DO NOTHING
-       RETURNING id`,
-      [JSON.stringify(rows)],
+  async findArtist(id: string): Promise<Artist | undefined> {
+    const rows: { id: string; name: string; track_count: number }[] = await this.db.query(
+      'SELECT a.id, a.name, (SELECT count(*)::int FROM tracks t WHERE t.artist_id = a.id) AS track_count FROM artists a WHERE a.id = $1',
+      [id],
     );
-    return inserted.length;
+    return rows[0] && { id: rows[0].id, name: rows[0].name, trackCount: rows[0].track_count };
+  }
+
+  /** An artist's tracks, most popular first, after the (popularity, id) position if given. */
+  async artistTracks(artistId: string, limit: number, after?: { popularity: number; id: string }): Promise<Track[]> {
+    const params: unknown[] = [artistId, limit];
+    let where = 't.artist_id = $1';
+    if (after) {
+      params.push(after.popularity, after.id);
+      where += ' AND (t.popularity, t.id) < ($3, $4::uuid)';
+    }
+    const rows: TrackRow[] = await this.db.query(
+      `SELECT ${TRACK_COLUMNS} FROM tracks t WHERE ${where} ORDER BY t.popularity DESC, t.id DESC LIMIT $2`,
+      params,
+    );
+    return rows.map(toTrack);
+  }
+
+  async artistAlbums(artistId: string, limit: number): Promise<Album[]> {
+    const rows: AlbumRow[] = await this.db.query(
+      `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
+       FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.artist_id = $1 ORDER BY al.release_date DESC NULLS LAST, al.id LIMIT $2`,
+      [artistId, limit],
+    );
+    return rows.map(toAlbum);
+  }
+
+  async findAlbum(id: string): Promise<Album | undefined> {
+    const rows: AlbumRow[] = await this.db.query(
+      `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
+       FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.id = $1`,
+      [id],
+    );
+    return rows[0] && toAlbum(rows[0]);
+  }
+
+  async albumTracks(albumId: string, limit: number): Promise<Track[]> {
+    const rows: TrackRow[] = await this.db.query(
+      `SELECT ${TRACK_COLUMNS} FROM tracks t WHERE t.album_id = $1 ORDER BY t.popularity DESC, t.id DESC LIMIT $2`,
+      [albumId, limit],
+    );
+    return rows.map(toTrack);
   }
 
   async count(): Promise<number> {
@@ -97,7 +97,23 @@ export class TrackRepository {
   }
 }
 
-function toTrack(row: TrackRow): Track {
+interface AlbumRow {
+  id: string;
+  title: string;
+  artist_id: string;
+  artist_name: string;
+  release_date: string | null;
+}
+
+function toAlbum(row: AlbumRow): Album {
+  return { id: row.id, title: row.title, artistId: row.artist_id, artistName: row.artist_name, releaseDate: row.release_date ?? '' };
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+export function toTrack(row: TrackRow): Track {
   const a = row.attributes;
   return {
     id: row.id,
@@ -107,17 +123,27 @@ function toTrack(row: TrackRow): Track {
     durationMs: row.duration_ms,
     isrc: row.isrc,
     releaseYear: row.release_year,
+    releaseDate: row.release_date,
     popularity: row.popularity,
     explicit: row.explicit,
     attributes: {
-      genres: a.genres ?? [],
-      moods: a.moods ?? [],
-      language: a.language ?? '',
-      bpm: a.bpm ?? 0,
-      energy: a.energy ?? 0,
-      valence: a.valence ?? 0,
-      danceability: a.danceability ?? 0,
-      tags: a.tags ?? [],
+      genres: list(a.genres),
+      moods: list(a.moods),
+      language: str(a.language),
+      bpm: num(a.bpm),
+      energy: num(a.energy),
+      valence: num(a.valence),
+      danceability: num(a.danceability),
+      tags: list(a.tags),
+      key: str(a.key),
+      mode: str(a.mode),
+      vocalType: str(a.vocal_type),
     },
+    artistId: row.artist_id,
+    albumId: row.album_id,
+    regions: row.regions,
+    tier: row.tier,
+    audioRef: row.audio_ref,
+    version: row.version,
   };
 }

@@ -1,28 +1,43 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
-import { decodeCursor, encodeCursor } from './track-cursor.js';
+import { TrackCache } from '../cache/track-cache.js';
+import { decodeCursor, encodeCursor } from '../search/search-cursor.js';
 import { TrackRepository } from './track.repository.js';
-import { DEFAULT_PAGE, type SearchTracksInput } from './track.schemas.js';
-import type { Track } from './track.js';
+import { DEFAULT_PAGE } from './track.schemas.js';
+import type { Album, Artist, Track } from './track.js';
 
-export interface TrackPage {
-  tracks: Track[];
-  nextCursor: string;
-}
+const ARTIST_ALBUMS = 50;
+const ALBUM_TRACKS = 200;
 
+/** Reads: one track, batches (served from the hot-track cache when possible), artist and album pages. */
 @Injectable()
 export class TrackService {
-  constructor(@Inject(TrackRepository) private readonly tracks: TrackRepository) {}
+  constructor(
+    @Inject(TrackRepository) private readonly tracks: TrackRepository,
+    @Inject(TrackCache) private readonly cache: TrackCache,
+  ) {}
 
   async getTrack(id: string): Promise<Track> {
-    const track = await this.tracks.findById(id);
+    const [track] = (await this.batchGet([id])).tracks;
     if (!track) throw new DomainError(ErrorCategory.NotFound, 'TRACK_NOT_FOUND', `no track with id ${id}`);
     return track;
   }
 
   /** Tracks in the order asked (duplicates kept), and the ids the catalogue does not have. */
   async batchGet(ids: readonly string[]): Promise<{ tracks: Track[]; missingIds: string[] }> {
-    const found = new Map((await this.tracks.findByIds([...new Set(ids)])).map((t) => [t.id, t]));
+    const found = new Map<string, Track>();
+    const toRead: string[] = [];
+    for (const id of new Set(ids)) {
+      const cached = this.cache.get(id);
+      if (cached) found.set(id, cached);
+      else toRead.push(id);
+    }
+    if (toRead.length) {
+      const generation = this.cache.currentGeneration();
+      const read = await this.tracks.findByIds(toRead);
+      this.cache.store(read, generation);
+      for (const t of read) found.set(t.id, t);
+    }
     const tracks: Track[] = [];
     const missingIds: string[] = [];
     for (const id of ids) {
@@ -33,28 +48,22 @@ export class TrackService {
     return { tracks, missingIds };
   }
 
-  async search(input: SearchTracksInput): Promise<TrackPage> {
-    const limit = input.limit || DEFAULT_PAGE;
-    const words = input.query.toLowerCase().split(/\s+/).filter(Boolean).slice(0, 8);
-    const after = input.cursor ? decodeCursor(input.cursor) : undefined;
-    // One extra row tells whether another page exists without a count query.
-    const rows = await this.tracks.search(
-      {
-        words,
-        genre: input.genre || undefined,
-        mood: input.mood || undefined,
-        language: input.language || undefined,
-        minBpm: input.minBpm,
-        maxBpm: input.maxBpm,
-      },
-      limit + 1,
-      after,
-    );
-    const tracks = rows.slice(0, limit);
+  async artistPage(artistId: string, limit: number, cursor: string): Promise<{ artist: Artist; albums: Album[]; tracks: Track[]; nextCursor: string }> {
+    const artist = await this.tracks.findArtist(artistId);
+    if (!artist) throw new DomainError(ErrorCategory.NotFound, 'ARTIST_NOT_FOUND', `no artist with id ${artistId}`);
+    const pageSize = limit || DEFAULT_PAGE;
+    const position = cursor ? decodeCursor(cursor) : undefined;
+    if (position && position.order !== 'popularity') throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
+    const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, id: position.after.id });
+    const tracks = rows.slice(0, pageSize);
     const last = tracks.at(-1);
-    return {
-      tracks,
-      nextCursor: rows.length > limit && last ? encodeCursor({ popularity: last.popularity, id: last.id }) : '',
-    };
+    const nextCursor = rows.length > pageSize && last ? encodeCursor({ order: 'popularity', tier: 0, after: { key: last.popularity, id: last.id } }) : '';
+    return { artist, albums: position ? [] : await this.tracks.artistAlbums(artistId, ARTIST_ALBUMS), tracks, nextCursor };
+  }
+
+  async albumPage(albumId: string): Promise<{ album: Album; tracks: Track[] }> {
+    const album = await this.tracks.findAlbum(albumId);
+    if (!album) throw new DomainError(ErrorCategory.NotFound, 'ALBUM_NOT_FOUND', `no album with id ${albumId}`);
+    return { album, tracks: await this.tracks.albumTracks(albumId, ALBUM_TRACKS) };
   }
 }

@@ -8,6 +8,9 @@ export interface TrackAttributes {
   valence: number;
   danceability: number;
   tags: string[];
+  key: string;
+  mode: string;
+  vocalType: string;
 }
 
 export interface Track {
@@ -18,25 +21,28 @@ export interface Track {
   durationMs: number;
   isrc: string;
   releaseYear: number;
+  releaseDate: string;
   popularity: number;
   explicit: boolean;
   attributes: TrackAttributes;
+  artistId: string;
+  albumId: string;
+  regions: string[];
+  tier: string;
+  audioRef: string;
+  version: number;
 }
 
-export type NewTrack = Omit<Track, 'id'>;
-
-export interface TrackFilter {
-  /** Lower-cased words that must all appear in title, artist or album. */
-  words: string[];
-  genre?: string;
-  mood?: string;
-  language?: string;
-  minBpm?: number;
-  maxBpm?: number;
-}
-
-/** Keyset position in the (popularity desc, id asc) order. */
-export interface TrackCursor {
-  popularity: number;
+export interface Artist {
   id: string;
+  name: string;
+  trackCount: number;
+}
+
+export interface Album {
+  id: string;
+  title: string;
+  artistId: string;
+  artistName: string;
+  releaseDate: string;
 }

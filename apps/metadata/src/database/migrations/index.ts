@@ -1,4 +1,5 @@
 import { CreateTracks1763740800000 } from './1763740800000-create-tracks.js';
+import { CatalogueAtScale1795277200000 } from './1795277200000-catalogue-at-scale.js';
 
 /** Every migration, oldest first. Append only: a migration that has landed is never edited. */
-export const migrations = [CreateTracks1763740800000];
+export const migrations = [CreateTracks1763740800000, CatalogueAtScale1795277200000];

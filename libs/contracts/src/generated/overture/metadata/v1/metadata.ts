@@ -23,6 +23,17 @@ export interface TrackAttributes {
   valence: number;
   danceability: number;
   tags: string[];
+  /** Attributes added later, in a message of their own so that code building TrackAttributes keeps compiling. */
+  extra?: ExtraAttributes | undefined;
+}
+
+export interface ExtraAttributes {
+  /** Musical key, e.g. "c", "f#"; empty when unknown. */
+  key: string;
+  /** "major" or "minor"; empty when unknown. */
+  mode: string;
+  /** "male", "female", "mixed", "instrumental" or "choir"; empty when unknown. */
+  vocalType: string;
 }
 
 export interface Track {
@@ -37,6 +48,23 @@ export interface Track {
   popularity: number;
   explicit: boolean;
   attributes?: TrackAttributes | undefined;
+  details?: TrackDetails | undefined;
+}
+
+/** Track fields added with the full catalogue model. */
+export interface TrackDetails {
+  /** ISO 8601 date, e.g. "2019-05-17". */
+  releaseDate: string;
+  artistId: string;
+  albumId: string;
+  /** ISO 3166-1 alpha-2 codes where the track may be played; empty means everywhere. */
+  regions: string[];
+  /** Lowest subscription tier that may play it: "free" or "premium". */
+  tier: string;
+  /** Opaque reference to the audio asset, used to sign stream URLs. */
+  audioRef: string;
+  /** Increases by one on every update; pass it back as expected_version. */
+  version: number;
 }
 
 export interface GetTrackRequest {
@@ -70,11 +98,173 @@ export interface SearchTracksRequest {
   limit: number;
   /** Opaque, from a previous response's next_cursor. */
   cursor: string;
+  options?: SearchOptions | undefined;
+}
+
+/** Further filters, the sort and the facets to count. */
+export interface SearchOptions {
+  /** Categorical filters; every value given must match (genre/mood above count as one more value). */
+  genres: string[];
+  moods: string[];
+  tags: string[];
+  minYear?: number | undefined;
+  maxYear?: number | undefined;
+  minEnergy?: number | undefined;
+  maxEnergy?: number | undefined;
+  explicit?:
+    | boolean
+    | undefined;
+  /** "relevance" (default with text), "popularity" (default without), "release_date" (newest first). */
+  sort: string;
+  /** Facets to count over the matching tracks: genre, mood, language, bpm, tag, key, mode, vocal_type. */
+  facets: string[];
+  key: string;
+  mode: string;
+  vocalType: string;
 }
 
 export interface SearchTracksResponse {
   tracks: Track[];
   /** Empty on the last page. */
+  nextCursor: string;
+  info?: SearchInfo | undefined;
+}
+
+export interface SearchInfo {
+  facets: Facet[];
+  /** True when this page was cut short by the per-request scan budget; next_cursor continues the scan. */
+  partial: boolean;
+}
+
+export interface Facet {
+  name: string;
+  values: FacetValue[];
+  /** False when the counts are estimated from a sample of the matches. */
+  exact: boolean;
+  /** For estimated counts: the approximate 95 % error of each count (absolute). */
+  errorMargin: number;
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+export interface GetAttributesRequest {
+}
+
+export interface AttributeSpec {
+  name: string;
+  /** "terms" (one of values), "term_list" (several of values), "integer" or "number". */
+  type: string;
+  values: string[];
+  min: number;
+  max: number;
+}
+
+export interface GetAttributesResponse {
+  attributes: AttributeSpec[];
+}
+
+export interface Artist {
+  artistId: string;
+  name: string;
+  trackCount: number;
+}
+
+export interface Album {
+  albumId: string;
+  title: string;
+  artistId: string;
+  artistName: string;
+  releaseDate: string;
+}
+
+export interface GetArtistRequest {
+  artistId: string;
+  limit: number;
+  cursor: string;
+}
+
+export interface GetArtistResponse {
+  artist?: Artist | undefined;
+  tracks: Track[];
+  nextCursor: string;
+  albums: Album[];
+}
+
+export interface GetAlbumRequest {
+  albumId: string;
+}
+
+export interface GetAlbumResponse {
+  album?: Album | undefined;
+  tracks: Track[];
+}
+
+/** The writable fields of a track; artist and album are found or created by name. */
+export interface TrackInput {
+  title: string;
+  artistName: string;
+  albumTitle: string;
+  durationMs: number;
+  isrc: string;
+  releaseDate: string;
+  popularity: number;
+  explicit: boolean;
+  regions: string[];
+  tier: string;
+  audioRef: string;
+  attributes?: TrackAttributes | undefined;
+}
+
+export interface CreateTrackRequest {
+  track?: TrackInput | undefined;
+}
+
+export interface CreateTrackResponse {
+  track?: Track | undefined;
+}
+
+export interface UpdateTrackRequest {
+  trackId: string;
+  expectedVersion: number;
+  track?: TrackInput | undefined;
+}
+
+export interface UpdateTrackResponse {
+  track?: Track | undefined;
+}
+
+export interface DeleteTrackRequest {
+  trackId: string;
+  expectedVersion: number;
+}
+
+export interface DeleteTrackResponse {
+}
+
+export interface ListChangesRequest {
+  /** Opaque; empty starts from the beginning of the feed. */
+  cursor: string;
+  /** 1..1000; 0 means 100. */
+  limit: number;
+}
+
+export interface TrackChange {
+  trackId: string;
+  /** "created", "updated" or "deleted". */
+  kind: string;
+  version: number;
+  /** ISO 8601 timestamp. */
+  changedAt: string;
+  /** Absent for deletions. */
+  track?: Track | undefined;
+}
+
+export interface ListChangesResponse {
+  changes: TrackChange[];
+  /** Pass back to continue; stays valid (and returns nothing new) when there are no more changes. */
   nextCursor: string;
 }
 
@@ -142,3 +332,128 @@ export function MetadataServiceControllerMethods() {
 }
 
 export const METADATA_SERVICE_NAME = "MetadataService";
+
+/**
+ * Catalogue pages, curation and the change feed: a service of its own, so that the hot read path
+ * (MetadataService) and its implementers stay as they are.
+ */
+
+export interface CatalogueServiceClient {
+  /** The attribute vocabulary (allowed terms) and numeric ranges that filters and writes accept. */
+
+  getAttributes(request: GetAttributesRequest, metadata: Metadata, ...rest: any): Observable<GetAttributesResponse>;
+
+  /** An artist and a page of their tracks (most popular first). */
+
+  getArtist(request: GetArtistRequest, metadata: Metadata, ...rest: any): Observable<GetArtistResponse>;
+
+  /** An album and its tracks. */
+
+  getAlbum(request: GetAlbumRequest, metadata: Metadata, ...rest: any): Observable<GetAlbumResponse>;
+
+  /** Creates a track; ALREADY_EXISTS when the ISRC is taken. */
+
+  createTrack(request: CreateTrackRequest, metadata: Metadata, ...rest: any): Observable<CreateTrackResponse>;
+
+  /** Replaces a track's fields when its version is expected_version; ABORTED (VERSION_CONFLICT) otherwise. */
+
+  updateTrack(request: UpdateTrackRequest, metadata: Metadata, ...rest: any): Observable<UpdateTrackResponse>;
+
+  /** Deletes a track when its version is expected_version (0 = any). */
+
+  deleteTrack(request: DeleteTrackRequest, metadata: Metadata, ...rest: any): Observable<DeleteTrackResponse>;
+
+  /** Track changes (create, update, delete) after a cursor, oldest first. */
+
+  listChanges(request: ListChangesRequest, metadata: Metadata, ...rest: any): Observable<ListChangesResponse>;
+}
+
+/**
+ * Catalogue pages, curation and the change feed: a service of its own, so that the hot read path
+ * (MetadataService) and its implementers stay as they are.
+ */
+
+export interface CatalogueServiceController {
+  /** The attribute vocabulary (allowed terms) and numeric ranges that filters and writes accept. */
+
+  getAttributes(
+    request: GetAttributesRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<GetAttributesResponse> | Observable<GetAttributesResponse> | GetAttributesResponse;
+
+  /** An artist and a page of their tracks (most popular first). */
+
+  getArtist(
+    request: GetArtistRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<GetArtistResponse> | Observable<GetArtistResponse> | GetArtistResponse;
+
+  /** An album and its tracks. */
+
+  getAlbum(
+    request: GetAlbumRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<GetAlbumResponse> | Observable<GetAlbumResponse> | GetAlbumResponse;
+
+  /** Creates a track; ALREADY_EXISTS when the ISRC is taken. */
+
+  createTrack(
+    request: CreateTrackRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<CreateTrackResponse> | Observable<CreateTrackResponse> | CreateTrackResponse;
+
+  /** Replaces a track's fields when its version is expected_version; ABORTED (VERSION_CONFLICT) otherwise. */
+
+  updateTrack(
+    request: UpdateTrackRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<UpdateTrackResponse> | Observable<UpdateTrackResponse> | UpdateTrackResponse;
+
+  /** Deletes a track when its version is expected_version (0 = any). */
+
+  deleteTrack(
+    request: DeleteTrackRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<DeleteTrackResponse> | Observable<DeleteTrackResponse> | DeleteTrackResponse;
+
+  /** Track changes (create, update, delete) after a cursor, oldest first. */
+
+  listChanges(
+    request: ListChangesRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ListChangesResponse> | Observable<ListChangesResponse> | ListChangesResponse;
+}
+
+export function CatalogueServiceControllerMethods() {
+  return function (constructor: Function) {
+    const grpcMethods: string[] = [
+      "getAttributes",
+      "getArtist",
+      "getAlbum",
+      "createTrack",
+      "updateTrack",
+      "deleteTrack",
+      "listChanges",
+    ];
+    for (const method of grpcMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcMethod("CatalogueService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+    const grpcStreamMethods: string[] = [];
+    for (const method of grpcStreamMethods) {
+      const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);
+      GrpcStreamMethod("CatalogueService", method)(constructor.prototype[method], method, descriptor);
+      Object.defineProperty(constructor.prototype, method, descriptor);
+    }
+  };
+}
+
+export const CATALOGUE_SERVICE_NAME = "CatalogueService";

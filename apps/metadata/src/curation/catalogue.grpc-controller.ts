@@ -1,0 +1,94 @@
+import { Controller, Inject } from '@nestjs/common';
+import { metadataV1 } from '@overture/contracts';
+import { parseRequest } from '@overture/grpc';
+import { z } from 'zod';
+import { ATTRIBUTE_SPECS } from '../catalogue/attribute-vocabulary.js';
+import { trackInputSchema } from '../catalogue/track-input.schema.js';
+import { albumToProto, fromProtoInput, toProto } from '../tracks/track.proto-mapper.js';
+import { entityId, getAlbumSchema, getArtistSchema } from '../tracks/track.schemas.js';
+import { TrackService } from '../tracks/track.service.js';
+import { CurationService } from './curation.service.js';
+import { AllowAnonymous, RequirePermission } from '@overture/identity';
+
+const updateTrackSchema = z.object({
+  trackId: entityId('a track'),
+  expectedVersion: z.number().int().min(1, 'must be the version you read (1 or more)'),
+});
+const deleteTrackSchema = z.object({
+  trackId: entityId('a track'),
+  expectedVersion: z.number().int().min(0, 'must be 0 (any) or the version you read'),
+});
+const listChangesSchema = z.object({
+  cursor: z.string().max(200, 'at most 200 characters'),
+  limit: z.number().int().min(0).max(1000, 'at most 1000'),
+});
+
+/** Catalogue pages, curator writes and the change feed (CatalogueService). */
+@Controller()
+@metadataV1.CatalogueServiceControllerMethods()
+export class CatalogueGrpcController implements metadataV1.CatalogueServiceController {
+  constructor(
+    @Inject(TrackService) private readonly tracks: TrackService,
+    @Inject(CurationService) private readonly curation: CurationService,
+  ) {}
+
+  @AllowAnonymous()
+  getAttributes(): metadataV1.GetAttributesResponse {
+    return { attributes: ATTRIBUTE_SPECS.map((a) => ({ ...a, values: [...a.values] })) };
+  }
+
+  @AllowAnonymous()
+  async getArtist(request: metadataV1.GetArtistRequest): Promise<metadataV1.GetArtistResponse> {
+    const { artistId, limit, cursor } = parseRequest(getArtistSchema, request);
+    const page = await this.tracks.artistPage(artistId, limit, cursor);
+    return {
+      artist: { artistId: page.artist.id, name: page.artist.name, trackCount: page.artist.trackCount },
+      albums: page.albums.map(albumToProto),
+      tracks: page.tracks.map(toProto),
+      nextCursor: page.nextCursor,
+    };
+  }
+
+  @AllowAnonymous()
+  async getAlbum(request: metadataV1.GetAlbumRequest): Promise<metadataV1.GetAlbumResponse> {
+    const { albumId } = parseRequest(getAlbumSchema, request);
+    const page = await this.tracks.albumPage(albumId);
+    return { album: albumToProto(page.album), tracks: page.tracks.map(toProto) };
+  }
+
+  @RequirePermission('catalogue:write')
+  async createTrack(request: metadataV1.CreateTrackRequest): Promise<metadataV1.CreateTrackResponse> {
+    const input = parseRequest(trackInputSchema, fromProtoInput(request.track));
+    return { track: toProto(await this.curation.create(input)) };
+  }
+
+  @RequirePermission('catalogue:write')
+  async updateTrack(request: metadataV1.UpdateTrackRequest): Promise<metadataV1.UpdateTrackResponse> {
+    const { trackId, expectedVersion } = parseRequest(updateTrackSchema, request);
+    const input = parseRequest(trackInputSchema, fromProtoInput(request.track));
+    return { track: toProto(await this.curation.update(trackId, expectedVersion, input)) };
+  }
+
+  @RequirePermission('catalogue:write')
+  async deleteTrack(request: metadataV1.DeleteTrackRequest): Promise<metadataV1.DeleteTrackResponse> {
+    const { trackId, expectedVersion } = parseRequest(deleteTrackSchema, request);
+    await this.curation.delete(trackId, expectedVersion);
+    return {};
+  }
+
+  @AllowAnonymous()
+  async listChanges(request: metadataV1.ListChangesRequest): Promise<metadataV1.ListChangesResponse> {
+    const { cursor, limit } = parseRequest(listChangesSchema, request);
+    const page = await this.curation.changes(cursor, limit || 100);
+    return {
+      changes: page.changes.map((c) => ({
+        trackId: c.trackId,
+        kind: c.kind,
+        version: c.version,
+        changedAt: c.changedAt,
+        track: c.track && toProto(c.track),
+      })),
+      nextCursor: page.nextCursor,
+    };
+  }
+}

@@ -1,0 +1,159 @@
+import { createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import pg from 'pg';
+import { trackInputSchema } from '../catalogue/track-input.schema.js';
+import { formatSeconds, ProgressBar } from './progress-bar.js';
+import { readSource } from './import-source.js';
+import { TrackBulkWriter, type BulkResult, type BulkRow } from './track-bulk.writer.js';
+
+export interface ImportOptions {
+  databaseUrl: string;
+  file: string;
+  batchSize: number;
+  /** Where every rejected row is written, as JSON Lines `{line, reason}`. */
+  rejectsFile: string;
+  progress?: NodeJS.WriteStream;
+}
+
+export interface ImportReport {
+  read: number;
+  created: number;
+  updated: number;
+  unchanged: number;
+  rejected: number;
+  resumedAfterLine: number;
+  seconds: number;
+  /** The first few rejected rows, for the summary. */
+  sampleRejects: { line: number; reason: string }[];
+}
+
+const SAMPLE_REJECTS = 20;
+
+/**
+ * Imports a JSON Lines or CSV catalogue file: validates each row (a bad row is reported, never fatal),
+ * writes batches with COPY + set-based upserts by ISRC, and commits a checkpoint with every batch so
+ * that a rerun after an interruption resumes after the last committed batch. A completed import
+ * clears its checkpoint: running it again re-reads the file and changes nothing (same content hash).
+ */
+export async function importCatalogue(options: ImportOptions): Promise<ImportReport> {
+  const file = path.resolve(options.file);
+  const size = (await stat(file)).size;
+  const source = `${file}:${size}`;
+  const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'overture-metadata-import' });
+  await client.connect();
+  const rejects = createWriteStream(options.rejectsFile);
+  try {
+    // Each batch commits its rows and its checkpoint together; losing the last commits in a crash loses
+    // both, and the rerun redoes them. So the WAL flush per commit can be skipped.
+    await client.query('SET synchronous_commit = off');
+    const saved = await client.query<{ line: string }>('SELECT line FROM import_checkpoints WHERE source = $1', [source]);
+    const resumedAfterLine = Number(saved.rows[0]?.line ?? 0);
+    const bulk = await enterBulkLoad(client);
+    const writer = new TrackBulkWriter(client);
+    const progress = new ProgressBar(size, 0, options.progress);
+    const report: ImportReport = { read: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, resumedAfterLine, seconds: 0, sampleRejects: [] };
+    const startedAt = Date.now();
+    const reject = (line: number, reason: string): void => {
+      report.rejected++;
+      if (report.sampleRejects.length < SAMPLE_REJECTS) report.sampleRejects.push({ line, reason });
+      rejects.write(`${JSON.stringify({ line, reason })}\n`);
+    };
+    const account = (result: BulkResult): void => {
+      report.created += result.created;
+      report.updated += result.updated;
+      report.unchanged += result.unchanged;
+      for (const r of result.rejected) reject(r.line, r.reason);
+    };
+
+    let batch: BulkRow[] = [];
+    let lastLine = resumedAfterLine;
+    // One batch is written while the next is parsed and validated.
+    let inFlight: Promise<void> = Promise.resolve();
+    const flush = async (): Promise<void> => {
+      const rows = batch;
+      const checkpoint = { source, line: lastLine };
+      batch = [];
+      await inFlight;
+      inFlight = (bulk ? writer.append(rows, checkpoint) : writer.write(rows, checkpoint)).then(account);
+    };
+    for await (const record of readSource(file, resumedAfterLine, (n) => progress.addBytes(n))) {
+      report.read++;
+      lastLine = record.line;
+      if (record.error) {
+        reject(record.line, record.error);
+      } else {
+        const parsed = trackInputSchema.safeParse(record.value);
+        if (parsed.success) batch.push({ line: record.line, track: parsed.data });
+        else reject(record.line, parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '));
+      }
+      if (batch.length >= options.batchSize) await flush();
+      progress.update(report.created + report.updated + report.unchanged, report.rejected);
+    }
+    await flush();
+    await inFlight;
+    progress.finish(report.created + report.updated + report.unchanged, report.rejected);
+    if (bulk) await leaveBulkLoad(client, options.progress ?? process.stderr);
+    await client.query('DELETE FROM import_checkpoints WHERE source = $1', [source]);
+    report.seconds = (Date.now() - startedAt) / 1000;
+    return report;
+  } finally {
+    await new Promise<void>((resolve) => rejects.end(resolve));
+    await client.end();
+  }
+}
+
+/**
+ * An import into an empty catalogue (or resuming one) is a bulk load: the secondary indexes of tracks
+ * and postings are dropped and rebuilt once at the end, which is several times faster than
+ * maintaining them row by row. Their definitions are kept in import_deferred_indexes so an interrupted
+ * load still rebuilds them when resumed. Returns whether this import is a bulk load.
+ */
+async function enterBulkLoad(client: pg.Client): Promise<boolean> {
+  const pending = await client.query('SELECT 1 FROM import_deferred_indexes LIMIT 1');
+  if (pending.rowCount) return true;
+  const empty = await client.query('SELECT 1 FROM tracks LIMIT 1');
+  if (empty.rowCount) return false;
+  await client.query('BEGIN');
+  const indexes = await client.query<{ indexname: string; indexdef: string }>(
+    `SELECT i.indexname, i.indexdef FROM pg_indexes i
+     WHERE i.schemaname = current_schema() AND i.tablename IN ('tracks', 'track_postings')
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
+  );
+  for (const index of indexes.rows) {
+    await client.query('INSERT INTO import_deferred_indexes (name, definition) VALUES ($1, $2)', [index.indexname, index.indexdef]);
+    await client.query(`DROP INDEX ${pg.escapeIdentifier(index.indexname)}`);
+  }
+  await client.query('COMMIT');
+  return true;
+}
+
+async function leaveBulkLoad(client: pg.Client, out: NodeJS.WriteStream): Promise<void> {
+  await client.query(`SET maintenance_work_mem = '512MB'`);
+  const deferred = await client.query<{ name: string; definition: string }>('SELECT name, definition FROM import_deferred_indexes ORDER BY name');
+  for (const index of deferred.rows) {
+    const started = Date.now();
+    out.write(`building index ${index.name}…\n`);
+    await client.query('BEGIN');
+    await client.query(index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '));
+    await client.query('DELETE FROM import_deferred_indexes WHERE name = $1', [index.name]);
+    await client.query('COMMIT');
+    out.write(`built index ${index.name} in ${formatSeconds((Date.now() - started) / 1000)}\n`);
+  }
+  await client.query('ANALYZE tracks');
+  await client.query('ANALYZE track_postings');
+}
+
+export function formatReport(report: ImportReport, rejectsFile: string): string {
+  const rate = Math.round((report.created + report.updated + report.unchanged) / Math.max(report.seconds, 0.001));
+  const lines = [
+    `import done in ${formatSeconds(report.seconds)} (${rate.toLocaleString('en')} rows/s)` +
+      (report.resumedAfterLine ? `, resumed after line ${report.resumedAfterLine}` : ''),
+    `  read ${report.read}  created ${report.created}  updated ${report.updated}  unchanged ${report.unchanged}  rejected ${report.rejected}`,
+  ];
+  if (report.rejected) {
+    lines.push(`  rejected rows (all ${report.rejected} in ${rejectsFile}):`);
+    for (const r of report.sampleRejects) lines.push(`    line ${r.line}: ${r.reason}`);
+  }
+  return lines.join('\n');
+}

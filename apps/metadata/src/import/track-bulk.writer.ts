@@ -1,0 +1,379 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ClientBase } from 'pg';
+import copyStreams from 'pg-copy-streams';
+import type { TrackInput } from '../catalogue/track-input.schema.js';
+import { trackTerms } from '../catalogue/track-terms.js';
+
+/** The cache-invalidation channel: payload is a track id, or `*` for "anything may have changed". */
+export const TRACK_CACHE_CHANNEL = 'metadata_track_cache';
+/** Advisory lock every writer of the change feed holds from its insert to its commit. */
+export const CHANGE_FEED_LOCK = 7_302_417;
+
+export interface BulkRow {
+  /** Where the row came from (line number), for reports. */
+  line: number;
+  track: TrackInput;
+}
+
+export interface BulkResult {
+  created: number;
+  updated: number;
+  unchanged: number;
+  /** Rows the database refused, with its reason (validation catches almost everything before). */
+  rejected: { line: number; reason: string }[];
+}
+
+const STAGING_COLUMNS =
+  'isrc, title, artist_name, album_title, duration_ms, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash';
+
+/** Joins COPY lines into ~256 KiB chunks: each stream chunk is one protocol message, so many tiny ones cost more than the data. */
+function* chunked(lines: readonly string[]): Generator<string> {
+  let chunk = '';
+  for (const line of lines) {
+    chunk += line;
+    if (chunk.length >= 1 << 18) {
+      yield chunk;
+      chunk = '';
+    }
+  }
+  if (chunk) yield chunk;
+}
+
+/** COPY text format: backslash, tab, newline and carriage return escaped. */
+function copyText(value: string): string {
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+/**
+ * Writes tracks in batches, upserting by ISRC: one COPY into a temporary staging table, then set-based
+ * SQL in one transaction that updates tracks, their postings, the maintained term counts and the
+ * change feed. A row whose content is unchanged (same hash) is left alone, so a rerun is cheap and
+ * writes nothing. Term, artist and album ids are cached in memory across batches.
+ */
+export class TrackBulkWriter {
+  private readonly termIds = new Map<string, number>();
+  private readonly artistIds = new Map<string, string>();
+  private readonly albumIds = new Map<string, string>();
+  private prepared = false;
+  /** ISRCs this bulk load has appended (see append). */
+  private readonly appended = new Set<string>();
+
+  constructor(private readonly client: ClientBase) {}
+
+  /**
+   * Writes one batch atomically, with `checkpoint` (source, line) committed in the same transaction.
+   * When the batch as a whole fails, each row is retried alone so one bad row never sinks the others.
+   */
+  async write(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    // Last occurrence of an ISRC in a batch wins, as it would across batches.
+    const byIsrc = new Map<string, BulkRow>();
+    for (const row of rows) byIsrc.set(row.track.isrc, row);
+    const unique = [...byIsrc.values()];
+    try {
+      return await this.writeBatch(unique, checkpoint);
+    } catch (error) {
+      if (unique.length <= 1) {
+        if (checkpoint) await this.saveCheckpoint(checkpoint);
+        return { created: 0, updated: 0, unchanged: 0, rejected: unique.map((r) => ({ line: r.line, reason: `database: ${(error as Error).message}` })) };
+      }
+      const total: BulkResult = { created: 0, updated: 0, unchanged: 0, rejected: [] };
+      for (const row of unique) {
+        const one = await this.write([row]);
+        total.created += one.created;
+        total.updated += one.updated;
+        total.unchanged += one.unchanged;
+        total.rejected.push(...one.rejected);
+      }
+      if (checkpoint) await this.saveCheckpoint(checkpoint);
+      return total;
+    }
+  }
+
+  /**
+   * Bulk-load path for new tracks (an initial load, with the secondary indexes dropped): track ids
+   * are made here and tracks, postings and change-feed rows go in by COPY, with no staging table and
+   * no upsert. A row whose ISRC this load has already written, or a batch the database refuses (e.g.
+   * rows an interrupted load already committed), goes through `write` (the upsert) instead.
+   */
+  async append(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    const fresh: BulkRow[] = [];
+    const again: BulkRow[] = [];
+    const batchIsrcs = new Set<string>();
+    for (const row of rows) {
+      const isrc = row.track.isrc;
+      if (this.appended.has(isrc) || batchIsrcs.has(isrc)) again.push(row);
+      else {
+        batchIsrcs.add(isrc);
+        fresh.push(row);
+      }
+    }
+    let result: BulkResult;
+    try {
+      result = await this.appendBatch(fresh, again.length ? undefined : checkpoint);
+      for (const isrc of batchIsrcs) this.appended.add(isrc);
+    } catch {
+      return this.write(rows, checkpoint);
+    }
+    if (again.length === 0) return result;
+    const rest = await this.write(again, checkpoint);
+    return {
+      created: result.created + rest.created,
+      updated: result.updated + rest.updated,
+      unchanged: result.unchanged + rest.unchanged,
+      rejected: [...result.rejected, ...rest.rejected],
+    };
+  }
+
+  private async appendBatch(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    const prepared = rows.map((r) => ({ row: r, terms: trackTerms(r.track), id: randomUUID() }));
+    await this.resolveTerms(prepared.flatMap((p) => p.terms));
+    await this.resolveArtists(rows.map((r) => r.track));
+    await this.resolveAlbums(rows.map((r) => r.track));
+    const tracks: string[] = [];
+    const postings: string[] = [];
+    const changes: string[] = [];
+    const delta = new Map<number, number>();
+    for (const { row: { track: t }, terms, id } of prepared) {
+      const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
+      const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
+      const termIds = terms.map((term) => this.termIds.get(term) as number);
+      for (const termId of termIds) {
+        postings.push(`${termId}\t${t.popularity}\t${id}\n`);
+        delta.set(termId, (delta.get(termId) ?? 0) + 1);
+      }
+      changes.push(`${id}\tcreated\t1\n`);
+      tracks.push(
+        [
+          id,
+          t.isrc,
+          copyText(t.title),
+          copyText(t.artist_name),
+          copyText(t.album_title),
+          String(t.duration_ms),
+          t.release_date.slice(0, 4),
+          t.release_date,
+          String(t.popularity),
+          t.explicit ? 't' : 'f',
+          copyText(JSON.stringify(t.attributes)),
+          artistId,
+          albumId,
+          `{${t.regions.join(',')}}`,
+          t.tier,
+          copyText(t.audio_ref),
+          `{${termIds.join(',')}}`,
+          createHash('md5').update(JSON.stringify(t)).digest('base64url'),
+        ].join('\t') + '\n',
+      );
+    }
+    const copy = (sql: string, lines: string[]) => pipeline(Readable.from(chunked(lines)), this.client.query(copyStreams.from(sql)));
+    await this.client.query('BEGIN');
+    try {
+      await copy(
+        'COPY tracks (id, isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash) FROM STDIN',
+        tracks,
+      );
+      await copy('COPY track_postings (term_id, popularity, track_id) FROM STDIN', postings);
+      const changed = [...delta].sort((a, b) => a[0] - b[0]);
+      await this.client.query(
+        'UPDATE catalogue_terms c SET track_count = c.track_count + d.delta FROM unnest($1::int[], $2::bigint[]) AS d(id, delta) WHERE c.id = d.id',
+        [changed.map(([id]) => id), changed.map(([, n]) => n)],
+      );
+      await this.client.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
+      await copy('COPY track_changes (track_id, kind, version) FROM STDIN', changes);
+      if (checkpoint) await this.saveCheckpoint(checkpoint);
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK');
+      throw error;
+    }
+    return { created: rows.length, updated: 0, unchanged: 0, rejected: [] };
+  }
+
+  private async writeBatch(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    await this.prepare();
+    const prepared = rows.map((r) => ({ row: r, terms: trackTerms(r.track) }));
+    await this.resolveTerms(prepared.flatMap((p) => p.terms));
+    await this.resolveArtists(rows.map((r) => r.track));
+    await this.resolveAlbums(rows.map((r) => r.track));
+    const lines = prepared.map(({ row: { track: t }, terms }) => {
+      const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
+      const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
+      const attributes = JSON.stringify(t.attributes);
+      const hash = createHash('md5').update(JSON.stringify(t)).digest('base64url');
+      return [
+        t.isrc,
+        copyText(t.title),
+        copyText(t.artist_name),
+        copyText(t.album_title),
+        String(t.duration_ms),
+        t.release_date,
+        String(t.popularity),
+        t.explicit ? 't' : 'f',
+        copyText(attributes),
+        artistId,
+        albumId,
+        `{${t.regions.join(',')}}`,
+        t.tier,
+        copyText(t.audio_ref),
+        `{${terms.map((term) => this.termIds.get(term)).join(',')}}`,
+        hash,
+      ].join('\t');
+    });
+    await this.client.query('BEGIN');
+    try {
+      await pipeline(
+        Readable.from(chunked(lines.map((l) => `${l}\n`))),
+        this.client.query(copyStreams.from(`COPY import_staging (${STAGING_COLUMNS}) FROM STDIN`)),
+      );
+      const result = await this.applyStaging(new Map(prepared.map((p) => [p.row.track.isrc, p.terms])));
+      if (checkpoint) await this.saveCheckpoint(checkpoint);
+      await this.client.query('COMMIT');
+      return { ...result, unchanged: rows.length - result.created - result.updated, rejected: [] };
+    } catch (error) {
+      await this.client.query('ROLLBACK');
+      throw error;
+    }
+  }
+
+  private async applyStaging(termsByIsrc: ReadonlyMap<string, string[]>): Promise<{ created: number; updated: number }> {
+    const c = this.client;
+    const old = await c.query(`
+      INSERT INTO import_old (id, popularity, term_ids)
+      SELECT t.id, t.popularity, t.term_ids FROM import_staging s JOIN tracks t ON t.isrc = s.isrc
+      WHERE t.source_hash IS DISTINCT FROM s.source_hash`);
+    const replacing = (old.rowCount ?? 0) > 0;
+    await c.query(`
+      WITH up AS (
+        INSERT INTO tracks (isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit,
+          attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash)
+        SELECT isrc, title, artist_name, album_title, duration_ms, extract(year FROM release_date)::smallint, release_date, popularity,
+          explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash
+        FROM import_staging
+        ON CONFLICT (isrc) DO UPDATE SET
+          title = EXCLUDED.title, artist_name = EXCLUDED.artist_name, album_title = EXCLUDED.album_title,
+          duration_ms = EXCLUDED.duration_ms, release_year = EXCLUDED.release_year, release_date = EXCLUDED.release_date,
+          popularity = EXCLUDED.popularity, explicit = EXCLUDED.explicit, attributes = EXCLUDED.attributes,
+          artist_id = EXCLUDED.artist_id, album_id = EXCLUDED.album_id, regions = EXCLUDED.regions, tier = EXCLUDED.tier,
+          audio_ref = EXCLUDED.audio_ref, term_ids = EXCLUDED.term_ids, source_hash = EXCLUDED.source_hash,
+          version = tracks.version + 1, updated_at = now()
+        WHERE tracks.source_hash IS DISTINCT FROM EXCLUDED.source_hash
+        RETURNING id, isrc, popularity, term_ids, version, (xmax = 0) AS created
+      )
+      INSERT INTO import_new (id, isrc, popularity, term_ids, version, created) SELECT id, isrc, popularity, term_ids, version, created FROM up`);
+    if (replacing) {
+      // Temporary tables have no statistics until analysed; without them the planner may hash-join
+      // the whole postings table instead of probing its index once per old posting.
+      await c.query('ANALYZE import_old');
+      await c.query(`
+        DELETE FROM track_postings p USING (SELECT id, popularity, unnest(term_ids) AS term_id FROM import_old) o
+        WHERE p.term_id = o.term_id AND p.popularity = o.popularity AND p.track_id = o.id`);
+    }
+    // Sorted like the index, so consecutive inserts land on the same leaf pages.
+    await c.query(`
+      INSERT INTO track_postings (term_id, popularity, track_id)
+      SELECT unnest(term_ids) AS term_id, popularity, id FROM import_new ORDER BY 1, 2, 3`);
+    // Term counts: +1 for each term of each written row (counted here, cheaper than unnesting in SQL),
+    // -1 for each term of the rows they replaced.
+    const written = await c.query<{ isrc: string }>('SELECT isrc FROM import_new');
+    const delta = new Map<number, number>();
+    for (const { isrc } of written.rows) {
+      for (const term of termsByIsrc.get(isrc) ?? []) {
+        const id = this.termIds.get(term) as number;
+        delta.set(id, (delta.get(id) ?? 0) + 1);
+      }
+    }
+    if (replacing) {
+      const removed = await c.query<{ term_id: number; n: number }>('SELECT unnest(term_ids) AS term_id, count(*)::int AS n FROM import_old GROUP BY 1');
+      for (const { term_id, n } of removed.rows) delta.set(term_id, (delta.get(term_id) ?? 0) - n);
+    }
+    const changed = [...delta].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]);
+    if (changed.length) {
+      await c.query(
+        `UPDATE catalogue_terms c SET track_count = c.track_count + d.delta FROM unnest($1::int[], $2::bigint[]) AS d(id, delta) WHERE c.id = d.id`,
+        [changed.map(([id]) => id), changed.map(([, n]) => n)],
+      );
+    }
+    // Same lock as single-track writes: change-feed sequence numbers then commit in order.
+    await c.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
+    await c.query(`
+      INSERT INTO track_changes (track_id, kind, version)
+      SELECT id, CASE WHEN created THEN 'created' ELSE 'updated' END, version FROM import_new`);
+    const counts = await c.query<{ created: number; updated: number }>(
+      'SELECT count(*) FILTER (WHERE created)::int AS created, count(*) FILTER (WHERE NOT created)::int AS updated FROM import_new',
+    );
+    const { created, updated } = counts.rows[0] ?? { created: 0, updated: 0 };
+    // Replicas drop cached copies of tracks this batch changed (delivered at commit).
+    if (updated > 0) await c.query('SELECT pg_notify($1, $2)', [TRACK_CACHE_CHANNEL, '*']);
+    return { created, updated };
+  }
+
+  private async saveCheckpoint(checkpoint: { source: string; line: number }): Promise<void> {
+    await this.client.query(
+      `INSERT INTO import_checkpoints (source, line) VALUES ($1, $2)
+       ON CONFLICT (source) DO UPDATE SET line = EXCLUDED.line, updated_at = now()`,
+      [checkpoint.source, checkpoint.line],
+    );
+  }
+
+  private async prepare(): Promise<void> {
+    if (this.prepared) return;
+    await this.client.query(`
+      CREATE TEMP TABLE IF NOT EXISTS import_staging (
+        isrc text, title text, artist_name text, album_title text, duration_ms integer, release_date date, popularity smallint,
+        explicit boolean, attributes jsonb, artist_id uuid, album_id uuid, regions text[], tier text, audio_ref text,
+        term_ids integer[], source_hash text
+      ) ON COMMIT DELETE ROWS`);
+    await this.client.query('CREATE TEMP TABLE IF NOT EXISTS import_old (id uuid, popularity smallint, term_ids integer[]) ON COMMIT DELETE ROWS');
+    await this.client.query(
+      'CREATE TEMP TABLE IF NOT EXISTS import_new (id uuid, isrc text, popularity smallint, term_ids integer[], version integer, created boolean) ON COMMIT DELETE ROWS',
+    );
+    this.prepared = true;
+  }
+
+  private async resolveTerms(terms: readonly string[]): Promise<void> {
+    const missing = [...new Set(terms.filter((t) => !this.termIds.has(t)))];
+    if (missing.length === 0) return;
+    // DO UPDATE (a no-op write) so that RETURNING also yields the ids of terms that already exist.
+    const result = await this.client.query<{ id: number; term: string }>(
+      `INSERT INTO catalogue_terms (term) SELECT unnest($1::text[]) ORDER BY 1
+       ON CONFLICT (term) DO UPDATE SET term = EXCLUDED.term RETURNING id, term`,
+      [missing],
+    );
+    for (const row of result.rows) this.termIds.set(row.term, row.id);
+  }
+
+  private async resolveArtists(tracks: readonly TrackInput[]): Promise<void> {
+    const missing = new Map<string, string>();
+    for (const t of tracks) {
+      const key = t.artist_name.toLowerCase();
+      if (!this.artistIds.has(key)) missing.set(key, t.artist_name);
+    }
+    if (missing.size === 0) return;
+    const result = await this.client.query<{ id: string; name_key: string }>(
+      `INSERT INTO artists (name_key, name) SELECT * FROM unnest($1::text[], $2::text[]) ORDER BY 1
+       ON CONFLICT (name_key) DO UPDATE SET name_key = EXCLUDED.name_key RETURNING id, name_key`,
+      [[...missing.keys()], [...missing.values()]],
+    );
+    for (const row of result.rows) this.artistIds.set(row.name_key, row.id);
+  }
+
+  private async resolveAlbums(tracks: readonly TrackInput[]): Promise<void> {
+    const missing = new Map<string, { artistId: string; title: string; key: string; date: string }>();
+    for (const t of tracks) {
+      const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
+      const key = `${artistId}|${t.album_title.toLowerCase()}`;
+      if (!this.albumIds.has(key) && !missing.has(key)) missing.set(key, { artistId, title: t.album_title, key: t.album_title.toLowerCase(), date: t.release_date });
+    }
+    if (missing.size === 0) return;
+    const albums = [...missing.values()];
+    const result = await this.client.query<{ id: string; artist_id: string; title_key: string }>(
+      `INSERT INTO albums (artist_id, title, title_key, release_date)
+       SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[]) ORDER BY 1, 3
+       ON CONFLICT (artist_id, title_key) DO UPDATE SET title_key = EXCLUDED.title_key RETURNING id, artist_id, title_key`,
+      [albums.map((a) => a.artistId), albums.map((a) => a.title), albums.map((a) => a.key), albums.map((a) => a.date)],
+    );
+    for (const row of result.rows) this.albumIds.set(`${row.artist_id}|${row.title_key}`, row.id);
+  }
+}

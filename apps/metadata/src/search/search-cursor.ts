@@ -1,0 +1,44 @@
+import { DomainError, ErrorCategory } from '@overture/grpc';
+import { z } from 'zod';
+
+/** A keyset position: the sort key (popularity, or release date in days since 1970) and the track id. */
+export interface SearchPosition {
+  key: number;
+  id: string;
+}
+
+export interface SearchCursor {
+  order: 'popularity' | 'release_date';
+  /** Relevance tier being walked: 0 exact words, 1 prefix/fuzzy matches. */
+  tier: 0 | 1;
+  after: SearchPosition;
+}
+
+const cursorSchema = z
+  .object({
+    o: z.enum(['p', 'd']),
+    t: z.union([z.literal(0), z.literal(1)]),
+    k: z.number().int().min(-100_000).max(100_000),
+    i: z.uuid(),
+  })
+  .strict();
+
+/** Opaque page cursor: base64url JSON of the sort, the relevance tier and the last row's sort key. */
+export function encodeCursor(cursor: SearchCursor): string {
+  const value = { o: cursor.order === 'popularity' ? 'p' : 'd', t: cursor.tier, k: cursor.after.key, i: cursor.after.id };
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Decodes a client's cursor; anything that is not one we issued is INVALID_ARGUMENT. */
+export function decodeCursor(value: string): SearchCursor {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    parsed = undefined;
+  }
+  const result = cursorSchema.safeParse(parsed);
+  if (!result.success) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
+  const c = result.data;
+  return { order: c.o === 'p' ? 'popularity' : 'release_date', tier: c.t, after: { key: c.k, id: c.i } };
+}

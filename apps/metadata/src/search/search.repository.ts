@@ -1,0 +1,206 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
+import type { Track } from '../tracks/track.js';
+import type { SearchPosition } from './search-cursor.js';
+
+/** Exact conditions checked on the track row (ranges have no postings of their own, except BPM buckets). */
+export interface RowChecks {
+  minBpm?: number;
+  maxBpm?: number;
+  minYear?: number;
+  maxYear?: number;
+  minEnergy?: number;
+  maxEnergy?: number;
+}
+
+export interface MatchSpec {
+  /** Term ids walked in sort order (any of them); the smallest group of the query. */
+  driver: number[];
+  /** Groups of term ids of which each must match (any id of the group). */
+  probes: number[][];
+  /** Term ids that must not match (the exact-word tier already returned them). */
+  exclude: number[];
+  checks: RowChecks;
+}
+
+export interface WalkResult {
+  tracks: { track: Track; key: number }[];
+  /** Set when the walk stopped at its budget before finding a full page: where to continue. */
+  scanEnd?: SearchPosition;
+}
+
+export interface TermInfo {
+  id: number;
+  term: string;
+  trackCount: number;
+}
+
+class Sql {
+  readonly params: unknown[] = [];
+  p(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+}
+
+/** Search SQL: index walks over the postings in sort order, probes, and sampled facet counts. */
+@Injectable()
+export class SearchRepository {
+  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+
+  async terms(terms: readonly string[]): Promise<TermInfo[]> {
+    if (terms.length === 0) return [];
+    const rows: { id: number; term: string; track_count: string }[] = await this.db.query(
+      'SELECT id, term, track_count FROM catalogue_terms WHERE term = ANY($1::text[])',
+      [terms],
+    );
+    return rows.map(toTermInfo);
+  }
+
+  async termsById(ids: readonly number[]): Promise<TermInfo[]> {
+    const rows: { id: number; term: string; track_count: string }[] = await this.db.query(
+      'SELECT id, term, track_count FROM catalogue_terms WHERE id = ANY($1::int[])',
+      [ids],
+    );
+    return rows.map(toTermInfo);
+  }
+
+  /** The most common dictionary terms starting with `prefix` (a full term prefix such as `w:mid`). */
+  async termsWithPrefix(prefix: string, limit: number): Promise<TermInfo[]> {
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows: { id: number; term: string; track_count: string }[] = await this.db.query(
+      'SELECT id, term, track_count FROM catalogue_terms WHERE term LIKE $1 AND track_count > 0 ORDER BY track_count DESC LIMIT $2',
+      [pattern, limit],
+    );
+    return rows.map(toTermInfo);
+  }
+
+  /** Text words spelled like `word` (trigram similarity on the dictionary). */
+  async similarWords(word: string, limit: number): Promise<TermInfo[]> {
+    const rows: { id: number; term: string; track_count: string }[] = await this.db.query(
+      `SELECT id, term, track_count FROM catalogue_terms
+       WHERE term LIKE 'w:%' AND term % $1 AND track_count > 0 ORDER BY similarity(term, $1) DESC, track_count DESC LIMIT $2`,
+      [`w:${word}`, limit],
+    );
+    return rows.map(toTermInfo);
+  }
+
+  /**
+   * One page in (popularity desc, id desc) order: walks at most `budget` postings of the driver terms from
+   * the cursor, keeps those passing the probes and checks, stops at `limit` rows. Its cost depends on
+   * the page size and the budget, never on how many tracks match.
+   */
+  async walkByPopularity(spec: MatchSpec, limit: number, budget: number, after?: SearchPosition): Promise<WalkResult> {
+    const sql = new Sql();
+    const w = sql.p(budget);
+    const cursor = after ? ` AND (popularity, track_id) < (${sql.p(after.key)}, ${sql.p(after.id)}::uuid)` : '';
+    const branches = spec.driver.map(
+      (termId) =>
+        `(SELECT popularity, track_id FROM track_postings WHERE term_id = ${sql.p(termId)}${cursor} ORDER BY popularity DESC, track_id DESC LIMIT ${w})`,
+    );
+    const driver = `SELECT popularity AS key, track_id FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, track_id DESC LIMIT ${w}`;
+    const driverParams = [...sql.params];
+    const rows: (TrackRow & { sort_key: number })[] = await this.db.query(this.page(sql, spec, driver, 'd.key', limit), sql.params);
+    return this.finish(rows, limit, driver, driverParams, budget);
+  }
+
+  /** One page in (release date desc, id desc) order: walks the tracks' date index, probing every term group. */
+  async walkByReleaseDate(spec: MatchSpec, limit: number, budget: number, after?: SearchPosition): Promise<WalkResult> {
+    const sql = new Sql();
+    const w = sql.p(budget);
+    const cursor = after ? ` WHERE (release_date, id) < (date '1970-01-01' + ${sql.p(after.key)}::int, ${sql.p(after.id)}::uuid)` : '';
+    const driver = `SELECT (release_date - date '1970-01-01') AS key, id AS track_id, popularity FROM tracks${cursor} ORDER BY release_date DESC, id DESC LIMIT ${w}`;
+    const driverParams = [...sql.params];
+    const all: MatchSpec = { ...spec, probes: spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes, driver: [] };
+    const rows: (TrackRow & { sort_key: number })[] = await this.db.query(this.page(sql, all, driver, 'd.popularity', limit), sql.params);
+    return this.finish(rows, limit, driver, driverParams, budget);
+  }
+
+  /**
+   * Facet counts over the matches among the driver's postings, restricted to a uniform sample when
+   * `sample` is given: track ids are random UUIDs, so an id range is a random subset. Returns how many
+   * driver postings were considered, and per facet term id the matching count among them.
+   */
+  async facetCounts(spec: MatchSpec, facetTermIds: readonly number[], sample?: { from: string; to: string }): Promise<{ considered: number; counts: Map<number, number> }> {
+    const sql = new Sql();
+    const range = sample ? ` AND track_id BETWEEN ${sql.p(sample.from)}::uuid AND ${sql.p(sample.to)}::uuid` : '';
+    const driver = `SELECT DISTINCT popularity, track_id FROM track_postings WHERE term_id = ANY(${sql.p(spec.driver)}::int[])${range}`;
+    const probes = this.probes(sql, spec, 'd.popularity', 'd.track_id');
+    const checks = this.rowChecks(sql, spec.checks);
+    const rows: { term_id: number | null; count: number }[] = await this.db.query(
+      `WITH d AS MATERIALIZED (${driver}),
+       p AS (SELECT d.track_id FROM d ${probes ? `WHERE ${probes}` : ''} OFFSET 0),
+       m AS (SELECT t.term_ids FROM p JOIN tracks t ON t.id = p.track_id ${checks ? `WHERE ${checks}` : ''})
+       SELECT NULL::int AS term_id, (SELECT count(*) FROM d)::int AS count
+       UNION ALL
+       SELECT u.term_id, count(*)::int FROM m CROSS JOIN unnest(m.term_ids) AS u(term_id)
+       WHERE u.term_id = ANY(${sql.p(facetTermIds)}::int[]) GROUP BY u.term_id`,
+      sql.params,
+    );
+    const counts = new Map<number, number>();
+    let considered = 0;
+    for (const row of rows) {
+      if (row.term_id === null) considered = row.count;
+      else counts.set(row.term_id, row.count);
+    }
+    return { considered, counts };
+  }
+
+  /**
+   * One page: the driver's rows that pass the probes (evaluated before the join, on the index only),
+   * joined to their tracks for the row checks. Both `OFFSET 0`s are planner fences: the first keeps
+   * the probes below the join, the one inside each EXISTS keeps it a per-row index probe; pulled up
+   * into a semi join the planner would hash a probe term's whole posting list (all of "pop"). The
+   * inner ORDER BY (already the driver's order, so free) lets the planner see that the join output is
+   * sorted; without it, it sorts, which reads the whole budget instead of stopping after one page.
+   */
+  private page(sql: Sql, spec: MatchSpec, driver: string, popularity: string, limit: number): string {
+    const probes = this.probes(sql, spec, popularity, 'd.track_id');
+    const checks = this.rowChecks(sql, spec.checks);
+    return `SELECT ${TRACK_COLUMNS}, d.key AS sort_key
+      FROM (SELECT * FROM (${driver}) d ${probes ? `WHERE ${probes}` : ''} ORDER BY d.key DESC, d.track_id DESC OFFSET 0) d
+      JOIN tracks t ON t.id = d.track_id ${checks ? `WHERE ${checks}` : ''}
+      ORDER BY d.key DESC, d.track_id DESC LIMIT ${sql.p(limit)}`;
+  }
+
+  private probes(sql: Sql, spec: MatchSpec, popularity: string, trackId: string): string {
+    const posting = (ids: string) =>
+      `EXISTS (SELECT 1 FROM track_postings q WHERE q.term_id = ANY(${ids}::int[]) AND q.popularity = ${popularity} AND q.track_id = ${trackId} OFFSET 0)`;
+    const parts = spec.probes.map((group) => posting(sql.p(group)));
+    if (spec.exclude.length) parts.push(`NOT ${posting(sql.p(spec.exclude))}`);
+    return parts.join(' AND ');
+  }
+
+  private rowChecks(sql: Sql, c: RowChecks): string {
+    const parts: string[] = [];
+    if (c.minBpm !== undefined) parts.push(`t.bpm >= ${sql.p(c.minBpm)}`);
+    if (c.maxBpm !== undefined) parts.push(`t.bpm <= ${sql.p(c.maxBpm)}`);
+    if (c.minYear !== undefined) parts.push(`t.release_date >= make_date(${sql.p(c.minYear)}, 1, 1)`);
+    if (c.maxYear !== undefined) parts.push(`t.release_date < make_date(${sql.p(c.maxYear)} + 1, 1, 1)`);
+    if (c.minEnergy !== undefined) parts.push(`(t.attributes->>'energy')::float8 >= ${sql.p(c.minEnergy)}`);
+    if (c.maxEnergy !== undefined) parts.push(`(t.attributes->>'energy')::float8 <= ${sql.p(c.maxEnergy)}`);
+    return parts.join(' AND ');
+  }
+
+  private async finish(
+    rows: (TrackRow & { sort_key: number })[],
+    limit: number,
+    driver: string,
+    driverParams: unknown[],
+    budget: number,
+  ): Promise<WalkResult> {
+    const tracks = rows.map((row) => ({ track: toTrack(row), key: row.sort_key }));
+    if (rows.length >= limit) return { tracks };
+    // A short page: either the driver ran out (last page) or the budget did (continue from its end).
+    const last: { key: number; track_id: string }[] = await this.db.query(
+      `SELECT key, track_id FROM (${driver}) d OFFSET ${budget - 1} LIMIT 1`,
+      driverParams,
+    );
+    return last[0] ? { tracks, scanEnd: { key: last[0].key, id: last[0].track_id } } : { tracks };
+  }
+}
+
+function toTermInfo(row: { id: number; term: string; track_count: string }): TermInfo {
+  return { id: row.id, term: row.term, trackCount: Number(row.track_count) };
+}

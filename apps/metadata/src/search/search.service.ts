@@ -1,0 +1,260 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, ErrorCategory } from '@overture/grpc';
+import { randomInt } from 'node:crypto';
+import { BPM_BUCKET } from '../catalogue/attribute-vocabulary.js';
+import { ALL_TRACKS_TERM, bpmBucket, tokenize } from '../catalogue/track-terms.js';
+import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
+import type { Track } from '../tracks/track.js';
+import { decodeCursor, encodeCursor, type SearchCursor } from './search-cursor.js';
+import { SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
+
+/** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
+export const SCAN_BUDGET = 2_000;
+/** Driver postings sampled for filtered facet counts; below this many matches counts are exact. */
+export const FACET_SAMPLE = 500;
+const PREFIX_EXPANSIONS = 16;
+const FUZZY_EXPANSIONS = 4;
+const MAX_WORDS = 8;
+/** A BPM range spanning more buckets than this is checked on the row only, not walked by bucket. */
+const MAX_BPM_BUCKETS = 12;
+
+const FACET_PREFIX: Record<FacetName, string> = {
+  genre: 'g:',
+  mood: 'm:',
+  language: 'l:',
+  bpm: 'b:',
+  tag: 't:',
+  key: 'k:',
+  mode: 'o:',
+  vocal_type: 'v:',
+};
+
+export interface FacetResult {
+  name: FacetName;
+  values: { value: string; count: number }[];
+  exact: boolean;
+  errorMargin: number;
+}
+
+export interface SearchPage {
+  tracks: Track[];
+  nextCursor: string;
+  partial: boolean;
+  facets: FacetResult[];
+}
+
+/** A query compiled to term groups: each group is a set of alternative terms, every group must match. */
+interface CompiledQuery {
+  /** Tier 0: every text word matched exactly. */
+  exact?: MatchSpec;
+  /** Tier 1 (or the only tier): prefix and fuzzy matches of the words, minus tier 0's. */
+  broad?: MatchSpec;
+  /** Every match, whatever its tier: what facets count. */
+  all?: MatchSpec;
+}
+
+/**
+ * Search and browse. Plans its own queries instead of leaving the choice to the planner: the term
+ * group with the fewest tracks (maintained counts) drives an index walk in sort order, the other
+ * groups are probed per row, and a scan budget caps the work of any one request.
+ */
+@Injectable()
+export class SearchService {
+  private facetTerms?: { loadedAt: number; byFacet: Map<FacetName, TermInfo[]> };
+
+  constructor(@Inject(SearchRepository) private readonly repository: SearchRepository) {}
+
+  async search(input: SearchTracksInput): Promise<SearchPage> {
+    const limit = input.limit || DEFAULT_PAGE;
+    const hasText = input.query.trim() !== '';
+    const sort = input.sort || (hasText ? 'relevance' : 'popularity');
+    const order = sort === 'release_date' ? 'release_date' : 'popularity';
+    const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
+    if (cursor && cursor.order !== order) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor belongs to a different sort');
+
+    const compiled = await this.compile(input, sort === 'relevance');
+    const tiers: { tier: 0 | 1; spec: MatchSpec }[] = [];
+    if (compiled.exact) tiers.push({ tier: 0, spec: compiled.exact });
+    if (compiled.broad) tiers.push({ tier: 1, spec: compiled.broad });
+
+    const found: { track: Track; key: number; tier: 0 | 1 }[] = [];
+    let next: SearchCursor | undefined;
+    let partial = false;
+    for (const { tier, spec } of tiers) {
+      if (cursor && tier < cursor.tier) continue;
+      const after = cursor && cursor.tier === tier ? cursor.after : undefined;
+      const want = limit + 1 - found.length;
+      const walk =
+        order === 'popularity'
+          ? await this.repository.walkByPopularity(spec, want, SCAN_BUDGET, after)
+          : await this.repository.walkByReleaseDate(spec, want, SCAN_BUDGET, after);
+      const seen = new Set(found.map((f) => f.track.id));
+      for (const row of walk.tracks) if (!seen.has(row.track.id)) found.push({ ...row, tier });
+      if (walk.scanEnd && found.length <= limit) {
+        // The budget ran out before the page filled: hand back what was found and where to go on.
+        partial = true;
+        next = { order, tier, after: walk.scanEnd };
+        break;
+      }
+      if (found.length > limit) break;
+    }
+    const page = found.slice(0, limit);
+    const last = page.at(-1);
+    if (!next && found.length > limit && last) next = { order, tier: last.tier, after: { key: last.key, id: last.track.id } };
+    const facets = input.facets.length ? await this.facets(compiled.all, input.facets) : [];
+    return { tracks: page.map((f) => f.track), nextCursor: next ? encodeCursor(next) : '', partial, facets };
+  }
+
+  private async compile(input: SearchTracksInput, relevance: boolean): Promise<CompiledQuery> {
+    const groups: string[][] = [];
+    const add = (terms: string[]) => groups.push(terms);
+    for (const g of new Set([input.genre, ...input.genres].filter(Boolean))) add([`g:${g}`]);
+    for (const m of new Set([input.mood, ...input.moods].filter(Boolean))) add([`m:${m}`]);
+    for (const t of new Set(input.tags)) add([`t:${t}`]);
+    if (input.language) add([`l:${input.language}`]);
+    if (input.key) add([`k:${input.key}`]);
+    if (input.mode) add([`o:${input.mode}`]);
+    if (input.vocalType) add([`v:${input.vocalType}`]);
+    if (input.explicit !== undefined) add([`e:${input.explicit ? 1 : 0}`]);
+    const checks: RowChecks = {
+      minBpm: input.minBpm,
+      maxBpm: input.maxBpm,
+      minYear: input.minYear,
+      maxYear: input.maxYear,
+      minEnergy: input.minEnergy,
+      maxEnergy: input.maxEnergy,
+    };
+    if (input.minBpm !== undefined || input.maxBpm !== undefined) {
+      const lo = Math.floor((input.minBpm ?? 1) / BPM_BUCKET);
+      const hi = Math.floor((input.maxBpm ?? 400) / BPM_BUCKET);
+      if (hi - lo < MAX_BPM_BUCKETS) add(Array.from({ length: hi - lo + 1 }, (_, i) => bpmBucket((lo + i) * BPM_BUCKET)));
+    }
+
+    const tokens = tokenize(input.query).slice(0, MAX_WORDS);
+    // Text with nothing searchable in it (only punctuation, e.g. "%") matches no track.
+    if (tokens.length === 0 && input.query.trim() !== '') return {};
+    const wordTerms = tokens.map((t) => `w:${t.value}`);
+    const known = new Map((await this.repository.terms([...groups.flat(), ...wordTerms, ALL_TRACKS_TERM])).map((t) => [t.term, t]));
+    const resolve = (terms: string[]): TermInfo[] => terms.flatMap((t) => known.get(t) ?? []).filter((t) => t.trackCount > 0);
+
+    const filterGroups = groups.map(resolve);
+    // A filter value no track has: nothing can match.
+    if (filterGroups.some((g) => g.length === 0)) return {};
+
+    const exactWords: TermInfo[][] = [];
+    const broadWords: TermInfo[][] = [];
+    let allExact = true;
+    let lastExact: TermInfo | undefined;
+    for (const [i, token] of tokens.entries()) {
+      const exact = known.get(`w:${token.value}`);
+      const usable = exact && exact.trackCount > 0 ? exact : undefined;
+      const isLast = i === tokens.length - 1;
+      let broad: TermInfo[] = usable ? [usable] : [];
+      if (isLast && !token.cjk) broad = mergeTerms(broad, await this.repository.termsWithPrefix(`w:${token.value}`, PREFIX_EXPANSIONS));
+      if (broad.length === 0 && !token.cjk && token.value.length >= 3) broad = await this.repository.similarWords(token.value, FUZZY_EXPANSIONS);
+      if (broad.length === 0) return {};
+      if (!usable) allExact = false;
+      if (isLast) lastExact = usable;
+      exactWords.push(usable ? [usable] : []);
+      broadWords.push(broad);
+    }
+
+    const all = known.get(ALL_TRACKS_TERM);
+    const spec = (wordGroups: TermInfo[][], exclude: number[]): MatchSpec | undefined => {
+      const allGroups = [...filterGroups, ...wordGroups];
+      if (allGroups.length === 0) return all ? { driver: [all.id], probes: [], exclude, checks } : undefined;
+      const sized = allGroups.map((g) => ({ ids: g.map((t) => t.id), size: g.reduce((n, t) => n + t.trackCount, 0) }));
+      sized.sort((a, b) => a.size - b.size);
+      const [driver, ...probes] = sized.map((g) => g.ids);
+      return { driver: driver ?? [], probes, exclude, checks };
+    };
+    const everything = spec(broadWords, []);
+    if (tokens.length === 0 || !relevance) return { broad: everything, all: everything };
+    const lastBroad = broadWords.at(-1) ?? [];
+    if (!allExact || !lastExact) return { broad: everything, all: everything };
+    // Tier 1: the last word's prefix/fuzzy expansions, minus the tracks tier 0 already returned.
+    const expansions = lastBroad.filter((t) => t.id !== lastExact.id);
+    return {
+      exact: spec(exactWords, []),
+      broad: expansions.length ? spec([...broadWords.slice(0, -1), expansions], [lastExact.id]) : undefined,
+      all: everything,
+    };
+  }
+
+  /**
+   * Facet counts. Without filters: the maintained per-term counts (exact). With filters: exact when
+   * the driving term group has at most FACET_SAMPLE tracks, otherwise estimated from a uniform sample
+   * of about FACET_SAMPLE of its tracks, with the 95 % error margin of the largest count.
+   */
+  private async facets(spec: MatchSpec | undefined, names: readonly FacetName[]): Promise<FacetResult[]> {
+    const byFacet = await this.facetTermList();
+    if (!spec) return names.map((name) => ({ name, values: [], exact: true, errorMargin: 0 }));
+    const all = await this.repository.terms([ALL_TRACKS_TERM]);
+    const unfiltered = spec.probes.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
+    if (unfiltered) {
+      const fresh = new Map((await this.repository.terms(names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.term)))).map((t) => [t.term, t.trackCount]));
+      return names.map((name) => ({
+        name,
+        values: sortValues((byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: fresh.get(t.term) ?? 0 }))),
+        exact: true,
+        errorMargin: 0,
+      }));
+    }
+    const sizes = await this.driverSize(spec);
+    const sampled = sizes > FACET_SAMPLE;
+    const fraction = sampled ? FACET_SAMPLE / sizes : 1;
+    const sample = sampled ? uuidRange(fraction) : undefined;
+    const facetIds = names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.id));
+    const { considered, counts } = await this.repository.facetCounts(spec, facetIds, sample);
+    const scale = sampled && considered > 0 ? sizes / considered : 1;
+    return names.map((name) => {
+      const values = (byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: Math.round((counts.get(t.id) ?? 0) * scale) }));
+      let errorMargin = 0;
+      if (sampled && considered > 0) {
+        for (const t of byFacet.get(name) ?? []) {
+          const p = (counts.get(t.id) ?? 0) / considered;
+          errorMargin = Math.max(errorMargin, Math.ceil(1.96 * sizes * Math.sqrt((p * (1 - p)) / considered)));
+        }
+      }
+      return { name, values: sortValues(values), exact: !sampled, errorMargin };
+    });
+  }
+
+  private async driverSize(spec: MatchSpec): Promise<number> {
+    const rows = await this.repository.termsById(spec.driver);
+    return rows.reduce((n, t) => n + t.trackCount, 0);
+  }
+
+  /** Facet terms per facet, reloaded at most every 30 s (new vocabulary terms appear rarely). */
+  private async facetTermList(): Promise<Map<FacetName, TermInfo[]>> {
+    if (this.facetTerms && Date.now() - this.facetTerms.loadedAt < 30_000) return this.facetTerms.byFacet;
+    const byFacet = new Map<FacetName, TermInfo[]>();
+    for (const [name, prefix] of Object.entries(FACET_PREFIX) as [FacetName, string][]) {
+      byFacet.set(name, await this.repository.termsWithPrefix(prefix, 200));
+    }
+    this.facetTerms = { loadedAt: Date.now(), byFacet };
+    return byFacet;
+  }
+}
+
+function mergeTerms(a: TermInfo[], b: TermInfo[]): TermInfo[] {
+  const ids = new Set(a.map((t) => t.id));
+  return [...a, ...b.filter((t) => !ids.has(t.id))];
+}
+
+function facetValue(name: FacetName, term: string): string {
+  const value = term.slice(2);
+  return name === 'bpm' ? `${value}-${Number(value) + BPM_BUCKET - 1}` : value;
+}
+
+function sortValues(values: { value: string; count: number }[]): { value: string; count: number }[] {
+  return values.filter((v) => v.count > 0).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
+}
+
+/** A random UUID range covering `fraction` of the id space (ids are random v4 UUIDs). */
+function uuidRange(fraction: number): { from: string; to: string } {
+  const span = Math.max(1, Math.floor(fraction * 0xffffffff));
+  const start = randomInt(0, 0xffffffff - span + 1);
+  const hex = (n: number) => n.toString(16).padStart(8, '0');
+  return { from: `${hex(start)}-0000-0000-0000-000000000000`, to: `${hex(start + span - 1)}-ffff-ffff-ffff-ffffffffffff` };
+}

@@ -1,0 +1,109 @@
+import { Metadata, status } from '@grpc/grpc-js';
+import { unary, withDeadline } from '@overture/grpc';
+import type { TestDatabase } from '@overture/testing';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
+
+describe('curator writes, change feed and the hot-track cache across replicas', () => {
+  let db: TestDatabase;
+  let a: MetadataTestService;
+  let b: MetadataTestService;
+  let callA: ReturnType<typeof caller>;
+  let callB: ReturnType<typeof caller>;
+  let writeA: ReturnType<typeof catalogueCaller>;
+
+  beforeAll(async () => {
+    db = await freshDatabase(inject('postgresServerUrl'), 'metadata_curation');
+    a = await startService(db.url);
+    b = await startService(db.url);
+    callA = caller(a);
+    callB = caller(b);
+    writeA = catalogueCaller(a);
+  });
+
+  afterAll(async () => {
+    await a?.stop();
+    await b?.stop();
+    await db?.drop();
+  });
+
+  it('refuses catalogue writes without a token or without catalogue:write (a listener)', async () => {
+    const input = { track: toProtoInput(track({ title: 'Not Allowed' })) };
+    const anonymous = await failure(unary(a.catalogue.createTrack(input, new Metadata(), withDeadline(10_000))));
+    expect(anonymous).toMatchObject({ code: status.UNAUTHENTICATED });
+    const asListener = new Metadata();
+    asListener.set('authorization', `Bearer ${await a.auth.sign({ roles: ['listener'] })}`);
+    const listener = await failure(unary(a.catalogue.createTrack(input, asListener, withDeadline(10_000))));
+    expect(listener).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'PERMISSION_DENIED' });
+  });
+
+  it('creates, updates with an expected version, and deletes; the feed lists each change in order', async () => {
+    const start = await writeA((c, md, o) => c.listChanges({ cursor: '', limit: 1000 }, md, o));
+    const input = track({ title: 'Curated Song' }, { genres: ['folk'], key: 'd', vocal_type: 'female' });
+    const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(input) }, md, o))).track!;
+    expect(created.details?.version).toBe(1);
+    expect(created.attributes?.extra).toEqual({ key: 'd', mode: '', vocalType: 'female' });
+
+    const duplicate = await failure(writeA((c, md, o) => c.createTrack({ track: toProtoInput(input) }, md, o)));
+    expect(duplicate).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'ISRC_TAKEN' });
+
+    const renamed = { ...input, title: 'Curated Song (2024 Remaster)', popularity: 77 };
+    const updated = (await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput(renamed) }, md, o))).track!;
+    expect(updated).toMatchObject({ title: renamed.title, popularity: 77, details: expect.objectContaining({ version: 2 }) });
+    const stale = await failure(writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput(renamed) }, md, o)));
+    expect(stale).toMatchObject({ code: status.ABORTED, reason: 'VERSION_CONFLICT' });
+
+    // Search sees the new title (postings moved with the update), not the old one.
+    const found = await callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster' }), md, o));
+    expect(found.tracks.map((t) => t.trackId)).toEqual([created.trackId]);
+    const facets = await callA((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o));
+    expect(facets.info?.facets[0]?.values).toContainEqual({ value: 'folk', count: 1 });
+
+    await writeA((c, md, o) => c.deleteTrack({ trackId: created.trackId, expectedVersion: 2 }, md, o));
+    const gone = await failure(callA((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o)));
+    expect(gone).toMatchObject({ code: status.NOT_FOUND });
+    const after = await callA((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o));
+    expect(after.info?.facets[0]?.values.find((v) => v.value === 'folk')).toBeUndefined();
+
+    const feed = await writeA((c, md, o) => c.listChanges({ cursor: start.nextCursor, limit: 1000 }, md, o));
+    expect(feed.changes.map((ch) => [ch.kind, ch.version])).toEqual([
+      ['created', 1],
+      ['updated', 2],
+      ['deleted', 3],
+    ]);
+    const empty = await writeA((c, md, o) => c.listChanges({ cursor: feed.nextCursor, limit: 10 }, md, o));
+    expect(empty.changes).toEqual([]);
+  });
+
+  it('refuses invalid attribute values on write, naming the field', async () => {
+    const cases: [Parameters<typeof track>[1], RegExp][] = [
+      [{ genres: ['polka-step'] }, /attributes\.genres\.0: unknown genre/],
+      [{ bpm: 9000 }, /attributes\.bpm/],
+      [{ energy: 1.5 }, /attributes\.energy/],
+      [{ language: 'xx' }, /attributes\.language/],
+    ];
+    for (const [attributes, message] of cases) {
+      const error = await failure(writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({}, attributes)) }, md, o)));
+      expect(error?.code).toBe(status.INVALID_ARGUMENT);
+      expect(error?.details).toMatch(message);
+    }
+    const badIsrc = await failure(writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ isrc: "x'; DROP TABLE tracks" })) }, md, o)));
+    expect(badIsrc?.details).toMatch(/isrc/);
+  });
+
+  it('drops a cached track in every replica when any replica updates it', async () => {
+    const input = track({ title: 'Cached Before' });
+    const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(input) }, md, o))).track!;
+    // Both replicas read (and cache) version 1.
+    expect((await callB((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o))).track?.title).toBe('Cached Before');
+    expect((await callA((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o))).track?.title).toBe('Cached Before');
+    await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput({ ...input, title: 'Cached After' }) }, md, o));
+    await vi.waitFor(
+      async () => {
+        const batch = await callB((c, md, o) => c.batchGetTracks({ trackIds: [created.trackId] }, md, o));
+        expect(batch.tracks[0]?.title).toBe('Cached After');
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+  });
+});

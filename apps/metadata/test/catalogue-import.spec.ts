@@ -1,0 +1,108 @@
+import type { TestDatabase } from '@overture/testing';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { CSV_COLUMNS } from '../src/import/import-source.js';
+import { importCatalogue } from '../src/import/catalogue-import.js';
+import { freshDatabase, track } from './fixtures.js';
+
+describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
+  let db: TestDatabase;
+  let dir: string;
+  const quiet = new PassThrough() as unknown as NodeJS.WriteStream;
+  quiet.resume();
+
+  beforeAll(async () => {
+    db = await freshDatabase(inject('postgresServerUrl'), 'metadata_import');
+    dir = await mkdtemp(path.join(tmpdir(), 'overture-import-'));
+  });
+
+  afterAll(async () => {
+    await db?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const run = (file: string, batchSize = 7) =>
+    importCatalogue({ databaseUrl: db.url, file, batchSize, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
+  const count = async (sql: string): Promise<number> => {
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return Number((await client.query<{ n: string }>(sql)).rows[0]?.n);
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('imports JSON Lines, reports bad rows with reasons without stopping, and a rerun changes nothing', async () => {
+    const good = Array.from({ length: 30 }, (_, i) => track({ title: `Imported ${i}` }));
+    const lines = good.map((t) => JSON.stringify(t));
+    lines.splice(3, 0, '{"title": "no isrc"');
+    lines.splice(10, 0, JSON.stringify(track({}, { genres: ['polka-step'] })));
+    lines.splice(20, 0, JSON.stringify({ ...track(), isrc: "'; DROP TABLE tracks; --" }));
+    const file = path.join(dir, 'catalogue.jsonl');
+    await writeFile(file, `${lines.join('\n')}\n`);
+
+    const first = await run(file);
+    expect(first).toMatchObject({ created: 30, updated: 0, rejected: 3 });
+    expect(first.sampleRejects.map((r) => r.line)).toEqual([4, 11, 21]);
+    expect(first.sampleRejects[0]?.reason).toMatch(/not JSON/);
+    expect(first.sampleRejects[1]?.reason).toMatch(/attributes\.genres\.0: unknown genre/);
+    expect(first.sampleRejects[2]?.reason).toMatch(/isrc/);
+    expect((await readFile(`${file}.rejected.jsonl`, 'utf8')).trim().split('\n')).toHaveLength(3);
+
+    const again = await run(file);
+    expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 30 });
+    expect(await count('SELECT count(*) AS n FROM tracks')).toBe(30);
+    // The secondary indexes a first (bulk) load drops are all back.
+    expect(await count('SELECT count(*) AS n FROM import_deferred_indexes')).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'track_postings_walk'`)).toBe(1);
+  });
+
+  it('updates changed rows by ISRC and moves their postings and counts', async () => {
+    const rows = [track({ title: 'Before Change' }, { genres: ['blues'] })];
+    const file = path.join(dir, 'change.jsonl');
+    await writeFile(file, JSON.stringify(rows[0]));
+    await run(file);
+    await writeFile(file, JSON.stringify({ ...rows[0], title: 'After Change', attributes: { ...rows[0]!.attributes, genres: ['soul'] } }));
+    expect(await run(file)).toMatchObject({ created: 0, updated: 1 });
+    expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:blues'`)).toBe(0);
+    expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:soul'`)).toBe(1);
+    expect(await count(`SELECT count(*) AS n FROM track_postings p JOIN catalogue_terms c ON c.id = p.term_id WHERE c.term = 'w:before'`)).toBe(0);
+  });
+
+  it('resumes after the last committed batch of an interrupted import', async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => track({ title: `Resumable ${i}` }));
+    const file = path.join(dir, 'resume.jsonl');
+    await writeFile(file, rows.map((t) => JSON.stringify(t)).join('\n'));
+    // An import that committed the batches up to line 12 and then died left this checkpoint.
+    const source = `${path.resolve(file)}:${(await readFile(file)).length}`;
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: db.url });
+    await client.connect();
+    await client.query('INSERT INTO import_checkpoints (source, line) VALUES ($1, 12)', [source]);
+    await client.end();
+
+    const resumed = await run(file, 5);
+    expect(resumed).toMatchObject({ resumedAfterLine: 12, read: 8, created: 8 });
+    // Finished: the checkpoint is gone, so the next run reads the whole file again.
+    expect(await run(file)).toMatchObject({ resumedAfterLine: 0, read: 20, created: 12, unchanged: 8 });
+  });
+
+  it('imports CSV with ;-separated lists', async () => {
+    const t = track({ title: 'Comma, "Quoted" Title' }, { genres: ['jazz', 'soul'], moods: ['calm'], tags: ['live'] });
+    const flat: Record<string, unknown> = { ...t, ...t.attributes };
+    const cell = (v: unknown) => {
+      const text = Array.isArray(v) ? v.join(';') : v === undefined ? '' : String(v);
+      return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    };
+    const file = path.join(dir, 'catalogue.csv');
+    await writeFile(file, `${CSV_COLUMNS.join(',')}\n${CSV_COLUMNS.map((c) => cell(flat[c])).join(',')}\n${CSV_COLUMNS.map(() => 'x').join(',')}\n`);
+    const report = await run(file);
+    expect(report).toMatchObject({ created: 1, rejected: 1 });
+    expect(await count(`SELECT count(*) AS n FROM tracks WHERE title = 'Comma, "Quoted" Title' AND attributes->'genres' = '["jazz","soul"]'`)).toBe(1);
+  });
+});

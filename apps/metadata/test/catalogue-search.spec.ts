@@ -1,0 +1,189 @@
+import { status } from '@grpc/grpc-js';
+import type { metadataV1 } from '@overture/contracts';
+import type { TestDatabase } from '@overture/testing';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { TrackInput } from '../src/catalogue/track-input.schema.js';
+import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
+import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, track, type MetadataTestService } from './fixtures.js';
+import { seedTracks } from './seed-tracks.js';
+
+describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
+  let db: TestDatabase;
+  let service: MetadataTestService;
+  let call: ReturnType<typeof caller>;
+  let pagesCall: ReturnType<typeof catalogueCaller>;
+  const catalogue: TrackInput[] = [];
+
+  const pages = async (request: metadataV1.SearchTracksRequest, max = 200): Promise<{ tracks: metadataV1.Track[]; pages: number }> => {
+    const tracks: metadataV1.Track[] = [];
+    let cursor = '';
+    let pages = 0;
+    do {
+      const page = await call((c, md, o) => c.searchTracks({ ...request, cursor }, md, o));
+      tracks.push(...page.tracks);
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor && pages < max);
+    return { tracks, pages };
+  };
+
+  beforeAll(async () => {
+    db = await freshDatabase(inject('postgresServerUrl'), 'metadata_search');
+    catalogue.push(
+      ...generateDemoCatalogue(1200, 9),
+      // A rare genre, and CJK titles the demo vocabulary does not use.
+      track({ title: 'Amazing Grace Revisited', popularity: 3 }, { genres: ['gospel'], moods: ['peaceful'] }),
+      track({ title: 'Sunday Choir', popularity: 90 }, { genres: ['gospel'], moods: ['uplifting'] }),
+      track({ title: '夜空中最亮的星', artist_name: '逃跑计划', popularity: 70 }, { genres: ['mandopop'], language: 'zh' }),
+      track({ title: '残酷な天使のテーゼ', artist_name: '高橋洋子', popularity: 65 }, { genres: ['j-pop'], language: 'ja' }),
+      track({ title: 'Midnight Serenade', popularity: 40 }, { genres: ['jazz'] }),
+      track({ title: 'Midnightly', popularity: 95 }, { genres: ['jazz'] }),
+    );
+    await seedTracks(db.url, catalogue);
+    service = await startService(db.url);
+    call = caller(service);
+    pagesCall = catalogueCaller(service);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await db?.drop();
+  });
+
+  it('pages through a common filter and a rare one completely, in order, without overlap', async () => {
+    for (const genre of ['pop', 'gospel']) {
+      const { tracks } = await pages(searchRequest({ genre, limit: 25 }));
+      const expected = catalogue.filter((t) => t.attributes.genres.includes(genre));
+      expect(tracks.map((t) => t.isrc).sort()).toEqual(expected.map((t) => t.isrc).sort());
+      const keys = tracks.map((t) => t.popularity);
+      expect(keys).toEqual([...keys].sort((a, b) => b - a));
+    }
+  });
+
+  it('combines three facets and a range exactly as a brute-force filter would', async () => {
+    const request = searchRequest({ genre: 'rock', language: 'en', minBpm: 110, maxBpm: 140, limit: 50 }, { moods: ['energetic'] });
+    const { tracks } = await pages(request);
+    const expected = catalogue.filter(
+      (t) =>
+        t.attributes.genres.includes('rock') && t.attributes.language === 'en' && t.attributes.moods.includes('energetic') && t.attributes.bpm >= 110 && t.attributes.bpm <= 140,
+    );
+    expect(expected.length).toBeGreaterThan(0);
+    expect(tracks.map((t) => t.isrc).sort()).toEqual(expected.map((t) => t.isrc).sort());
+  });
+
+  it('keeps a cursor stable while tracks are added', async () => {
+    const request = searchRequest({ genre: 'jazz', limit: 10 });
+    const before = (await pages(request)).tracks.map((t) => t.isrc);
+    const first = await call((c, md, o) => c.searchTracks(request, md, o));
+    // New tracks before, inside and after the position of the cursor.
+    await seedTracks(db.url, [100, 50, 1].map((popularity) => track({ popularity }, { genres: ['jazz'] })));
+    const rest: string[] = [];
+    let cursor = first.nextCursor;
+    while (cursor) {
+      const page = await call((c, md, o) => c.searchTracks({ ...request, cursor }, md, o));
+      rest.push(...page.tracks.map((t) => t.isrc));
+      cursor = page.nextCursor;
+    }
+    const seen = [...first.tracks.map((t) => t.isrc), ...rest];
+    expect(new Set(seen).size).toBe(seen.length);
+    // Every track that existed before is still found exactly once.
+    for (const isrc of before) expect(seen).toContain(isrc);
+  });
+
+  it('finds text by prefix, by misspelling, and exact words first', async () => {
+    const prefix = await call((c, md, o) => c.searchTracks(searchRequest({ query: 'midn' }), md, o));
+    expect(prefix.tracks.map((t) => t.title)).toEqual(expect.arrayContaining(['Midnight Serenade', 'Midnightly']));
+    const exact = await call((c, md, o) => c.searchTracks(searchRequest({ query: 'midnight serenade' }), md, o));
+    expect(exact.tracks[0]?.title).toBe('Midnight Serenade');
+    const relevance = (await pages(searchRequest({ query: 'midnight', limit: 50 }))).tracks.map((t) => `${t.title} | ${t.artistName} | ${t.albumTitle}`);
+    // "Midnightly" is more popular but only a prefix match: every exact word match comes first.
+    const exactWord = (text: string) => /(^|[^\p{L}])midnight([^\p{L}]|$)/iu.test(text);
+    const firstPrefixOnly = relevance.findIndex((t) => !exactWord(t));
+    expect(relevance[firstPrefixOnly]).toMatch(/^Midnightly/);
+    expect(relevance.slice(firstPrefixOnly).some(exactWord)).toBe(false);
+    expect(relevance.some((t) => t.startsWith('Midnight Serenade'))).toBe(true);
+    // Facets count the matches of every tier.
+    const all = (await pages(searchRequest({ query: 'midnight', limit: 50 }))).tracks;
+    const faceted = await call((c, md, o) => c.searchTracks(searchRequest({ query: 'midnight', limit: 1 }, { facets: ['genre'] }), md, o));
+    const jazz = faceted.info?.facets[0]?.values.find((v) => v.value === 'jazz')?.count;
+    expect(jazz).toBe(all.filter((t) => t.attributes?.genres.includes('jazz')).length);
+    const fuzzy = await call((c, md, o) => c.searchTracks(searchRequest({ query: 'serenda' }), md, o));
+    expect(fuzzy.tracks.map((t) => t.title)).toContain('Midnight Serenade');
+  });
+
+  it('finds Chinese and Japanese titles by a substring and by a single character', async () => {
+    for (const [query, title] of [
+      ['最亮', '夜空中最亮的星'],
+      ['星', '夜空中最亮的星'],
+      ['逃跑', '夜空中最亮的星'],
+      ['天使', '残酷な天使のテーゼ'],
+      ['テーゼ', '残酷な天使のテーゼ'],
+    ] as const) {
+      const page = await call((c, md, o) => c.searchTracks(searchRequest({ query, limit: 50 }), md, o));
+      expect(page.tracks.map((t) => t.title), query).toContain(title);
+    }
+  });
+
+  it('sorts by release date, newest first', async () => {
+    const { tracks } = await pages(searchRequest({ genre: 'gospel', limit: 1 }, { sort: 'release_date' }));
+    const dates = tracks.map((t) => t.details?.releaseDate ?? '');
+    expect(dates.length).toBe(2);
+    expect(dates).toEqual([...dates].sort().reverse());
+  });
+
+  it('counts facets: exact from maintained counts without filters, and over the matches with filters', async () => {
+    const all = await call((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre', 'bpm'] }), md, o));
+    const genre = all.info?.facets.find((f) => f.name === 'genre');
+    const [{ count }] = await service.dataSource.query(`SELECT count(*)::int AS count FROM tracks WHERE attributes->'genres' ? 'rock'`);
+    expect(genre?.exact).toBe(true);
+    expect(genre?.values.find((v) => v.value === 'rock')?.count).toBe(count);
+    expect(all.info?.facets.find((f) => f.name === 'bpm')?.values.length).toBeGreaterThan(3);
+
+    const filtered = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel', limit: 1 }, { facets: ['mood'] }), md, o));
+    const moods = filtered.info?.facets[0];
+    expect(moods?.exact).toBe(true);
+    expect(moods?.values).toEqual(expect.arrayContaining([{ value: 'peaceful', count: 1 }, { value: 'uplifting', count: 1 }]));
+  });
+
+  it('answers bad input with INVALID_ARGUMENT naming the problem, never INTERNAL', async () => {
+    const cases: [Partial<metadataV1.SearchTracksRequest>, Partial<metadataV1.SearchOptions>, RegExp][] = [
+      [{ genre: 'polka-step' }, {}, /genre/],
+      [{ genre: "rock' OR 1=1 --" }, {}, /genre/],
+      [{ minBpm: 9000 }, {}, /minBpm/],
+      [{ limit: 1_000_000 }, {}, /limit/],
+      [{ cursor: 'eyJvIjoicCIsInQiOjAsImsiOjEsImkiOiJ4In0' }, {}, /cursor/],
+      [{ cursor: '!!!' }, {}, /cursor/],
+      [{}, { sort: 'random()' }, /sort/],
+      [{}, { facets: ['price'] }, /facets/],
+      [{}, { minYear: 2020, maxYear: 1990 }, /minYear/],
+      [{}, { minEnergy: 2 }, /minEnergy/],
+    ];
+    for (const [over, options, message] of cases) {
+      const error = await failure(call((c, md, o) => c.searchTracks(searchRequest(over, options), md, o)));
+      expect(error?.code, JSON.stringify([over, options])).toBe(status.INVALID_ARGUMENT);
+      expect(error?.details).toMatch(message);
+    }
+    // SQL-looking text is just text.
+    const sqlText = await call((c, md, o) => c.searchTracks(searchRequest({ query: "'; DROP TABLE tracks; --" }), md, o));
+    expect(sqlText.tracks).toEqual([]);
+  });
+
+  it('serves artist and album pages with their tracks', async () => {
+    const one = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel', limit: 1 }), md, o));
+    const details = one.tracks[0]!.details!;
+    const artist = await pagesCall((c, md, o) => c.getArtist({ artistId: details.artistId, limit: 50, cursor: '' }, md, o));
+    expect(artist.artist?.name).toBe('Test Artist');
+    expect(artist.tracks.every((t) => t.artistName === 'Test Artist')).toBe(true);
+    expect(artist.albums.map((a) => a.title)).toContain('Test Album');
+    const album = await pagesCall((c, md, o) => c.getAlbum({ albumId: details.albumId }, md, o));
+    expect(album.tracks.map((t) => t.trackId)).toContain(one.tracks[0]!.trackId);
+    const missing = await failure(pagesCall((c, md, o) => c.getArtist({ artistId: '00000000-0000-4000-8000-000000000000', limit: 0, cursor: '' }, md, o)));
+    expect(missing).toMatchObject({ code: status.NOT_FOUND, reason: 'ARTIST_NOT_FOUND' });
+  });
+
+  it('lists the attribute vocabulary and ranges', async () => {
+    const { attributes } = await pagesCall((c, md, o) => c.getAttributes({}, md, o));
+    expect(attributes.find((a) => a.name === 'genres')?.values).toContain('gospel');
+    expect(attributes.find((a) => a.name === 'bpm')).toMatchObject({ type: 'integer', min: 1, max: 400 });
+  });
+});

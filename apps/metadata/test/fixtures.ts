@@ -1,0 +1,126 @@
+import { Metadata } from '@grpc/grpc-js';
+import { METADATA_V1, metadataV1 } from '@overture/contracts';
+import { createGrpcClient, readGrpcError, unary, withDeadline } from '@overture/grpc';
+import { LISTENER_PERMISSIONS, startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import type { Observable } from 'rxjs';
+import type { TrackInput } from '../src/catalogue/track-input.schema.js';
+import { migrations } from '../src/database/migrations/index.js';
+import { metadataConfigSchema } from '../src/metadata.config.js';
+import { MetadataModule } from '../src/metadata.module.js';
+
+export type Client = metadataV1.MetadataServiceClient;
+export type CatalogueClient = metadataV1.CatalogueServiceClient;
+
+/** The service under test, with clients of both its gRPC services. */
+export interface MetadataTestService extends GrpcTestService<Client> {
+  readonly catalogue: CatalogueClient;
+  /** Stands in for auth: signs the tokens catalogue writes need. */
+  readonly auth: FakeAuthServer;
+}
+
+/** A fresh, migrated database for one test file. */
+export async function freshDatabase(serverUrl: string, name: string): Promise<TestDatabase> {
+  const db = await createTestDatabase(serverUrl, name);
+  await migrate(db.url, migrations);
+  return db;
+}
+
+export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<MetadataTestService> {
+  const auth = await startFakeAuthServer({ listener: LISTENER_PERMISSIONS, curator: [...LISTENER_PERMISSIONS, 'catalogue:write'] });
+  const config = metadataConfigSchema.parse({ DATABASE_URL: databaseUrl, AUTH_GRPC_URL: auth.url, ...env });
+  const service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
+  const catalogue = createGrpcClient<CatalogueClient>({ contract: METADATA_V1, serviceName: 'CatalogueService', url: service.url });
+  return {
+    ...service,
+    catalogue: catalogue.service,
+    auth,
+    stop: async () => {
+      catalogue.close();
+      await service.stop();
+      await auth.stop();
+    },
+  };
+}
+
+export function caller(service: MetadataTestService) {
+  return <T>(fn: (c: Client, md: Metadata, opts: ReturnType<typeof withDeadline>) => Observable<T>): Promise<T> =>
+    unary(fn(service.client, new Metadata(), withDeadline(10_000)));
+}
+
+/** Calls the catalogue service as a curator (writes need catalogue:write). */
+export function catalogueCaller(service: MetadataTestService) {
+  return async <T>(fn: (c: CatalogueClient, md: Metadata, opts: ReturnType<typeof withDeadline>) => Observable<T>): Promise<T> => {
+    const metadata = new Metadata();
+    metadata.set('authorization', `Bearer ${await service.auth.sign({ roles: ['curator'] })}`);
+    return unary(fn(service.catalogue, metadata, withDeadline(10_000)));
+  };
+}
+
+export async function failure(promise: Promise<unknown>) {
+  return readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+}
+
+/** A SearchTracksRequest with every field at its "not set" value, overridden by `over`. */
+export function searchRequest(over: Partial<metadataV1.SearchTracksRequest> = {}, options: Partial<metadataV1.SearchOptions> = {}): metadataV1.SearchTracksRequest {
+  return {
+    query: '',
+    genre: '',
+    mood: '',
+    language: '',
+    limit: 20,
+    cursor: '',
+    ...over,
+    options: { genres: [], moods: [], tags: [], sort: '', facets: [], key: '', mode: '', vocalType: '', ...options },
+  };
+}
+
+let isrcCounter = 0;
+/** A valid track with a unique ISRC, overridable field by field. */
+export function track(over: Partial<TrackInput> = {}, attributes: Partial<TrackInput['attributes']> = {}): TrackInput {
+  isrcCounter++;
+  return {
+    title: `Track ${isrcCounter}`,
+    artist_name: 'Test Artist',
+    album_title: 'Test Album',
+    duration_ms: 200_000,
+    isrc: `ZZTST${String(isrcCounter).padStart(7, '0')}`,
+    release_date: '2020-01-01',
+    popularity: 50,
+    explicit: false,
+    regions: [],
+    tier: 'free',
+    audio_ref: '',
+    ...over,
+    attributes: { genres: ['pop'], moods: ['happy'], language: 'en', bpm: 120, energy: 0.5, valence: 0.5, danceability: 0.5, tags: [], ...attributes },
+  };
+}
+
+/** The proto TrackInput of a track, for CreateTrack/UpdateTrack. */
+export function toProtoInput(t: TrackInput): metadataV1.TrackInput {
+  const a = t.attributes;
+  return {
+    title: t.title,
+    artistName: t.artist_name,
+    albumTitle: t.album_title,
+    durationMs: t.duration_ms,
+    isrc: t.isrc,
+    releaseDate: t.release_date,
+    popularity: t.popularity,
+    explicit: t.explicit,
+    regions: t.regions,
+    tier: t.tier,
+    audioRef: t.audio_ref,
+    attributes: {
+      genres: a.genres,
+      moods: a.moods,
+      language: a.language,
+      bpm: a.bpm,
+      energy: a.energy,
+      valence: a.valence,
+      danceability: a.danceability,
+      tags: a.tags,
+      extra: { key: a.key ?? '', mode: a.mode ?? '', vocalType: a.vocal_type ?? '' },
+    },
+  };
+}

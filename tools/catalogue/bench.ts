@@ -1,0 +1,248 @@
+// Catalogue benchmark: `npx node tools/catalogue/bench.ts --tracks 1000000 [--concurrency 4] [--requests 600] [--reload] [--skip-reimport] [--clean]`
+// Loads N synthetic tracks with the import CLI into an embedded PostgreSQL under .data/bench (kept
+// between runs; --reload starts over), then runs a fixed mix of query classes at fixed concurrency,
+// through the metadata gRPC service and as the same SQL sent straight to PostgreSQL, in the same run.
+// Needs the apps built (`npx nx run-many -t build`).
+import 'reflect-metadata';
+import { Metadata } from '@grpc/grpc-js';
+import { METADATA_V1, type metadataV1 } from '@overture/contracts';
+import { createGrpcClient, unary, withDeadline } from '@overture/grpc';
+import { spawn, execSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedded.ts';
+import { GENRES, WORDS, writeCatalogue } from './generate.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const MAIN = path.join(ROOT, 'apps/metadata/dist/main.js');
+const { SearchService } = await import(path.join(ROOT, 'apps/metadata/dist/search/search.service.js'));
+const { SearchRepository } = await import(path.join(ROOT, 'apps/metadata/dist/search/search.repository.js'));
+const { searchTracksSchema } = await import(path.join(ROOT, 'apps/metadata/dist/tracks/track.schemas.js'));
+
+const { values: args } = parseArgs({
+  options: {
+    tracks: { type: 'string', default: '1000000' },
+    concurrency: { type: 'string', default: '4' },
+    requests: { type: 'string', default: '600' },
+    reload: { type: 'boolean', default: false },
+    'data-dir': { type: 'string', default: path.join(ROOT, '.data/bench') },
+    clean: { type: 'boolean', default: false },
+    'skip-reimport': { type: 'boolean', default: false },
+  },
+});
+const N = Number(args.tracks);
+const CONCURRENCY = Number(args.concurrency);
+const REQUESTS = Number(args.requests);
+const dataDir = path.resolve(args['data-dir']!);
+const log = (line: string) => process.stderr.write(`${line}\n`);
+const load = () => execSync('uptime').toString().trim().replace(/^.*load average: /, '');
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function run(cmd: string, argv: string[], env: Record<string, string>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // The child's output goes to stderr: stdout carries only this script's JSON result.
+    const child = spawn(cmd, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 2, 2] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${argv.join(' ')} exited with ${code}`))));
+  });
+}
+
+// --- database and data -------------------------------------------------------------------------
+mkdirSync(dataDir, { recursive: true });
+const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), persistent: true });
+const dbName = `catalogue_${N}`;
+const adminUrl = server.url;
+const dbUrl = adminUrl.replace(/\/postgres$/, `/${dbName}`);
+const admin = new pg.Client({ connectionString: adminUrl });
+await admin.connect();
+const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount;
+if (args.reload && exists) await admin.query(`DROP DATABASE ${dbName}`);
+const result: Record<string, unknown> = { tracks: N, concurrency: CONCURRENCY, requestsPerClass: REQUESTS, loadBefore: load() };
+if (args.reload || !exists) {
+  await admin.query(`CREATE DATABASE ${dbName}`);
+  const file = path.join(dataDir, `catalogue-${N}.jsonl`);
+  if (!existsSync(file)) {
+    log(`generating ${N} tracks into ${file}`);
+    await writeCatalogue(file, N);
+  }
+  await run(process.execPath, [MAIN, 'migrate'], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+  log(`importing with the CLI (load: ${load()})`);
+  const started = Date.now();
+  await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+  const seconds = (Date.now() - started) / 1000;
+  result.importSeconds = seconds;
+  result.importRate = Math.round(N / seconds);
+  if (!args['skip-reimport']) {
+    log(`rerunning the import (idempotence check)`);
+    const again = Date.now();
+    await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+    result.reimportSeconds = (Date.now() - again) / 1000;
+  }
+}
+await admin.end();
+const db = new pg.Pool({ connectionString: dbUrl, max: CONCURRENCY });
+await db.query('VACUUM ANALYZE');
+result.trackCount = Number((await db.query('SELECT count(*) FROM tracks')).rows[0].count);
+result.databaseSize = (await db.query('SELECT pg_size_pretty(pg_database_size(current_database())) AS s')).rows[0].s;
+result.tableSizes = Object.fromEntries(
+  (
+    await db.query(
+      `SELECT relname, pg_size_pretty(pg_total_relation_size(oid)) AS s FROM pg_class WHERE relname IN ('tracks', 'track_postings', 'catalogue_terms', 'track_changes') ORDER BY 1`,
+    )
+  ).rows.map((r) => [r.relname, r.s]),
+);
+
+// --- the query mix -------------------------------------------------------------------------------
+type Request = metadataV1.SearchTracksRequest;
+const r = rng(1234);
+const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
+const genres = GENRES.map((g) => g.name);
+const moods = [...new Set(GENRES.flatMap((g) => g.moods))];
+const languages = [...new Set(GENRES.flatMap((g) => g.languages))];
+const words = [...WORDS.en!, ...WORDS.es!, ...WORDS.zh!, ...WORDS.ja!];
+const base = (over: Partial<Request>, options: Partial<metadataV1.SearchOptions> = {}): Request => ({
+  query: '',
+  genre: '',
+  mood: '',
+  language: '',
+  limit: 20,
+  cursor: '',
+  ...over,
+  options: { genres: [], moods: [], tags: [], sort: '', facets: [], key: '', mode: '', vocalType: '', ...options },
+});
+const classes: Record<string, () => Request> = {
+  one_facet: () => base({ genre: pick(genres) }),
+  three_facets: () => base({ genre: pick(genres), mood: pick(moods), language: pick(languages) }),
+  facet_range: () => {
+    const lo = 60 + Math.floor(r() * 120);
+    return base({ genre: pick(genres), minBpm: lo, maxBpm: lo + 20 });
+  },
+  text: () => base({ query: pick(words) }),
+  text_facet: () => base({ query: pick(words), genre: pick(genres) }),
+  page_50: () => base({ genre: pick(genres.slice(0, 8)) }),
+  facet_counts: () => base({ genre: pick(genres), limit: 1 }, { facets: ['mood', 'language', 'bpm'] }),
+};
+
+// The in-process service records the SQL each request runs, for the raw-SQL side.
+let recording: { sql: string; params: unknown[] }[] = [];
+const recorder = {
+  query: async (sql: string, params: unknown[] = []) => {
+    recording.push({ sql, params });
+    return (await db.query(sql, params)).rows;
+  },
+};
+const inProcess = new SearchService(new SearchRepository(recorder));
+const toInput = (req: Request) =>
+  searchTracksSchema.parse({
+    ...req,
+    ...req.options,
+    genres: req.options?.genres ?? [],
+    minBpm: req.minBpm,
+    maxBpm: req.maxBpm,
+  });
+
+interface Sample {
+  request: Request;
+  statements: { sql: string; params: unknown[] }[];
+}
+const samples: Record<string, Sample[]> = {};
+for (const [name, make] of Object.entries(classes)) {
+  samples[name] = [];
+  for (let i = 0; i < 50; i++) {
+    let request = make();
+    if (name === 'page_50') {
+      // Walk to page 50 first (not timed); the timed request is the 50th page.
+      let cursor = '';
+      for (let p = 1; p < 50; p++) {
+        const page = await inProcess.search(toInput({ ...request, cursor }));
+        cursor = page.nextCursor;
+        if (!cursor) break;
+      }
+      if (!cursor) continue;
+      request = { ...request, cursor };
+    }
+    recording = [];
+    await inProcess.search(toInput(request));
+    samples[name].push({ request, statements: recording });
+    recording = [];
+  }
+}
+
+// --- the service -------------------------------------------------------------------------------
+const port = await freePort();
+const service = spawn(process.execPath, [MAIN, 'serve'], {
+  env: { ...process.env, DATABASE_URL: dbUrl, GRPC_LISTEN: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: String(CONCURRENCY) },
+  stdio: ['ignore', 2, 2],
+});
+// Whatever happens next, the service child does not outlive this script.
+process.on('exit', () => service.kill('SIGTERM'));
+const client = createGrpcClient<metadataV1.MetadataServiceClient>({ contract: METADATA_V1, serviceName: 'MetadataService', url: `127.0.0.1:${port}` });
+for (let i = 0; ; i++) {
+  try {
+    await unary(client.service.searchTracks(base({ limit: 1 }), new Metadata(), withDeadline(1000)));
+    break;
+  } catch (error) {
+    if (i > 100) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function measure(work: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number }> {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < REQUESTS) {
+        const i = next++;
+        const t = performance.now();
+        try {
+          await work(i);
+        } catch {
+          errors++;
+        }
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2));
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), rps: Math.round(REQUESTS / seconds), errors };
+}
+
+const rows: Record<string, unknown>[] = [];
+for (const [name, list] of Object.entries(samples)) {
+  // Warm both paths once, then measure: service first, raw SQL second.
+  for (const s of list) await unary(client.service.searchTracks(s.request, new Metadata(), withDeadline(30_000)));
+  const viaService = await measure((i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));
+  const raw = await measure(async (i) => {
+    for (const st of list[i % list.length]!.statements) await db.query(st.sql, st.params);
+  });
+  const row = { class: name, service: viaService, raw, ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)), ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)) };
+  rows.push(row);
+  log(`${name.padEnd(13)} service p50 ${viaService.p50} p95 ${viaService.p95} p99 ${viaService.p99} ms ${viaService.rps}/s | raw p50 ${raw.p50} p95 ${raw.p95} p99 ${raw.p99} ms ${raw.rps}/s | ratio p50 ${row.ratioP50} p99 ${row.ratioP99}`);
+}
+result.classes = rows;
+result.loadAfter = load();
+client.close();
+service.kill('SIGTERM');
+await new Promise((resolve) => service.once('exit', resolve));
+await db.end();
+await server.stop();
+if (args.clean) await rm(dataDir, { recursive: true, force: true });
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
