@@ -20,6 +20,8 @@ const GRPC_SERVICE_ENV = [
   'SHUTDOWN_GRACE_MS',
   'GRPC_REFLECTION',
 ];
+/** What services that check callers read (libs/identity identityConfig). */
+const IDENTITY_ENV = ['AUTH_GRPC_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'JWKS_REFRESH_INTERVAL_MS'];
 /** What each app is and which environment variables it reads (keep in step with the apps' config schemas). */
 const APPS = {
   'api-gateway': {
@@ -30,6 +32,7 @@ const APPS = {
       ...COMMON_ENV,
       'HTTP_HOST',
       'HTTP_PORT',
+      'TRUST_PROXY',
       'AUTH_GRPC_URL',
       'METADATA_GRPC_URL',
       'PLAYBACK_GRPC_URL',
@@ -37,7 +40,11 @@ const APPS = {
       'GRPC_DEADLINE_MS',
       'AUTH_ISSUER',
       'AUTH_AUDIENCE',
+      'JWKS_REFRESH_INTERVAL_MS',
       'SHUTDOWN_DELAY_MS',
+      'SHUTDOWN_GRACE_MS',
+      'WS_PING_INTERVAL_MS',
+      'WS_IDLE_TIMEOUT_MS',
     ],
   },
   auth: {
@@ -51,16 +58,38 @@ const APPS = {
       'AUTH_ACCESS_TOKEN_TTL_SECONDS',
       'AUTH_REFRESH_TOKEN_TTL_SECONDS',
       'AUTH_KEY_ENCRYPTION_KEY',
+      'AUTH_ARGON2_MEMORY_KIB',
+      'AUTH_ARGON2_PASSES',
+      'AUTH_KEY_PUBLISH_LEAD_SECONDS',
+      'AUTH_KEY_RELOAD_INTERVAL_MS',
+      'AUTH_KEY_ROTATION_INTERVAL_HOURS',
+      'AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT',
+      'AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS',
+      'AUTH_SIGNIN_WINDOW_SECONDS',
     ],
   },
-  metadata: { protocol: 'grpc', port: 50052, migrates: true, env: GRPC_SERVICE_ENV },
+  metadata: { protocol: 'grpc', port: 50052, migrates: true, env: [...GRPC_SERVICE_ENV, ...IDENTITY_ENV, 'TRACK_CACHE_SIZE'] },
   'playback-queue': {
     protocol: 'grpc',
     port: 50053,
     migrates: true,
-    env: [...GRPC_SERVICE_ENV, 'METADATA_GRPC_URL', 'RECOMMENDATION_GRPC_URL'],
+    env: [
+      ...GRPC_SERVICE_ENV,
+      ...IDENTITY_ENV,
+      'METADATA_GRPC_URL',
+      'RECOMMENDATION_GRPC_URL',
+      'DOWNSTREAM_DEADLINE_MS',
+      'OUTBOX_POLL_INTERVAL_MS',
+      'OUTBOX_BATCH_SIZE',
+      'QUEUE_MAX_ITEMS',
+    ],
   },
-  recommendation: { protocol: 'grpc', port: 50054, migrates: true, env: [...GRPC_SERVICE_ENV, 'METADATA_GRPC_URL'] },
+  recommendation: {
+    protocol: 'grpc',
+    port: 50054,
+    migrates: true,
+    env: [...GRPC_SERVICE_ENV, ...IDENTITY_ENV, 'METADATA_GRPC_URL', 'DOWNSTREAM_DEADLINE_MS'],
+  },
 };
 /** Variables that must come from a Secret, never from a ConfigMap or a literal. */
 const SECRET_ENV = new Set(['DATABASE_URL', 'AUTH_KEY_ENCRYPTION_KEY']);

@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -60,6 +61,35 @@ export function newKeyEncryptionKey(): string {
   return randomBytes(32).toString('base64');
 }
 
+/** A TCP port free on loopback right now (for extra replicas). */
+export async function freeLocalPort(host = '127.0.0.1'): Promise<number> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  if (!address || typeof address === 'string') throw new Error('could not find a free port');
+  return address.port;
+}
+
+/** An extra instance of an app next to the primary one, on a port of its own. */
+export interface Replica {
+  readonly app: AppName;
+  /** 2, 3, …; the primary instance started by `start(app)` is replica 1. */
+  readonly index: number;
+  readonly port: number;
+  /** `http://host:port` for a gateway, `host:port` for a gRPC service. */
+  readonly url: string;
+  readonly child: ChildProcess;
+}
+
+export interface ReplicaOptions {
+  /** Defaults to a free port. */
+  port?: number;
+  /** Extra environment for this instance only (e.g. a gateway replica pointed at another service replica). */
+  env?: Record<string, string>;
+}
+
 function nodeBinary(): string {
   return process.execPath;
 }
@@ -70,6 +100,8 @@ function mainOf(app: AppName): string {
 
 export class Suite {
   readonly processes = new Map<AppName, ChildProcess>();
+  /** Extra instances, by `<app>#<index>`. */
+  readonly replicas = new Map<string, Replica>();
   readonly options: SuiteOptions;
   private stopping = false;
   private onUnexpectedExit: ((app: AppName, code: number | null) => void) | undefined;
@@ -82,9 +114,9 @@ export class Suite {
     return `http://${this.options.host ?? '127.0.0.1'}:${this.options.ports.http}`;
   }
 
-  envFor(app: AppName): Record<string, string> {
+  envFor(app: AppName, port?: number): Record<string, string> {
     const host = this.options.host ?? '127.0.0.1';
-    const { ports } = this.options;
+    const ports = port === undefined ? this.options.ports : { ...this.options.ports, [app === 'api-gateway' ? 'http' : app]: port };
     const common: Record<string, string> = { LOG_LEVEL: this.options.logLevel ?? 'info', ...this.options.extraEnv?.[app] };
     const grpc = (service: ServiceName): string => `${host}:${ports[service]}`;
     switch (app) {
@@ -107,10 +139,11 @@ export class Suite {
           ...common,
         };
       case 'metadata':
-        return { GRPC_LISTEN: grpc('metadata'), DATABASE_URL: this.options.databaseUrls.metadata, ...common };
+        return { GRPC_LISTEN: grpc('metadata'), AUTH_GRPC_URL: grpc('auth'), DATABASE_URL: this.options.databaseUrls.metadata, ...common };
       case 'recommendation':
         return {
           GRPC_LISTEN: grpc('recommendation'),
+          AUTH_GRPC_URL: grpc('auth'),
           DATABASE_URL: this.options.databaseUrls.recommendation,
           METADATA_GRPC_URL: grpc('metadata'),
           ...common,
@@ -118,6 +151,7 @@ export class Suite {
       case 'playback-queue':
         return {
           GRPC_LISTEN: grpc('playback-queue'),
+          AUTH_GRPC_URL: grpc('auth'),
           DATABASE_URL: this.options.databaseUrls['playback-queue'],
           METADATA_GRPC_URL: grpc('metadata'),
           RECOMMENDATION_GRPC_URL: grpc('recommendation'),
@@ -159,9 +193,50 @@ export class Suite {
     return child;
   }
 
+  /**
+   * Starts one more instance of an app on its own port, sharing the primary's database and
+   * downstreams (override them with `options.env`). Resolves once it is ready: a gateway when
+   * /health/ready answers 200, a service when its port accepts connections.
+   */
+  async startReplica(app: AppName, index: number, options: ReplicaOptions = {}, timeoutMs = 60_000): Promise<Replica> {
+    if (index < 2) throw new Error('replica 1 is the primary instance: use start(app)');
+    const key = `${app}#${index}`;
+    if (this.replicas.has(key)) throw new Error(`${key} is already running`);
+    const host = this.options.host ?? '127.0.0.1';
+    const port = options.port ?? (await freeLocalPort(host));
+    const child = spawn(nodeBinary(), [mainOf(app)], {
+      cwd: ROOT,
+      env: { ...process.env, ...this.envFor(app, port), ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const url = app === 'api-gateway' ? `http://${host}:${port}` : `${host}:${port}`;
+    const replica: Replica = { app, index, port, url, child };
+    this.replicas.set(key, replica);
+    this.pipe(app, child);
+    child.once('exit', (code) => {
+      if (this.replicas.get(key)?.child === child) this.replicas.delete(key);
+      if (!this.stopping && code !== 0 && code !== null) this.onUnexpectedExit?.(app, code);
+    });
+    if (app === 'api-gateway') await this.waitUntilReady(timeoutMs, url, () => this.replicas.get(key)?.child === child);
+    else await waitForPort(host, port, timeoutMs, () => this.replicas.get(key)?.child === child);
+    return replica;
+  }
+
+  /** Stops one extra instance (SIGTERM, then SIGKILL after 15 s); resolves with its exit code. */
+  async stopReplica(app: AppName, index: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const key = `${app}#${index}`;
+    const replica = this.replicas.get(key);
+    if (!replica) return null;
+    this.replicas.delete(key);
+    return stopChild(replica.child, signal);
+  }
+
   /** Starts every app, services first; resolves when the gateway reports ready. */
   async startAll(timeoutMs = 60_000): Promise<void> {
-    for (const service of SERVICES) this.start(service);
+    // auth first: the other apps load its keys and access policy as they start.
+    this.start('auth');
+    await waitForPort(this.options.host ?? '127.0.0.1', this.options.ports.auth, timeoutMs, () => this.processes.has('auth'));
+    for (const service of SERVICES) if (service !== 'auth') this.start(service);
     this.start('api-gateway');
     await this.waitUntilReady(timeoutMs);
   }
@@ -170,13 +245,14 @@ export class Suite {
     this.onUnexpectedExit = handler;
   }
 
-  async waitUntilReady(timeoutMs: number): Promise<void> {
+  /** Polls a gateway's /health/ready (the primary's unless `url` is given) until it answers 200. */
+  async waitUntilReady(timeoutMs: number, url = this.gatewayUrl, alive = () => this.processes.has('api-gateway')): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      if (!this.processes.has('api-gateway')) throw new Error('the gateway exited before becoming ready');
+      if (!alive()) throw new Error(`the gateway at ${url} exited before becoming ready`);
       try {
-        const response = await fetch(`${this.gatewayUrl}/health/ready`, { signal: AbortSignal.timeout(1_000) });
+        const response = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(1_000) });
         if (response.ok) return;
         last = `HTTP ${response.status}`;
       } catch (error) {
@@ -184,7 +260,7 @@ export class Suite {
       }
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    throw new Error(`the gateway was not ready within ${timeoutMs} ms (${last})`);
+    throw new Error(`the gateway at ${url} was not ready within ${timeoutMs} ms (${last})`);
   }
 
   /** Sends SIGTERM to one app and waits for it to exit. */
@@ -192,19 +268,15 @@ export class Suite {
     const child = this.processes.get(app);
     if (!child || child.exitCode !== null) return child?.exitCode ?? null;
     this.processes.delete(app);
-    const exited = once(child, 'exit') as Promise<[number | null]>;
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    const [code] = await exited;
-    clearTimeout(timer);
-    return code;
+    return stopChild(child, signal);
   }
 
-  /** Stops the gateway first (no new requests), then the services. */
+  /** Stops the gateways first (no new requests), then the services; extra replicas with their app. */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    await this.stop('api-gateway');
-    await Promise.all(SERVICES.map((service) => this.stop(service)));
+    const replicasOf = (app: AppName) => [...this.replicas.values()].filter((r) => r.app === app).map((r) => this.stopReplica(app, r.index));
+    await Promise.all([this.stop('api-gateway'), ...replicasOf('api-gateway')]);
+    await Promise.all(SERVICES.flatMap((service) => [this.stop(service), ...replicasOf(service)]));
   }
 
   private pipe(app: AppName, child: ChildProcess, collect?: (line: string) => void): void {
@@ -224,4 +296,32 @@ export class Suite {
       });
     }
   }
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  const [code] = await exited;
+  clearTimeout(timer);
+  return code;
+}
+
+async function waitForPort(host: string, port: number, timeoutMs: number, alive: () => boolean): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!alive()) throw new Error(`the process for ${host}:${port} exited before listening`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect({ host, port });
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`nothing listened on ${host}:${port} within ${timeoutMs} ms`);
 }

@@ -84,6 +84,10 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
     expect(refreshed.body.refresh_token).not.toBe(refreshToken);
     expect((await api('GET', '/v1/me', { token: refreshed.body.access_token })).status).toBe(200);
     expectError(await api('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: refreshToken } }), 401);
+    // Reuse detection ended the whole session, the first access token included: sign in again.
+    await vi.waitFor(async () => expectError(await api('GET', '/v1/me', { token }), 401, 'SESSION_REVOKED'), { timeout: 5_000, interval: 25 });
+    const again = await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', email, password: 'correct horse battery' } });
+    token = again.body.access_token;
   });
 
   it('rejects requests without a valid token with 401', async () => {

@@ -30,6 +30,7 @@ export interface RunningGateway {
 export async function createGatewayApp(config: GatewayConfig, logger: LoggerService): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
     genReqId: (request: IncomingMessage) => acceptRequestId(request.headers[REQUEST_ID_HEADER]),
     // Requests arriving while closing are answered by our hook, in the API's error shape.
     return503OnClosing: false,

@@ -5,6 +5,21 @@ export const gatewayConfigSchema = z.object({
   ...commonConfig,
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: env.port().default(8080),
+  /**
+   * Which proxies in front of the gateway to trust for the client address (X-Forwarded-For), which
+   * per-address sign-in limits key on: `false` (none, the default), a hop count such as `1` (one
+   * ingress), or a comma-separated list of proxy addresses/CIDRs.
+   */
+  TRUST_PROXY: z
+    .string()
+    .regex(/^(false|true|\d{1,2}|[0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)$/, 'expected false, a hop count, or proxy addresses/CIDRs')
+    .default('false')
+    .transform((v): boolean | string[] | ((address: string, hop: number) => boolean) => {
+      if (v === 'false' || v === 'true') return v === 'true';
+      // A hop count n trusts the n nearest proxies.
+      if (/^\d+$/.test(v)) return (_address: string, hop: number) => hop < Number(v);
+      return v.split(',');
+    }),
   AUTH_GRPC_URL: env.grpcAddress().default('127.0.0.1:50051'),
   METADATA_GRPC_URL: env.grpcAddress().default('127.0.0.1:50052'),
   PLAYBACK_GRPC_URL: env.grpcAddress().default('127.0.0.1:50053'),
@@ -16,6 +31,10 @@ export const gatewayConfigSchema = z.object({
   AUTH_AUDIENCE: z.string().min(1).default('overture-api'),
   /** How often the signing keys are re-read from auth (besides on a token with an unknown `kid`). */
   JWKS_REFRESH_INTERVAL_MS: env.positiveInt().default(60_000),
+  /** WebSocket /v1/ws: how often the server pings each connection. */
+  WS_PING_INTERVAL_MS: env.positiveInt().default(15_000),
+  /** WebSocket /v1/ws: a connection that sent nothing (not even a pong) for this long is closed. */
+  WS_IDLE_TIMEOUT_MS: env.positiveInt().default(45_000),
   /** After SIGTERM: report not ready and keep serving this long, so load balancers stop sending requests. */
   SHUTDOWN_DELAY_MS: env.nonNegativeInt().default(0),
   /** After the delay: how long in-flight requests may take before the process exits anyway. */

@@ -1,10 +1,13 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { PolicyCache, TokenVerifier } from '@overture/identity';
 import { AccessTokenGuard } from './auth/access-token.guard.js';
 import { AuthController } from './auth/auth.controller.js';
 import { JwksCache } from './auth/jwks-cache.js';
-import { TokenVerifier } from './auth/token-verifier.js';
+import { GatewayPolicyCache } from './auth/policy-follower.js';
+import { AdminController } from './admin/admin.controller.js';
+import { SessionsController } from './sessions/sessions.controller.js';
 import { CatalogueController } from './catalogue/catalogue.controller.js';
 import { DownstreamModule } from './downstream/downstream.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config.js';
@@ -15,6 +18,9 @@ import { RouteTable } from './http/route-table.js';
 import { ZodValidationPipe } from './http/zod-validation.pipe.js';
 import { PlayerController } from './player/player.controller.js';
 import { PlayerService } from './player/player.service.js';
+import { PlaybackEventStream } from './realtime/playback-event.stream.js';
+import { RealtimeServer } from './realtime/realtime.server.js';
+import { SocketAuthenticator } from './realtime/socket-authenticator.js';
 import { RecommendationsController } from './recommendations/recommendations.controller.js';
 import { RecommendationsService } from './recommendations/recommendations.service.js';
 
@@ -25,16 +31,20 @@ export class GatewayModule {
       module: GatewayModule,
       // Terminus would log every failed readiness probe; JwksCache already logs why keys are missing.
       imports: [TerminusModule.forRoot({ logger: false }), DownstreamModule.forRoot(config)],
-      controllers: [AuthController, CatalogueController, PlayerController, RecommendationsController, HealthController],
+      controllers: [AuthController, SessionsController, AdminController, CatalogueController, PlayerController, RecommendationsController, HealthController],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         JwksCache,
+        { provide: PolicyCache, useClass: GatewayPolicyCache },
         {
           provide: TokenVerifier,
           inject: [JwksCache],
           useFactory: (keys: JwksCache) => new TokenVerifier(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }),
         },
         PlayerService,
+        PlaybackEventStream,
+        SocketAuthenticator,
+        RealtimeServer,
         RecommendationsService,
         GatewayLifecycle,
         RouteTable,

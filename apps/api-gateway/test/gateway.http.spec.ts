@@ -1,4 +1,4 @@
-import { type Metadata, type sendUnaryData, type ServerUnaryCall, status } from '@grpc/grpc-js';
+import { type Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, status } from '@grpc/grpc-js';
 import { AUTH_V1, type authV1, METADATA_V1, type metadataV1, PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
 import { freePort, quietLogger } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
@@ -60,7 +60,18 @@ async function startFakeServices(signer: TestSigner, tracks: metadataV1.Track[])
   };
   const getUser: Unary<authV1.GetUserRequest, authV1.GetUserResponse> = (call, done) =>
     call.request.userId === user.userId ? done(null, { user }) : done(grpcFailure(status.NOT_FOUND, 'USER_NOT_FOUND', 'no such user'));
-  const auth = await startFakeGrpcServer(AUTH_V1, 'AuthService', { getJwks, issueToken, getUser });
+  // The policy stream: one snapshot granting listeners what these routes need, then held open.
+  const watchPolicy = (call: ServerWritableStream<authV1.WatchPolicyRequest, authV1.WatchPolicyResponse>) => {
+    call.write({
+      version: 1,
+      snapshot: {
+        roles: [{ role: 'listener', permissions: ['catalogue:read', 'player:read', 'player:write', 'recommendations:read'] }],
+        revokedSessions: [],
+        usersRolesChanged: [],
+      },
+    });
+  };
+  const auth = await startFakeGrpcServer(AUTH_V1, 'AuthService', { getJwks, issueToken, getUser, watchPolicy });
 
   const byId = new Map(tracks.map((t) => [t.trackId, t]));
   const getTrack: Unary<metadataV1.GetTrackRequest, metadataV1.GetTrackResponse> = (call, done) => {
@@ -130,6 +141,12 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
     expect(forged.status).toBe(401);
     expect(forged.headers.get('www-authenticate')).toContain('error="invalid_token"');
     expect((await errorOf(forged)).reason).toBe('INVALID_TOKEN');
+  });
+
+  it('answers 403 PERMISSION_DENIED when the live policy does not grant the permission of the route', async () => {
+    const response = await authed('/v1/admin/policy');
+    expect(response.status).toBe(403);
+    expect(await errorOf(response)).toMatchObject({ status: 403, reason: 'PERMISSION_DENIED', message: expect.stringContaining('policy:admin') });
   });
 
   it('serves a track to a valid token, in snake_case, forwarding request id and credentials', async () => {
@@ -362,14 +379,14 @@ describe('api-gateway shutdown', () => {
 /** A playback service holding one queue per user in memory, conditional on `expectedVersion` as the real one. */
 async function startFakePlayback() {
   const queues = new Map<string, playbackV1.Queue>();
-  const queueOf = (userId: string) => queues.get(userId) ?? { items: [], currentQueueItemId: '', version: 0 };
+  const queueOf = (userId: string): playbackV1.Queue => queues.get(userId) ?? { items: [], currentQueueItemId: '', version: 0, shuffle: false, repeat: 1 };
   const getQueue: Unary<playbackV1.GetQueueRequest, playbackV1.GetQueueResponse> = (call, done) =>
     done(null, { queue: queueOf(call.request.userId) });
   const addToQueue: Unary<playbackV1.AddToQueueRequest, playbackV1.AddToQueueResponse> = (call, done) => {
     const { userId, trackIds, expectedVersion } = call.request;
     const queue = queueOf(userId);
     if (expectedVersion !== undefined && expectedVersion !== queue.version) {
-      done(grpcFailure(status.ABORTED, 'QUEUE_VERSION_MISMATCH', `the queue is at version ${queue.version}`));
+      done(grpcFailure(status.ABORTED, 'VERSION_MISMATCH', `the queue is at version ${queue.version}`));
       return;
     }
     const items = trackIds.map((trackId) => ({ queueItemId: randomUUID(), trackId, addedAt: '2026-01-01T00:00:00Z' }));
@@ -435,7 +452,11 @@ describe('api-gateway player routes (stand-in playback service)', () => {
     expect((await add(userId, { track_ids: [tracks[0]!.trackId] }, { 'if-match': '"0"' })).status).toBe(201);
     const stale = await add(userId, { track_ids: [tracks[1]!.trackId] }, { 'if-match': '"0"' });
     expect(stale.status).toBe(409);
-    expect(await errorOf(stale)).toMatchObject({ reason: 'QUEUE_VERSION_MISMATCH', message: 'the queue is at version 1' });
+    expect(stale.headers.get('etag')).toBe('"1"');
+    const conflict = await json<{ error: { reason: string; message: string }; queue: QueueView }>(stale);
+    expect(conflict.error).toMatchObject({ reason: 'VERSION_MISMATCH', message: 'the queue is at version 1' });
+    // The current queue comes with the 409, so the client can rebase without another request.
+    expect(conflict.queue).toMatchObject({ version: 1, items: [{ track: { title: tracks[0]!.title } }] });
 
     const malformed = await add(userId, { track_ids: [tracks[1]!.trackId] }, { 'if-match': 'W/"1"' });
     expect(malformed.status).toBe(400);

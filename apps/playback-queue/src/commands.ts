@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { PLAYBACK_V1 } from '@overture/contracts';
 import { databasePing, migrateDatabase } from '@overture/database';
-import { serveGrpcService } from '@overture/grpc';
+import { exitOnSignals, runGrpcService } from '@overture/grpc';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
+import { PlaybackChangeHub } from './events/playback-change.hub.js';
 import { migrations } from './database/migrations/index.js';
 import type { PlaybackConfig } from './playback.config.js';
 import { PlaybackModule } from './playback.module.js';
@@ -15,13 +16,21 @@ export async function migrate(config: PlaybackConfig): Promise<void> {
 }
 
 export async function serve(config: PlaybackConfig, tracing: TracingHandle): Promise<void> {
-  await serveGrpcService({
+  const logger = createLogger({ service: 'playback-queue', level: config.LOG_LEVEL });
+  const service = await runGrpcService({
     module: PlaybackModule.forRoot(config),
     contract: PLAYBACK_V1,
     serviceNames: ['overture.playback.v1.PlaybackService'],
     settings: config,
-    logger: createLogger({ service: 'playback-queue', level: config.LOG_LEVEL }),
+    logger,
     readiness: (app) => databasePing(app.get(DataSource)),
-    tracing,
   });
+  logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');
+  exitOnSignals(async (signal) => {
+    // WatchEvents streams never finish on their own: end them first, so that they do not hold the
+    // drain for its whole grace period and watchers move to another replica at once.
+    await service.app.get(PlaybackChangeHub).close();
+    await service.shutdown(signal);
+    await tracing.shutdown();
+  }, logger);
 }

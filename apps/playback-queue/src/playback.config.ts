@@ -1,8 +1,10 @@
 import { env, grpcServiceConfig } from '@overture/config';
+import { identityConfig } from '@overture/identity';
 import { z } from 'zod';
 
 export const playbackConfigSchema = z.object({
   ...grpcServiceConfig,
+  ...identityConfig,
   GRPC_LISTEN: grpcServiceConfig.GRPC_LISTEN.default('127.0.0.1:50053'),
   METADATA_GRPC_URL: env.grpcAddress().default('127.0.0.1:50052'),
   RECOMMENDATION_GRPC_URL: env.grpcAddress().default('127.0.0.1:50054'),

@@ -1,5 +1,9 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
+import { IdentityModule } from '@overture/identity';
+import { DeviceRepository } from './devices/device.repository.js';
+import { PlaybackChangeHub } from './events/playback-change.hub.js';
+import { PlaybackChangePublisher } from './events/playback-change.publisher.js';
 import { MetadataTrackCatalogue } from './catalogue/metadata-track-catalogue.client.js';
 import { TrackCatalogue } from './catalogue/track-catalogue.js';
 import { migrations } from './database/migrations/index.js';
@@ -28,6 +32,8 @@ export class PlaybackModule {
           poolSize: config.DATABASE_POOL_SIZE,
           applicationName: 'overture-playback-queue',
         }),
+        // Every call is checked against the caller's forwarded access token and the live policy.
+        IdentityModule.forRoot(config),
       ],
       controllers: [PlaybackGrpcController],
       providers: [
@@ -41,6 +47,9 @@ export class PlaybackModule {
         QueueService,
         PlaybackService,
         OutboxRelay,
+        DeviceRepository,
+        PlaybackChangePublisher,
+        PlaybackChangeHub,
       ],
     };
   }

@@ -1,6 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { PLAYBACK_V1, playbackV1, recommendationV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
+import { actingAsRequestUser, startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
 import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
@@ -15,6 +16,7 @@ type Client = playbackV1.PlaybackServiceClient;
 
 const QUEUE_MAX_ITEMS = 6;
 const { PLAY_EVENT_KIND_PLAY: PLAY, PLAY_EVENT_KIND_SKIP: SKIP } = recommendationV1.PlayEventKind;
+const REPEAT_OFF = playbackV1.RepeatMode.REPEAT_MODE_OFF;
 
 // The fake catalogue: three full-length tracks and one shorter than the 30 s play threshold.
 const A = randomUUID();
@@ -41,19 +43,24 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
   let metadata: FakeMetadata;
   let recommendation: FakeRecommendation;
   let service: GrpcTestService<Client>;
+  // Calls carry an access token for the request's userId, as the gateway's do.
+  let auth: FakeAuthServer;
+  let client: Client;
 
-  const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(service.client, new Metadata()));
+  const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(client, new Metadata()));
   const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
 
   const getQueue = (userId: string) => call((c, md) => c.getQueue({ userId }, md, withDeadline(5_000))).then((r) => r.queue!);
   const add = (userId: string, trackIds: string[], expectedVersion?: number) =>
-    call((c, md) => c.addToQueue({ userId, trackIds, expectedVersion }, md, withDeadline(5_000))).then((r) => r.queue!);
+    call((c, md) => c.addToQueue({ userId, trackIds, expectedVersion, deviceId: '' }, md, withDeadline(5_000))).then((r) => r.queue!);
   const remove = (userId: string, queueItemId: string, expectedVersion?: number) =>
-    call((c, md) => c.removeQueueItem({ userId, queueItemId, expectedVersion }, md, withDeadline(5_000))).then((r) => r.queue!);
+    call((c, md) => c.removeQueueItem({ userId, queueItemId, expectedVersion, deviceId: '' }, md, withDeadline(5_000))).then((r) => r.queue!);
   const skip = (userId: string, deviceId = 'phone-1') =>
-    call((c, md) => c.skipToNext({ userId, deviceId }, md, withDeadline(5_000))).then((r) => r.state!);
-  const progress = (userId: string, queueItemId: string, positionMs: number, deviceId = 'phone-1', isPlaying = true) =>
-    call((c, md) => c.reportProgress({ userId, deviceId, queueItemId, positionMs, isPlaying }, md, withDeadline(5_000))).then((r) => r.state!);
+    call((c, md) => c.skipToNext({ userId, deviceId, trackEnded: false }, md, withDeadline(5_000))).then((r) => r.state!);
+  const progress = (userId: string, queueItemId: string, positionMs: number, deviceId = 'phone-1', isPlaying = true, takeOver = false) =>
+    call((c, md) =>
+      c.reportProgress({ userId, deviceId, queueItemId, positionMs, isPlaying, playbackRate: 0, takeOver }, md, withDeadline(5_000)),
+    ).then((r) => r.state!);
   const playbackState = (userId: string) =>
     call((c, md) => c.getPlaybackState({ userId }, md, withDeadline(5_000))).then((r) => r.state);
 
@@ -86,19 +93,23 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
     await migrate(db.url, migrations);
     metadata = await FakeMetadata.start(CATALOGUE);
     recommendation = await FakeRecommendation.start();
+    auth = await startFakeAuthServer();
     const config = playbackConfigSchema.parse({
       DATABASE_URL: db.url,
       METADATA_GRPC_URL: metadata.address,
       RECOMMENDATION_GRPC_URL: recommendation.address,
       DOWNSTREAM_DEADLINE_MS: '1000',
+      AUTH_GRPC_URL: auth.url,
       OUTBOX_POLL_INTERVAL_MS: '50',
       QUEUE_MAX_ITEMS: String(QUEUE_MAX_ITEMS),
     });
     service = await startGrpcTestService<Client>({ module: PlaybackModule.forRoot(config), contract: PLAYBACK_V1, serviceName: 'PlaybackService' });
+    client = actingAsRequestUser(service.client, auth);
   });
 
   afterAll(async () => {
     await service?.stop();
+    await auth?.stop();
     metadata?.stop();
     recommendation?.stop();
     await db?.drop();
@@ -106,7 +117,7 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
 
   it('adds tracks as items with stable ids, versioning every change', async () => {
     const user = randomUUID();
-    expect(await getQueue(user)).toEqual({ items: [], currentQueueItemId: '', version: 0 });
+    expect(await getQueue(user)).toEqual({ items: [], currentQueueItemId: '', version: 0, shuffle: false, repeat: REPEAT_OFF });
 
     const first = await add(user, [A, B]);
     expect(first.version).toBe(1);
@@ -237,10 +248,11 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
     await progress(user, a!, 10_000);
     expect(await history(user)).toEqual([]);
 
-    const state = await progress(user, a!, 31_000, 'speaker-3', true);
+    // Another device moves the state only when it takes over.
+    const state = await progress(user, a!, 31_000, 'speaker-3', true, true);
     expect(state).toMatchObject({ deviceId: 'speaker-3', positionMs: 31_000, isPlaying: true, currentItem: { queueItemId: a } });
-    await progress(user, a!, 45_000);
-    await progress(user, a!, 60_000, 'phone-1', false);
+    await progress(user, a!, 45_000, 'speaker-3');
+    await progress(user, a!, 60_000, 'speaker-3', false);
     // Already recorded as a play: moving on records no skip for it.
     await skip(user);
     expect(await history(user)).toEqual([{ queue_item_id: a, track_id: A, kind: 'play', played_ms: 31_000 }]);
@@ -301,9 +313,25 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
 
   it('has no playback state before the first play, and validates the user id', async () => {
     expect(await playbackState(randomUUID())).toBeNull();
+    // The caller comes from the access token: a user id that is not a token's subject gets nowhere.
     const error = await failure(playbackState('someone'));
-    expect(error).toMatchObject({ code: status.INVALID_ARGUMENT });
-    expect(error?.details).toMatch(/userId/);
+    expect(error).toMatchObject({ code: status.UNAUTHENTICATED });
+  });
+
+  it("refuses calls without a token, and calls naming another user than the token's; another user's item is NOT_FOUND", async () => {
+    const [alice, bob] = [randomUUID(), randomUUID()];
+    const bobItem = (await add(bob, [A])).items[0]!.queueItemId;
+    const anonymous = await failure(unary(service.client.getQueue({ userId: bob }, new Metadata(), withDeadline(5_000))));
+    expect(anonymous).toMatchObject({ code: status.UNAUTHENTICATED });
+    const asAlice = new Metadata();
+    asAlice.set('authorization', `Bearer ${await auth.sign({ sub: alice })}`);
+    const spoofed = await failure(unary(service.client.getQueue({ userId: bob }, asAlice, withDeadline(5_000))));
+    expect(spoofed).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'USER_MISMATCH' });
+    const foreignItem = await failure(
+      unary(service.client.removeQueueItem({ userId: alice, queueItemId: bobItem, deviceId: '' }, asAlice, withDeadline(5_000))),
+    );
+    expect(foreignItem).toMatchObject({ code: status.NOT_FOUND });
+    expect((await getQueue(bob)).items.map((i) => i.queueItemId)).toEqual([bobItem]);
   });
 
   it('keeps events in the outbox while recommendation is down and delivers them all, in order, once it is back', async () => {

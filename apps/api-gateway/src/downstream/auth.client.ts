@@ -28,4 +28,43 @@ export class AuthClient {
     const response = await this.auth.call(ctx, (c, md, opts) => c.getJwks({}, md, opts));
     return response.keys;
   }
+
+  async changePassword(ctx: CallContext, request: authV1.ChangePasswordRequest): Promise<void> {
+    await this.auth.call(ctx, (c, md, opts) => c.changePassword(request, md, opts));
+  }
+
+  async deleteAccount(ctx: CallContext, request: authV1.DeleteAccountRequest): Promise<void> {
+    await this.auth.call(ctx, (c, md, opts) => c.deleteAccount(request, md, opts));
+  }
+
+  async listSessions(ctx: CallContext, userId: string): Promise<authV1.Session[]> {
+    return (await this.auth.call(ctx, (c, md, opts) => c.listSessions({ userId }, md, opts))).sessions;
+  }
+
+  async revokeSession(ctx: CallContext, userId: string, sessionId: string): Promise<void> {
+    await this.auth.call(ctx, (c, md, opts) => c.revokeSession({ userId, sessionId }, md, opts));
+  }
+
+  async revokeToken(ctx: CallContext, refreshToken: string): Promise<void> {
+    await this.auth.call(ctx, (c, md, opts) => c.revokeToken({ refreshToken }, md, opts));
+  }
+
+  async changeRole(ctx: CallContext, userId: string, role: string, grant: boolean): Promise<authV1.User> {
+    const response = await this.auth.call(ctx, (c, md, opts) =>
+      grant ? c.grantRole({ userId, role }, md, opts) : c.revokeRole({ userId, role }, md, opts),
+    );
+    return required(response.user, 'auth', 'the user');
+  }
+
+  getPolicy(ctx: CallContext): Promise<authV1.GetPolicyResponse> {
+    return this.auth.call(ctx, (c, md, opts) => c.getPolicy({}, md, opts));
+  }
+
+  setRolePermissions(ctx: CallContext, role: string, permissions: string[]): Promise<authV1.SetRolePermissionsResponse> {
+    return this.auth.call(ctx, (c, md, opts) => c.setRolePermissions({ role, permissions }, md, opts));
+  }
+
+  async listSecurityEvents(ctx: CallContext, request: authV1.ListSecurityEventsRequest): Promise<authV1.SecurityEvent[]> {
+    return (await this.auth.call(ctx, (c, md, opts) => c.listSecurityEvents(request, md, opts))).events;
+  }
 }

@@ -15,7 +15,7 @@ import { createCallPolicy } from '@overture/resilience';
 import type { GatewayConfig } from '../gateway.config.js';
 import { AuthClient } from './auth.client.js';
 import { Downstream } from './downstream.js';
-import { AUTH_DOWNSTREAM, METADATA_DOWNSTREAM, PLAYBACK_DOWNSTREAM, RECOMMENDATION_DOWNSTREAM } from './downstream.tokens.js';
+import { AUTH_DOWNSTREAM, CATALOGUE_DOWNSTREAM, METADATA_DOWNSTREAM, PLAYBACK_DOWNSTREAM, RECOMMENDATION_DOWNSTREAM } from './downstream.tokens.js';
 import { MetadataClient } from './metadata.client.js';
 import { PlaybackClient } from './playback.client.js';
 import { RecommendationClient } from './recommendation.client.js';
@@ -54,6 +54,13 @@ export class DownstreamModule {
           'metadata',
           METADATA_V1,
           metadataV1.METADATA_SERVICE_NAME,
+          config.METADATA_GRPC_URL,
+        ),
+        downstream<metadataV1.CatalogueServiceClient>(
+          CATALOGUE_DOWNSTREAM,
+          'metadata',
+          METADATA_V1,
+          metadataV1.CATALOGUE_SERVICE_NAME,
           config.METADATA_GRPC_URL,
         ),
         downstream<playbackV1.PlaybackServiceClient>(

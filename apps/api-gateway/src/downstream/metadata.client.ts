@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { metadataV1 } from '@overture/contracts';
 import type { CallContext } from './call-context.js';
-import { METADATA_DOWNSTREAM } from './downstream.tokens.js';
+import { CATALOGUE_DOWNSTREAM, METADATA_DOWNSTREAM } from './downstream.tokens.js';
 import type { Downstream } from './downstream.js';
 import { required } from './required.js';
 
@@ -11,7 +11,10 @@ const METADATA_BATCH_LIMIT = 100;
 /** The metadata (catalogue) service, as the gateway uses it. */
 @Injectable()
 export class MetadataClient {
-  constructor(@Inject(METADATA_DOWNSTREAM) private readonly metadata: Downstream<metadataV1.MetadataServiceClient>) {}
+  constructor(
+    @Inject(METADATA_DOWNSTREAM) private readonly metadata: Downstream<metadataV1.MetadataServiceClient>,
+    @Inject(CATALOGUE_DOWNSTREAM) private readonly catalogue: Downstream<metadataV1.CatalogueServiceClient>,
+  ) {}
 
   async getTrack(ctx: CallContext, trackId: string): Promise<metadataV1.Track> {
     const response = await this.metadata.call(ctx, (c, md, opts) => c.getTrack({ trackId }, md, opts));
@@ -34,5 +37,31 @@ export class MetadataClient {
 
   searchTracks(ctx: CallContext, request: metadataV1.SearchTracksRequest): Promise<metadataV1.SearchTracksResponse> {
     return this.metadata.call(ctx, (c, md, opts) => c.searchTracks(request, md, opts));
+  }
+
+  getAttributes(ctx: CallContext): Promise<metadataV1.GetAttributesResponse> {
+    return this.catalogue.call(ctx, (c, md, opts) => c.getAttributes({}, md, opts));
+  }
+
+  getArtist(ctx: CallContext, request: metadataV1.GetArtistRequest): Promise<metadataV1.GetArtistResponse> {
+    return this.catalogue.call(ctx, (c, md, opts) => c.getArtist(request, md, opts));
+  }
+
+  getAlbum(ctx: CallContext, albumId: string): Promise<metadataV1.GetAlbumResponse> {
+    return this.catalogue.call(ctx, (c, md, opts) => c.getAlbum({ albumId }, md, opts));
+  }
+
+  async createTrack(ctx: CallContext, track: metadataV1.TrackInput): Promise<metadataV1.Track> {
+    const response = await this.catalogue.call(ctx, (c, md, opts) => c.createTrack({ track }, md, opts));
+    return required(response.track, 'metadata', 'the track');
+  }
+
+  async updateTrack(ctx: CallContext, request: metadataV1.UpdateTrackRequest): Promise<metadataV1.Track> {
+    const response = await this.catalogue.call(ctx, (c, md, opts) => c.updateTrack(request, md, opts));
+    return required(response.track, 'metadata', 'the track');
+  }
+
+  async deleteTrack(ctx: CallContext, trackId: string, expectedVersion: number): Promise<void> {
+    await this.catalogue.call(ctx, (c, md, opts) => c.deleteTrack({ trackId, expectedVersion }, md, opts));
   }
 }

@@ -2,14 +2,15 @@ import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/co
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { PolicyCache } from '@overture/identity';
 import { JwksCache } from '../auth/jwks-cache.js';
 import { ApiError } from '../http/api-error.js';
 import { ApiErrors } from '../http/openapi.js';
 import { GatewayLifecycle } from './gateway-lifecycle.js';
 
 /**
- * Liveness (the process answers) and readiness (it can serve: signing keys loaded, not shutting
- * down). Readiness deliberately ignores the downstream services: were it to follow them, one
+ * Liveness (the process answers) and readiness (it can serve: signing keys and access policy
+ * loaded, not shutting down). Readiness deliberately ignores the downstream services: were it to follow them, one
  * service outage would take every gateway replica out of the load balancer, turning partial
  * degradation (503 on some routes, fallbacks on others) into a total outage.
  */
@@ -21,6 +22,7 @@ export class HealthController {
     @Inject(HealthCheckService) private readonly health: HealthCheckService,
     @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
     @Inject(JwksCache) private readonly jwks: JwksCache,
+    @Inject(PolicyCache) private readonly policy: PolicyCache,
     @Inject(GatewayLifecycle) private readonly lifecycle: GatewayLifecycle,
   ) {}
 
@@ -37,7 +39,7 @@ export class HealthController {
   @ApiErrors(503)
   async ready(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.signingKeys(), () => this.serving()]);
+      return await this.health.check([() => this.signingKeys(), () => this.accessPolicy(), () => this.serving()]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const failed = Object.entries((error.getResponse() as HealthCheckResult).error ?? {});
@@ -49,6 +51,11 @@ export class HealthController {
   private signingKeys(): HealthIndicatorResult {
     const check = this.indicators.check('signing_keys');
     return this.jwks.isLoaded ? check.up() : check.down({ message: 'not loaded from auth yet' });
+  }
+
+  private accessPolicy(): HealthIndicatorResult {
+    const check = this.indicators.check('access_policy');
+    return this.policy.ready ? check.up() : check.down({ message: 'policy snapshot not received from auth yet' });
   }
 
   private serving(): HealthIndicatorResult {

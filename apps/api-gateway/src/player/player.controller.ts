@@ -1,6 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { RequirePermission } from '@overture/identity';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import type { CallContext } from '../downstream/call-context.js';
@@ -8,91 +9,280 @@ import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
 import { ApiRequestTimeoutHeader, CallCtx, HeaderParam } from '../http/request-params.js';
 import {
   addToQueueBodySchema,
+  clearQueueQuerySchema,
+  deviceHeaderSchema,
+  devicesViewSchema,
   ifMatchSchema,
+  ifNoneMatchSchema,
+  jumpBodySchema,
+  moveItemBodySchema,
   playerStateViewSchema,
+  previousBodySchema,
   progressBodySchema,
+  progressViewSchema,
   queueItemParamsSchema,
   queueViewSchema,
+  recentlyPlayedQuerySchema,
+  recentlyPlayedViewSchema,
+  removeItemsBodySchema,
+  repeatBodySchema,
+  replaceQueueBodySchema,
+  shuffleBodySchema,
   skipBodySchema,
+  transferBodySchema,
   type AddToQueueBody,
+  type ClearQueueQuery,
+  type DevicesView,
+  type JumpBody,
+  type MoveItemBody,
   type PlayerStateView,
+  type PreviousBody,
   type ProgressBody,
+  type ProgressView,
   type QueueItemParams,
   type QueueView,
+  type RecentlyPlayedQuery,
+  type RecentlyPlayedView,
+  type RemoveItemsBody,
+  type RepeatBody,
+  type ReplaceQueueBody,
+  type ShuffleBody,
   type SkipBody,
+  type TransferBody,
 } from './player.schemas.js';
-import { PlayerService } from './player.service.js';
+import { PlayerService, type QueueEdit } from './player.service.js';
+import { QueueConflictFilter } from './queue-conflict.filter.js';
 
 const ETAG = { ETag: { description: 'The queue version, quoted; send it back in If-Match.', schema: { type: 'string' as const } } };
+const QUEUE_CHANGED = { status: 200, description: 'The queue after the change', standardSchema: queueViewSchema, headers: ETAG };
+const CONFLICT_NOTE = 'With If-Match, 409 VERSION_MISMATCH (body also carries the current `queue`) when the queue has moved on.';
 
-/** The caller's own queue and playback state; the user is always the token's subject. */
+/** The expected queue version of an edit, from If-Match. */
+const IfMatch = (): ParameterDecorator => HeaderParam('If-Match', ifMatchSchema);
+/** The device making a queue edit, from X-Device-Id. */
+const DeviceHeader = (): ParameterDecorator => HeaderParam('X-Device-Id', deviceHeaderSchema);
+
+/** The caller's own queue, playback state, devices and history; the user is always the token's subject. */
 @ApiTags('player')
 @ApiBearerAuth(BEARER_AUTH)
 @ApiRequestTimeoutHeader()
+@UseFilters(QueueConflictFilter)
+// Reads need player:read; every route that changes something overrides it with player:write.
+@RequirePermission('player:read')
 @Controller('v1/me/player')
 export class PlayerController {
   constructor(@Inject(PlayerService) private readonly player: PlayerService) {}
 
   @Get('queue')
-  @ApiOperation({ summary: 'The play queue', description: 'The ETag header carries the queue version, for If-Match.' })
+  @ApiOperation({ summary: 'The play queue', description: 'The ETag header carries the queue version, for If-Match and If-None-Match.' })
   @ApiResponse({ status: 200, description: 'The queue', standardSchema: queueViewSchema, headers: ETAG })
+  @ApiResponse({ status: 304, description: 'Not modified since the ETag sent in If-None-Match' })
   @ApiErrors(401, 503, 504)
   async queue(
     @CurrentUser() user: Principal,
+    @HeaderParam('If-None-Match', ifNoneMatchSchema) ifNoneMatch: string | undefined,
     @CallCtx() ctx: CallContext,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<QueueView> {
+  ): Promise<QueueView | undefined> {
+    if (ifNoneMatch !== undefined) {
+      const { version } = await this.player.queueVersion(ctx, user.userId);
+      if (ifNoneMatch.split(',').some((tag) => tag.trim() === `"${version}"`)) {
+        void reply.status(304).header('etag', `"${version}"`);
+        return undefined;
+      }
+    }
     return withETag(reply, await this.player.queue(ctx, user.userId));
   }
 
+  @RequirePermission('player:write')
   @Post('queue')
   @HttpCode(201)
-  @ApiOperation({ summary: 'Append tracks to the queue' })
-  @ApiResponse({ status: 201, description: 'The queue after the change', standardSchema: queueViewSchema, headers: ETAG })
+  @ApiOperation({ summary: 'Add tracks to the queue: at the end, or next (after the current item)', description: CONFLICT_NOTE })
+  @ApiResponse({ ...QUEUE_CHANGED, status: 201 })
   @ApiErrors(400, 401, 409, 413, 503, 504)
   async addToQueue(
     @CurrentUser() user: Principal,
     @Body({ schema: addToQueueBodySchema }) body: AddToQueueBody,
-    @HeaderParam('If-Match', ifMatchSchema) expectedVersion: number | undefined,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
     @CallCtx() ctx: CallContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.addToQueue(ctx, user.userId, body.track_ids, expectedVersion));
+    const edit: QueueEdit = { expectedVersion, deviceId };
+    return withETag(reply, await this.player.addToQueue(ctx, user.userId, body.track_ids, body.position, edit));
   }
 
+  @RequirePermission('player:write')
+  @Put('queue')
+  @ApiOperation({ summary: 'Replace the whole queue', description: `Nothing is current afterwards. ${CONFLICT_NOTE}` })
+  @ApiResponse(QUEUE_CHANGED)
+  @ApiErrors(400, 401, 409, 413, 503, 504)
+  async replaceQueue(
+    @CurrentUser() user: Principal,
+    @Body({ schema: replaceQueueBodySchema }) body: ReplaceQueueBody,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
+    @CallCtx() ctx: CallContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueView> {
+    return withETag(reply, await this.player.replaceQueue(ctx, user.userId, body.track_ids, { expectedVersion, deviceId }));
+  }
+
+  @RequirePermission('player:write')
+  @Delete('queue')
+  @ApiOperation({ summary: 'Clear the upcoming items (after the current one) or the whole queue', description: CONFLICT_NOTE })
+  @ApiResponse(QUEUE_CHANGED)
+  @ApiErrors(400, 401, 409, 503, 504)
+  async clearQueue(
+    @CurrentUser() user: Principal,
+    @Query({ schema: clearQueueQuerySchema }) query: ClearQueueQuery,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
+    @CallCtx() ctx: CallContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueView> {
+    return withETag(reply, await this.player.clearQueue(ctx, user.userId, query.scope, { expectedVersion, deviceId }));
+  }
+
+  @RequirePermission('player:write')
   @Delete('queue/items/:queue_item_id')
-  @ApiOperation({ summary: 'Remove one item from the queue' })
-  @ApiResponse({ status: 200, description: 'The queue after the change', standardSchema: queueViewSchema, headers: ETAG })
+  @ApiOperation({ summary: 'Remove one item from the queue', description: CONFLICT_NOTE })
+  @ApiResponse(QUEUE_CHANGED)
   @ApiErrors(400, 401, 404, 409, 503, 504)
   async removeItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
-    @HeaderParam('If-Match', ifMatchSchema) expectedVersion: number | undefined,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
     @CallCtx() ctx: CallContext,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.removeItem(ctx, user.userId, params.queue_item_id, expectedVersion));
+    return withETag(reply, await this.player.removeItem(ctx, user.userId, params.queue_item_id, { expectedVersion, deviceId }));
   }
 
+  @RequirePermission('player:write')
+  @Post('queue/remove')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Remove several items at once', description: `All or none: 404 names unknown items. ${CONFLICT_NOTE}` })
+  @ApiResponse(QUEUE_CHANGED)
+  @ApiErrors(400, 401, 404, 409, 503, 504)
+  async removeItems(
+    @CurrentUser() user: Principal,
+    @Body({ schema: removeItemsBodySchema }) body: RemoveItemsBody,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
+    @CallCtx() ctx: CallContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueView> {
+    return withETag(reply, await this.player.removeItems(ctx, user.userId, body.queue_item_ids, { expectedVersion, deviceId }));
+  }
+
+  @RequirePermission('player:write')
+  @Post('queue/items/:queue_item_id/move')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Move an item before another one, or to the end', description: CONFLICT_NOTE })
+  @ApiResponse(QUEUE_CHANGED)
+  @ApiErrors(400, 401, 404, 409, 503, 504)
+  async moveItem(
+    @CurrentUser() user: Principal,
+    @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
+    @Body({ schema: moveItemBodySchema }) body: MoveItemBody,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
+    @CallCtx() ctx: CallContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueView> {
+    const edit: QueueEdit = { expectedVersion, deviceId };
+    return withETag(reply, await this.player.moveItem(ctx, user.userId, params.queue_item_id, body.before_queue_item_id, edit));
+  }
+
+  @RequirePermission('player:write')
+  @Put('shuffle')
+  @ApiOperation({ summary: 'Shuffle the upcoming items, or restore their order', description: CONFLICT_NOTE })
+  @ApiResponse(QUEUE_CHANGED)
+  @ApiErrors(400, 401, 409, 503, 504)
+  async shuffle(
+    @CurrentUser() user: Principal,
+    @Body({ schema: shuffleBodySchema }) body: ShuffleBody,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
+    @CallCtx() ctx: CallContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueView> {
+    return withETag(reply, await this.player.setShuffle(ctx, user.userId, body.shuffle, { expectedVersion, deviceId }));
+  }
+
+  @RequirePermission('player:write')
+  @Put('repeat')
+  @ApiOperation({ summary: 'Set repeat: off, track or context', description: CONFLICT_NOTE })
+  @ApiResponse(QUEUE_CHANGED)
+  @ApiErrors(400, 401, 409, 503, 504)
+  async repeat(
+    @CurrentUser() user: Principal,
+    @Body({ schema: repeatBodySchema }) body: RepeatBody,
+    @IfMatch() expectedVersion: number | undefined,
+    @DeviceHeader() deviceId: string | undefined,
+    @CallCtx() ctx: CallContext,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<QueueView> {
+    return withETag(reply, await this.player.setRepeat(ctx, user.userId, body.repeat, { expectedVersion, deviceId }));
+  }
+
+  @RequirePermission('player:write')
   @Post('next')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Skip to the next item in the queue', description: '409 NO_NEXT_TRACK at the end of the queue.' })
+  @ApiOperation({ summary: 'Skip to the next item', description: '409 NO_NEXT_TRACK at the end of the queue (unless repeating).' })
   @ApiResponse({ status: 200, description: 'The playback state after the skip', standardSchema: playerStateViewSchema })
   @ApiErrors(400, 401, 409, 503, 504)
   async next(@CurrentUser() user: Principal, @Body({ schema: skipBodySchema }) body: SkipBody, @CallCtx() ctx: CallContext): Promise<PlayerStateView> {
-    return this.player.skipToNext(ctx, user.userId, body.device_id);
+    return this.player.skipToNext(ctx, user.userId, body.device_id, body.track_ended);
   }
 
+  @RequirePermission('player:write')
+  @Post('previous')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Go back to the previous item', description: '409 NO_PREVIOUS_TRACK at the start of the queue (unless repeating).' })
+  @ApiResponse({ status: 200, description: 'The playback state after the change', standardSchema: playerStateViewSchema })
+  @ApiErrors(400, 401, 409, 503, 504)
+  async previous(
+    @CurrentUser() user: Principal,
+    @Body({ schema: previousBodySchema }) body: PreviousBody,
+    @CallCtx() ctx: CallContext,
+  ): Promise<PlayerStateView> {
+    return this.player.skipToPrevious(ctx, user.userId, body.device_id);
+  }
+
+  @RequirePermission('player:write')
+  @Post('queue/items/:queue_item_id/play')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Jump to an item and play it from its start' })
+  @ApiResponse({ status: 200, description: 'The playback state after the jump', standardSchema: playerStateViewSchema })
+  @ApiErrors(400, 401, 404, 503, 504)
+  async jump(
+    @CurrentUser() user: Principal,
+    @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
+    @Body({ schema: jumpBodySchema }) body: JumpBody,
+    @CallCtx() ctx: CallContext,
+  ): Promise<PlayerStateView> {
+    return this.player.jumpTo(ctx, user.userId, params.queue_item_id, body.device_id);
+  }
+
+  @RequirePermission('player:write')
   @Post('progress')
   @HttpCode(200)
-  @ApiOperation({ summary: "Report a device's playback progress (heartbeat)" })
-  @ApiResponse({ status: 200, description: 'The playback state after the report', standardSchema: playerStateViewSchema })
+  @ApiOperation({
+    summary: "Report a device's playback progress (heartbeat, ~every 5 s)",
+    description:
+      'The active device moves the state. A report from another device is ignored (applied=false, NOT_ACTIVE_DEVICE) ' +
+      'unless it sets take_over; a report not newer (client_timestamp_ms) than the same device\'s latest is ignored (STALE_REPORT).',
+  })
+  @ApiResponse({ status: 200, description: 'The playback state after the report', standardSchema: progressViewSchema })
   @ApiErrors(400, 401, 404, 409, 503, 504)
   async progress(
     @CurrentUser() user: Principal,
     @Body({ schema: progressBodySchema }) body: ProgressBody,
     @CallCtx() ctx: CallContext,
-  ): Promise<PlayerStateView> {
+  ): Promise<ProgressView> {
     return this.player.reportProgress(ctx, user.userId, body);
   }
 
@@ -109,6 +299,42 @@ export class PlayerController {
     const state = await this.player.state(ctx, user.userId);
     if (!state) void reply.status(204);
     return state;
+  }
+
+  @RequirePermission('player:write')
+  @Put()
+  @ApiOperation({
+    summary: 'Transfer playback to another device',
+    description: 'Resumes there at the position extrapolated to now. 409 NO_ACTIVE_DEVICE when nothing was ever played.',
+  })
+  @ApiResponse({ status: 200, description: 'The playback state on the new device', standardSchema: playerStateViewSchema })
+  @ApiErrors(400, 401, 409, 503, 504)
+  async transfer(
+    @CurrentUser() user: Principal,
+    @Body({ schema: transferBodySchema }) body: TransferBody,
+    @CallCtx() ctx: CallContext,
+  ): Promise<PlayerStateView> {
+    return this.player.transfer(ctx, user.userId, body.device_id, body.play);
+  }
+
+  @Get('devices')
+  @ApiOperation({ summary: 'Devices that used the player, most recently seen first' })
+  @ApiResponse({ status: 200, description: 'The devices', standardSchema: devicesViewSchema })
+  @ApiErrors(401, 503, 504)
+  async devices(@CurrentUser() user: Principal, @CallCtx() ctx: CallContext): Promise<DevicesView> {
+    return this.player.devices(ctx, user.userId);
+  }
+
+  @Get('recently-played')
+  @ApiOperation({ summary: 'Plays (≥ 30 s or to the end), newest first; skips too with include_skips=true', description: 'Cursor paging, no cap.' })
+  @ApiResponse({ status: 200, description: 'One page', standardSchema: recentlyPlayedViewSchema })
+  @ApiErrors(400, 401, 503, 504)
+  async recentlyPlayed(
+    @CurrentUser() user: Principal,
+    @Query({ schema: recentlyPlayedQuerySchema }) query: RecentlyPlayedQuery,
+    @CallCtx() ctx: CallContext,
+  ): Promise<RecentlyPlayedView> {
+    return this.player.recentlyPlayed(ctx, user.userId, query);
   }
 }
 

@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { RequirePermission } from '@overture/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { Principal } from '../auth/principal.js';
@@ -18,6 +19,7 @@ import { RecommendationsService } from './recommendations.service.js';
 @ApiTags('recommendations')
 @ApiBearerAuth(BEARER_AUTH)
 @ApiRequestTimeoutHeader()
+@RequirePermission('recommendations:read')
 @Controller('v1/recommendations')
 export class RecommendationsController {
   constructor(@Inject(RecommendationsService) private readonly recommendations: RecommendationsService) {}
@@ -35,7 +37,7 @@ export class RecommendationsController {
     standardSchema: recommendationsViewSchema,
     headers: { Warning: { description: 'Present when degraded: 199 - "recommendations degraded"', schema: { type: 'string' } } },
   })
-  @ApiErrors(400, 401, 503, 504)
+  @ApiErrors(400, 401, 403, 503, 504)
   async recommend(
     @CurrentUser() user: Principal,
     @Query({ schema: recommendationsQuerySchema }) query: RecommendationsQuery,

@@ -6,6 +6,7 @@ interface StateColumns {
   device_id: string;
   position_ms: number;
   is_playing: boolean;
+  playback_rate: number;
   updated_at: Date;
   version: string;
   recorded_current: boolean;
@@ -25,7 +26,7 @@ export class PlaybackStateRepository {
 
   async find(userId: string, em: EntityManager = this.db.manager): Promise<PlaybackState | undefined> {
     const rows: StateRow[] = await em.query(
-      `SELECT s.device_id, s.position_ms, s.is_playing, s.updated_at, s.version, s.recorded_current,
+      `SELECT s.device_id, s.position_ms, s.is_playing, s.playback_rate, s.updated_at, s.version, s.recorded_current,
               i.id AS item_id, i.track_id, i.duration_ms, i.position, i.added_at
        FROM playback_states s LEFT JOIN queue_items i ON i.id = s.current_item_id
        WHERE s.user_id = $1`,
@@ -37,12 +38,12 @@ export class PlaybackStateRepository {
   async save(em: EntityManager, userId: string, state: PlaybackState): Promise<void> {
     await em.query(
       `INSERT INTO playback_states
-         (user_id, device_id, current_item_id, position_ms, is_playing, updated_at, version, recorded_current)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         (user_id, device_id, current_item_id, position_ms, is_playing, updated_at, version, recorded_current, playback_rate)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (user_id) DO UPDATE SET
          device_id = EXCLUDED.device_id, current_item_id = EXCLUDED.current_item_id,
          position_ms = EXCLUDED.position_ms, is_playing = EXCLUDED.is_playing, updated_at = EXCLUDED.updated_at,
-         version = EXCLUDED.version, recorded_current = EXCLUDED.recorded_current`,
+         version = EXCLUDED.version, recorded_current = EXCLUDED.recorded_current, playback_rate = EXCLUDED.playback_rate`,
       [
         userId,
         state.deviceId,
@@ -52,6 +53,7 @@ export class PlaybackStateRepository {
         state.updatedAt,
         state.version,
         state.recordedCurrent,
+        state.playbackRate,
       ],
     );
   }
@@ -72,6 +74,7 @@ function toState(row: StateRow): PlaybackState {
           },
     positionMs: row.position_ms,
     isPlaying: row.is_playing,
+    playbackRate: row.playback_rate,
     updatedAt: row.updated_at,
     version: Number(row.version),
     recordedCurrent: row.recorded_current,

@@ -1,5 +1,5 @@
 import { DomainError, ErrorCategory } from '@overture/grpc';
-import type { PlaybackState, PlayKind, QueueItem } from './playback.js';
+import type { PlaybackState, PlayKind, QueueItem, RepeatMode } from './playback.js';
 
 /** A listen counts as a play from 30 s on, or at the end of a track shorter than that. */
 const PLAY_THRESHOLD_MS = 30_000;
@@ -34,12 +34,24 @@ export function assertCurrent(currentItemId: string | null, item: QueueItem): vo
 
 /**
  * The item SkipToNext moves to. `following` is what the queue holds after `current` in play order,
- * or its first item when nothing is current yet.
+ * or its first item when nothing is current yet; `first` is the queue's first item, where a
+ * repeating queue wraps to.
  */
-export function nextItem(current: QueueItem | undefined, following: QueueItem | undefined): QueueItem {
+export function nextItem(current: QueueItem | undefined, following: QueueItem | undefined, repeat: RepeatMode, first: QueueItem | undefined): QueueItem {
   if (following) return following;
+  // Repeat track only replays a track that ended; a skip moves on, wrapping like repeat context.
+  if (current && repeat !== 'off' && first) return first;
   if (current) throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_NEXT_TRACK', 'the current item is the last in the queue');
   throw new DomainError(ErrorCategory.FailedPrecondition, 'QUEUE_EMPTY', 'the queue is empty');
+}
+
+/** The item SkipToPrevious moves to: the one before `current`, or the last one when repeat wraps. */
+export function previousItem(current: QueueItem | undefined, preceding: QueueItem | undefined, repeat: RepeatMode, last: QueueItem | undefined): QueueItem {
+  if (!last) throw new DomainError(ErrorCategory.FailedPrecondition, 'QUEUE_EMPTY', 'the queue is empty');
+  if (!current) throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_PREVIOUS_TRACK', 'nothing is playing yet');
+  if (preceding) return preceding;
+  if (repeat !== 'off') return last;
+  throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_PREVIOUS_TRACK', 'the current item is the first in the queue');
 }
 
 /**
@@ -60,6 +72,7 @@ export function startItem(previous: PlaybackState | undefined, item: QueueItem, 
     currentItem: item,
     positionMs: 0,
     isPlaying: true,
+    playbackRate: previous?.playbackRate ?? 1,
     updatedAt: now,
     version: (previous?.version ?? 0) + 1,
     recordedCurrent: false,
@@ -83,11 +96,52 @@ export interface ProgressReport {
   deviceId: string;
   positionMs: number;
   isPlaying: boolean;
+  /** 1 is normal speed. */
+  playbackRate: number;
+  /** The device's clock or sequence number; reports not newer than the last accepted one are ignored. */
+  clientTimestamp?: number;
+  /** Whether this device takes playback over from the active one. */
+  takeOver: boolean;
+}
+
+/** Why a well-formed progress report changed nothing. */
+export type IgnoredReason = 'STALE_REPORT' | 'NOT_ACTIVE_DEVICE';
+
+/**
+ * The conflict rule for heartbeats: a report older than (or as old as) the newest one accepted from
+ * the same device is ignored; a report from a device other than the active one is ignored unless
+ * it takes over (or nothing has played yet). Otherwise the report moves the state.
+ */
+export function ignoredReason(state: PlaybackState | undefined, report: ProgressReport, lastAccepted: number | null): IgnoredReason | undefined {
+  if (report.clientTimestamp !== undefined && lastAccepted !== null && report.clientTimestamp <= lastAccepted) return 'STALE_REPORT';
+  if (state && state.deviceId !== report.deviceId && !report.takeOver) return 'NOT_ACTIVE_DEVICE';
+  return undefined;
+}
+
+/** Where playback is at `now`: the last position plus the time since, at the playback rate, capped at the track's end. */
+export function extrapolatedPosition(state: PlaybackState, now: Date): number {
+  const item = state.currentItem;
+  if (!item) return 0;
+  if (!state.isPlaying) return state.positionMs;
+  const elapsed = Math.max(0, now.getTime() - state.updatedAt.getTime());
+  return Math.min(item.durationMs, Math.round(state.positionMs + elapsed * state.playbackRate));
+}
+
+/** Playback moved to `deviceId` at the extrapolated position, playing if `play` says so (else as it was). */
+export function transferTo(state: PlaybackState, deviceId: string, play: boolean | undefined, now: Date): PlaybackState {
+  return {
+    ...state,
+    deviceId,
+    positionMs: extrapolatedPosition(state, now),
+    isPlaying: state.currentItem ? (play ?? state.isPlaying) : false,
+    updatedAt: now,
+    version: state.version + 1,
+  };
 }
 
 /**
- * Applies a device's heartbeat for the current item `item`: the reporting device becomes the
- * active one (newest report wins). `recordPlay` is true for the first report that reaches the play
+ * Applies an accepted heartbeat (see `ignoredReason`) for the current item `item`; the reporting
+ * device is, or becomes, the active one. `recordPlay` is true for the first report that reaches the play
  * threshold (or the end) for this item, so at most one play is recorded per item played.
  */
 export function applyProgress(
@@ -111,6 +165,7 @@ export function applyProgress(
       currentItem: item,
       positionMs: report.positionMs,
       isPlaying: report.isPlaying,
+      playbackRate: report.playbackRate,
       updatedAt: now,
       version: (previous?.version ?? 0) + 1,
       recordedCurrent: alreadyRecorded || recordPlay,

@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { DomainError, ErrorCategory } from '@overture/grpc';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
+import { DeviceRepository } from '../devices/device.repository.js';
+import { PlaybackChangePublisher } from '../events/playback-change.publisher.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { PlayHistoryRepository } from './play-history.repository.js';
@@ -9,15 +12,34 @@ import {
   applyProgress,
   assertCurrent,
   eventOnLeaving,
+  ignoredReason,
   nextItem,
+  previousItem,
   requireItem,
   startItem,
+  transferTo,
+  type IgnoredReason,
   type ProgressReport,
 } from './playback.rules.js';
-import type { PlaybackState, PlayKind, QueueItem } from './playback.js';
+import type { Device, PlaybackState, PlayedItem, PlayKind, QueueHead, QueueItem } from './playback.js';
 import { QueueRepository } from './queue.repository.js';
 
-/** Playback of a user's queue: skipping, device heartbeats, and the play events they produce. */
+export interface ProgressOutcome {
+  state: PlaybackState;
+  /** Set when the report changed nothing, saying why. */
+  ignored?: IgnoredReason;
+}
+
+export interface RecentlyPlayedPage {
+  items: PlayedItem[];
+  /** The id of the last item when more may follow. */
+  nextAfterId?: string;
+}
+
+/**
+ * Playback of a user's queue: moving between items, device heartbeats and handoff, the play and
+ * skip events they produce (history and outbox, in the same transaction), and the devices seen.
+ */
 @Injectable()
 export class PlaybackService {
   constructor(
@@ -25,8 +47,10 @@ export class PlaybackService {
     @Inject(QueueRepository) private readonly queues: QueueRepository,
     @Inject(PlaybackStateRepository) private readonly states: PlaybackStateRepository,
     @Inject(PlayHistoryRepository) private readonly history: PlayHistoryRepository,
+    @Inject(DeviceRepository) private readonly devices: DeviceRepository,
     @Inject(OutboxRepository) private readonly outbox: OutboxRepository,
     @Inject(OutboxRelay) private readonly relay: OutboxRelay,
+    @Inject(PlaybackChangePublisher) private readonly changes: PlaybackChangePublisher,
   ) {}
 
   /** Undefined for a user who has never played anything. */
@@ -35,42 +59,119 @@ export class PlaybackService {
   }
 
   /**
-   * Moves playback to the next item (the first one if nothing is current yet) on `deviceId`,
-   * recording a play or a skip for the item left if none was recorded for it yet.
+   * Moves playback to the next item (the first one if nothing is current yet; past the last one,
+   * the first again under repeat `context`). When the track played to its end under repeat
+   * `track`, the same item starts again instead.
    */
-  async skipToNext(userId: string, deviceId: string): Promise<PlaybackState> {
+  async skipToNext(userId: string, deviceId: string, trackEnded: boolean): Promise<PlaybackState> {
+    return this.navigate(userId, deviceId, async (em, head, current) => {
+      if (trackEnded && head.repeat === 'track' && current) return current;
+      const following = await this.queues.itemAfter(em, userId, current?.position ?? null);
+      const first = following ? undefined : await this.queues.itemAfter(em, userId, null);
+      return nextItem(current, following, head.repeat, first);
+    });
+  }
+
+  /** Moves playback to the previous item (past the first one, the last under repeat `context`). */
+  async skipToPrevious(userId: string, deviceId: string): Promise<PlaybackState> {
+    return this.navigate(userId, deviceId, async (em, head, current) => {
+      const preceding = current ? await this.queues.itemBefore(em, userId, current.position) : undefined;
+      const last = await this.queues.itemBefore(em, userId, null);
+      return previousItem(current, preceding, head.repeat, last);
+    });
+  }
+
+  /** Makes `itemId` current, from its start. */
+  async jumpTo(userId: string, deviceId: string, itemId: string): Promise<PlaybackState> {
+    return this.navigate(userId, deviceId, async (em) => requireItem(await this.queues.findItem(em, userId, itemId), itemId));
+  }
+
+  /**
+   * A device's heartbeat for the current item, under the rule of `ignoredReason`; an accepted
+   * report records the item's play once it reaches the threshold.
+   */
+  async reportProgress(userId: string, itemId: string, report: ProgressReport): Promise<ProgressOutcome> {
+    const outcome = await this.db.transaction(async (em): Promise<ProgressOutcome & { recordPlay: boolean }> => {
+      // The queue lock serialises this with skips and removals of the same user.
+      const head = await this.queues.lock(em, userId);
+      const item = requireItem(await this.queues.findItem(em, userId, itemId), itemId);
+      const now = new Date();
+      const previous = await this.states.find(userId, em);
+      const lastAccepted = await this.devices.touch(em, userId, report.deviceId, now);
+      // Validates the position before deciding whether to ignore the report: bad input is always an error.
+      const applied = applyProgress(previous, item, report, now);
+      const ignored = ignoredReason(previous, report, lastAccepted);
+      if (ignored) return { state: previous ?? applied.state, ignored, recordPlay: false };
+      assertCurrent(head.currentItemId, item);
+      if (report.clientTimestamp !== undefined) await this.devices.saveLastReport(em, userId, report.deviceId, report.clientTimestamp);
+      if (applied.recordPlay) await this.record(em, userId, item, 'play', report.positionMs, now);
+      await this.states.save(em, userId, applied.state);
+      await this.publishState(em, userId, report.deviceId, applied.state);
+      return { state: applied.state, recordPlay: applied.recordPlay };
+    });
+    if (outcome.recordPlay) this.relay.wake();
+    return { state: outcome.state, ignored: outcome.ignored };
+  }
+
+  /** Moves playback to `deviceId`, at the position the previous device had extrapolated to now. */
+  async transfer(userId: string, deviceId: string, play: boolean | undefined): Promise<PlaybackState> {
+    return this.db.transaction(async (em) => {
+      await this.queues.lock(em, userId);
+      const now = new Date();
+      await this.devices.touch(em, userId, deviceId, now);
+      const previous = await this.states.find(userId, em);
+      if (!previous) throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_ACTIVE_DEVICE', 'nothing has been played yet; nothing to transfer');
+      const state = transferTo(previous, deviceId, play, now);
+      await this.states.save(em, userId, state);
+      await this.publishState(em, userId, deviceId, state);
+      return state;
+    });
+  }
+
+  async listDevices(userId: string): Promise<{ devices: Device[]; activeDeviceId: string | undefined }> {
+    const [devices, state] = await Promise.all([this.devices.list(userId), this.states.find(userId)]);
+    return { devices, activeDeviceId: state?.deviceId };
+  }
+
+  /** Newest first; `afterId` continues after that entry. NOT a cap: page on with nextAfterId. */
+  async recentlyPlayed(userId: string, limit: number, afterId: string | undefined, includeSkips: boolean): Promise<RecentlyPlayedPage> {
+    const items = await this.history.listRecent(userId, { limit: limit + 1, afterId, includeSkips });
+    if (!items) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor: not a cursor of this listing');
+    const page = items.slice(0, limit);
+    return { items: page, nextAfterId: items.length > limit ? page.at(-1)?.id : undefined };
+  }
+
+  /**
+   * Moves playback to the item `choose` picks, on `deviceId`, from its start: records a play or a
+   * skip for the item left (unless one was recorded for it already), and updates queue and state.
+   */
+  private async navigate(
+    userId: string,
+    deviceId: string,
+    choose: (em: EntityManager, head: QueueHead, current: QueueItem | undefined) => Promise<QueueItem>,
+  ): Promise<PlaybackState> {
     const { state, recorded } = await this.db.transaction(async (em) => {
       const head = await this.queues.lock(em, userId);
       const current = head.currentItemId ? await this.queues.findItem(em, userId, head.currentItemId) : undefined;
-      const next = nextItem(current, await this.queues.itemAfter(em, userId, current?.position ?? null));
-      const previous = await this.states.find(userId, em);
+      const target = await choose(em, head, current);
       const now = new Date();
+      await this.devices.touch(em, userId, deviceId, now);
+      const previous = await this.states.find(userId, em);
       const leaving = eventOnLeaving(previous);
       if (leaving) await this.record(em, userId, leaving.item, leaving.kind, leaving.playedMs, now);
-      const state = startItem(previous, next, deviceId, now);
-      await this.queues.saveHead(em, userId, next.id);
+      const state = startItem(previous, target, deviceId, now);
+      const version = await this.queues.saveHead(em, userId, { ...head, currentItemId: target.id });
       await this.states.save(em, userId, state);
+      await this.changes.publish(em, { kind: 'queue', userId, version, change: 'current', deviceId });
+      await this.publishState(em, userId, deviceId, state);
       return { state, recorded: leaving !== undefined };
     });
     if (recorded) this.relay.wake();
     return state;
   }
 
-  /** A device's heartbeat for the current item; records its play once it reaches the threshold. */
-  async reportProgress(userId: string, itemId: string, report: ProgressReport): Promise<PlaybackState> {
-    const { state, recordPlay } = await this.db.transaction(async (em) => {
-      // The queue lock serialises this with skips and removals of the same user.
-      const head = await this.queues.lock(em, userId);
-      const item = requireItem(await this.queues.findItem(em, userId, itemId), itemId);
-      assertCurrent(head.currentItemId, item);
-      const now = new Date();
-      const outcome = applyProgress(await this.states.find(userId, em), item, report, now);
-      if (outcome.recordPlay) await this.record(em, userId, item, 'play', report.positionMs, now);
-      await this.states.save(em, userId, outcome.state);
-      return outcome;
-    });
-    if (recordPlay) this.relay.wake();
-    return state;
+  private async publishState(em: EntityManager, userId: string, deviceId: string, state: PlaybackState): Promise<void> {
+    await this.changes.publish(em, { kind: 'state', userId, version: state.version, deviceId, state });
   }
 
   // History and outbox are written in the transaction of the state change that caused the event.

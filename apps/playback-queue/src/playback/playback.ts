@@ -9,10 +9,14 @@ export interface QueueItem {
   addedAt: Date;
 }
 
-/** The queue row: which item is current and the version every change increments. */
+export type RepeatMode = 'off' | 'track' | 'context';
+
+/** The queue row: which item is current, the play modes, and the version every change increments. */
 export interface QueueHead {
   currentItemId: string | null;
   version: number;
+  shuffle: boolean;
+  repeat: RepeatMode;
 }
 
 export interface Queue extends QueueHead {
@@ -27,6 +31,8 @@ export interface PlaybackState {
   currentItem: QueueItem | undefined;
   positionMs: number;
   isPlaying: boolean;
+  /** 1 is normal speed. */
+  playbackRate: number;
   updatedAt: Date;
   version: number;
   /** Whether a play or skip event was already recorded for the current item. */
@@ -39,6 +45,22 @@ export type PlayKind = 'play' | 'skip';
 export interface PlayEvent {
   eventId: string;
   userId: string;
+  trackId: string;
+  queueItemId: string;
+  kind: PlayKind;
+  playedMs: number;
+  occurredAt: Date;
+}
+
+/** A device that has used the player, as the devices list shows it. */
+export interface Device {
+  deviceId: string;
+  lastSeenAt: Date;
+}
+
+/** One entry of recently played. */
+export interface PlayedItem {
+  id: string;
   trackId: string;
   queueItemId: string;
   kind: PlayKind;

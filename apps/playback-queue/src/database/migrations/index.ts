@@ -1,4 +1,5 @@
 import { CreatePlayback1763827200000 } from './1763827200000-create-playback.js';
+import { QueueEditingDevices1763913600000 } from './1763913600000-queue-editing-devices.js';
 
 /** Every migration, oldest first. Append only: a migration that has landed is never edited. */
-export const migrations = [CreatePlayback1763827200000];
+export const migrations = [CreatePlayback1763827200000, QueueEditingDevices1763913600000];

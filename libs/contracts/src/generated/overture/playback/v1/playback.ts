@@ -13,6 +13,23 @@ export const protobufPackage = "overture.playback.v1";
 
 export const protobufFileName = "overture/playback/v1/playback.proto";
 
+export enum RepeatMode {
+  REPEAT_MODE_UNSPECIFIED = 0,
+  REPEAT_MODE_OFF = 1,
+  /** REPEAT_MODE_TRACK - Playing on past the end of the track starts it again (SkipToNext with track_ended). */
+  REPEAT_MODE_TRACK = 2,
+  /** REPEAT_MODE_CONTEXT - Past the last item playback wraps to the first (and previous from the first to the last). */
+  REPEAT_MODE_CONTEXT = 3,
+}
+
+export enum PlaybackEventKind {
+  PLAYBACK_EVENT_KIND_UNSPECIFIED = 0,
+  PLAYBACK_EVENT_KIND_QUEUE_CHANGED = 1,
+  PLAYBACK_EVENT_KIND_STATE_CHANGED = 2,
+  /** PLAYBACK_EVENT_KIND_RESYNC - Events may have been missed (the watcher (re)connected): reload what you show. */
+  PLAYBACK_EVENT_KIND_RESYNC = 3,
+}
+
 export interface QueueItem {
   queueItemId: string;
   trackId: string;
@@ -27,6 +44,8 @@ export interface Queue {
   currentQueueItemId: string;
   /** Incremented by every change. */
   version: number;
+  shuffle: boolean;
+  repeat: RepeatMode;
 }
 
 export interface PlaybackState {
@@ -37,6 +56,10 @@ export interface PlaybackState {
   /** RFC 3339, UTC: server time of the last change, to extrapolate the position. */
   updatedAt: string;
   version: number;
+  /** 1.0 is normal speed; the position advances by rate × elapsed time while playing. */
+  playbackRate: number;
+  /** RFC 3339, UTC: the server's clock when this answer was made (for clients whose clock is off). */
+  serverTime: string;
 }
 
 export interface GetQueueRequest {
@@ -51,7 +74,11 @@ export interface AddToQueueRequest {
   userId: string;
   trackIds: string[];
   /** When set, ABORTED unless the queue is at this version. */
-  expectedVersion?: number | undefined;
+  expectedVersion?:
+    | number
+    | undefined;
+  /** The device making the change, echoed in the change event. */
+  deviceId: string;
 }
 
 export interface AddToQueueResponse {
@@ -62,6 +89,7 @@ export interface RemoveQueueItemRequest {
   userId: string;
   queueItemId: string;
   expectedVersion?: number | undefined;
+  deviceId: string;
 }
 
 export interface RemoveQueueItemResponse {
@@ -71,6 +99,8 @@ export interface RemoveQueueItemResponse {
 export interface SkipToNextRequest {
   userId: string;
   deviceId: string;
+  /** The current track played to its end (rather than the listener skipping): with repeat TRACK it starts again. */
+  trackEnded: boolean;
 }
 
 export interface SkipToNextResponse {
@@ -83,10 +113,26 @@ export interface ReportProgressRequest {
   queueItemId: string;
   positionMs: number;
   isPlaying: boolean;
+  /** 0 means 1.0. */
+  playbackRate: number;
+  /**
+   * The device's clock (epoch ms) or any number increasing per report: a report not newer than the
+   * device's latest accepted one is ignored (STALE_REPORT). Unset: treated as newest.
+   */
+  clientTimestampMs?:
+    | number
+    | undefined;
+  /** Makes this device the active one; without it, a report from another device is ignored (NOT_ACTIVE_DEVICE). */
+  takeOver: boolean;
 }
 
 export interface ReportProgressResponse {
-  state?: PlaybackState | undefined;
+  state?:
+    | PlaybackState
+    | undefined;
+  /** False when the report was ignored; then ignored_reason says why and state is the unchanged state. */
+  applied: boolean;
+  ignoredReason: string;
 }
 
 export interface GetPlaybackStateRequest {
@@ -96,6 +142,178 @@ export interface GetPlaybackStateRequest {
 export interface GetPlaybackStateResponse {
   /** Absent when the user has never played anything. */
   state?: PlaybackState | undefined;
+}
+
+export interface InsertNextRequest {
+  userId: string;
+  trackIds: string[];
+  expectedVersion?: number | undefined;
+  deviceId: string;
+}
+
+export interface InsertNextResponse {
+  queue?: Queue | undefined;
+}
+
+export interface MoveQueueItemRequest {
+  userId: string;
+  queueItemId: string;
+  /** Empty: move to the end of the queue. */
+  beforeQueueItemId: string;
+  expectedVersion?: number | undefined;
+  deviceId: string;
+}
+
+export interface MoveQueueItemResponse {
+  queue?: Queue | undefined;
+}
+
+export interface RemoveQueueItemsRequest {
+  userId: string;
+  queueItemIds: string[];
+  expectedVersion?: number | undefined;
+  deviceId: string;
+}
+
+export interface RemoveQueueItemsResponse {
+  queue?: Queue | undefined;
+}
+
+export interface ClearQueueRequest {
+  userId: string;
+  /** True: only the items after the current one; false: every item, and playback stops. */
+  upcomingOnly: boolean;
+  expectedVersion?: number | undefined;
+  deviceId: string;
+}
+
+export interface ClearQueueResponse {
+  queue?: Queue | undefined;
+}
+
+export interface ReplaceQueueRequest {
+  userId: string;
+  trackIds: string[];
+  expectedVersion?: number | undefined;
+  deviceId: string;
+}
+
+export interface ReplaceQueueResponse {
+  queue?: Queue | undefined;
+}
+
+export interface SetShuffleRequest {
+  userId: string;
+  shuffle: boolean;
+  expectedVersion?: number | undefined;
+  deviceId: string;
+}
+
+export interface SetShuffleResponse {
+  queue?: Queue | undefined;
+}
+
+export interface SetRepeatRequest {
+  userId: string;
+  repeat: RepeatMode;
+  expectedVersion?: number | undefined;
+  deviceId: string;
+}
+
+export interface SetRepeatResponse {
+  queue?: Queue | undefined;
+}
+
+export interface SkipToPreviousRequest {
+  userId: string;
+  deviceId: string;
+}
+
+export interface SkipToPreviousResponse {
+  state?: PlaybackState | undefined;
+}
+
+export interface JumpToItemRequest {
+  userId: string;
+  deviceId: string;
+  queueItemId: string;
+}
+
+export interface JumpToItemResponse {
+  state?: PlaybackState | undefined;
+}
+
+export interface TransferPlaybackRequest {
+  userId: string;
+  deviceId: string;
+  /** Unset: keep playing or paused as before. */
+  play?: boolean | undefined;
+}
+
+export interface TransferPlaybackResponse {
+  state?: PlaybackState | undefined;
+}
+
+export interface ListDevicesRequest {
+  userId: string;
+}
+
+export interface Device {
+  deviceId: string;
+  /** RFC 3339, UTC. */
+  lastSeenAt: string;
+  isActive: boolean;
+}
+
+export interface ListDevicesResponse {
+  /** Most recently seen first. */
+  devices: Device[];
+}
+
+export interface ListRecentlyPlayedRequest {
+  userId: string;
+  /** 1..50; 0 means 20. */
+  limit: number;
+  /** From a previous answer's next_cursor; empty for the newest. */
+  cursor: string;
+  includeSkips: boolean;
+}
+
+export interface PlayedItem {
+  trackId: string;
+  queueItemId: string;
+  /** "play" or "skip". */
+  kind: string;
+  playedMs: number;
+  /** RFC 3339, UTC. */
+  playedAt: string;
+}
+
+export interface ListRecentlyPlayedResponse {
+  items: PlayedItem[];
+  /** Empty when there is nothing older. */
+  nextCursor: string;
+}
+
+export interface WatchEventsRequest {
+}
+
+export interface PlaybackEvent {
+  kind: PlaybackEventKind;
+  /** Empty for RESYNC. */
+  userId: string;
+  /** The queue version (QUEUE_CHANGED) or playback state version (STATE_CHANGED). */
+  version: number;
+  /** What changed the queue, e.g. "add", "move", "remove"; empty for STATE_CHANGED. */
+  change: string;
+  /** The device that made the change, when one was named. */
+  deviceId: string;
+  /** STATE_CHANGED: the new state. */
+  state?: PlaybackState | undefined;
+}
+
+export interface WatchEventsResponse {
+  event?: PlaybackEvent | undefined;
 }
 
 export const OVERTURE_PLAYBACK_V1_PACKAGE_NAME = "overture.playback.v1";
@@ -133,6 +351,81 @@ export interface PlaybackServiceClient {
     metadata: Metadata,
     ...rest: any
   ): Observable<GetPlaybackStateResponse>;
+
+  /**
+   * Queue editing. Every change increments the queue version; a request with expected_version is
+   * ABORTED (VERSION_MISMATCH) unless the queue is at that version. Item-addressed changes need no
+   * expected version: a user's changes are serialised, so two devices editing different items both apply.
+   * Inserts tracks right after the current item (or at the start when nothing is current).
+   */
+
+  insertNext(request: InsertNextRequest, metadata: Metadata, ...rest: any): Observable<InsertNextResponse>;
+
+  /** Moves one item before another (or to the end). */
+
+  moveQueueItem(request: MoveQueueItemRequest, metadata: Metadata, ...rest: any): Observable<MoveQueueItemResponse>;
+
+  /** Removes several items at once: all or none (NOT_FOUND names the unknown ones). */
+
+  removeQueueItems(
+    request: RemoveQueueItemsRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Observable<RemoveQueueItemsResponse>;
+
+  /** Removes the items after the current one, or every item. */
+
+  clearQueue(request: ClearQueueRequest, metadata: Metadata, ...rest: any): Observable<ClearQueueResponse>;
+
+  /** Replaces the whole queue with these tracks; nothing is current afterwards. */
+
+  replaceQueue(request: ReplaceQueueRequest, metadata: Metadata, ...rest: any): Observable<ReplaceQueueResponse>;
+
+  /** Shuffles the items after the current one; turning it off restores the order they had. */
+
+  setShuffle(request: SetShuffleRequest, metadata: Metadata, ...rest: any): Observable<SetShuffleResponse>;
+
+  setRepeat(request: SetRepeatRequest, metadata: Metadata, ...rest: any): Observable<SetRepeatResponse>;
+
+  /**
+   * Playback navigation; each makes the requesting device the active one.
+   * Moves to the previous item; FAILED_PRECONDITION (NO_PREVIOUS_TRACK) at the start.
+   */
+
+  skipToPrevious(request: SkipToPreviousRequest, metadata: Metadata, ...rest: any): Observable<SkipToPreviousResponse>;
+
+  /** Makes an item current, from its start. */
+
+  jumpToItem(request: JumpToItemRequest, metadata: Metadata, ...rest: any): Observable<JumpToItemResponse>;
+
+  /**
+   * Moves playback to another device at the extrapolated position; FAILED_PRECONDITION
+   * (NO_ACTIVE_DEVICE) when nothing was ever played.
+   */
+
+  transferPlayback(
+    request: TransferPlaybackRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Observable<TransferPlaybackResponse>;
+
+  listDevices(request: ListDevicesRequest, metadata: Metadata, ...rest: any): Observable<ListDevicesResponse>;
+
+  /** Plays (and optionally skips), newest first, with cursor paging. */
+
+  listRecentlyPlayed(
+    request: ListRecentlyPlayedRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Observable<ListRecentlyPlayedResponse>;
+
+  /**
+   * Every user's queue and playback changes, as they commit, on whichever replica they happened.
+   * Meant for the gateway, which fans them out to WebSocket clients. The stream starts with a
+   * RESYNC event; another RESYNC means events may have been missed and clients should reload.
+   */
+
+  watchEvents(request: WatchEventsRequest, metadata: Metadata, ...rest: any): Observable<WatchEventsResponse>;
 }
 
 /**
@@ -184,6 +477,117 @@ export interface PlaybackServiceController {
     metadata: Metadata,
     ...rest: any
   ): Promise<GetPlaybackStateResponse> | Observable<GetPlaybackStateResponse> | GetPlaybackStateResponse;
+
+  /**
+   * Queue editing. Every change increments the queue version; a request with expected_version is
+   * ABORTED (VERSION_MISMATCH) unless the queue is at that version. Item-addressed changes need no
+   * expected version: a user's changes are serialised, so two devices editing different items both apply.
+   * Inserts tracks right after the current item (or at the start when nothing is current).
+   */
+
+  insertNext(
+    request: InsertNextRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<InsertNextResponse> | Observable<InsertNextResponse> | InsertNextResponse;
+
+  /** Moves one item before another (or to the end). */
+
+  moveQueueItem(
+    request: MoveQueueItemRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<MoveQueueItemResponse> | Observable<MoveQueueItemResponse> | MoveQueueItemResponse;
+
+  /** Removes several items at once: all or none (NOT_FOUND names the unknown ones). */
+
+  removeQueueItems(
+    request: RemoveQueueItemsRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<RemoveQueueItemsResponse> | Observable<RemoveQueueItemsResponse> | RemoveQueueItemsResponse;
+
+  /** Removes the items after the current one, or every item. */
+
+  clearQueue(
+    request: ClearQueueRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ClearQueueResponse> | Observable<ClearQueueResponse> | ClearQueueResponse;
+
+  /** Replaces the whole queue with these tracks; nothing is current afterwards. */
+
+  replaceQueue(
+    request: ReplaceQueueRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ReplaceQueueResponse> | Observable<ReplaceQueueResponse> | ReplaceQueueResponse;
+
+  /** Shuffles the items after the current one; turning it off restores the order they had. */
+
+  setShuffle(
+    request: SetShuffleRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<SetShuffleResponse> | Observable<SetShuffleResponse> | SetShuffleResponse;
+
+  setRepeat(
+    request: SetRepeatRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<SetRepeatResponse> | Observable<SetRepeatResponse> | SetRepeatResponse;
+
+  /**
+   * Playback navigation; each makes the requesting device the active one.
+   * Moves to the previous item; FAILED_PRECONDITION (NO_PREVIOUS_TRACK) at the start.
+   */
+
+  skipToPrevious(
+    request: SkipToPreviousRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<SkipToPreviousResponse> | Observable<SkipToPreviousResponse> | SkipToPreviousResponse;
+
+  /** Makes an item current, from its start. */
+
+  jumpToItem(
+    request: JumpToItemRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<JumpToItemResponse> | Observable<JumpToItemResponse> | JumpToItemResponse;
+
+  /**
+   * Moves playback to another device at the extrapolated position; FAILED_PRECONDITION
+   * (NO_ACTIVE_DEVICE) when nothing was ever played.
+   */
+
+  transferPlayback(
+    request: TransferPlaybackRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<TransferPlaybackResponse> | Observable<TransferPlaybackResponse> | TransferPlaybackResponse;
+
+  listDevices(
+    request: ListDevicesRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ListDevicesResponse> | Observable<ListDevicesResponse> | ListDevicesResponse;
+
+  /** Plays (and optionally skips), newest first, with cursor paging. */
+
+  listRecentlyPlayed(
+    request: ListRecentlyPlayedRequest,
+    metadata: Metadata,
+    ...rest: any
+  ): Promise<ListRecentlyPlayedResponse> | Observable<ListRecentlyPlayedResponse> | ListRecentlyPlayedResponse;
+
+  /**
+   * Every user's queue and playback changes, as they commit, on whichever replica they happened.
+   * Meant for the gateway, which fans them out to WebSocket clients. The stream starts with a
+   * RESYNC event; another RESYNC means events may have been missed and clients should reload.
+   */
+
+  watchEvents(request: WatchEventsRequest, metadata: Metadata, ...rest: any): Observable<WatchEventsResponse>;
 }
 
 export function PlaybackServiceControllerMethods() {
@@ -195,6 +599,19 @@ export function PlaybackServiceControllerMethods() {
       "skipToNext",
       "reportProgress",
       "getPlaybackState",
+      "insertNext",
+      "moveQueueItem",
+      "removeQueueItems",
+      "clearQueue",
+      "replaceQueue",
+      "setShuffle",
+      "setRepeat",
+      "skipToPrevious",
+      "jumpToItem",
+      "transferPlayback",
+      "listDevices",
+      "listRecentlyPlayed",
+      "watchEvents",
     ];
     for (const method of grpcMethods) {
       const descriptor: any = Reflect.getOwnPropertyDescriptor(constructor.prototype, method);

@@ -1,0 +1,204 @@
+import { once } from 'node:events';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import WebSocket from 'ws';
+import type { Replica } from '../../../tools/suite/suite.ts';
+import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
+
+interface Message {
+  type: string;
+  version?: number;
+  change?: string;
+  device_id?: string | null;
+  state?: { device_id: string; item: { queue_item_id: string } | null; position_ms: number } | null;
+  queue?: { version: number; items: { queue_item_id: string }[] };
+  queue_version?: number;
+  reason?: string;
+}
+
+/** A device's WebSocket: every message it received, and a bounded wait for the next matching one. */
+class Device {
+  readonly messages: Message[] = [];
+  closed: { code: number; reason: string } | undefined;
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data) => this.messages.push(JSON.parse(String(data)) as Message));
+    ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
+  }
+
+  static async connect(gatewayUrl: string, token: string | undefined, options: WebSocket.ClientOptions = {}): Promise<Device> {
+    const protocols = token ? ['overture.v1', `bearer.${token}`] : ['overture.v1'];
+    const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/v1/ws`, protocols, options);
+    const device = new Device(ws);
+    await once(ws, 'open');
+    return device;
+  }
+
+  async next(predicate: (m: Message) => boolean, what: string): Promise<Message> {
+    let found: Message | undefined;
+    await vi.waitFor(
+      () => {
+        found = this.messages.find(predicate);
+        expect(found, `${what}; got ${JSON.stringify(this.messages)}`).toBeDefined();
+      },
+      { timeout: 10_000, interval: 20 },
+    );
+    return found!;
+  }
+
+  send(message: unknown): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+describe('real-time push over /v1/ws, two gateway replicas and two playback-queue replicas', () => {
+  let running: RunningSuite;
+  let gateway2: Replica;
+  let playback2: Replica;
+  const devices: Device[] = [];
+
+  const signUp = async (baseUrl: string, name: string): Promise<string> => {
+    const api = apiClient(baseUrl);
+    const email = `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+    const password = 'correct horse battery';
+    expect((await api('POST', '/v1/auth/register', { body: { email, password, display_name: name } })).status).toBe(201);
+    const issued = await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', email, password } });
+    return issued.body.access_token;
+  };
+  const connect = async (url: string, token: string | undefined, options?: WebSocket.ClientOptions): Promise<Device> => {
+    const device = await Device.connect(url, token, options);
+    devices.push(device);
+    return device;
+  };
+  const ready = (device: Device) => device.next((m) => m.type === 'ready', 'ready');
+
+  beforeAll(async () => {
+    running = await startSuite(inject('postgresServerUrl'), { demoTracks: 100 });
+    // Gateway 1 → playback-queue 1 (the primary pair); gateway 2 → playback-queue 2. A change made
+    // through one gateway is committed by one playback-queue replica and must reach devices on the other.
+    playback2 = await running.suite.startReplica('playback-queue', 2);
+    gateway2 = await running.suite.startReplica('api-gateway', 2, {
+      env: { PLAYBACK_GRPC_URL: playback2.url, WS_PING_INTERVAL_MS: '200', WS_IDLE_TIMEOUT_MS: '1000' },
+    });
+  });
+
+  afterAll(async () => {
+    for (const device of devices) device.ws.terminate();
+    await running?.stop();
+  });
+
+  it('pushes every change to all of the user’s devices, whichever gateway and playback replica they use', async () => {
+    const token = await signUp(running.baseUrl, 'pusher');
+    const other = await signUp(running.baseUrl, 'bystander');
+    const phone = await connect(running.baseUrl, token);
+    const laptop = await connect(gateway2.url, token);
+    const speaker = await connect(gateway2.url, token);
+    const stranger = await connect(running.baseUrl, other);
+    await Promise.all([phone, laptop, speaker, stranger].map(ready));
+
+    const api1 = apiClient(running.baseUrl);
+    const api2 = apiClient(gateway2.url);
+    const { tracks } = (await api1<{ tracks: { id: string }[] }>('GET', '/v1/search?limit=3', { token })).body;
+    const added = await api1<{ version: number }>('POST', '/v1/me/player/queue', {
+      token,
+      body: { track_ids: tracks.map((t) => t.id) },
+      headers: { 'x-device-id': 'phone' },
+    });
+    for (const device of [phone, laptop, speaker]) {
+      const event = await device.next((m) => m.type === 'queue.changed' && m.version === added.body.version, 'queue.changed from gateway 1');
+      expect(event).toMatchObject({ change: 'add', device_id: 'phone' });
+    }
+
+    // And the other way round: a change through gateway 2 (playback-queue 2) reaches gateway 1's device.
+    const started = await api2<{ version: number; item: { queue_item_id: string } }>('POST', '/v1/me/player/next', {
+      token,
+      body: { device_id: 'laptop' },
+    });
+    for (const device of [phone, laptop, speaker]) {
+      const event = await device.next(
+        (m) => m.type === 'player.state_changed' && m.version === started.body.version,
+        'player.state_changed from gateway 2',
+      );
+      expect(event.state).toMatchObject({ device_id: 'laptop', item: { queue_item_id: started.body.item.queue_item_id }, position_ms: 0 });
+    }
+    expect(stranger.messages.filter((m) => m.type !== 'ready')).toEqual([]);
+  });
+
+  it('resumes after a reconnect: sends what changed since the versions the client had', async () => {
+    const token = await signUp(running.baseUrl, 'resumer');
+    const api = apiClient(running.baseUrl);
+    const { tracks } = (await api<{ tracks: { id: string }[] }>('GET', '/v1/search?limit=2', { token })).body;
+    const first = await api<{ version: number }>('POST', '/v1/me/player/queue', { token, body: { track_ids: [tracks[0]!.id] } });
+    // Changes made while the device was away.
+    const second = await api<{ version: number; items: { queue_item_id: string }[] }>('POST', '/v1/me/player/queue', {
+      token,
+      body: { track_ids: [tracks[1]!.id] },
+    });
+
+    const device = await connect(gateway2.url, token);
+    await ready(device);
+    device.send({ type: 'resume', queue_version: first.body.version, state_version: null });
+    const resumed = await device.next((m) => m.type === 'resumed', 'resumed');
+    expect(resumed.queue_version).toBe(second.body.version);
+    const queue = await device.next((m) => m.type === 'queue.changed', 'the full queue');
+    expect(queue.queue?.items.map((i) => i.queue_item_id)).toEqual(second.body.items.map((i) => i.queue_item_id));
+    // Nothing played yet: the state was not sent.
+    expect(device.messages.some((m) => m.type === 'player.state_changed')).toBe(false);
+
+    device.send({ type: 'resume', queue_version: second.body.version, state_version: null });
+    await vi.waitFor(() => expect(device.messages.filter((m) => m.type === 'resumed')).toHaveLength(2), { timeout: 10_000 });
+    expect(device.messages.filter((m) => m.type === 'queue.changed')).toHaveLength(1);
+  });
+
+  it('authenticates: refuses a bad token at the handshake, accepts an auth message, closes on a bad one', async () => {
+    const refused = new WebSocket(`${running.baseUrl.replace(/^http/, 'ws')}/v1/ws`, ['overture.v1', 'bearer.not-a-token']);
+    const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
+    expect(response.statusCode).toBe(401);
+    refused.on('error', () => undefined);
+    refused.terminate();
+
+    const token = await signUp(running.baseUrl, 'late-auth');
+    const late = await connect(running.baseUrl, undefined);
+    late.send({ type: 'resume', queue_version: 0, state_version: null });
+    await late.next((m) => m.type === 'error' && m.reason === 'UNAUTHENTICATED', 'an error before auth');
+    late.send({ type: 'auth', token });
+    await ready(late);
+
+    const wrong = await connect(running.baseUrl, undefined);
+    wrong.send({ type: 'auth', token: 'not-a-token' });
+    await vi.waitFor(() => expect(wrong.closed?.code).toBe(4401), { timeout: 10_000 });
+
+    const garbled = await connect(running.baseUrl, token);
+    garbled.ws.send('not json');
+    await garbled.next((m) => m.type === 'error' && m.reason === 'INVALID_MESSAGE', 'an error for a malformed message');
+  });
+
+  it('pings, and closes a connection that stays silent past the idle timeout', async () => {
+    const token = await signUp(running.baseUrl, 'silent');
+    const lively = await connect(gateway2.url, token);
+    // A client that never answers pings (and sends nothing) is closed after WS_IDLE_TIMEOUT_MS (1 s here).
+    const silent = await connect(gateway2.url, token, { autoPong: false });
+    let pings = 0;
+    lively.ws.on('ping', () => pings++);
+    await vi.waitFor(() => expect(silent.closed?.code).toBe(4408), { timeout: 10_000 });
+    expect(pings).toBeGreaterThan(0);
+    expect(lively.closed).toBeUndefined();
+  });
+
+  it('tells clients to resync after its playback-queue replica restarted, and keeps pushing', async () => {
+    const token = await signUp(running.baseUrl, 'restart');
+    const device = await connect(gateway2.url, token);
+    await ready(device);
+    await running.suite.stopReplica('playback-queue', 2);
+    playback2 = await running.suite.startReplica('playback-queue', 2, { port: playback2.port });
+    await device.next((m) => m.type === 'resync', 'resync after the stream came back');
+
+    const api = apiClient(running.baseUrl);
+    const { tracks } = (await api<{ tracks: { id: string }[] }>('GET', '/v1/search?limit=1', { token })).body;
+    const added = await api<{ version: number }>('POST', '/v1/me/player/queue', { token, body: { track_ids: [tracks[0]!.id] } });
+    await device.next((m) => m.type === 'queue.changed' && m.version === added.body.version, 'a change after the restart');
+  });
+});

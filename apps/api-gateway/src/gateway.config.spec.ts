@@ -1,0 +1,24 @@
+import { loadConfig } from '@overture/config';
+import { describe, expect, it } from 'vitest';
+import { gatewayConfigSchema } from './gateway.config.js';
+
+describe('gateway config: TRUST_PROXY', () => {
+  const trustOf = (value?: string) => loadConfig(gatewayConfigSchema, value === undefined ? {} : { TRUST_PROXY: value }).TRUST_PROXY;
+
+  it('trusts no proxy by default, so a client cannot pick its own address for the sign-in limits', () => {
+    expect(trustOf()).toBe(false);
+  });
+
+  it('takes a hop count: only the nearest n proxies are trusted', () => {
+    const trust = trustOf('1');
+    expect(typeof trust).toBe('function');
+    const fn = trust as (address: string, hop: number) => boolean;
+    expect(fn('10.0.0.1', 0)).toBe(true);
+    expect(fn('203.0.113.9', 1)).toBe(false);
+  });
+
+  it('takes a list of proxy addresses and refuses junk, naming the variable', () => {
+    expect(trustOf('10.0.0.0/8,192.168.1.1')).toEqual(['10.0.0.0/8', '192.168.1.1']);
+    expect(() => trustOf('everyone')).toThrow(/TRUST_PROXY/);
+  });
+});
