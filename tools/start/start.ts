@@ -89,6 +89,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', () => void shutdown(0));
   process.once('SIGTERM', () => void shutdown(0));
+  process.once('SIGHUP', () => void shutdown(0));
   suite.whenAnyExitsUnexpectedly((app, code) => {
     say(`${app} exited unexpectedly (code ${code}); stopping the suite`);
     void shutdown(1);

@@ -13,7 +13,7 @@ import type { QueueView } from '../src/player/player.schemas.js';
 import type { RecommendationsView } from '../src/recommendations/recommendations.schemas.js';
 import { gatewayConfigSchema } from '../src/gateway.config.js';
 import { type FakeGrpcServer, grpcFailure, startFakeGrpcServer } from './fake-grpc-server.js';
-import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from './test-tokens.js';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '@overture/identity/testing';
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 

@@ -6,7 +6,7 @@ import { DomainError, grpcStatusOf } from '@overture/grpc';
 import { createLocalJWKSet } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '../test/test-tokens.js';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from './testing/test-tokens.js';
 import { GrpcIdentityGuard, principalOf } from './grpc-identity.guard.js';
 import { ActsOnAnyUser, AllowAnonymous, RequirePermission } from './permissions.js';
 import { PolicyCache } from './policy-cache.js';

@@ -1,3 +1,4 @@
+// Ed25519 access tokens for tests, signed the way auth signs them, with every claim overridable.
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, type JWK, type JWTPayload, SignJWT } from 'jose';
 
