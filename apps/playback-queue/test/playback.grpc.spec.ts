@@ -1,16 +1,14 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { PLAYBACK_V1, playbackV1, recommendationV1 } from '@overture/contracts';
+import { playbackV1, recommendationV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { actingAsRequestUser, startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import type { FakeAuthServer } from '@overture/identity/testing';
+import type { GrpcTestService } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { migrations } from '../src/database/migrations/index.js';
 import { OutboxRepository } from '../src/outbox/outbox.repository.js';
-import { playbackConfigSchema } from '../src/playback.config.js';
-import { PlaybackModule } from '../src/playback.module.js';
-import { FakeMetadata, FakeRecommendation } from './fake-downstreams.js';
+import type { FakeMetadata, FakeRecommendation } from './fake-downstreams.js';
+import { startPlaybackHarness, type PlaybackHarness } from './playback-harness.js';
 
 type Client = playbackV1.PlaybackServiceClient;
 
@@ -39,7 +37,6 @@ interface HistoryRow {
 }
 
 describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstream servers)', () => {
-  let db: TestDatabase;
   let metadata: FakeMetadata;
   let recommendation: FakeRecommendation;
   let service: GrpcTestService<Client>;
@@ -88,32 +85,14 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
     return received;
   };
 
+  let harness: PlaybackHarness;
+
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'playback');
-    await migrate(db.url, migrations);
-    metadata = await FakeMetadata.start(CATALOGUE);
-    recommendation = await FakeRecommendation.start();
-    auth = await startFakeAuthServer();
-    const config = playbackConfigSchema.parse({
-      DATABASE_URL: db.url,
-      METADATA_GRPC_URL: metadata.address,
-      RECOMMENDATION_GRPC_URL: recommendation.address,
-      DOWNSTREAM_DEADLINE_MS: '1000',
-      AUTH_GRPC_URL: auth.url,
-      OUTBOX_POLL_INTERVAL_MS: '50',
-      QUEUE_MAX_ITEMS: String(QUEUE_MAX_ITEMS),
-    });
-    service = await startGrpcTestService<Client>({ module: PlaybackModule.forRoot(config), contract: PLAYBACK_V1, serviceName: 'PlaybackService' });
-    client = actingAsRequestUser(service.client, auth);
+    harness = await startPlaybackHarness(inject('postgresServerUrl'), 'playback', { catalogue: CATALOGUE, queueMaxItems: QUEUE_MAX_ITEMS });
+    ({ metadata, recommendation, service, auth, client } = harness);
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await auth?.stop();
-    metadata?.stop();
-    recommendation?.stop();
-    await db?.drop();
-  });
+  afterAll(() => harness?.stop());
 
   it('adds tracks as items with stable ids, versioning every change', async () => {
     const user = randomUUID();

@@ -1,15 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { PLAYBACK_V1, playbackV1 } from '@overture/contracts';
+import { playbackV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { actingAsRequestUser, startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import type { GrpcTestService } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable, Subscription } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { migrations } from '../src/database/migrations/index.js';
-import { playbackConfigSchema } from '../src/playback.config.js';
-import { PlaybackModule } from '../src/playback.module.js';
-import { FakeMetadata, FakeRecommendation } from './fake-downstreams.js';
+import { startPlaybackHarness, type PlaybackHarness } from './playback-harness.js';
 
 type Client = playbackV1.PlaybackServiceClient;
 
@@ -24,12 +20,8 @@ const CATALOGUE = new Map<string, number>([...TRACKS.map((id): [string, number] 
 const [T0, T1, T2, T3, T4] = TRACKS as [string, string, string, string, string];
 
 describe('queue editing, playback handoff, history and change events (real PostgreSQL, real gRPC)', () => {
-  let db: TestDatabase;
-  let metadata: FakeMetadata;
-  let recommendation: FakeRecommendation;
   let service: GrpcTestService<Client>;
   // Calls carry an access token for the request's userId, as the gateway's do.
-  let auth: FakeAuthServer;
   let client: Client;
 
   const md = () => new Metadata();
@@ -72,32 +64,14 @@ describe('queue editing, playback handoff, history and change events (real Postg
   const recent = (userId: string, limit: number, cursor = '', includeSkips = false) =>
     call((c) => c.listRecentlyPlayed({ userId, limit, cursor, includeSkips }, md(), opts()));
 
+  let harness: PlaybackHarness;
+
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'playback_edit');
-    await migrate(db.url, migrations);
-    metadata = await FakeMetadata.start(CATALOGUE);
-    recommendation = await FakeRecommendation.start();
-    auth = await startFakeAuthServer();
-    const config = playbackConfigSchema.parse({
-      DATABASE_URL: db.url,
-      METADATA_GRPC_URL: metadata.address,
-      RECOMMENDATION_GRPC_URL: recommendation.address,
-      DOWNSTREAM_DEADLINE_MS: '1000',
-      AUTH_GRPC_URL: auth.url,
-      OUTBOX_POLL_INTERVAL_MS: '50',
-      QUEUE_MAX_ITEMS: String(QUEUE_MAX_ITEMS),
-    });
-    service = await startGrpcTestService<Client>({ module: PlaybackModule.forRoot(config), contract: PLAYBACK_V1, serviceName: 'PlaybackService' });
-    client = actingAsRequestUser(service.client, auth);
+    harness = await startPlaybackHarness(inject('postgresServerUrl'), 'playback_edit', { catalogue: CATALOGUE, queueMaxItems: QUEUE_MAX_ITEMS });
+    ({ service, client } = harness);
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await auth?.stop();
-    metadata?.stop();
-    recommendation?.stop();
-    await db?.drop();
-  });
+  afterAll(() => harness?.stop());
 
   describe('queue operations', () => {
     it('inserts next after the current item, appends at the end, and keeps the same track as distinct items', async () => {
