@@ -81,13 +81,7 @@ export class ${Name}Module {
     return {
       module: ${Name}Module,
       imports: [
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          entities: [],
-          migrations,
-          poolSize: config.DATABASE_POOL_SIZE,
-          applicationName: 'overture-${options.name}',
-        }),
+        DatabaseModule.forService('${options.name}', config, migrations),
       ],
       // Add the gRPC controller implementing the generated ${options.serviceName}Controller here.
       controllers: [],

@@ -41,13 +41,7 @@ export class AuthModule {
     return {
       module: AuthModule,
       imports: [
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          entities: [],
-          migrations,
-          poolSize: config.DATABASE_POOL_SIZE,
-          applicationName: 'overture-auth',
-        }),
+        DatabaseModule.forService('auth', config, migrations),
       ],
       controllers: [AuthGrpcController],
       providers: [

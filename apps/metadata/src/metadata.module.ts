@@ -21,13 +21,7 @@ export class MetadataModule {
     return {
       module: MetadataModule,
       imports: [
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          entities: [],
-          migrations,
-          poolSize: config.DATABASE_POOL_SIZE,
-          applicationName: 'overture-metadata',
-        }),
+        DatabaseModule.forService('metadata', config, migrations),
         // Catalogue writes are checked against the caller's forwarded access token and the live policy.
         IdentityModule.forRoot(config),
       ],

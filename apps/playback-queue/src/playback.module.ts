@@ -25,13 +25,7 @@ export class PlaybackModule {
     return {
       module: PlaybackModule,
       imports: [
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          entities: [],
-          migrations,
-          poolSize: config.DATABASE_POOL_SIZE,
-          applicationName: 'overture-playback-queue',
-        }),
+        DatabaseModule.forService('playback-queue', config, migrations),
         // Every call is checked against the caller's forwarded access token and the live policy.
         IdentityModule.forRoot(config),
       ],

@@ -27,13 +27,7 @@ export class RecommendationModule {
     return {
       module: RecommendationModule,
       imports: [
-        DatabaseModule.forRoot({
-          url: config.DATABASE_URL,
-          entities: [],
-          migrations,
-          poolSize: config.DATABASE_POOL_SIZE,
-          applicationName: 'overture-recommendation',
-        }),
+        DatabaseModule.forService('recommendation', config, migrations),
         // Every call is checked against the caller's forwarded access token and the live policy.
         IdentityModule.forRoot(config),
       ],

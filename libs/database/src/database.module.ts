@@ -42,4 +42,23 @@ export class DatabaseModule {
       exports: [DataSource],
     };
   }
+
+  /**
+   * The DataSource of an Overture service from its standard config variables: its own database,
+   * its migrations (applied by `main.js migrate`, never here), shown as `overture-<service>` in
+   * pg_stat_activity.
+   */
+  static forService(
+    service: string,
+    config: { readonly DATABASE_URL: string; readonly DATABASE_POOL_SIZE: number },
+    migrations: DataSourceOptions['migrations'],
+  ): DynamicModule {
+    return DatabaseModule.forRoot({
+      url: config.DATABASE_URL,
+      entities: [],
+      migrations,
+      poolSize: config.DATABASE_POOL_SIZE,
+      applicationName: `overture-${service}`,
+    });
+  }
 }
