@@ -14,7 +14,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedded.ts';
-import { GENRES, WORDS, writeCatalogue } from './generate.ts';
+import { GENRES, mulberry32 as rng, WORDS, writeCatalogue } from './generate.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'apps/metadata/dist/main.js');
@@ -39,17 +39,6 @@ const REQUESTS = Number(args.requests);
 const dataDir = path.resolve(args['data-dir']!);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const load = () => execSync('uptime').toString().trim().replace(/^.*load average: /, '');
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function run(cmd: string, argv: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -32,7 +32,8 @@ export interface GeneratedTrack {
   };
 }
 
-function mulberry32(seed: number): () => number {
+/** A small deterministic PRNG: the same seed always gives the same catalogue (and query mix). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
