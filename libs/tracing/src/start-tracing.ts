@@ -30,8 +30,8 @@ let started: TracingHandle | undefined;
 
 /**
  * Starts OpenTelemetry for this process: W3C trace-context propagation, a parent-based
- * trace-id-ratio sampler, and instrumentation of http, grpc-js and pg only (the Fastify and Nest
- * instrumentations cost most of the throughput, see NOTES.md). Spans go to `otlpEndpoint` over
+ * trace-id-ratio sampler, and instrumentation of http, grpc-js and (when exporting) pg only (the
+ * Fastify and Nest instrumentations cost most of the throughput, see NOTES.md). Spans go to `otlpEndpoint` over
  * OTLP/HTTP when it is set; without it they are still created so logs carry trace ids, but nothing
  * is exported. Metrics and logs are never exported by the SDK. Call it first thing in the entry
  * point, before the modules it instruments are loaded (import the app afterwards with `await
@@ -52,8 +52,11 @@ export function startTracing(options: TracingOptions): TracingHandle {
     instrumentations: [
       new HttpInstrumentation(),
       new GrpcInstrumentation(),
+      // Query spans exist only to be exported: without an endpoint they would cost each query a span,
+      // metrics and context bookkeeping (≈ a third of a cheap search's CPU in tools/catalogue/bench.ts)
+      // for nothing. Log lines keep their trace id from the enclosing gRPC or HTTP span either way.
       // Queries outside a traced call (pool warm-up, readiness pings) would each start a trace.
-      new PgInstrumentation({ requireParentSpan: true }),
+      ...(options.otlpEndpoint ? [new PgInstrumentation({ requireParentSpan: true })] : []),
     ],
   });
   sdk.start();
