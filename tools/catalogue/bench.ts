@@ -31,6 +31,10 @@ const { values: args } = parseArgs({
     'data-dir': { type: 'string', default: path.join(ROOT, '.data/bench') },
     clean: { type: 'boolean', default: false },
     'skip-reimport': { type: 'boolean', default: false },
+    // A comma-separated subset of the query classes (default: all).
+    classes: { type: 'string', default: '' },
+    // Sized like a production server on this 24 GB box (a quarter of RAM), not the embedded default of 128 MB.
+    'shared-buffers': { type: 'string', default: '6GB' },
   },
 });
 const N = Number(args.tracks);
@@ -51,7 +55,18 @@ function run(cmd: string, argv: string[], env: Record<string, string>): Promise<
 
 // --- database and data -------------------------------------------------------------------------
 mkdirSync(dataDir, { recursive: true });
-const server = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), persistent: true });
+const server = await startEmbeddedPostgres({
+  dataDir: path.join(dataDir, 'pg'),
+  persistent: true,
+  settings: {
+    shared_buffers: args['shared-buffers']!,
+    effective_cache_size: '16GB',
+    maintenance_work_mem: '2GB',
+    work_mem: '32MB',
+    max_wal_size: '8GB',
+    checkpoint_timeout: '30min',
+  },
+});
 const dbName = `catalogue_${N}`;
 const adminUrl = server.url;
 const dbUrl = adminUrl.replace(/\/postgres$/, `/${dbName}`);
@@ -133,7 +148,11 @@ const recorder = {
     return (await db.query(sql, params)).rows;
   },
 };
-const inProcess = new SearchService(new SearchRepository(recorder));
+const { TermCache } = await import(path.join(ROOT, 'apps/metadata/dist/cache/term-cache.js'));
+// With its term cache on, as in the service: the raw-SQL side replays what a warm service sends.
+const termCache = new TermCache();
+termCache.setEnabled(true);
+const inProcess = new SearchService(new SearchRepository(recorder), termCache);
 const toInput = (req: Request) =>
   searchTracksSchema.parse({
     ...req,
@@ -148,7 +167,9 @@ interface Sample {
   statements: { sql: string; params: unknown[] }[];
 }
 const samples: Record<string, Sample[]> = {};
+const only = args.classes ? new Set(args.classes.split(',')) : undefined;
 for (const [name, make] of Object.entries(classes)) {
+  if (only && !only.has(name)) continue;
   samples[name] = [];
   for (let i = 0; i < 50; i++) {
     let request = make();
@@ -163,6 +184,7 @@ for (const [name, make] of Object.entries(classes)) {
       if (!cursor) continue;
       request = { ...request, cursor };
     }
+    await inProcess.search(toInput(request));
     recording = [];
     await inProcess.search(toInput(request));
     samples[name].push({ request, statements: recording });
@@ -170,10 +192,19 @@ for (const [name, make] of Object.entries(classes)) {
   }
 }
 
+if (process.env.BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DUMP, JSON.stringify(samples));
 // --- the service -------------------------------------------------------------------------------
 const port = await freePort();
 const service = spawn(process.execPath, [MAIN, 'serve'], {
-  env: { ...process.env, DATABASE_URL: dbUrl, GRPC_LISTEN: `127.0.0.1:${port}`, LOG_LEVEL: 'warn', DATABASE_POOL_SIZE: String(CONCURRENCY) },
+  env: {
+    ...process.env,
+    DATABASE_URL: dbUrl,
+    GRPC_LISTEN: `127.0.0.1:${port}`,
+    LOG_LEVEL: 'warn',
+    DATABASE_POOL_SIZE: String(CONCURRENCY),
+    // e.g. BENCH_SERVICE_NODE_OPTIONS=--cpu-prof to profile the service alone.
+    NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
+  },
   stdio: ['ignore', 2, 2],
 });
 // Whatever happens next, the service child does not outlive this script.
@@ -218,6 +249,7 @@ const rows: Record<string, unknown>[] = [];
 for (const [name, list] of Object.entries(samples)) {
   // Warm both paths once, then measure: service first, raw SQL second.
   for (const s of list) await unary(client.service.searchTracks(s.request, new Metadata(), withDeadline(30_000)));
+  for (const s of list) for (const st of s.statements) await db.query(st.sql, st.params);
   const viaService = await measure((i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));
   const raw = await measure(async (i) => {
     for (const st of list[i % list.length]!.statements) await db.query(st.sql, st.params);

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
 import { IdentityModule } from '@overture/identity';
+import { TermCache } from './cache/term-cache.js';
 import { TrackCache } from './cache/track-cache.js';
 import { TrackCacheListener } from './cache/track-cache.listener.js';
 import { ChangeFeedRepository } from './curation/change-feed.repository.js';
@@ -29,6 +30,7 @@ export class MetadataModule {
       providers: [
         { provide: METADATA_CONFIG, useValue: config },
         { provide: TrackCache, useValue: new TrackCache(config.TRACK_CACHE_SIZE) },
+        { provide: TermCache, useValue: new TermCache() },
         TrackCacheListener,
         TrackRepository,
         TrackService,

@@ -106,4 +106,24 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
       { timeout: 5_000, interval: 50 },
     );
   });
+
+  it('finds a new word in every replica once any replica writes it (cached dictionary misses are dropped)', async () => {
+    const search = (query: string) => callB((c, md, o) => c.searchTracks(searchRequest({ query }), md, o));
+    // Replica B looks the word up (and caches "no such word") before it exists.
+    expect((await search('zyzzogeton')).tracks).toEqual([]);
+    expect((await search('zyzzogeton')).tracks).toEqual([]);
+    const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ title: 'Zyzzogeton Nights' })) }, md, o))).track!;
+    await vi.waitFor(
+      async () => {
+        expect((await search('zyzzogeton')).tracks.map((t) => t.trackId)).toEqual([created.trackId]);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
+    // And a genre count seen by unfiltered facets moves with the write.
+    const facets = async () =>
+      (await callB((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o))).info?.facets[0]?.values.find((v) => v.value === 'city-pop')?.count ?? 0;
+    const before = await facets();
+    await writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ title: 'Plastic Love Again' }, { genres: ['city-pop'] })) }, md, o));
+    await vi.waitFor(async () => expect(await facets()).toBe(before + 1), { timeout: 5_000, interval: 50 });
+  });
 });

@@ -2,12 +2,13 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplica
 import pg from 'pg';
 import { TRACK_CACHE_CHANNEL } from '../import/track-bulk.writer.js';
 import { METADATA_CONFIG, type MetadataConfig } from '../metadata.config.js';
+import { TermCache } from './term-cache.js';
 import { TrackCache } from './track-cache.js';
 
 const RECONNECT_MS = 1_000;
 
 /**
- * Keeps this replica's TrackCache correct: LISTENs on the metadata database for the ids that writers
+ * Keeps this replica's TrackCache (and TermCache, cleared on every notification) correct: LISTENs on the metadata database for the ids that writers
  * (in any replica, and the bulk import) NOTIFY at commit. While the listening connection is down the
  * cache is switched off, since invalidations could be missed; it reconnects every second.
  */
@@ -22,6 +23,7 @@ export class TrackCacheListener implements OnApplicationBootstrap, OnApplication
 
   constructor(
     @Inject(TrackCache) private readonly cache: TrackCache,
+    @Inject(TermCache) private readonly terms: TermCache,
     @Inject(METADATA_CONFIG) private readonly config: MetadataConfig,
   ) {}
 
@@ -42,6 +44,7 @@ export class TrackCacheListener implements OnApplicationBootstrap, OnApplication
       if (this.client !== client) return;
       this.client = undefined;
       this.cache.setEnabled(false);
+      this.terms.setEnabled(false);
       if (!this.stopped) this.logger.warn(`cache invalidation channel lost (${error?.message ?? 'closed'}); cache off until it is back`);
       client.end().catch(() => undefined);
       this.scheduleReconnect();
@@ -49,6 +52,8 @@ export class TrackCacheListener implements OnApplicationBootstrap, OnApplication
     client.on('error', lost);
     client.on('end', () => lost());
     client.on('notification', (message) => {
+      // Any write may have added a term or moved a count.
+      this.terms.clear();
       if (message.payload === '*' || !message.payload) this.cache.clear();
       else this.cache.invalidate(message.payload);
     });
@@ -57,6 +62,7 @@ export class TrackCacheListener implements OnApplicationBootstrap, OnApplication
       await client.query(`LISTEN ${TRACK_CACHE_CHANNEL}`);
       this.client = client;
       this.cache.setEnabled(true);
+      this.terms.setEnabled(true);
       if (this.failing) this.logger.log('cache invalidation channel back; cache on');
       this.failing = false;
     } catch (error) {

@@ -183,6 +183,7 @@ export class TrackBulkWriter {
       await this.client.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
       await copy('COPY track_changes (track_id, kind, version) FROM STDIN', changes);
       if (checkpoint) await this.saveCheckpoint(checkpoint);
+      await this.client.query('SELECT pg_notify($1, $2)', [TRACK_CACHE_CHANNEL, '*']);
       await this.client.query('COMMIT');
     } catch (error) {
       await this.client.query('ROLLBACK');
@@ -304,8 +305,9 @@ export class TrackBulkWriter {
       'SELECT count(*) FILTER (WHERE created)::int AS created, count(*) FILTER (WHERE NOT created)::int AS updated FROM import_new',
     );
     const { created, updated } = counts.rows[0] ?? { created: 0, updated: 0 };
-    // Replicas drop cached copies of tracks this batch changed (delivered at commit).
-    if (updated > 0) await c.query('SELECT pg_notify($1, $2)', [TRACK_CACHE_CHANNEL, '*']);
+    // Replicas drop cached copies of tracks this batch changed, and their cached term dictionary
+    // (new terms, moved counts); delivered at commit.
+    if (created + updated > 0) await c.query('SELECT pg_notify($1, $2)', [TRACK_CACHE_CHANNEL, '*']);
     return { created, updated };
   }
 

@@ -5,6 +5,7 @@ import { BPM_BUCKET } from '../catalogue/attribute-vocabulary.js';
 import { ALL_TRACKS_TERM, bpmBucket, tokenize } from '../catalogue/track-terms.js';
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
 import type { Track } from '../tracks/track.js';
+import { TermCache } from '../cache/term-cache.js';
 import { decodeCursor, encodeCursor, type SearchCursor } from './search-cursor.js';
 import { SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
 
@@ -60,9 +61,10 @@ interface CompiledQuery {
  */
 @Injectable()
 export class SearchService {
-  private facetTerms?: { loadedAt: number; byFacet: Map<FacetName, TermInfo[]> };
-
-  constructor(@Inject(SearchRepository) private readonly repository: SearchRepository) {}
+  constructor(
+    @Inject(SearchRepository) private readonly repository: SearchRepository,
+    @Inject(TermCache) private readonly dictionary: TermCache,
+  ) {}
 
   async search(input: SearchTracksInput): Promise<SearchPage> {
     const limit = input.limit || DEFAULT_PAGE;
@@ -134,7 +136,7 @@ export class SearchService {
     // Text with nothing searchable in it (only punctuation, e.g. "%") matches no track.
     if (tokens.length === 0 && input.query.trim() !== '') return {};
     const wordTerms = tokens.map((t) => `w:${t.value}`);
-    const known = new Map((await this.repository.terms([...groups.flat(), ...wordTerms, ALL_TRACKS_TERM])).map((t) => [t.term, t]));
+    const known = new Map((await this.terms([...groups.flat(), ...wordTerms, ALL_TRACKS_TERM])).map((t) => [t.term, t]));
     const resolve = (terms: string[]): TermInfo[] => terms.flatMap((t) => known.get(t) ?? []).filter((t) => t.trackCount > 0);
 
     const filterGroups = groups.map(resolve);
@@ -150,8 +152,8 @@ export class SearchService {
       const usable = exact && exact.trackCount > 0 ? exact : undefined;
       const isLast = i === tokens.length - 1;
       let broad: TermInfo[] = usable ? [usable] : [];
-      if (isLast && !token.cjk) broad = mergeTerms(broad, await this.repository.termsWithPrefix(`w:${token.value}`, PREFIX_EXPANSIONS));
-      if (broad.length === 0 && !token.cjk && token.value.length >= 3) broad = await this.repository.similarWords(token.value, FUZZY_EXPANSIONS);
+      if (isLast && !token.cjk) broad = mergeTerms(broad, await this.termsWithPrefix(`w:${token.value}`, PREFIX_EXPANSIONS));
+      if (broad.length === 0 && !token.cjk && token.value.length >= 3) broad = [...(await this.dictionary.get(`~${token.value}`, () => this.repository.similarWords(token.value, FUZZY_EXPANSIONS)))];
       if (broad.length === 0) return {};
       if (!usable) allExact = false;
       if (isLast) lastExact = usable;
@@ -189,10 +191,10 @@ export class SearchService {
   private async facets(spec: MatchSpec | undefined, names: readonly FacetName[]): Promise<FacetResult[]> {
     const byFacet = await this.facetTermList();
     if (!spec) return names.map((name) => ({ name, values: [], exact: true, errorMargin: 0 }));
-    const all = await this.repository.terms([ALL_TRACKS_TERM]);
+    const all = await this.terms([ALL_TRACKS_TERM]);
     const unfiltered = spec.probes.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
     if (unfiltered) {
-      const fresh = new Map((await this.repository.terms(names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.term)))).map((t) => [t.term, t.trackCount]));
+      const fresh = new Map((await this.terms(names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.term)))).map((t) => [t.term, t.trackCount]));
       return names.map((name) => ({
         name,
         values: sortValues((byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: fresh.get(t.term) ?? 0 }))),
@@ -221,19 +223,25 @@ export class SearchService {
   }
 
   private async driverSize(spec: MatchSpec): Promise<number> {
-    const rows = await this.repository.termsById(spec.driver);
+    const rows = await this.dictionary.get(`#${spec.driver.join(',')}`, () => this.repository.termsById(spec.driver));
     return rows.reduce((n, t) => n + t.trackCount, 0);
   }
 
-  /** Facet terms per facet, reloaded at most every 30 s (new vocabulary terms appear rarely). */
+  /** Facet terms per facet (the dictionary's, so new vocabulary terms appear after the next write). */
   private async facetTermList(): Promise<Map<FacetName, TermInfo[]>> {
-    if (this.facetTerms && Date.now() - this.facetTerms.loadedAt < 30_000) return this.facetTerms.byFacet;
     const byFacet = new Map<FacetName, TermInfo[]>();
     for (const [name, prefix] of Object.entries(FACET_PREFIX) as [FacetName, string][]) {
-      byFacet.set(name, await this.repository.termsWithPrefix(prefix, 200));
+      byFacet.set(name, await this.termsWithPrefix(prefix, 200));
     }
-    this.facetTerms = { loadedAt: Date.now(), byFacet };
     return byFacet;
+  }
+
+  private terms(terms: readonly string[]): Promise<TermInfo[]> {
+    return this.dictionary.many(terms, (missing) => this.repository.terms(missing));
+  }
+
+  private async termsWithPrefix(prefix: string, limit: number): Promise<TermInfo[]> {
+    return [...(await this.dictionary.get(`^${prefix}|${limit}`, () => this.repository.termsWithPrefix(prefix, limit)))];
   }
 }
 
