@@ -54,8 +54,13 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect(first.sampleRejects[2]?.reason).toMatch(/isrc/);
     expect((await readFile(`${file}.rejected.jsonl`, 'utf8')).trim().split('\n')).toHaveLength(3);
 
+    // The bulk load vacuumed: every page all-visible, so walks are index-only from the first search.
+    expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname IN ('tracks', 'track_postings') AND relpages > 0 AND relallvisible = relpages`)).toBe(2);
+
     const again = await run(file);
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 30 });
+    // A rerun writes nothing, not even row locks (a lock writes the tuple's xmax, dirtying its page).
+    expect(await count(`SELECT count(*) AS n FROM tracks WHERE xmax <> '0'`)).toBe(0);
     expect(await count('SELECT count(*) AS n FROM tracks')).toBe(30);
     // The secondary indexes a first (bulk) load drops are all back.
     expect(await count('SELECT count(*) AS n FROM import_deferred_indexes')).toBe(0);

@@ -251,7 +251,11 @@ export class TrackBulkWriter {
           attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash)
         SELECT isrc, title, artist_name, album_title, duration_ms, extract(year FROM release_date)::smallint, release_date, popularity,
           explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash
-        FROM import_staging
+        FROM import_staging s
+        -- Unchanged rows are left out here, not only by the WHERE below: ON CONFLICT locks every
+        -- conflicting row even when its WHERE then skips the update, and a lock writes the tuple's
+        -- xmax, so a rerun would dirty (and WAL-log) every page of tracks.
+        WHERE NOT EXISTS (SELECT 1 FROM tracks t WHERE t.isrc = s.isrc AND t.source_hash = s.source_hash)
         ON CONFLICT (isrc) DO UPDATE SET
           title = EXCLUDED.title, artist_name = EXCLUDED.artist_name, album_title = EXCLUDED.album_title,
           duration_ms = EXCLUDED.duration_ms, release_year = EXCLUDED.release_year, release_date = EXCLUDED.release_date,
