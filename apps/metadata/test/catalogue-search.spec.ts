@@ -3,6 +3,7 @@ import type { metadataV1 } from '@overture/contracts';
 import type { TestDatabase } from '@overture/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TrackInput } from '../src/catalogue/track-input.schema.js';
+import { trackTerms } from '../src/catalogue/track-terms.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
 import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, track, type MetadataTestService } from './fixtures.js';
 import { seedTracks } from './seed-tracks.js';
@@ -69,6 +70,33 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     );
     expect(expected.length).toBeGreaterThan(0);
     expect(tracks.map((t) => t.isrc).sort()).toEqual(expected.map((t) => t.isrc).sort());
+  });
+
+  it('combines a many-word prefix with a filter exactly as a brute-force filter would, whichever group drives', async () => {
+    // A prefix with 4–16 words expands to more alternatives than a probe takes: when another group
+    // drives, the words are checked on the track row instead. A genre is rarer than the prefix's
+    // words (it drives), a language commoner (the words drive).
+    const words = new Map<string, number>();
+    for (const t of catalogue) for (const term of trackTerms(t)) if (term.startsWith('w:')) words.set(term, (words.get(term) ?? 0) + 1);
+    const byPrefix = new Map<string, string[]>();
+    for (const term of words.keys()) byPrefix.set(term.slice(0, 3), [...(byPrefix.get(term.slice(0, 3)) ?? []), term]);
+    const [prefix, expansions] = [...byPrefix].find(([, terms]) => terms.length > 3 && terms.length <= 16) ?? ['', []];
+    const wordTracks = expansions.reduce((n, term) => n + (words.get(term) ?? 0), 0);
+    const count = (has: (t: TrackInput) => boolean) => catalogue.filter(has).length;
+    expect(count((t) => t.attributes.genres.includes('jazz'))).toBeLessThan(wordTracks);
+    expect(count((t) => t.attributes.language === 'en')).toBeGreaterThan(wordTracks);
+    const filters: [Partial<metadataV1.SearchTracksRequest>, (t: TrackInput) => boolean][] = [
+      [{ genre: 'jazz' }, (t) => t.attributes.genres.includes('jazz')],
+      [{ language: 'en' }, (t) => t.attributes.language === 'en'],
+    ];
+    for (const [filter, matches] of filters) {
+      for (const sort of ['popularity', 'release_date']) {
+        const { tracks } = await pages(searchRequest({ query: prefix.slice(2), ...filter, limit: 20 }, { sort }));
+        const expected = catalogue.filter((t) => matches(t) && trackTerms(t).some((term) => term.startsWith(prefix)));
+        expect(expected.length).toBeGreaterThan(0);
+        expect(tracks.map((t) => t.isrc).sort(), `${prefix} + ${JSON.stringify(filter)} by ${sort}`).toEqual(expected.map((t) => t.isrc).sort());
+      }
+    }
   });
 
   it('keeps a cursor stable while tracks are added', async () => {

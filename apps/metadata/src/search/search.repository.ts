@@ -14,11 +14,20 @@ export interface RowChecks {
   maxEnergy?: number;
 }
 
+/**
+ * A term group with more alternatives than this is checked on the track row's `term_ids`, not probed
+ * in the postings index: each alternative of a probe is one more index descent (a 16-word prefix
+ * expansion cost 18 µs per probed row), the row is fetched for the page anyway.
+ */
+export const MAX_PROBE_TERMS = 3;
+
 export interface MatchSpec {
   /** Term ids walked in sort order (any of them); the smallest group of the query. */
   driver: number[];
-  /** Groups of term ids of which each must match (any id of the group). */
+  /** Groups of term ids of which each must match (any id of the group), probed in the postings index. */
   probes: number[][];
+  /** Groups of which each must match too, checked on the track row's `term_ids` (groups with many alternatives). */
+  termChecks: number[][];
   /** Term ids that must not match (the exact-word tier already returned them). */
   exclude: number[];
   checks: RowChecks;
@@ -80,8 +89,8 @@ export class SearchRepository {
   async similarWords(word: string, limit: number): Promise<TermInfo[]> {
     const rows: { id: number; term: string; track_count: string }[] = await this.db.query(
       `SELECT id, term, track_count FROM catalogue_terms
-       WHERE term LIKE 'w:%' AND term % $1 AND track_count > 0 ORDER BY similarity(term, $1) DESC, track_count DESC LIMIT $2`,
-      [`w:${word}`, limit],
+       WHERE term LIKE 'w:%' AND substr(term, 3) % $1 AND track_count > 0 ORDER BY similarity(substr(term, 3), $1) DESC, track_count DESC LIMIT $2`,
+      [word, limit],
     );
     return rows.map(toTermInfo);
   }
@@ -99,7 +108,9 @@ export class SearchRepository {
       (termId) =>
         `(SELECT popularity, track_id FROM track_postings WHERE term_id = ${sql.p(termId)}${cursor} ORDER BY popularity DESC, track_id DESC LIMIT ${w})`,
     );
-    const driver = `SELECT popularity AS key, track_id FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, track_id DESC LIMIT ${w}`;
+    // DISTINCT ON: a track with two of the driver's terms (two words of one prefix) comes once. Its
+    // input is the branches merged in order, so it needs no sort.
+    const driver = `SELECT DISTINCT ON (popularity, track_id) popularity AS key, track_id FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, track_id DESC LIMIT ${w}`;
     const driverParams = [...sql.params];
     const rows: (TrackRow & { sort_key: number })[] = await this.db.query(this.page(sql, spec, driver, 'd.key', limit), sql.params);
     return this.finish(rows, limit, driver, driverParams, budget);
@@ -112,7 +123,13 @@ export class SearchRepository {
     const cursor = after ? ` WHERE (release_date, id) < (date '1970-01-01' + ${sql.p(after.key)}::int, ${sql.p(after.id)}::uuid)` : '';
     const driver = `SELECT (release_date - date '1970-01-01') AS key, id AS track_id, popularity FROM tracks${cursor} ORDER BY release_date DESC, id DESC LIMIT ${w}`;
     const driverParams = [...sql.params];
-    const all: MatchSpec = { ...spec, probes: spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes, driver: [] };
+    const groups = spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes;
+    const all: MatchSpec = {
+      ...spec,
+      driver: [],
+      probes: groups.filter((g) => g.length <= MAX_PROBE_TERMS),
+      termChecks: [...spec.termChecks, ...groups.filter((g) => g.length > MAX_PROBE_TERMS)],
+    };
     const rows: (TrackRow & { sort_key: number })[] = await this.db.query(this.page(sql, all, driver, 'd.popularity', limit), sql.params);
     return this.finish(rows, limit, driver, driverParams, budget);
   }
@@ -127,7 +144,7 @@ export class SearchRepository {
     const range = sample ? ` AND track_id BETWEEN ${sql.p(sample.from)}::uuid AND ${sql.p(sample.to)}::uuid` : '';
     const driver = `SELECT DISTINCT popularity, track_id FROM track_postings WHERE term_id = ANY(${sql.p(spec.driver)}::int[])${range}`;
     const probes = this.probes(sql, spec, 'd.popularity', 'd.track_id');
-    const checks = this.rowChecks(sql, spec.checks);
+    const checks = this.rowChecks(sql, spec);
     const rows: { term_id: number | null; count: number }[] = await this.db.query(
       `WITH d AS MATERIALIZED (${driver}),
        p AS (SELECT d.track_id FROM d ${probes ? `WHERE ${probes}` : ''} OFFSET 0),
@@ -157,7 +174,7 @@ export class SearchRepository {
    */
   private page(sql: Sql, spec: MatchSpec, driver: string, popularity: string, limit: number): string {
     const probes = this.probes(sql, spec, popularity, 'd.track_id');
-    const checks = this.rowChecks(sql, spec.checks);
+    const checks = this.rowChecks(sql, spec);
     return `SELECT ${TRACK_COLUMNS}, d.key AS sort_key
       FROM (SELECT * FROM (${driver}) d ${probes ? `WHERE ${probes}` : ''} ORDER BY d.key DESC, d.track_id DESC OFFSET 0) d
       JOIN tracks t ON t.id = d.track_id ${checks ? `WHERE ${checks}` : ''}
@@ -172,8 +189,9 @@ export class SearchRepository {
     return parts.join(' AND ');
   }
 
-  private rowChecks(sql: Sql, c: RowChecks): string {
-    const parts: string[] = [];
+  private rowChecks(sql: Sql, spec: MatchSpec): string {
+    const c = spec.checks;
+    const parts = spec.termChecks.map((group) => `t.term_ids && ${sql.p(group)}::int[]`);
     if (c.minBpm !== undefined) parts.push(`t.bpm >= ${sql.p(c.minBpm)}`);
     if (c.maxBpm !== undefined) parts.push(`t.bpm <= ${sql.p(c.maxBpm)}`);
     if (c.minYear !== undefined) parts.push(`t.release_date >= make_date(${sql.p(c.minYear)}, 1, 1)`);

@@ -7,7 +7,7 @@ import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/
 import type { Track } from '../tracks/track.js';
 import { TermCache } from '../cache/term-cache.js';
 import { decodeCursor, encodeCursor, type SearchCursor } from './search-cursor.js';
-import { SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
+import { MAX_PROBE_TERMS, SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
 
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
 export const SCAN_BUDGET = 2_000;
@@ -126,10 +126,16 @@ export class SearchService {
       minEnergy: input.minEnergy,
       maxEnergy: input.maxEnergy,
     };
+    // The BPM buckets of a range: worth walking when they are the rarest group; otherwise the exact
+    // BPM check on the row already decides, so they are not probed.
+    let bpmGroup: number | undefined;
     if (input.minBpm !== undefined || input.maxBpm !== undefined) {
       const lo = Math.floor((input.minBpm ?? 1) / BPM_BUCKET);
       const hi = Math.floor((input.maxBpm ?? 400) / BPM_BUCKET);
-      if (hi - lo < MAX_BPM_BUCKETS) add(Array.from({ length: hi - lo + 1 }, (_, i) => bpmBucket((lo + i) * BPM_BUCKET)));
+      if (hi - lo < MAX_BPM_BUCKETS) {
+        bpmGroup = groups.length;
+        add(Array.from({ length: hi - lo + 1 }, (_, i) => bpmBucket((lo + i) * BPM_BUCKET)));
+      }
     }
 
     const tokens = tokenize(input.query).slice(0, MAX_WORDS);
@@ -164,11 +170,18 @@ export class SearchService {
     const all = known.get(ALL_TRACKS_TERM);
     const spec = (wordGroups: TermInfo[][], exclude: number[]): MatchSpec | undefined => {
       const allGroups = [...filterGroups, ...wordGroups];
-      if (allGroups.length === 0) return all ? { driver: [all.id], probes: [], exclude, checks } : undefined;
-      const sized = allGroups.map((g) => ({ ids: g.map((t) => t.id), size: g.reduce((n, t) => n + t.trackCount, 0) }));
+      if (allGroups.length === 0) return all ? { driver: [all.id], probes: [], termChecks: [], exclude, checks } : undefined;
+      const sized = allGroups.map((g, i) => ({ ids: g.map((t) => t.id), size: g.reduce((n, t) => n + t.trackCount, 0), bpm: i === bpmGroup }));
       sized.sort((a, b) => a.size - b.size);
-      const [driver, ...probes] = sized.map((g) => g.ids);
-      return { driver: driver ?? [], probes, exclude, checks };
+      const [driver, ...rest] = sized;
+      const probes: number[][] = [];
+      const termChecks: number[][] = [];
+      for (const group of rest) {
+        if (group.bpm) continue;
+        if (group.ids.length > MAX_PROBE_TERMS) termChecks.push(group.ids);
+        else probes.push(group.ids);
+      }
+      return { driver: driver?.ids ?? [], probes, termChecks, exclude, checks };
     };
     const everything = spec(broadWords, []);
     if (tokens.length === 0 || !relevance) return { broad: everything, all: everything };
@@ -192,7 +205,7 @@ export class SearchService {
     const byFacet = await this.facetTermList();
     if (!spec) return names.map((name) => ({ name, values: [], exact: true, errorMargin: 0 }));
     const all = await this.terms([ALL_TRACKS_TERM]);
-    const unfiltered = spec.probes.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
+    const unfiltered = spec.probes.length === 0 && spec.termChecks.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
     if (unfiltered) {
       const fresh = new Map((await this.terms(names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.term)))).map((t) => [t.term, t.trackCount]));
       return names.map((name) => ({
