@@ -42,6 +42,15 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
   const source = `${file}:${size}`;
   const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'overture-metadata-import' });
   await client.connect();
+  // Term, artist and album ids for the next batch are looked up (and created) on a second
+  // connection while the current batch's transaction runs on the first.
+  const lookups = new pg.Client({ connectionString: options.databaseUrl, application_name: 'overture-metadata-import-lookups' });
+  try {
+    await lookups.connect();
+  } catch (error) {
+    await client.end();
+    throw error;
+  }
   const rejects = createWriteStream(options.rejectsFile);
   try {
     // Each batch commits its rows and its checkpoint together; losing the last commits in a crash loses
@@ -50,7 +59,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     const saved = await client.query<{ line: string }>('SELECT line FROM import_checkpoints WHERE source = $1', [source]);
     const resumedAfterLine = Number(saved.rows[0]?.line ?? 0);
     const bulk = await enterBulkLoad(client);
-    const writer = new TrackBulkWriter(client);
+    const writer = new TrackBulkWriter(client, lookups);
     const progress = new ProgressBar(size, 0, options.progress);
     const report: ImportReport = { read: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, resumedAfterLine, seconds: 0, sampleRejects: [] };
     const startedAt = Date.now();
@@ -68,14 +77,26 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
 
     let batch: BulkRow[] = [];
     let lastLine = resumedAfterLine;
-    // One batch is written while the next is parsed and validated.
+    // One batch is written while the next is parsed, validated and (bulk load) prepared: its COPY
+    // lines built and its ids looked up. Batches commit in order, each with its checkpoint.
     let inFlight: Promise<void> = Promise.resolve();
     const flush = async (): Promise<void> => {
       const rows = batch;
       const checkpoint = { source, line: lastLine };
       batch = [];
-      await inFlight;
-      inFlight = (bulk ? writer.append(rows, checkpoint) : writer.write(rows, checkpoint)).then(account);
+      let next: Promise<void>;
+      if (bulk) {
+        const prepared = await writer.prepareAppend(rows);
+        await inFlight;
+        next = writer.commitAppend(prepared, checkpoint).then(account);
+      } else {
+        await inFlight;
+        next = writer.write(rows, checkpoint).then(account);
+      }
+      // A failed write surfaces at the next `await inFlight`; until then it must not count as an
+      // unhandled rejection (which would end the process before the error is reported).
+      next.catch(() => undefined);
+      inFlight = next;
     };
     for await (const record of readSource(file, resumedAfterLine, (n) => progress.addBytes(n))) {
       report.read++;
@@ -99,6 +120,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     return report;
   } finally {
     await new Promise<void>((resolve) => rejects.end(resolve));
+    await lookups.end();
     await client.end();
   }
 }

@@ -17,6 +17,18 @@ export interface BulkRow {
   track: TrackInput;
 }
 
+/** A batch of new tracks made ready by `prepareAppend`: COPY lines and term-count changes. */
+export interface PreparedAppend {
+  rows: readonly BulkRow[];
+  fresh: BulkRow[];
+  /** Rows whose ISRC an earlier batch of this load already had: upserted after the batch. */
+  again: BulkRow[];
+  tracks: string[];
+  postings: string[];
+  changes: string[];
+  delta: Map<number, number>;
+}
+
 export interface BulkResult {
   created: number;
   updated: number;
@@ -60,7 +72,16 @@ export class TrackBulkWriter {
   /** ISRCs this bulk load has appended (see append). */
   private readonly appended = new Set<string>();
 
-  constructor(private readonly client: ClientBase) {}
+  /**
+   * @param client runs the write transactions.
+   * @param lookups creates and reads term, artist and album ids (autocommit statements): by default
+   *   the same connection; the import passes a second one so lookups for the next batch need not
+   *   wait for the current batch's transaction.
+   */
+  constructor(
+    private readonly client: ClientBase,
+    private readonly lookups: ClientBase = client,
+  ) {}
 
   /**
    * Writes one batch atomically, with `checkpoint` (source, line) committed in the same transaction.
@@ -94,43 +115,34 @@ export class TrackBulkWriter {
   /**
    * Bulk-load path for new tracks (an initial load, with the secondary indexes dropped): track ids
    * are made here and tracks, postings and change-feed rows go in by COPY, with no staging table and
-   * no upsert. A row whose ISRC this load has already written, or a batch the database refuses (e.g.
+   * no upsert. A row whose ISRC this load has already seen, or a batch the database refuses (e.g.
    * rows an interrupted load already committed), goes through `write` (the upsert) instead.
+   *
+   * Two steps, so that a caller can prepare the next batch while the previous one is written:
+   * `prepareAppend` does the CPU work and looks up term, artist and album ids (on the lookup
+   * connection, outside the write transaction); `commitAppend` writes on the main connection.
    */
   async append(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    return this.commitAppend(await this.prepareAppend(rows), checkpoint);
+  }
+
+  async prepareAppend(rows: readonly BulkRow[]): Promise<PreparedAppend> {
     const fresh: BulkRow[] = [];
     const again: BulkRow[] = [];
-    const batchIsrcs = new Set<string>();
     for (const row of rows) {
       const isrc = row.track.isrc;
-      if (this.appended.has(isrc) || batchIsrcs.has(isrc)) again.push(row);
+      if (this.appended.has(isrc)) again.push(row);
       else {
-        batchIsrcs.add(isrc);
+        // Marked at once, not at commit: the next batch may be prepared before this one commits.
+        // Should this batch fail, its rows go through the upsert, so they are written either way.
+        this.appended.add(isrc);
         fresh.push(row);
       }
     }
-    let result: BulkResult;
-    try {
-      result = await this.appendBatch(fresh, again.length ? undefined : checkpoint);
-      for (const isrc of batchIsrcs) this.appended.add(isrc);
-    } catch {
-      return this.write(rows, checkpoint);
-    }
-    if (again.length === 0) return result;
-    const rest = await this.write(again, checkpoint);
-    return {
-      created: result.created + rest.created,
-      updated: result.updated + rest.updated,
-      unchanged: result.unchanged + rest.unchanged,
-      rejected: [...result.rejected, ...rest.rejected],
-    };
-  }
-
-  private async appendBatch(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
-    const prepared = rows.map((r) => ({ row: r, terms: trackTerms(r.track), id: randomUUID() }));
+    const prepared = fresh.map((r) => ({ row: r, terms: trackTerms(r.track), id: randomUUID() }));
     await this.resolveTerms(prepared.flatMap((p) => p.terms));
-    await this.resolveArtists(rows.map((r) => r.track));
-    await this.resolveAlbums(rows.map((r) => r.track));
+    await this.resolveArtists(fresh.map((r) => r.track));
+    await this.resolveAlbums(fresh.map((r) => r.track));
     const tracks: string[] = [];
     const postings: string[] = [];
     const changes: string[] = [];
@@ -167,21 +179,42 @@ export class TrackBulkWriter {
         ].join('\t') + '\n',
       );
     }
+    return { rows, fresh, again, tracks, postings, changes, delta };
+  }
+
+  async commitAppend(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    let result: BulkResult;
+    try {
+      result = await this.appendBatch(batch, batch.again.length ? undefined : checkpoint);
+    } catch {
+      return this.write(batch.rows, checkpoint);
+    }
+    if (batch.again.length === 0) return result;
+    const rest = await this.write(batch.again, checkpoint);
+    return {
+      created: result.created + rest.created,
+      updated: result.updated + rest.updated,
+      unchanged: result.unchanged + rest.unchanged,
+      rejected: [...result.rejected, ...rest.rejected],
+    };
+  }
+
+  private async appendBatch(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
     const copy = (sql: string, lines: string[]) => pipeline(Readable.from(chunked(lines)), this.client.query(copyStreams.from(sql)));
     await this.client.query('BEGIN');
     try {
       await copy(
         'COPY tracks (id, isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash) FROM STDIN',
-        tracks,
+        batch.tracks,
       );
-      await copy('COPY track_postings (term_id, popularity, track_id) FROM STDIN', postings);
-      const changed = [...delta].sort((a, b) => a[0] - b[0]);
+      await copy('COPY track_postings (term_id, popularity, track_id) FROM STDIN', batch.postings);
+      const changed = [...batch.delta].sort((a, b) => a[0] - b[0]);
       await this.client.query(
         'UPDATE catalogue_terms c SET track_count = c.track_count + d.delta FROM unnest($1::int[], $2::bigint[]) AS d(id, delta) WHERE c.id = d.id',
         [changed.map(([id]) => id), changed.map(([, n]) => n)],
       );
       await this.client.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
-      await copy('COPY track_changes (track_id, kind, version) FROM STDIN', changes);
+      await copy('COPY track_changes (track_id, kind, version) FROM STDIN', batch.changes);
       if (checkpoint) await this.saveCheckpoint(checkpoint);
       await this.client.query('SELECT pg_notify($1, $2)', [TRACK_CACHE_CHANNEL, '*']);
       await this.client.query('COMMIT');
@@ -189,7 +222,7 @@ export class TrackBulkWriter {
       await this.client.query('ROLLBACK');
       throw error;
     }
-    return { created: rows.length, updated: 0, unchanged: 0, rejected: [] };
+    return { created: batch.fresh.length, updated: 0, unchanged: 0, rejected: [] };
   }
 
   private async writeBatch(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
@@ -342,7 +375,7 @@ export class TrackBulkWriter {
     const missing = [...new Set(terms.filter((t) => !this.termIds.has(t)))];
     if (missing.length === 0) return;
     // DO UPDATE (a no-op write) so that RETURNING also yields the ids of terms that already exist.
-    const result = await this.client.query<{ id: number; term: string }>(
+    const result = await this.lookups.query<{ id: number; term: string }>(
       `INSERT INTO catalogue_terms (term) SELECT unnest($1::text[]) ORDER BY 1
        ON CONFLICT (term) DO UPDATE SET term = EXCLUDED.term RETURNING id, term`,
       [missing],
@@ -357,7 +390,7 @@ export class TrackBulkWriter {
       if (!this.artistIds.has(key)) missing.set(key, t.artist_name);
     }
     if (missing.size === 0) return;
-    const result = await this.client.query<{ id: string; name_key: string }>(
+    const result = await this.lookups.query<{ id: string; name_key: string }>(
       `INSERT INTO artists (name_key, name) SELECT * FROM unnest($1::text[], $2::text[]) ORDER BY 1
        ON CONFLICT (name_key) DO UPDATE SET name_key = EXCLUDED.name_key RETURNING id, name_key`,
       [[...missing.keys()], [...missing.values()]],
@@ -374,7 +407,7 @@ export class TrackBulkWriter {
     }
     if (missing.size === 0) return;
     const albums = [...missing.values()];
-    const result = await this.client.query<{ id: string; artist_id: string; title_key: string }>(
+    const result = await this.lookups.query<{ id: string; artist_id: string; title_key: string }>(
       `INSERT INTO albums (artist_id, title, title_key, release_date)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[]) ORDER BY 1, 3
        ON CONFLICT (artist_id, title_key) DO UPDATE SET title_key = EXCLUDED.title_key RETURNING id, artist_id, title_key`,
