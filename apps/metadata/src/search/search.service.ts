@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
-import { randomInt } from 'node:crypto';
 import { BPM_BUCKET } from '../catalogue/attribute-vocabulary.js';
 import { ALL_TRACKS_TERM, bpmBucket, tokenize } from '../catalogue/track-terms.js';
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
@@ -10,7 +9,7 @@ import { decodeCursor, encodeCursor, type SearchCursor } from './search-cursor.j
 import { MAX_PROBE_TERMS, SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
 
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
-export const SCAN_BUDGET = 2_000;
+export const SCAN_BUDGET = 1_000;
 /** Driver postings sampled for filtered facet counts; below this many matches counts are exact. */
 export const FACET_SAMPLE = 500;
 const PREFIX_EXPANSIONS = 16;
@@ -272,10 +271,14 @@ function sortValues(values: { value: string; count: number }[]): { value: string
   return values.filter((v) => v.count > 0).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
 }
 
-/** A random UUID range covering `fraction` of the id space (ids are random v4 UUIDs). */
+/**
+ * The UUID range holding `fraction` of the id space, always from its start: track ids are random v4
+ * UUIDs, so the tracks in it are a uniform sample whatever the filter. The same range for every request
+ * keeps counts stable between refreshes and keeps the sampled rows in cache: a range drawn at random
+ * per request read ~500 cold heap pages at 10M tracks (p95 1 s against 27 ms for repeated ranges).
+ */
 function uuidRange(fraction: number): { from: string; to: string } {
   const span = Math.max(1, Math.floor(fraction * 0xffffffff));
-  const start = randomInt(0, 0xffffffff - span + 1);
   const hex = (n: number) => n.toString(16).padStart(8, '0');
-  return { from: `${hex(start)}-0000-0000-0000-000000000000`, to: `${hex(start + span - 1)}-ffff-ffff-ffff-ffffffffffff` };
+  return { from: '00000000-0000-0000-0000-000000000000', to: `${hex(span - 1)}-ffff-ffff-ffff-ffffffffffff` };
 }
