@@ -105,6 +105,8 @@ if (args.reload || !exists) {
 }
 await admin.end();
 const db = new pg.Pool({ connectionString: dbUrl, max: CONCURRENCY });
+// An idle connection the server closes at shutdown must not end the run with an unhandled 'error'.
+db.on('error', (error) => log(`pool: ${error.message}`));
 await db.query('VACUUM ANALYZE');
 if (args.prewarm) {
   const started = Date.now();
@@ -276,10 +278,11 @@ for (const [name, list] of Object.entries(samples)) {
 }
 result.classes = rows;
 result.loadAfter = load();
+// The result first: nothing in the shutdown below can lose it.
+process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 client.close();
 service.kill('SIGTERM');
 await new Promise((resolve) => service.once('exit', resolve));
 await db.end();
 await server.stop();
 if (args.clean) await rm(dataDir, { recursive: true, force: true });
-process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
