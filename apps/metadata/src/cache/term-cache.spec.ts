@@ -12,12 +12,12 @@ describe('TermCache', () => {
       loads++;
       return [info('w:moon')];
     };
-    await cache.get('^w:mo|16', load);
-    await cache.get('^w:mo|16', load);
+    await cache.lookup('^w:mo|16', load);
+    await cache.lookup('^w:mo|16', load);
     expect(loads).toBe(2);
     cache.setEnabled(true);
-    expect(await cache.get('^w:mo|16', load)).toEqual([info('w:moon')]);
-    expect(await cache.get('^w:mo|16', load)).toEqual([info('w:moon')]);
+    expect(await cache.lookup('^w:mo|16', load)).toEqual([info('w:moon')]);
+    expect(await cache.lookup('^w:mo|16', load)).toEqual([info('w:moon')]);
     expect(loads).toBe(3);
   });
 
@@ -29,8 +29,8 @@ describe('TermCache', () => {
       asked.push(missing);
       return missing.filter((t) => t !== 'w:nope').map((t, i) => info(t, i + 1));
     };
-    expect((await cache.many(['g:rock', 'w:nope'], load)).map((t) => t.term)).toEqual(['g:rock']);
-    expect((await cache.many(['g:rock', 'w:nope', 'm:calm'], load)).map((t) => t.term).sort()).toEqual(['g:rock', 'm:calm']);
+    expect((await cache.lookupTerms(['g:rock', 'w:nope'], load)).map((t) => t.term)).toEqual(['g:rock']);
+    expect((await cache.lookupTerms(['g:rock', 'w:nope', 'm:calm'], load)).map((t) => t.term).sort()).toEqual(['g:rock', 'm:calm']);
     expect(asked).toEqual([['g:rock', 'w:nope'], ['m:calm']]);
   });
 
@@ -38,12 +38,12 @@ describe('TermCache', () => {
     const cache = new TermCache();
     cache.setEnabled(true);
     let release!: () => void;
-    const slow = cache.get('=w:late', () => new Promise<TermInfo[]>((resolve) => (release = () => resolve([]))));
+    const slow = cache.lookup('=w:late', () => new Promise<TermInfo[]>((resolve) => (release = () => resolve([]))));
     cache.clear();
     release();
     await slow;
     let loads = 0;
-    await cache.get('=w:late', async () => {
+    await cache.lookup('=w:late', async () => {
       loads++;
       return [info('w:late')];
     });
@@ -53,10 +53,10 @@ describe('TermCache', () => {
   it('keeps at most its capacity, dropping the oldest', async () => {
     const cache = new TermCache(2);
     cache.setEnabled(true);
-    for (const key of ['a', 'b', 'c']) await cache.get(key, async () => [info(key)]);
+    for (const key of ['a', 'b', 'c']) await cache.lookup(key, async () => [info(key)]);
     expect(cache.size).toBe(2);
     let reloaded = false;
-    await cache.get('a', async () => {
+    await cache.lookup('a', async () => {
       reloaded = true;
       return [info('a')];
     });

@@ -8,9 +8,9 @@ import { TrackCache } from './track-cache.js';
 const RECONNECT_MS = 1_000;
 
 /**
- * Keeps this replica's TrackCache (and TermCache, cleared on every notification) correct: LISTENs on the metadata database for the ids that writers
- * (in any replica, and the bulk import) NOTIFY at commit. While the listening connection is down the
- * cache is switched off, since invalidations could be missed; it reconnects every second.
+ * Keeps this replica's TrackCache and TermCache correct: LISTENs on the metadata database for the ids
+ * that writers (in any replica, and the bulk import) NOTIFY at commit. While the listening connection
+ * is down both caches are off, since invalidations could be missed; it reconnects every second.
  */
 @Injectable()
 export class TrackCacheListener implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -52,7 +52,7 @@ export class TrackCacheListener implements OnApplicationBootstrap, OnApplication
     client.on('error', lost);
     client.on('end', () => lost());
     client.on('notification', (message) => {
-      // Any write may have added a term or moved a count.
+      // Any write may have added a term or moved a count: the whole term cache goes.
       this.terms.clear();
       if (message.payload === '*' || !message.payload) this.cache.clear();
       else this.cache.invalidate(message.payload);

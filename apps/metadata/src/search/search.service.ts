@@ -158,7 +158,7 @@ export class SearchService {
       const isLast = i === tokens.length - 1;
       let broad: TermInfo[] = usable ? [usable] : [];
       if (isLast && !token.cjk) broad = mergeTerms(broad, await this.termsWithPrefix(`w:${token.value}`, PREFIX_EXPANSIONS));
-      if (broad.length === 0 && !token.cjk && token.value.length >= 3) broad = [...(await this.dictionary.get(`~${token.value}`, () => this.repository.similarWords(token.value, FUZZY_EXPANSIONS)))];
+      if (broad.length === 0 && !token.cjk && token.value.length >= 3) broad = [...(await this.dictionary.lookup(`~${token.value}`, () => this.repository.similarWords(token.value, FUZZY_EXPANSIONS)))];
       if (broad.length === 0) return {};
       if (!usable) allExact = false;
       if (isLast) lastExact = usable;
@@ -235,7 +235,7 @@ export class SearchService {
   }
 
   private async driverSize(spec: MatchSpec): Promise<number> {
-    const rows = await this.dictionary.get(`#${spec.driver.join(',')}`, () => this.repository.termsById(spec.driver));
+    const rows = await this.dictionary.lookup(`#${spec.driver.join(',')}`, () => this.repository.termsById(spec.driver));
     return rows.reduce((n, t) => n + t.trackCount, 0);
   }
 
@@ -249,11 +249,11 @@ export class SearchService {
   }
 
   private terms(terms: readonly string[]): Promise<TermInfo[]> {
-    return this.dictionary.many(terms, (missing) => this.repository.terms(missing));
+    return this.dictionary.lookupTerms(terms, (missing) => this.repository.terms(missing));
   }
 
   private async termsWithPrefix(prefix: string, limit: number): Promise<TermInfo[]> {
-    return [...(await this.dictionary.get(`^${prefix}|${limit}`, () => this.repository.termsWithPrefix(prefix, limit)))];
+    return [...(await this.dictionary.lookup(`^${prefix}|${limit}`, () => this.repository.termsWithPrefix(prefix, limit)))];
   }
 }
 

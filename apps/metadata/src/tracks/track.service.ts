@@ -35,7 +35,7 @@ export class TrackService {
     if (toRead.length) {
       const generation = this.cache.currentGeneration();
       const read = await this.tracks.findByIds(toRead);
-      this.cache.store(read, generation);
+      this.cache.store(read.map((t) => [t.id, t] as const), generation);
       for (const t of read) found.set(t.id, t);
     }
     const tracks: Track[] = [];

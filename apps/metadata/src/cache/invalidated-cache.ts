@@ -1,0 +1,62 @@
+/**
+ * A bounded in-process LRU (Map keeps insertion order: the first key is the least recently used)
+ * whose entries writers in any replica invalidate through the database (TrackCacheListener). It serves
+ * nothing while it is off, i.e. while invalidations could be missed. A read that started before an
+ * invalidation must not store what it read, so every store carries the generation observed before
+ * the read.
+ */
+export class InvalidatedCache<V> {
+  private readonly entries = new Map<string, V>();
+  private generation = 0;
+  private enabled = false;
+
+  constructor(private readonly capacity: number) {}
+
+  /** Whether cached entries may be served: only while invalidations are known to arrive. */
+  setEnabled(enabled: boolean): void {
+    this.enabled = enabled && this.capacity > 0;
+    this.clear();
+  }
+
+  get isEnabled(): boolean {
+    return this.enabled;
+  }
+
+  currentGeneration(): number {
+    return this.generation;
+  }
+
+  get(key: string): V | undefined {
+    if (!this.enabled) return undefined;
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  /** Stores entries read since `generation`, unless an invalidation happened meanwhile. */
+  store(entries: Iterable<readonly [string, V]>, generation: number): void {
+    if (!this.enabled || generation !== this.generation) return;
+    for (const [key, value] of entries) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+      if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
+    }
+  }
+
+  invalidate(key: string): void {
+    this.generation++;
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.generation++;
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
