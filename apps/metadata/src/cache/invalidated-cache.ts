@@ -18,10 +18,6 @@ export class InvalidatedCache<V> {
     this.clear();
   }
 
-  get isEnabled(): boolean {
-    return this.enabled;
-  }
-
   currentGeneration(): number {
     return this.generation;
   }

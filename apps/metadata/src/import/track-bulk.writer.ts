@@ -118,14 +118,10 @@ export class TrackBulkWriter {
    * no upsert. A row whose ISRC this load has already seen, or a batch the database refuses (e.g.
    * rows an interrupted load already committed), goes through `write` (the upsert) instead.
    *
-   * Two steps, so that a caller can prepare the next batch while the previous one is written:
+   * Two steps, so that the import prepares the next batch while the previous one is written:
    * `prepareAppend` does the CPU work and looks up term, artist and album ids (on the lookup
    * connection, outside the write transaction); `commitAppend` writes on the main connection.
    */
-  async append(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
-    return this.commitAppend(await this.prepareAppend(rows), checkpoint);
-  }
-
   async prepareAppend(rows: readonly BulkRow[]): Promise<PreparedAppend> {
     const fresh: BulkRow[] = [];
     const again: BulkRow[] = [];

@@ -19,7 +19,12 @@ export interface RowChecks {
  * in the postings index: each alternative of a probe is one more index descent (a 16-word prefix
  * expansion cost 18 µs per probed row), the row is fetched for the page anyway.
  */
-export const MAX_PROBE_TERMS = 3;
+const MAX_PROBE_TERMS = 3;
+
+/** Splits term groups that must all match into index probes and row checks (see MAX_PROBE_TERMS). */
+export function probesAndChecks(groups: readonly number[][]): { probes: number[][]; termChecks: number[][] } {
+  return { probes: groups.filter((g) => g.length <= MAX_PROBE_TERMS), termChecks: groups.filter((g) => g.length > MAX_PROBE_TERMS) };
+}
 
 export interface MatchSpec {
   /** Term ids walked in sort order (any of them); the smallest group of the query. */
@@ -123,13 +128,9 @@ export class SearchRepository {
     const cursor = after ? ` WHERE (release_date, id) < (date '1970-01-01' + ${sql.p(after.key)}::int, ${sql.p(after.id)}::uuid)` : '';
     const driver = `SELECT (release_date - date '1970-01-01') AS key, id AS track_id, popularity FROM tracks${cursor} ORDER BY release_date DESC, id DESC LIMIT ${w}`;
     const driverParams = [...sql.params];
-    const groups = spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes;
-    const all: MatchSpec = {
-      ...spec,
-      driver: [],
-      probes: groups.filter((g) => g.length <= MAX_PROBE_TERMS),
-      termChecks: [...spec.termChecks, ...groups.filter((g) => g.length > MAX_PROBE_TERMS)],
-    };
+    // No driver here: the driver group is probed (or checked on the row) like the others.
+    const split = probesAndChecks(spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes);
+    const all: MatchSpec = { ...spec, driver: [], probes: split.probes, termChecks: [...spec.termChecks, ...split.termChecks] };
     const rows: (TrackRow & { sort_key: number })[] = await this.db.query(this.page(sql, all, driver, 'd.popularity', limit), sql.params);
     return this.finish(rows, limit, driver, driverParams, budget);
   }

@@ -6,7 +6,7 @@ import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/
 import type { Track } from '../tracks/track.js';
 import { TermCache } from '../cache/term-cache.js';
 import { decodeCursor, encodeCursor, type SearchCursor } from './search-cursor.js';
-import { MAX_PROBE_TERMS, SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
+import { probesAndChecks, SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
 
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
 export const SCAN_BUDGET = 1_000;
@@ -173,13 +173,7 @@ export class SearchService {
       const sized = allGroups.map((g, i) => ({ ids: g.map((t) => t.id), size: g.reduce((n, t) => n + t.trackCount, 0), bpm: i === bpmGroup }));
       sized.sort((a, b) => a.size - b.size);
       const [driver, ...rest] = sized;
-      const probes: number[][] = [];
-      const termChecks: number[][] = [];
-      for (const group of rest) {
-        if (group.bpm) continue;
-        if (group.ids.length > MAX_PROBE_TERMS) termChecks.push(group.ids);
-        else probes.push(group.ids);
-      }
+      const { probes, termChecks } = probesAndChecks(rest.filter((g) => !g.bpm).map((g) => g.ids));
       return { driver: driver?.ids ?? [], probes, termChecks, exclude, checks };
     };
     const everything = spec(broadWords, []);
