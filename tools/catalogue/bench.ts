@@ -16,12 +16,10 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedded.ts';
 import { GENRES, mulberry32 as rng, WORDS, writeCatalogue } from './generate.ts';
+import { inProcessSearch, type Statement } from './in-process-search.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const MAIN = path.join(ROOT, 'apps/metadata/dist/main.js');
-const { SearchService } = await import(path.join(ROOT, 'apps/metadata/dist/search/search.service.js'));
-const { SearchRepository } = await import(path.join(ROOT, 'apps/metadata/dist/search/search.repository.js'));
-const { searchTracksSchema } = await import(path.join(ROOT, 'apps/metadata/dist/tracks/track.schemas.js'));
 
 const { values: args } = parseArgs({
   allowNegative: true,
@@ -158,31 +156,14 @@ const classes: Record<string, () => Request> = {
   facet_counts: () => base({ genre: pick(genres), limit: 1 }, { facets: ['mood', 'language', 'bpm'] }),
 };
 
-// The in-process service records the SQL each request runs, for the raw-SQL side.
-let recording: { sql: string; params: unknown[] }[] = [];
-const recorder = {
-  query: async (sql: string, params: unknown[] = []) => {
-    recording.push({ sql, params });
-    return (await db.query(sql, params)).rows;
-  },
-};
-const { TermCache } = await import(path.join(ROOT, 'apps/metadata/dist/cache/term-cache.js'));
-// With its term cache on, as in the service: the raw-SQL side replays what a warm service sends.
-const termCache = new TermCache();
-termCache.setEnabled(true);
-const inProcess = new SearchService(new SearchRepository(recorder), termCache);
-const toInput = (req: Request) =>
-  searchTracksSchema.parse({
-    ...req,
-    ...req.options,
-    genres: req.options?.genres ?? [],
-    minBpm: req.minBpm,
-    maxBpm: req.maxBpm,
-  });
+// The in-process service records the SQL each request runs, for the raw-SQL side; its term cache is
+// on, as in the service, so the raw side replays what a warm service sends.
+const inProcess = inProcessSearch(db, { termCache: true });
+const fields = (req: Request) => ({ ...req, ...req.options, genres: req.options?.genres ?? [] });
 
 interface Sample {
   request: Request;
-  statements: { sql: string; params: unknown[] }[];
+  statements: Statement[];
 }
 const samples: Record<string, Sample[]> = {};
 const only = args.classes ? new Set(args.classes.split(',')) : undefined;
@@ -195,18 +176,15 @@ for (const [name, make] of Object.entries(classes)) {
       // Walk to page 50 first (not timed); the timed request is the 50th page.
       let cursor = '';
       for (let p = 1; p < 50; p++) {
-        const page = await inProcess.search(toInput({ ...request, cursor }));
+        const { page } = await inProcess.search(fields({ ...request, cursor }));
         cursor = page.nextCursor;
         if (!cursor) break;
       }
       if (!cursor) continue;
       request = { ...request, cursor };
     }
-    await inProcess.search(toInput(request));
-    recording = [];
-    await inProcess.search(toInput(request));
-    samples[name].push({ request, statements: recording });
-    recording = [];
+    await inProcess.search(fields(request));
+    samples[name].push({ request, statements: (await inProcess.search(fields(request))).statements });
   }
 }
 

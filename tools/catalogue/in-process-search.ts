@@ -1,0 +1,47 @@
+// The metadata service's search built in-process from the app's build output (`npx nx run metadata:build`),
+// for the tools that need the SQL each search sends: bench.ts (replays it as raw SQL) and explain.ts.
+import 'reflect-metadata';
+import path from 'node:path';
+import type pg from 'pg';
+
+const DIST = path.resolve(import.meta.dirname, '../../apps/metadata/dist');
+const { SearchService } = await import(path.join(DIST, 'search/search.service.js'));
+const { SearchRepository } = await import(path.join(DIST, 'search/search.repository.js'));
+const { TermCache } = await import(path.join(DIST, 'cache/term-cache.js'));
+const { searchTracksSchema } = await import(path.join(DIST, 'tracks/track.schemas.js'));
+
+/** One SQL statement a search sent, with how long it took. */
+export interface Statement {
+  sql: string;
+  params: unknown[];
+  ms: number;
+}
+
+const DEFAULTS = { query: '', genre: '', mood: '', language: '', limit: 20, cursor: '', genres: [], moods: [], tags: [], sort: '', facets: [], key: '', mode: '', vocalType: '' };
+
+/**
+ * A SearchService on `pool`. With `termCache` its dictionary cache is on (as in a running service,
+ * where nothing here would clear it); off, every search does its dictionary lookups.
+ */
+export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) {
+  let statements: Statement[] = [];
+  const runner = {
+    query: async (sql: string, params: unknown[] = []) => {
+      const started = performance.now();
+      const rows = (await pool.query(sql, params)).rows;
+      statements.push({ sql, params, ms: performance.now() - started });
+      return rows;
+    },
+  };
+  const cache = new TermCache();
+  if (options.termCache) cache.setEnabled(true);
+  const service = new SearchService(new SearchRepository(runner), cache);
+  return {
+    /** Runs one search (SearchTracks fields, options flattened in; the rest defaulted): its page and its SQL. */
+    async search(fields: Record<string, unknown>): Promise<{ page: { tracks: unknown[]; nextCursor: string; partial: boolean }; statements: Statement[] }> {
+      statements = [];
+      const page = await service.search(searchTracksSchema.parse({ ...DEFAULTS, ...fields }));
+      return { page, statements };
+    },
+  };
+}
