@@ -4,6 +4,10 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
+// The demo catalogue's PRNG (that file has only a type import, so Node runs it as it is).
+import { mulberry32 } from '../../apps/metadata/src/demo/demo-catalogue.ts';
+
+export { mulberry32 };
 
 export interface GeneratedTrack {
   isrc: string;
@@ -29,18 +33,6 @@ export interface GeneratedTrack {
     danceability: number;
     vocal_type: string;
     tags: string[];
-  };
-}
-
-/** A small deterministic PRNG: the same seed always gives the same catalogue (and query mix). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

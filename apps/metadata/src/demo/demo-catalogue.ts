@@ -1,7 +1,10 @@
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 
-// A small deterministic PRNG (mulberry32) so the same seed always yields the same catalogue.
-function random(seed: number): () => number {
+/**
+ * A small deterministic PRNG (mulberry32) so the same seed always yields the same catalogue; also
+ * used by tools/catalogue/generate.ts and its benchmark's query mix.
+ */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -56,7 +59,7 @@ const TAGS = ['live', 'acoustic', 'remix', 'instrumental', 'cover', 'workout', '
  * track i always gets the same data and ISRC, so reloading is idempotent (upsert by ISRC).
  */
 export function generateDemoCatalogue(count: number, seed = 42): TrackInput[] {
-  const rnd = random(seed);
+  const rnd = mulberry32(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(rnd() * items.length)] as T;
   const between = (lo: number, hi: number): number => lo + rnd() * (hi - lo);
   const genreNames = Object.keys(GENRES);
