@@ -109,7 +109,7 @@ await db.query('VACUUM ANALYZE');
 if (args.prewarm) {
   const started = Date.now();
   await db.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
-  for (const relation of ['catalogue_terms', 'catalogue_terms_prefix', 'tracks_pkey', 'tracks_release_date_id', 'track_postings_walk', 'tracks']) {
+  for (const relation of ['catalogue_terms', 'catalogue_terms_prefix', 'tracks_pkey', 'tracks_doc', 'tracks_release_date_doc', 'track_postings_walk', 'tracks']) {
     await db.query('SELECT pg_prewarm($1)', [relation]);
   }
   result.prewarmSeconds = (Date.now() - started) / 1000;

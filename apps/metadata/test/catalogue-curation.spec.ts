@@ -56,10 +56,20 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     // Search sees the new title (postings moved with the update), not the old one.
     const found = await callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster' }), md, o));
     expect(found.tracks.map((t) => t.trackId)).toEqual([created.trackId]);
+    // Postings carry the track's BPM and year for range filters: an update that changes only those
+    // moves them too.
+    const retimed = { ...renamed, release_date: '1987-06-01', attributes: { ...renamed.attributes, bpm: 171 } };
+    const v3 = (await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 2, track: toProtoInput(retimed) }, md, o))).track!;
+    expect(v3.details?.version).toBe(3);
+    const inRange = (minBpm: number, maxBpm: number, minYear: number, maxYear: number) =>
+      callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster', minBpm, maxBpm }, { minYear, maxYear }), md, o)).then((p) => p.tracks.map((t) => t.trackId));
+    expect(await inRange(170, 172, 1987, 1987)).toEqual([created.trackId]);
+    expect(await inRange(110, 130, 1900, 2100)).toEqual([]);
+    expect(await inRange(1, 400, 2020, 2029)).toEqual([]);
     const facets = await callA((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o));
     expect(facets.info?.facets[0]?.values).toContainEqual({ value: 'folk', count: 1 });
 
-    await writeA((c, md, o) => c.deleteTrack({ trackId: created.trackId, expectedVersion: 2 }, md, o));
+    await writeA((c, md, o) => c.deleteTrack({ trackId: created.trackId, expectedVersion: 3 }, md, o));
     const gone = await failure(callA((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o)));
     expect(gone).toMatchObject({ code: status.NOT_FOUND });
     const after = await callA((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o));
@@ -69,7 +79,8 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     expect(feed.changes.map((ch) => [ch.kind, ch.version])).toEqual([
       ['created', 1],
       ['updated', 2],
-      ['deleted', 3],
+      ['updated', 3],
+      ['deleted', 4],
     ]);
     const empty = await writeA((c, md, o) => c.listChanges({ cursor: feed.nextCursor, limit: 10 }, md, o));
     expect(empty.changes).toEqual([]);

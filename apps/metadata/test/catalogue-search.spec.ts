@@ -6,6 +6,7 @@ import type { TrackInput } from '../src/catalogue/track-input.schema.js';
 import { trackTerms } from '../src/catalogue/track-terms.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
 import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, track, type MetadataTestService } from './fixtures.js';
+import { SCAN_BUDGET } from '../src/search/search.service.js';
 import { seedTracks } from './seed-tracks.js';
 
 describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
@@ -97,6 +98,26 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
         expect(tracks.map((t) => t.isrc).sort(), `${prefix} + ${JSON.stringify(filter)} by ${sort}`).toEqual(expected.map((t) => t.isrc).sort());
       }
     }
+  });
+
+  it('walks a rare year range by its decade: whole pages, not a budget spent on the popularity order', async () => {
+    // More tracks rank above the 1961 ones than one request may walk: walking the popularity order
+    // and checking the year would end the first page early, empty and partial.
+    expect(catalogue.filter((t) => t.popularity > 0 && !t.release_date.startsWith('196')).length).toBeGreaterThan(SCAN_BUDGET);
+    const sixties = [...Array(25).keys()].map((i) => track({ popularity: 0, release_date: `196${i % 3}-03-01` }, { genres: ['blues'], bpm: 60 + i }));
+    await seedTracks(db.url, sixties);
+    catalogue.push(...sixties);
+    const request = searchRequest({ limit: 5 }, { minYear: 1961, maxYear: 1961 });
+    const first = await call((c, md, o) => c.searchTracks(request, md, o));
+    expect(first.tracks).toHaveLength(5);
+    expect(first.info?.partial ?? false).toBe(false);
+    const expected = catalogue.filter((t) => t.release_date.startsWith('1961'));
+    expect((await pages(request)).tracks.map((t) => t.isrc).sort()).toEqual(expected.map((t) => t.isrc).sort());
+    // With a BPM range too, checked on the walked postings.
+    const narrow = await pages(searchRequest({ minBpm: 61, maxBpm: 70, limit: 3 }, { minYear: 1960, maxYear: 1961 }));
+    const inBoth = catalogue.filter((t) => t.attributes.bpm >= 61 && t.attributes.bpm <= 70 && ['1960', '1961'].includes(t.release_date.slice(0, 4)));
+    expect(inBoth.length).toBeGreaterThan(3);
+    expect(narrow.tracks.map((t) => t.isrc).sort()).toEqual(inBoth.map((t) => t.isrc).sort());
   });
 
   it('keeps a cursor stable while tracks are added', async () => {

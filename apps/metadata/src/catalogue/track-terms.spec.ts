@@ -29,7 +29,7 @@ describe('tokenize', () => {
 });
 
 describe('trackTerms', () => {
-  it('names every filterable value once, with the all-tracks term and the BPM bucket', () => {
+  it('names every filterable value once, with the all-tracks term, the BPM bucket and the decade', () => {
     const terms = trackTerms({
       title: 'Rain Rain',
       artist_name: '雨',
@@ -44,6 +44,6 @@ describe('trackTerms', () => {
       audio_ref: '',
       attributes: { genres: ['pop', 'rock'], moods: ['happy'], language: 'en', bpm: 127, energy: 0.1, valence: 0.1, danceability: 0.1, tags: ['live'], mode: 'minor' },
     });
-    expect(terms.sort()).toEqual(['*', 'b:120', 'e:1', 'g:pop', 'g:rock', 'l:en', 'm:happy', 'o:minor', 't:live', 'w:rain', 'w:雨'].sort());
+    expect(terms.sort()).toEqual(['*', 'b:120', 'e:1', 'g:pop', 'g:rock', 'l:en', 'm:happy', 'o:minor', 't:live', 'w:rain', 'w:雨', 'y:2020'].sort());
   });
 });

@@ -72,6 +72,11 @@ export function bpmBucket(bpm: number): string {
   return `b:${Math.floor(bpm / BPM_BUCKET) * BPM_BUCKET}`;
 }
 
+/** The decade term of a release year (`y:1960`): what a rare year range walks. */
+export function decadeTerm(year: number): string {
+  return `y:${Math.floor(year / 10) * 10}`;
+}
+
 /** Every term a track is found by, without duplicates. */
 export function trackTerms(track: TrackInput): string[] {
   const a = track.attributes;
@@ -81,6 +86,7 @@ export function trackTerms(track: TrackInput): string[] {
   for (const t of a.tags) terms.add(`t:${t}`);
   terms.add(`l:${a.language}`);
   terms.add(bpmBucket(a.bpm));
+  terms.add(decadeTerm(Number(track.release_date.slice(0, 4))));
   if (a.key) terms.add(`k:${a.key}`);
   if (a.mode) terms.add(`o:${a.mode}`);
   if (a.vocal_type) terms.add(`v:${a.vocal_type}`);

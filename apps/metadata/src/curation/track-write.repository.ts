@@ -9,11 +9,17 @@ import type { Track } from '../tracks/track.js';
 
 export type WriteOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'NOT_FOUND' | 'VERSION_CONFLICT' | 'ISRC_TAKEN'; version?: number };
 
+/** What a track's postings are made of. */
 interface Indexed {
   id: string;
+  doc: number;
   popularity: number;
+  bpm: number | null;
+  release_year: number;
   term_ids: number[];
 }
+
+const INDEXED = 'id, doc, popularity, bpm, release_year, term_ids';
 
 /**
  * Single-track writes for curators. Each runs in one transaction that also keeps the postings, the
@@ -33,7 +39,7 @@ export class TrackWriteRepository {
            attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash)
          VALUES ($1, $2, $3, $4, $5, extract(year FROM $6::date)::smallint, $6::date, $7, $8, $9::jsonb, $10, $11, $12::text[], $13, $14, $15::int[], $16)
          ON CONFLICT (isrc) DO NOTHING
-         RETURNING id, popularity, term_ids`,
+         RETURNING ${INDEXED}`,
         values,
       );
       const created = rows[0];
@@ -46,7 +52,7 @@ export class TrackWriteRepository {
 
   async update(id: string, expectedVersion: number, input: TrackInput): Promise<WriteOutcome<Track>> {
     return this.db.transaction(async (em) => {
-      const current: (Indexed & { version: number })[] = await em.query('SELECT id, popularity, term_ids, version FROM tracks WHERE id = $1 FOR UPDATE', [id]);
+      const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [id]);
       const old = current[0];
       if (!old) return { ok: false, reason: 'NOT_FOUND' };
       if (old.version !== expectedVersion) return { ok: false, reason: 'VERSION_CONFLICT', version: old.version };
@@ -59,7 +65,7 @@ export class TrackWriteRepository {
            release_year = extract(year FROM $6::date)::smallint, release_date = $6::date, popularity = $7, explicit = $8,
            attributes = $9::jsonb, artist_id = $10, album_id = $11, regions = $12::text[], tier = $13, audio_ref = $14,
            term_ids = $15::int[], source_hash = $16, version = version + 1, updated_at = now()
-         WHERE id = $17 RETURNING id, popularity, term_ids, version`,
+         WHERE id = $17 RETURNING ${INDEXED}, version`,
         [...values, id],
       );
       const [updated] = rows;
@@ -72,7 +78,7 @@ export class TrackWriteRepository {
 
   async delete(id: string, expectedVersion: number): Promise<WriteOutcome<undefined>> {
     return this.db.transaction(async (em) => {
-      const current: (Indexed & { version: number })[] = await em.query('SELECT id, popularity, term_ids, version FROM tracks WHERE id = $1 FOR UPDATE', [id]);
+      const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [id]);
       const old = current[0];
       if (!old) return { ok: false, reason: 'NOT_FOUND' };
       if (expectedVersion !== 0 && old.version !== expectedVersion) return { ok: false, reason: 'VERSION_CONFLICT', version: old.version };
@@ -127,10 +133,16 @@ export class TrackWriteRepository {
   /** Moves a track's postings and the term counts from its old terms to its new ones. */
   private async reindex(em: EntityManager, old: Indexed | undefined, next: Indexed | undefined): Promise<void> {
     if (old) {
-      await em.query('DELETE FROM track_postings WHERE term_id = ANY($1::int[]) AND popularity = $2 AND track_id = $3', [old.term_ids, old.popularity, old.id]);
+      await em.query('DELETE FROM track_postings WHERE term_id = ANY($1::int[]) AND popularity = $2 AND doc = $3', [old.term_ids, old.popularity, old.doc]);
     }
     if (next) {
-      await em.query('INSERT INTO track_postings (term_id, popularity, track_id) SELECT unnest($1::int[]), $2, $3', [next.term_ids, next.popularity, next.id]);
+      await em.query('INSERT INTO track_postings (term_id, popularity, doc, bpm, year) SELECT unnest($1::int[]), $2, $3, $4, $5', [
+        next.term_ids,
+        next.popularity,
+        next.doc,
+        next.bpm,
+        next.release_year,
+      ]);
     }
     await em.query(
       `UPDATE catalogue_terms c SET track_count = c.track_count + d.delta

@@ -135,7 +135,8 @@ export class TrackBulkWriter {
         fresh.push(row);
       }
     }
-    const prepared = fresh.map((r) => ({ row: r, terms: trackTerms(r.track), id: randomUUID() }));
+    const docs = await this.reserveDocs(fresh.length);
+    const prepared = fresh.map((r, i) => ({ row: r, terms: trackTerms(r.track), id: randomUUID(), doc: docs[i] as number }));
     await this.resolveTerms(prepared.flatMap((p) => p.terms));
     await this.resolveArtists(fresh.map((r) => r.track));
     await this.resolveAlbums(fresh.map((r) => r.track));
@@ -143,24 +144,26 @@ export class TrackBulkWriter {
     const postings: string[] = [];
     const changes: string[] = [];
     const delta = new Map<number, number>();
-    for (const { row: { track: t }, terms, id } of prepared) {
+    for (const { row: { track: t }, terms, id, doc } of prepared) {
       const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
       const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
       const termIds = terms.map((term) => this.termIds.get(term) as number);
+      const year = t.release_date.slice(0, 4);
       for (const termId of termIds) {
-        postings.push(`${termId}\t${t.popularity}\t${id}\n`);
+        postings.push(`${termId}\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\n`);
         delta.set(termId, (delta.get(termId) ?? 0) + 1);
       }
       changes.push(`${id}\tcreated\t1\n`);
       tracks.push(
         [
           id,
+          String(doc),
           t.isrc,
           copyText(t.title),
           copyText(t.artist_name),
           copyText(t.album_title),
           String(t.duration_ms),
-          t.release_date.slice(0, 4),
+          year,
           t.release_date,
           String(t.popularity),
           t.explicit ? 't' : 'f',
@@ -200,10 +203,10 @@ export class TrackBulkWriter {
     await this.client.query('BEGIN');
     try {
       await copy(
-        'COPY tracks (id, isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash) FROM STDIN',
+        'COPY tracks (id, doc, isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash) FROM STDIN',
         batch.tracks,
       );
-      await copy('COPY track_postings (term_id, popularity, track_id) FROM STDIN', batch.postings);
+      await copy('COPY track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', batch.postings);
       const changed = [...batch.delta].sort((a, b) => a[0] - b[0]);
       await this.client.query(
         'UPDATE catalogue_terms c SET track_count = c.track_count + d.delta FROM unnest($1::int[], $2::bigint[]) AS d(id, delta) WHERE c.id = d.id',
@@ -270,8 +273,8 @@ export class TrackBulkWriter {
   private async applyStaging(termsByIsrc: ReadonlyMap<string, string[]>): Promise<{ created: number; updated: number }> {
     const c = this.client;
     const old = await c.query(`
-      INSERT INTO import_old (id, popularity, term_ids)
-      SELECT t.id, t.popularity, t.term_ids FROM import_staging s JOIN tracks t ON t.isrc = s.isrc
+      INSERT INTO import_old (doc, popularity, term_ids)
+      SELECT t.doc, t.popularity, t.term_ids FROM import_staging s JOIN tracks t ON t.isrc = s.isrc
       WHERE t.source_hash IS DISTINCT FROM s.source_hash`);
     const replacing = (old.rowCount ?? 0) > 0;
     await c.query(`
@@ -293,21 +296,22 @@ export class TrackBulkWriter {
           audio_ref = EXCLUDED.audio_ref, term_ids = EXCLUDED.term_ids, source_hash = EXCLUDED.source_hash,
           version = tracks.version + 1, updated_at = now()
         WHERE tracks.source_hash IS DISTINCT FROM EXCLUDED.source_hash
-        RETURNING id, isrc, popularity, term_ids, version, (xmax = 0) AS created
+        RETURNING id, doc, isrc, popularity, term_ids, bpm, release_year, version, (xmax = 0) AS created
       )
-      INSERT INTO import_new (id, isrc, popularity, term_ids, version, created) SELECT id, isrc, popularity, term_ids, version, created FROM up`);
+      INSERT INTO import_new (id, doc, isrc, popularity, term_ids, bpm, year, version, created)
+      SELECT id, doc, isrc, popularity, term_ids, bpm, release_year, version, created FROM up`);
     if (replacing) {
       // Temporary tables have no statistics until analysed; without them the planner may hash-join
       // the whole postings table instead of probing its index once per old posting.
       await c.query('ANALYZE import_old');
       await c.query(`
-        DELETE FROM track_postings p USING (SELECT id, popularity, unnest(term_ids) AS term_id FROM import_old) o
-        WHERE p.term_id = o.term_id AND p.popularity = o.popularity AND p.track_id = o.id`);
+        DELETE FROM track_postings p USING (SELECT doc, popularity, unnest(term_ids) AS term_id FROM import_old) o
+        WHERE p.term_id = o.term_id AND p.popularity = o.popularity AND p.doc = o.doc`);
     }
     // Sorted like the index, so consecutive inserts land on the same leaf pages.
     await c.query(`
-      INSERT INTO track_postings (term_id, popularity, track_id)
-      SELECT unnest(term_ids) AS term_id, popularity, id FROM import_new ORDER BY 1, 2, 3`);
+      INSERT INTO track_postings (term_id, popularity, doc, bpm, year)
+      SELECT unnest(term_ids) AS term_id, popularity, doc, bpm, year FROM import_new ORDER BY 1, 2, 3`);
     // Term counts: +1 for each term of each written row (counted here, cheaper than unnesting in SQL),
     // -1 for each term of the rows they replaced.
     const written = await c.query<{ isrc: string }>('SELECT isrc FROM import_new');
@@ -360,11 +364,19 @@ export class TrackBulkWriter {
         explicit boolean, attributes jsonb, artist_id uuid, album_id uuid, regions text[], tier text, audio_ref text,
         term_ids integer[], source_hash text
       ) ON COMMIT DELETE ROWS`);
-    await this.client.query('CREATE TEMP TABLE IF NOT EXISTS import_old (id uuid, popularity smallint, term_ids integer[]) ON COMMIT DELETE ROWS');
+    await this.client.query('CREATE TEMP TABLE IF NOT EXISTS import_old (doc integer, popularity smallint, term_ids integer[]) ON COMMIT DELETE ROWS');
     await this.client.query(
-      'CREATE TEMP TABLE IF NOT EXISTS import_new (id uuid, isrc text, popularity smallint, term_ids integer[], version integer, created boolean) ON COMMIT DELETE ROWS',
+      `CREATE TEMP TABLE IF NOT EXISTS import_new (id uuid, doc integer, isrc text, popularity smallint, term_ids integer[], bpm smallint, year smallint,
+         version integer, created boolean) ON COMMIT DELETE ROWS`,
     );
     this.prepared = true;
+  }
+
+  /** Track numbers for `n` new tracks, from the same sequence as the column default. */
+  private async reserveDocs(n: number): Promise<number[]> {
+    if (n === 0) return [];
+    const result = await this.lookups.query<{ doc: number }>(`SELECT track_doc(nextval('tracks_doc_seq')) AS doc FROM generate_series(1, $1)`, [n]);
+    return result.rows.map((r) => r.doc);
   }
 
   private async resolveTerms(terms: readonly string[]): Promise<void> {

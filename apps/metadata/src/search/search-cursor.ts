@@ -1,10 +1,13 @@
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { z } from 'zod';
 
-/** A keyset position: the sort key (popularity, or release date in days since 1970) and the track id. */
+/**
+ * A keyset position: the sort key (popularity, or release date in days since 1970) and the track's doc
+ * (its internal number, the tie-breaker of both orders).
+ */
 export interface SearchPosition {
   key: number;
-  id: string;
+  doc: number;
 }
 
 export interface SearchCursor {
@@ -19,13 +22,13 @@ const cursorSchema = z
     o: z.enum(['p', 'd']),
     t: z.union([z.literal(0), z.literal(1)]),
     k: z.number().int().min(-100_000).max(100_000),
-    i: z.uuid(),
+    d: z.number().int().min(0).max(2 ** 31 - 1),
   })
   .strict();
 
 /** Opaque page cursor: base64url JSON of the sort, the relevance tier and the last row's sort key. */
 export function encodeCursor(cursor: SearchCursor): string {
-  const value = { o: cursor.order === 'popularity' ? 'p' : 'd', t: cursor.tier, k: cursor.after.key, i: cursor.after.id };
+  const value = { o: cursor.order === 'popularity' ? 'p' : 'd', t: cursor.tier, k: cursor.after.key, d: cursor.after.doc };
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
@@ -40,5 +43,5 @@ export function decodeCursor(value: string): SearchCursor {
   const result = cursorSchema.safeParse(parsed);
   if (!result.success) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
   const c = result.data;
-  return { order: c.o === 'p' ? 'popularity' : 'release_date', tier: c.t, after: { key: c.k, id: c.i } };
+  return { order: c.o === 'p' ? 'popularity' : 'release_date', tier: c.t, after: { key: c.k, doc: c.d } };
 }

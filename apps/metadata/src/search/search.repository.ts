@@ -4,7 +4,7 @@ import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repositor
 import type { Track } from '../tracks/track.js';
 import type { SearchPosition } from './search-cursor.js';
 
-/** Exact conditions checked on the track row (ranges have no postings of their own, except BPM buckets). */
+/** Exact range conditions: BPM and year on the walked postings (every posting carries both), energy on the track row. */
 export interface RowChecks {
   minBpm?: number;
   maxBpm?: number;
@@ -39,7 +39,8 @@ export interface MatchSpec {
 }
 
 export interface WalkResult {
-  tracks: { track: Track; key: number }[];
+  /** The page's tracks with their sort key and doc (the internal track number cursors carry). */
+  tracks: { track: Track; key: number; doc: number }[];
   /** Set when the walk stopped at its budget before finding a full page: where to continue. */
   scanEnd?: SearchPosition;
 }
@@ -101,55 +102,61 @@ export class SearchRepository {
   }
 
   /**
-   * One page in (popularity desc, id desc) order: walks at most `budget` postings of the driver terms from
-   * the cursor, keeps those passing the probes and checks, stops at `limit` rows. Its cost depends on
-   * the page size and the budget, never on how many tracks match.
+   * One page in (popularity desc, doc desc) order: walks at most `budget` postings of the driver terms from
+   * the cursor, keeps those passing the range checks (on the posting itself), the probes and the row
+   * checks, stops at `limit` rows. Its cost depends on the page size and the budget, never on how many
+   * tracks match.
    */
   async walkByPopularity(spec: MatchSpec, limit: number, budget: number, after?: SearchPosition): Promise<WalkResult> {
     const sql = new Sql();
     const w = sql.p(budget);
-    const cursor = after ? ` AND (popularity, track_id) < (${sql.p(after.key)}, ${sql.p(after.id)}::uuid)` : '';
+    const cursor = after ? ` AND (popularity, doc) < (${sql.p(after.key)}, ${sql.p(after.doc)})` : '';
+    // The budget counts walked postings: the range checks apply after the LIMIT, or a rare BPM range
+    // in a common genre would walk the genre's whole posting list.
     const branches = spec.driver.map(
       (termId) =>
-        `(SELECT popularity, track_id FROM track_postings WHERE term_id = ${sql.p(termId)}${cursor} ORDER BY popularity DESC, track_id DESC LIMIT ${w})`,
+        `(SELECT popularity, doc, bpm, year FROM track_postings WHERE term_id = ${sql.p(termId)}${cursor} ORDER BY popularity DESC, doc DESC LIMIT ${w})`,
     );
     // DISTINCT ON: a track with two of the driver's terms (two words of one prefix) comes once. Its
     // input is the branches merged in order, so it needs no sort.
-    const driver = `SELECT DISTINCT ON (popularity, track_id) popularity AS key, track_id FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, track_id DESC LIMIT ${w}`;
+    const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
     const driverParams = [...sql.params];
-    const rows: (TrackRow & { sort_key: number })[] = await this.db.query(this.page(sql, spec, driver, 'd.key', limit), sql.params);
+    const ranges = this.rangeChecks(sql, spec, 'd.bpm', 'd.year');
+    const rows: (TrackRow & { sort_key: number; doc: number })[] = await this.db.query(this.page(sql, spec, driver, ranges, 'd.key', limit), sql.params);
     return this.finish(rows, limit, driver, driverParams, budget);
   }
 
-  /** One page in (release date desc, id desc) order: walks the tracks' date index, probing every term group. */
+  /** One page in (release date desc, doc desc) order: walks the tracks' date index, probing every term group. */
   async walkByReleaseDate(spec: MatchSpec, limit: number, budget: number, after?: SearchPosition): Promise<WalkResult> {
     const sql = new Sql();
     const w = sql.p(budget);
-    const cursor = after ? ` WHERE (release_date, id) < (date '1970-01-01' + ${sql.p(after.key)}::int, ${sql.p(after.id)}::uuid)` : '';
-    const driver = `SELECT (release_date - date '1970-01-01') AS key, id AS track_id, popularity FROM tracks${cursor} ORDER BY release_date DESC, id DESC LIMIT ${w}`;
+    const cursor = after ? ` WHERE (release_date, doc) < (date '1970-01-01' + ${sql.p(after.key)}::int, ${sql.p(after.doc)})` : '';
+    const driver = `SELECT (release_date - date '1970-01-01') AS key, doc, popularity, bpm, release_year AS year FROM tracks${cursor} ORDER BY release_date DESC, doc DESC LIMIT ${w}`;
     const driverParams = [...sql.params];
     // No driver here: the driver group is probed (or checked on the row) like the others.
     const split = probesAndChecks(spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes);
     const all: MatchSpec = { ...spec, driver: [], probes: split.probes, termChecks: [...spec.termChecks, ...split.termChecks] };
-    const rows: (TrackRow & { sort_key: number })[] = await this.db.query(this.page(sql, all, driver, 'd.popularity', limit), sql.params);
+    const ranges = this.rangeChecks(sql, all, 'd.bpm', 'd.year');
+    const rows: (TrackRow & { sort_key: number; doc: number })[] = await this.db.query(this.page(sql, all, driver, ranges, 'd.popularity', limit), sql.params);
     return this.finish(rows, limit, driver, driverParams, budget);
   }
 
   /**
    * Facet counts over the matches among the driver's postings, restricted to a uniform sample when
-   * `sample` is given: track ids are random UUIDs, so an id range is a random subset. Returns how many
-   * driver postings were considered, and per facet term id the matching count among them.
+   * `sample` is given: docs are scrambled sequence numbers, so a doc range is a random subset. Returns
+   * how many driver postings were considered, and per facet term id the matching count among them.
    */
-  async facetCounts(spec: MatchSpec, facetTermIds: readonly number[], sample?: { from: string; to: string }): Promise<{ considered: number; counts: Map<number, number> }> {
+  async facetCounts(spec: MatchSpec, facetTermIds: readonly number[], sample?: { from: number; to: number }): Promise<{ considered: number; counts: Map<number, number> }> {
     const sql = new Sql();
-    const range = sample ? ` AND track_id BETWEEN ${sql.p(sample.from)}::uuid AND ${sql.p(sample.to)}::uuid` : '';
-    const driver = `SELECT DISTINCT popularity, track_id FROM track_postings WHERE term_id = ANY(${sql.p(spec.driver)}::int[])${range}`;
-    const probes = this.probes(sql, spec, 'd.popularity', 'd.track_id');
+    const range = sample ? ` AND doc BETWEEN ${sql.p(sample.from)} AND ${sql.p(sample.to)}` : '';
+    const ranges = this.rangeChecks(sql, spec, 'bpm', 'year');
+    const driver = `SELECT DISTINCT popularity, doc FROM track_postings WHERE term_id = ANY(${sql.p(spec.driver)}::int[])${range}${ranges ? ` AND ${ranges}` : ''}`;
+    const probes = this.probes(sql, spec, 'd.popularity', 'd.doc');
     const checks = this.rowChecks(sql, spec);
     const rows: { term_id: number | null; count: number }[] = await this.db.query(
       `WITH d AS MATERIALIZED (${driver}),
-       p AS (SELECT d.track_id FROM d ${probes ? `WHERE ${probes}` : ''} OFFSET 0),
-       m AS (SELECT t.term_ids FROM p JOIN tracks t ON t.id = p.track_id ${checks ? `WHERE ${checks}` : ''})
+       p AS (SELECT d.doc FROM d ${probes ? `WHERE ${probes}` : ''} OFFSET 0),
+       m AS (SELECT t.term_ids FROM p JOIN tracks t ON t.doc = p.doc ${checks ? `WHERE ${checks}` : ''})
        SELECT NULL::int AS term_id, (SELECT count(*) FROM d)::int AS count
        UNION ALL
        SELECT u.term_id, count(*)::int FROM m CROSS JOIN unnest(m.term_ids) AS u(term_id)
@@ -166,57 +173,64 @@ export class SearchRepository {
   }
 
   /**
-   * One page: the driver's rows that pass the probes (evaluated before the join, on the index only),
-   * joined to their tracks for the row checks. Both `OFFSET 0`s are planner fences: the first keeps
-   * the probes below the join, the one inside each EXISTS keeps it a per-row index probe; pulled up
-   * into a semi join the planner would hash a probe term's whole posting list (all of "pop"). The
-   * inner ORDER BY (already the driver's order, so free) lets the planner see that the join output is
-   * sorted; without it, it sorts, which reads the whole budget instead of stopping after one page.
+   * One page: the driver's rows that pass the range checks and the probes (evaluated before the join,
+   * on the index only), joined to their tracks for the row checks. Both `OFFSET 0`s are planner
+   * fences: the first keeps the probes below the join, the one inside each EXISTS keeps it a per-row
+   * index probe; pulled up into a semi join the planner would hash a probe term's whole posting list
+   * (all of "pop"). The inner ORDER BY (already the driver's order, so free) lets the planner see that
+   * the join output is sorted; without it, it sorts, which reads the whole budget instead of stopping
+   * after one page.
    */
-  private page(sql: Sql, spec: MatchSpec, driver: string, popularity: string, limit: number): string {
-    const probes = this.probes(sql, spec, popularity, 'd.track_id');
+  private page(sql: Sql, spec: MatchSpec, driver: string, ranges: string, popularity: string, limit: number): string {
+    const probes = this.probes(sql, spec, popularity, 'd.doc');
+    const filters = [ranges, probes].filter(Boolean).join(' AND ');
     const checks = this.rowChecks(sql, spec);
-    return `SELECT ${TRACK_COLUMNS}, d.key AS sort_key
-      FROM (SELECT * FROM (${driver}) d ${probes ? `WHERE ${probes}` : ''} ORDER BY d.key DESC, d.track_id DESC OFFSET 0) d
-      JOIN tracks t ON t.id = d.track_id ${checks ? `WHERE ${checks}` : ''}
-      ORDER BY d.key DESC, d.track_id DESC LIMIT ${sql.p(limit)}`;
+    return `SELECT ${TRACK_COLUMNS}, d.key AS sort_key, d.doc
+      FROM (SELECT * FROM (${driver}) d ${filters ? `WHERE ${filters}` : ''} ORDER BY d.key DESC, d.doc DESC OFFSET 0) d
+      JOIN tracks t ON t.doc = d.doc ${checks ? `WHERE ${checks}` : ''}
+      ORDER BY d.key DESC, d.doc DESC LIMIT ${sql.p(limit)}`;
   }
 
-  private probes(sql: Sql, spec: MatchSpec, popularity: string, trackId: string): string {
+  private probes(sql: Sql, spec: MatchSpec, popularity: string, doc: string): string {
     const posting = (ids: string) =>
-      `EXISTS (SELECT 1 FROM track_postings q WHERE q.term_id = ANY(${ids}::int[]) AND q.popularity = ${popularity} AND q.track_id = ${trackId} OFFSET 0)`;
+      `EXISTS (SELECT 1 FROM track_postings q WHERE q.term_id = ANY(${ids}::int[]) AND q.popularity = ${popularity} AND q.doc = ${doc} OFFSET 0)`;
     const parts = spec.probes.map((group) => posting(sql.p(group)));
     if (spec.exclude.length) parts.push(`NOT ${posting(sql.p(spec.exclude))}`);
     return parts.join(' AND ');
   }
 
+  /** BPM and year ranges, on the columns every posting (and the track row) carries. */
+  private rangeChecks(sql: Sql, spec: MatchSpec, bpm: string, year: string): string {
+    const c = spec.checks;
+    const parts: string[] = [];
+    if (c.minBpm !== undefined) parts.push(`${bpm} >= ${sql.p(c.minBpm)}`);
+    if (c.maxBpm !== undefined) parts.push(`${bpm} <= ${sql.p(c.maxBpm)}`);
+    if (c.minYear !== undefined) parts.push(`${year} >= ${sql.p(c.minYear)}`);
+    if (c.maxYear !== undefined) parts.push(`${year} <= ${sql.p(c.maxYear)}`);
+    return parts.join(' AND ');
+  }
+
+  /** What only the track row can tell: many-term groups and energy. */
   private rowChecks(sql: Sql, spec: MatchSpec): string {
     const c = spec.checks;
     const parts = spec.termChecks.map((group) => `t.term_ids && ${sql.p(group)}::int[]`);
-    if (c.minBpm !== undefined) parts.push(`t.bpm >= ${sql.p(c.minBpm)}`);
-    if (c.maxBpm !== undefined) parts.push(`t.bpm <= ${sql.p(c.maxBpm)}`);
-    if (c.minYear !== undefined) parts.push(`t.release_date >= make_date(${sql.p(c.minYear)}, 1, 1)`);
-    if (c.maxYear !== undefined) parts.push(`t.release_date < make_date(${sql.p(c.maxYear)} + 1, 1, 1)`);
     if (c.minEnergy !== undefined) parts.push(`(t.attributes->>'energy')::float8 >= ${sql.p(c.minEnergy)}`);
     if (c.maxEnergy !== undefined) parts.push(`(t.attributes->>'energy')::float8 <= ${sql.p(c.maxEnergy)}`);
     return parts.join(' AND ');
   }
 
   private async finish(
-    rows: (TrackRow & { sort_key: number })[],
+    rows: (TrackRow & { sort_key: number; doc: number })[],
     limit: number,
     driver: string,
     driverParams: unknown[],
     budget: number,
   ): Promise<WalkResult> {
-    const tracks = rows.map((row) => ({ track: toTrack(row), key: row.sort_key }));
+    const tracks = rows.map((row) => ({ track: toTrack(row), key: row.sort_key, doc: row.doc }));
     if (rows.length >= limit) return { tracks };
     // A short page: either the driver ran out (last page) or the budget did (continue from its end).
-    const last: { key: number; track_id: string }[] = await this.db.query(
-      `SELECT key, track_id FROM (${driver}) d OFFSET ${budget - 1} LIMIT 1`,
-      driverParams,
-    );
-    return last[0] ? { tracks, scanEnd: { key: last[0].key, id: last[0].track_id } } : { tracks };
+    const last: { key: number; doc: number }[] = await this.db.query(`SELECT key, doc FROM (${driver}) d OFFSET ${budget - 1} LIMIT 1`, driverParams);
+    return last[0] ? { tracks, scanEnd: { key: last[0].key, doc: last[0].doc } } : { tracks };
   }
 }
 

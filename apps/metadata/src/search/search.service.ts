@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
-import { BPM_BUCKET } from '../catalogue/attribute-vocabulary.js';
-import { ALL_TRACKS_TERM, bpmBucket, tokenize } from '../catalogue/track-terms.js';
+import { BPM_BUCKET, RANGES } from '../catalogue/attribute-vocabulary.js';
+import { ALL_TRACKS_TERM, bpmBucket, decadeTerm, tokenize } from '../catalogue/track-terms.js';
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
 import type { Track } from '../tracks/track.js';
 import { TermCache } from '../cache/term-cache.js';
@@ -15,8 +15,8 @@ export const FACET_SAMPLE = 500;
 const PREFIX_EXPANSIONS = 16;
 const FUZZY_EXPANSIONS = 4;
 const MAX_WORDS = 8;
-/** A BPM range spanning more buckets than this is checked on the row only, not walked by bucket. */
-const MAX_BPM_BUCKETS = 12;
+/** A BPM or year range spanning more buckets (decades) than this is only checked, never walked by bucket. */
+const MAX_RANGE_TERMS = 12;
 
 const FACET_PREFIX: Record<FacetName, string> = {
   genre: 'g:',
@@ -78,7 +78,7 @@ export class SearchService {
     if (compiled.exact) tiers.push({ tier: 0, spec: compiled.exact });
     if (compiled.broad) tiers.push({ tier: 1, spec: compiled.broad });
 
-    const found: { track: Track; key: number; tier: 0 | 1 }[] = [];
+    const found: { track: Track; key: number; doc: number; tier: 0 | 1 }[] = [];
     let next: SearchCursor | undefined;
     let partial = false;
     for (const { tier, spec } of tiers) {
@@ -101,7 +101,7 @@ export class SearchService {
     }
     const page = found.slice(0, limit);
     const last = page.at(-1);
-    if (!next && found.length > limit && last) next = { order, tier: last.tier, after: { key: last.key, id: last.track.id } };
+    if (!next && found.length > limit && last) next = { order, tier: last.tier, after: { key: last.key, doc: last.doc } };
     const facets = input.facets.length ? await this.facets(compiled.all, input.facets) : [];
     return { tracks: page.map((f) => f.track), nextCursor: next ? encodeCursor(next) : '', partial, facets };
   }
@@ -125,17 +125,18 @@ export class SearchService {
       minEnergy: input.minEnergy,
       maxEnergy: input.maxEnergy,
     };
-    // The BPM buckets of a range: worth walking when they are the rarest group; otherwise the exact
-    // BPM check on the row already decides, so they are not probed.
-    let bpmGroup: number | undefined;
-    if (input.minBpm !== undefined || input.maxBpm !== undefined) {
-      const lo = Math.floor((input.minBpm ?? 1) / BPM_BUCKET);
-      const hi = Math.floor((input.maxBpm ?? 400) / BPM_BUCKET);
-      if (hi - lo < MAX_BPM_BUCKETS) {
-        bpmGroup = groups.length;
-        add(Array.from({ length: hi - lo + 1 }, (_, i) => bpmBucket((lo + i) * BPM_BUCKET)));
-      }
-    }
+    // The BPM buckets and year decades of a range: worth walking when they are the rarest group;
+    // otherwise the exact check on each walked posting already decides, so they are not probed.
+    const rangeGroups = new Set<number>();
+    const addRange = (min: number, max: number, width: number, term: (value: number) => string): void => {
+      const lo = Math.floor(min / width);
+      const hi = Math.floor(max / width);
+      if (hi - lo >= MAX_RANGE_TERMS) return;
+      rangeGroups.add(groups.length);
+      add(Array.from({ length: hi - lo + 1 }, (_, i) => term((lo + i) * width)));
+    };
+    if (input.minBpm !== undefined || input.maxBpm !== undefined) addRange(input.minBpm ?? RANGES.bpm.min, input.maxBpm ?? RANGES.bpm.max, BPM_BUCKET, bpmBucket);
+    if (input.minYear !== undefined || input.maxYear !== undefined) addRange(input.minYear ?? RANGES.year.min, input.maxYear ?? RANGES.year.max, 10, decadeTerm);
 
     const tokens = tokenize(input.query).slice(0, MAX_WORDS);
     // Text with nothing searchable in it (only punctuation, e.g. "%") matches no track.
@@ -170,10 +171,10 @@ export class SearchService {
     const spec = (wordGroups: TermInfo[][], exclude: number[]): MatchSpec | undefined => {
       const allGroups = [...filterGroups, ...wordGroups];
       if (allGroups.length === 0) return all ? { driver: [all.id], probes: [], termChecks: [], exclude, checks } : undefined;
-      const sized = allGroups.map((g, i) => ({ ids: g.map((t) => t.id), size: g.reduce((n, t) => n + t.trackCount, 0), bpm: i === bpmGroup }));
+      const sized = allGroups.map((g, i) => ({ ids: g.map((t) => t.id), size: g.reduce((n, t) => n + t.trackCount, 0), range: rangeGroups.has(i) }));
       sized.sort((a, b) => a.size - b.size);
       const [driver, ...rest] = sized;
-      const { probes, termChecks } = probesAndChecks(rest.filter((g) => !g.bpm).map((g) => g.ids));
+      const { probes, termChecks } = probesAndChecks(rest.filter((g) => !g.range).map((g) => g.ids));
       return { driver: driver?.ids ?? [], probes, termChecks, exclude, checks };
     };
     const everything = spec(broadWords, []);
@@ -211,7 +212,7 @@ export class SearchService {
     const sizes = await this.driverSize(spec);
     const sampled = sizes > FACET_SAMPLE;
     const fraction = sampled ? FACET_SAMPLE / sizes : 1;
-    const sample = sampled ? uuidRange(fraction) : undefined;
+    const sample = sampled ? docRange(fraction) : undefined;
     const facetIds = names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.id));
     const { considered, counts } = await this.repository.facetCounts(spec, facetIds, sample);
     const scale = sampled && considered > 0 ? sizes / considered : 1;
@@ -266,13 +267,12 @@ function sortValues(values: { value: string; count: number }[]): { value: string
 }
 
 /**
- * The UUID range holding `fraction` of the id space, always from its start: track ids are random v4
- * UUIDs, so the tracks in it are a uniform sample whatever the filter. The same range for every request
- * keeps counts stable between refreshes and keeps the sampled rows in cache: a range drawn at random
- * per request read ~500 cold heap pages at 10M tracks (p95 1 s against 27 ms for repeated ranges).
+ * The doc range holding `fraction` of the doc space, always from its start: docs are scrambled
+ * sequence numbers (see the integer-postings migration), so the tracks in it are a uniform sample
+ * whatever the filter. The same range for every request keeps counts stable between refreshes and
+ * keeps the sampled rows in cache: a range drawn at random per request read ~500 cold heap pages at
+ * 10M tracks (p95 1 s against 27 ms for repeated ranges).
  */
-function uuidRange(fraction: number): { from: string; to: string } {
-  const span = Math.max(1, Math.floor(fraction * 0xffffffff));
-  const hex = (n: number) => n.toString(16).padStart(8, '0');
-  return { from: '00000000-0000-0000-0000-000000000000', to: `${hex(span - 1)}-ffff-ffff-ffff-ffffffffffff` };
+function docRange(fraction: number): { from: number; to: number } {
+  return { from: 0, to: Math.max(1, Math.floor(fraction * 2 ** 31)) - 1 };
 }

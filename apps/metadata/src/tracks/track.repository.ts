@@ -50,19 +50,19 @@ export class TrackRepository {
     return rows[0] && { id: rows[0].id, name: rows[0].name, trackCount: rows[0].track_count };
   }
 
-  /** An artist's tracks, most popular first, after the (popularity, id) position if given. */
-  async artistTracks(artistId: string, limit: number, after?: { popularity: number; id: string }): Promise<Track[]> {
+  /** An artist's tracks, most popular first, after the (popularity, doc) position if given, each with its doc for the next cursor. */
+  async artistTracks(artistId: string, limit: number, after?: { popularity: number; doc: number }): Promise<{ track: Track; doc: number }[]> {
     const params: unknown[] = [artistId, limit];
     let where = 't.artist_id = $1';
     if (after) {
-      params.push(after.popularity, after.id);
-      where += ' AND (t.popularity, t.id) < ($3, $4::uuid)';
+      params.push(after.popularity, after.doc);
+      where += ' AND (t.popularity, t.doc) < ($3, $4)';
     }
-    const rows: TrackRow[] = await this.db.query(
-      `SELECT ${TRACK_COLUMNS} FROM tracks t WHERE ${where} ORDER BY t.popularity DESC, t.id DESC LIMIT $2`,
+    const rows: (TrackRow & { doc: number })[] = await this.db.query(
+      `SELECT ${TRACK_COLUMNS}, t.doc FROM tracks t WHERE ${where} ORDER BY t.popularity DESC, t.doc DESC LIMIT $2`,
       params,
     );
-    return rows.map(toTrack);
+    return rows.map((row) => ({ track: toTrack(row), doc: row.doc }));
   }
 
   async artistAlbums(artistId: string, limit: number): Promise<Album[]> {

@@ -54,10 +54,11 @@ export class TrackService {
     const pageSize = limit || DEFAULT_PAGE;
     const position = cursor ? decodeCursor(cursor) : undefined;
     if (position && position.order !== 'popularity') throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
-    const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, id: position.after.id });
-    const tracks = rows.slice(0, pageSize);
-    const last = tracks.at(-1);
-    const nextCursor = rows.length > pageSize && last ? encodeCursor({ order: 'popularity', tier: 0, after: { key: last.popularity, id: last.id } }) : '';
+    const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, doc: position.after.doc });
+    const page = rows.slice(0, pageSize);
+    const last = page.at(-1);
+    const nextCursor = rows.length > pageSize && last ? encodeCursor({ order: 'popularity', tier: 0, after: { key: last.track.popularity, doc: last.doc } }) : '';
+    const tracks = page.map((r) => r.track);
     return { artist, albums: position ? [] : await this.tracks.artistAlbums(artistId, ARTIST_ALBUMS), tracks, nextCursor };
   }
 

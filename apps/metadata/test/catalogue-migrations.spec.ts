@@ -1,0 +1,55 @@
+import { createDataSource } from '@overture/database';
+import { createTestDatabase, type TestDatabase } from '@overture/testing';
+import type { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { trackTerms } from '../src/catalogue/track-terms.js';
+import { migrations } from '../src/database/migrations/index.js';
+import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
+import { seedTracks } from './seed-tracks.js';
+
+/** Every posting as "term isrc bpm year", read through the track the posting points at. */
+async function postings(db: DataSource, key: 'doc' | 'track_id'): Promise<string[]> {
+  const join = key === 'doc' ? 't.doc = p.doc' : 't.id = p.track_id';
+  const rows: { line: string }[] = await db.query(
+    `SELECT c.term || ' ' || t.isrc || ' ' || t.bpm || ' ' || t.release_year || ' ' || (p.popularity = t.popularity) AS line
+     FROM track_postings p JOIN tracks t ON ${join} JOIN catalogue_terms c ON c.id = p.term_id`,
+  );
+  return rows.map((r) => r.line).sort();
+}
+
+describe('catalogue migrations on a database that already has tracks', () => {
+  let db: TestDatabase;
+  let dataSource: DataSource;
+  const catalogue = generateDemoCatalogue(300, 5);
+  const expected = catalogue.flatMap((t) => trackTerms(t).map((term) => `${term} ${t.isrc} ${t.attributes.bpm} ${t.release_date.slice(0, 4)} true`)).sort();
+
+  beforeAll(async () => {
+    db = await createTestDatabase(inject('postgresServerUrl'), 'metadata_migrations');
+    dataSource = await createDataSource({ url: db.url, entities: [], migrations: [...migrations] }).initialize();
+    await dataSource.runMigrations({ transaction: 'each' });
+    await seedTracks(db.url, catalogue);
+  });
+
+  afterAll(async () => {
+    await dataSource?.destroy();
+    await db?.drop();
+  });
+
+  it('integer postings: down to uuid postings and up again rebuilds every posting with its doc, BPM, year and decade term', async () => {
+    expect(await postings(dataSource, 'doc')).toEqual(expected);
+
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    const before = await postings(dataSource, 'track_id');
+    expect(before).toEqual(expected.filter((line) => !line.startsWith('y:')));
+
+    await dataSource.runMigrations({ transaction: 'each' });
+    expect(await postings(dataSource, 'doc')).toEqual(expected);
+    // Maintained counts of the decade terms, and unique docs for every track.
+    const decades: { term: string; track_count: string }[] = await dataSource.query(`SELECT term, track_count FROM catalogue_terms WHERE term LIKE 'y:%' ORDER BY term`);
+    const counted = new Map<string, number>();
+    for (const t of catalogue) counted.set(`y:${t.release_date.slice(0, 3)}0`, (counted.get(`y:${t.release_date.slice(0, 3)}0`) ?? 0) + 1);
+    expect(decades.map((d) => [d.term, Number(d.track_count)])).toEqual([...counted].sort());
+    const [{ n, docs }]: [{ n: number; docs: number }] = await dataSource.query('SELECT count(*)::int AS n, count(DISTINCT doc)::int AS docs FROM tracks');
+    expect(docs).toBe(n);
+  });
+});
