@@ -196,7 +196,8 @@ const service = spawn(process.execPath, [MAIN, 'serve'], {
     ...process.env,
     DATABASE_URL: dbUrl,
     GRPC_LISTEN: `127.0.0.1:${port}`,
-    LOG_LEVEL: 'warn',
+    // Without auth running, the service warns every second that it cannot reach it; not a finding here.
+    LOG_LEVEL: 'error',
     DATABASE_POOL_SIZE: String(CONCURRENCY),
     // e.g. BENCH_SERVICE_NODE_OPTIONS=--cpu-prof to profile the service alone.
     NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',

@@ -29,6 +29,11 @@ export class IntegerPostings1795292400000 implements MigrationInterface {
     await runner.query('DROP INDEX tracks_release_date_id');
     await runner.query('CREATE INDEX tracks_artist_popularity_doc ON tracks (artist_id, popularity, doc)');
     await runner.query('DROP INDEX tracks_artist_popularity');
+    // Left from the first catalogue schema, unused since search walks the postings: each cost the
+    // import an index build (or an expression per row) and the disk its size.
+    await runner.query('DROP INDEX tracks_popularity_id');
+    await runner.query('DROP INDEX tracks_bpm');
+    await runner.query('ALTER TABLE tracks DROP COLUMN search_text');
 
     // Decade terms for the tracks already there.
     await runner.query(`
@@ -77,6 +82,9 @@ export class IntegerPostings1795292400000 implements MigrationInterface {
     await runner.query('CREATE INDEX tracks_release_date_id ON tracks (release_date, id)');
     await runner.query('CREATE INDEX tracks_artist_popularity ON tracks (artist_id, popularity, id)');
     await runner.query('DROP INDEX tracks_artist_popularity_doc');
+    await runner.query(`ALTER TABLE tracks ADD COLUMN search_text text GENERATED ALWAYS AS (lower(title || ' ' || artist_name || ' ' || album_title)) STORED`);
+    await runner.query('CREATE INDEX tracks_bpm ON tracks (bpm)');
+    await runner.query('CREATE INDEX tracks_popularity_id ON tracks (popularity DESC, id)');
     await runner.query('DROP INDEX tracks_release_date_doc');
     await runner.query('DROP INDEX tracks_doc');
     await runner.query('ALTER TABLE tracks DROP COLUMN doc');
