@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 import { trackTerms } from '../catalogue/track-terms.js';
-import { CHANGE_FEED_LOCK, TRACK_CACHE_CHANNEL } from '../import/track-bulk.writer.js';
+import { CHANGE_FEED_LOCK, sourceHash, TRACK_CACHE_CHANNEL } from '../import/track-bulk.writer.js';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
 import type { Track } from '../tracks/track.js';
 
@@ -126,7 +125,7 @@ export class TrackWriteRepository {
       t.tier,
       t.audio_ref,
       terms.map((r) => r.id),
-      createHash('md5').update(JSON.stringify(t)).digest('base64url'),
+      sourceHash(t),
     ];
   }
 

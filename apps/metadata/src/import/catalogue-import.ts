@@ -2,7 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { trackInputSchema } from '../catalogue/track-input.schema.js';
+import { compiledTrackInputSchema } from '../catalogue/track-input.schema.js';
 import { formatSeconds, ProgressBar } from './progress-bar.js';
 import { readSource } from './import-source.js';
 import { TrackBulkWriter, type BulkResult, type BulkRow } from './track-bulk.writer.js';
@@ -104,7 +104,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
       if (record.error) {
         reject(record.line, record.error);
       } else {
-        const parsed = trackInputSchema.safeParse(record.value);
+        const parsed = compiledTrackInputSchema.safeParse(record.value);
         if (parsed.success) batch.push({ line: record.line, track: parsed.data });
         else reject(record.line, parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '));
       }

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ClientBase } from 'pg';
@@ -17,7 +17,7 @@ export interface BulkRow {
   track: TrackInput;
 }
 
-/** A batch of new tracks made ready by `prepareAppend`: COPY lines and term-count changes. */
+/** A batch of new tracks made ready by `prepareAppend`: COPY data and term-count changes. */
 export interface PreparedAppend {
   rows: readonly BulkRow[];
   fresh: BulkRow[];
@@ -26,7 +26,8 @@ export interface PreparedAppend {
   tracks: string[];
   postings: string[];
   changes: string[];
-  delta: Map<number, number>;
+  /** Per term id, how many tracks of the batch have it (sparse). */
+  delta: number[];
 }
 
 export interface BulkResult {
@@ -40,17 +41,32 @@ export interface BulkResult {
 const STAGING_COLUMNS =
   'isrc, title, artist_name, album_title, duration_ms, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash';
 
-/** Joins COPY lines into ~256 KiB chunks: each stream chunk is one protocol message, so many tiny ones cost more than the data. */
-function* chunked(lines: readonly string[]): Generator<string> {
-  let chunk = '';
-  for (const line of lines) {
-    chunk += line;
-    if (chunk.length >= 1 << 18) {
-      yield chunk;
-      chunk = '';
+/**
+ * COPY data collected in ~256 KiB strings: each stream chunk is one protocol message, so many tiny
+ * ones cost more than the data, and appending to one string is cheaper than an array of lines joined later.
+ */
+class CopyData {
+  private readonly chunks: string[] = [];
+  private chunk = '';
+
+  add(text: string): void {
+    this.chunk += text;
+    if (this.chunk.length >= 1 << 18) {
+      this.chunks.push(this.chunk);
+      this.chunk = '';
     }
   }
-  if (chunk) yield chunk;
+
+  done(): string[] {
+    if (this.chunk) this.chunks.push(this.chunk);
+    this.chunk = '';
+    return this.chunks;
+  }
+}
+
+/** The content hash of a track as written: an import skips rows whose hash is unchanged. */
+export function sourceHash(track: TrackInput): string {
+  return hash('md5', JSON.stringify(track), 'base64url');
 }
 
 /** COPY text format: backslash, tab, newline and carriage return escaped. */
@@ -140,45 +156,31 @@ export class TrackBulkWriter {
     await this.resolveTerms(prepared.flatMap((p) => p.terms));
     await this.resolveArtists(fresh.map((r) => r.track));
     await this.resolveAlbums(fresh.map((r) => r.track));
-    const tracks: string[] = [];
-    const postings: string[] = [];
-    const changes: string[] = [];
-    const delta = new Map<number, number>();
+    const tracks = new CopyData();
+    const postings = new CopyData();
+    const changes = new CopyData();
+    const delta: number[] = [];
     for (const { row: { track: t }, terms, id, doc } of prepared) {
       const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
       const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
-      const termIds = terms.map((term) => this.termIds.get(term) as number);
       const year = t.release_date.slice(0, 4);
-      for (const termId of termIds) {
-        postings.push(`${termId}\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\n`);
-        delta.set(termId, (delta.get(termId) ?? 0) + 1);
+      // The posting is the term id, then the same for each of the track's terms.
+      const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\n`;
+      let termIds = '';
+      for (const term of terms) {
+        const termId = this.termIds.get(term) as number;
+        postings.add(termId + tail);
+        delta[termId] = (delta[termId] ?? 0) + 1;
+        termIds += termIds ? `,${termId}` : termId;
       }
-      changes.push(`${id}\tcreated\t1\n`);
-      tracks.push(
-        [
-          id,
-          String(doc),
-          t.isrc,
-          copyText(t.title),
-          copyText(t.artist_name),
-          copyText(t.album_title),
-          String(t.duration_ms),
-          year,
-          t.release_date,
-          String(t.popularity),
-          t.explicit ? 't' : 'f',
-          copyText(JSON.stringify(t.attributes)),
-          artistId,
-          albumId,
-          `{${t.regions.join(',')}}`,
-          t.tier,
-          copyText(t.audio_ref),
-          `{${termIds.join(',')}}`,
-          createHash('md5').update(JSON.stringify(t)).digest('base64url'),
-        ].join('\t') + '\n',
+      changes.add(`${id}\tcreated\t1\n`);
+      tracks.add(
+        `${id}\t${doc}\t${t.isrc}\t${copyText(t.title)}\t${copyText(t.artist_name)}\t${copyText(t.album_title)}\t${t.duration_ms}\t${year}\t` +
+          `${t.release_date}\t${t.popularity}\t${t.explicit ? 't' : 'f'}\t${copyText(JSON.stringify(t.attributes))}\t${artistId}\t${albumId}\t` +
+          `{${t.regions.join(',')}}\t${t.tier}\t${copyText(t.audio_ref)}\t{${termIds}}\t${sourceHash(t)}\n`,
       );
     }
-    return { rows, fresh, again, tracks, postings, changes, delta };
+    return { rows, fresh, again, tracks: tracks.done(), postings: postings.done(), changes: changes.done(), delta };
   }
 
   async commitAppend(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
@@ -199,7 +201,7 @@ export class TrackBulkWriter {
   }
 
   private async appendBatch(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
-    const copy = (sql: string, lines: string[]) => pipeline(Readable.from(chunked(lines)), this.client.query(copyStreams.from(sql)));
+    const copy = (sql: string, chunks: string[]) => pipeline(Readable.from(chunks), this.client.query(copyStreams.from(sql)));
     await this.client.query('BEGIN');
     try {
       await copy(
@@ -207,7 +209,7 @@ export class TrackBulkWriter {
         batch.tracks,
       );
       await copy('COPY track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', batch.postings);
-      const changed = [...batch.delta].sort((a, b) => a[0] - b[0]);
+      const changed = batch.delta.flatMap((n, id) => [[id, n] as const]);
       await this.client.query(
         'UPDATE catalogue_terms c SET track_count = c.track_count + d.delta FROM unnest($1::int[], $2::bigint[]) AS d(id, delta) WHERE c.id = d.id',
         [changed.map(([id]) => id), changed.map(([, n]) => n)],
@@ -230,34 +232,20 @@ export class TrackBulkWriter {
     await this.resolveTerms(prepared.flatMap((p) => p.terms));
     await this.resolveArtists(rows.map((r) => r.track));
     await this.resolveAlbums(rows.map((r) => r.track));
-    const lines = prepared.map(({ row: { track: t }, terms }) => {
+    const lines = new CopyData();
+    for (const { row: { track: t }, terms } of prepared) {
       const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
       const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
-      const attributes = JSON.stringify(t.attributes);
-      const hash = createHash('md5').update(JSON.stringify(t)).digest('base64url');
-      return [
-        t.isrc,
-        copyText(t.title),
-        copyText(t.artist_name),
-        copyText(t.album_title),
-        String(t.duration_ms),
-        t.release_date,
-        String(t.popularity),
-        t.explicit ? 't' : 'f',
-        copyText(attributes),
-        artistId,
-        albumId,
-        `{${t.regions.join(',')}}`,
-        t.tier,
-        copyText(t.audio_ref),
-        `{${terms.map((term) => this.termIds.get(term)).join(',')}}`,
-        hash,
-      ].join('\t');
-    });
+      lines.add(
+        `${t.isrc}\t${copyText(t.title)}\t${copyText(t.artist_name)}\t${copyText(t.album_title)}\t${t.duration_ms}\t${t.release_date}\t` +
+          `${t.popularity}\t${t.explicit ? 't' : 'f'}\t${copyText(JSON.stringify(t.attributes))}\t${artistId}\t${albumId}\t` +
+          `{${t.regions.join(',')}}\t${t.tier}\t${copyText(t.audio_ref)}\t{${terms.map((term) => this.termIds.get(term)).join(',')}}\t${sourceHash(t)}\n`,
+      );
+    }
     await this.client.query('BEGIN');
     try {
       await pipeline(
-        Readable.from(chunked(lines.map((l) => `${l}\n`))),
+        Readable.from(lines.done()),
         this.client.query(copyStreams.from(`COPY import_staging (${STAGING_COLUMNS}) FROM STDIN`)),
       );
       const result = await this.applyStaging(new Map(prepared.map((p) => [p.row.track.isrc, p.terms])));
