@@ -114,7 +114,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     await flush();
     await inFlight;
     progress.finish(report.created + report.updated + report.unchanged, report.rejected);
-    if (bulk) await leaveBulkLoad(client, options.progress ?? process.stderr);
+    if (bulk) await leaveBulkLoad(client, writer, options.progress ?? process.stderr);
     await client.query('DELETE FROM import_checkpoints WHERE source = $1', [source]);
     report.seconds = (Date.now() - startedAt) / 1000;
     return report;
@@ -126,9 +126,9 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
 }
 
 /**
- * An import into an empty catalogue (or resuming one) is a bulk load: the secondary indexes of tracks
- * and postings are dropped and rebuilt once at the end (then the tables are vacuumed), which is several times faster than
- * maintaining them row by row. Their definitions are kept in import_deferred_indexes so an interrupted
+ * An import into an empty catalogue (or resuming one) is a bulk load: the secondary indexes of tracks,
+ * postings, terms and albums are dropped and rebuilt once at the end (then the tables are vacuumed),
+ * which is several times faster than maintaining them row by row; term counts are recounted at the end. Their definitions are kept in import_deferred_indexes so an interrupted
  * load still rebuilds them when resumed. Returns whether this import is a bulk load.
  */
 async function enterBulkLoad(client: pg.Client): Promise<boolean> {
@@ -139,7 +139,7 @@ async function enterBulkLoad(client: pg.Client): Promise<boolean> {
   await client.query('BEGIN');
   const indexes = await client.query<{ indexname: string; indexdef: string }>(
     `SELECT i.indexname, i.indexdef FROM pg_indexes i
-     WHERE i.schemaname = current_schema() AND i.tablename IN ('tracks', 'track_postings')
+     WHERE i.schemaname = current_schema() AND i.tablename IN ('tracks', 'track_postings', 'catalogue_terms', 'albums')
        AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)`,
   );
   for (const index of indexes.rows) {
@@ -150,12 +150,18 @@ async function enterBulkLoad(client: pg.Client): Promise<boolean> {
   return true;
 }
 
-async function leaveBulkLoad(client: pg.Client, out: NodeJS.WriteStream): Promise<void> {
+async function leaveBulkLoad(client: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
   // The batches committed asynchronously. VACUUM cannot mark a page all-visible while the commit of a
   // row on it may still be unflushed; the index builds below commit synchronously, which flushes the
   // WAL of every earlier commit.
   await client.query('SET synchronous_commit = on');
   await client.query(`SET maintenance_work_mem = '512MB'`);
+  // Term counts first, while the deferred indexes still mark this load as unfinished: if it is
+  // interrupted here, the rerun is a bulk load again and counts again.
+  const counting = Date.now();
+  out.write('counting tracks per term…\n');
+  await writer.recountTerms();
+  out.write(`counted tracks per term in ${formatSeconds((Date.now() - counting) / 1000)}\n`);
   const deferred = await client.query<{ name: string; definition: string }>('SELECT name, definition FROM import_deferred_indexes ORDER BY name');
   for (const index of deferred.rows) {
     const started = Date.now();

@@ -26,8 +26,6 @@ export interface PreparedAppend {
   tracks: string[];
   postings: string[];
   changes: string[];
-  /** Per term id, how many tracks of the batch have it (sparse). */
-  delta: number[];
 }
 
 export interface BulkResult {
@@ -132,7 +130,10 @@ export class TrackBulkWriter {
    * Bulk-load path for new tracks (an initial load, with the secondary indexes dropped): track ids
    * are made here and tracks, postings and change-feed rows go in by COPY, with no staging table and
    * no upsert. A row whose ISRC this load has already seen, or a batch the database refuses (e.g.
-   * rows an interrupted load already committed), goes through `write` (the upsert) instead.
+   * rows an interrupted load already committed), goes through `write` (the upsert) instead. Term
+   * counts are not maintained here: the load recounts them from the postings at its end
+   * (`recountTerms`), which at 10M tracks is one aggregate instead of ~500 updates of tens of
+   * thousands of dictionary rows each.
    *
    * Two steps, so that the import prepares the next batch while the previous one is written:
    * `prepareAppend` does the CPU work and looks up term, artist and album ids (on the lookup
@@ -159,7 +160,6 @@ export class TrackBulkWriter {
     const tracks = new CopyData();
     const postings = new CopyData();
     const changes = new CopyData();
-    const delta: number[] = [];
     for (const { row: { track: t }, terms, id, doc } of prepared) {
       const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
       const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
@@ -170,7 +170,6 @@ export class TrackBulkWriter {
       for (const term of terms) {
         const termId = this.termIds.get(term) as number;
         postings.add(termId + tail);
-        delta[termId] = (delta[termId] ?? 0) + 1;
         termIds += termIds ? `,${termId}` : termId;
       }
       changes.add(`${id}\tcreated\t1\n`);
@@ -180,7 +179,7 @@ export class TrackBulkWriter {
           `{${t.regions.join(',')}}\t${t.tier}\t${copyText(t.audio_ref)}\t{${termIds}}\t${sourceHash(t)}\n`,
       );
     }
-    return { rows, fresh, again, tracks: tracks.done(), postings: postings.done(), changes: changes.done(), delta };
+    return { rows, fresh, again, tracks: tracks.done(), postings: postings.done(), changes: changes.done() };
   }
 
   async commitAppend(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
@@ -204,18 +203,11 @@ export class TrackBulkWriter {
     const copy = (sql: string, chunks: string[]) => pipeline(Readable.from(chunks), this.client.query(copyStreams.from(sql)));
     await this.client.query('BEGIN');
     try {
-      // The term-count update joins a batch's terms to the dictionary: per-row probes, not a hash of it all.
-      await this.client.query('SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off');
       await copy(
         'COPY tracks (id, doc, isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash) FROM STDIN',
         batch.tracks,
       );
       await copy('COPY track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', batch.postings);
-      const changed = batch.delta.flatMap((n, id) => [[id, n] as const]);
-      await this.client.query(
-        'UPDATE catalogue_terms c SET track_count = c.track_count + d.delta FROM unnest($1::int[], $2::bigint[]) AS d(id, delta) WHERE c.id = d.id',
-        [changed.map(([id]) => id), changed.map(([, n]) => n)],
-      );
       await this.client.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
       await copy('COPY track_changes (track_id, kind, version) FROM STDIN', batch.changes);
       if (checkpoint) await this.saveCheckpoint(checkpoint);
@@ -352,6 +344,17 @@ export class TrackBulkWriter {
     // (new terms, moved counts); delivered at commit.
     if (created + updated > 0) await c.query('SELECT pg_notify($1, $2)', [TRACK_CACHE_CHANNEL, '*']);
     return { created, updated };
+  }
+
+  /**
+   * Sets every term's count from the postings, for the end of a bulk load (which does not maintain
+   * them batch by batch). Exact whatever happened during the load, upserts and resumes included.
+   */
+  async recountTerms(): Promise<void> {
+    await this.client.query(`
+      UPDATE catalogue_terms c SET track_count = coalesce(x.n, 0)
+      FROM catalogue_terms c2 LEFT JOIN (SELECT term_id, count(*) AS n FROM track_postings GROUP BY term_id) x ON x.term_id = c2.id
+      WHERE c.id = c2.id AND c.track_count IS DISTINCT FROM coalesce(x.n, 0)`);
   }
 
   private async saveCheckpoint(checkpoint: { source: string; line: number }): Promise<void> {
