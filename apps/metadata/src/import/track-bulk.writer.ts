@@ -390,17 +390,11 @@ export class TrackBulkWriter {
 
   private async resolveTerms(terms: readonly string[]): Promise<void> {
     const missing = [...new Set(terms.filter((t) => !this.termIds.has(t)))];
-    const rows = await this.findOrCreate<{ id: number; term: string }>(
-      missing,
-      `WITH input (term) AS (SELECT unnest($1::text[])),
-       new AS (
-         INSERT INTO catalogue_terms (term) SELECT term FROM input i WHERE NOT EXISTS (SELECT 1 FROM catalogue_terms c WHERE c.term = i.term)
-         ORDER BY 1 ON CONFLICT (term) DO NOTHING RETURNING id, term)
-       SELECT id, term FROM new
-       UNION ALL SELECT * FROM (SELECT (SELECT c.id FROM catalogue_terms c WHERE c.term = i.term) AS id, i.term FROM input i) old WHERE id IS NOT NULL`,
-      (keys) => [keys],
-      (row) => row.term,
-    );
+    const rows = await this.findOrCreate<{ id: number; term: string }>(missing, (keys) => [keys], (row) => row.term, {
+      insert: 'INSERT INTO catalogue_terms (term) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (term) DO NOTHING RETURNING id, term',
+      read: `SELECT * FROM (SELECT (SELECT c.id FROM catalogue_terms c WHERE c.term = i.term) AS id, i.term FROM unnest($1::text[]) AS i (term)) x
+             WHERE id IS NOT NULL`,
+    });
     for (const row of rows) this.termIds.set(row.term, row.id);
   }
 
@@ -412,14 +406,14 @@ export class TrackBulkWriter {
     }
     const rows = await this.findOrCreate<{ id: string; name_key: string }>(
       [...names.keys()],
-      `WITH input (name_key, name) AS (SELECT * FROM unnest($1::text[], $2::text[])),
-       new AS (
-         INSERT INTO artists (name_key, name) SELECT name_key, name FROM input i WHERE NOT EXISTS (SELECT 1 FROM artists a WHERE a.name_key = i.name_key)
-         ORDER BY 1 ON CONFLICT (name_key) DO NOTHING RETURNING id, name_key)
-       SELECT id, name_key FROM new
-       UNION ALL SELECT * FROM (SELECT (SELECT a.id FROM artists a WHERE a.name_key = i.name_key) AS id, i.name_key FROM input i) old WHERE id IS NOT NULL`,
       (keys) => [keys, keys.map((k) => names.get(k))],
       (row) => row.name_key,
+      {
+        insert: `INSERT INTO artists (name_key, name) SELECT * FROM unnest($1::text[], $2::text[]) ORDER BY 1
+                 ON CONFLICT (name_key) DO NOTHING RETURNING id, name_key`,
+        read: `SELECT * FROM (SELECT (SELECT a.id FROM artists a WHERE a.name_key = i.name_key) AS id, i.name_key FROM unnest($1::text[], $2::text[]) AS i (name_key, name)) x
+               WHERE id IS NOT NULL`,
+      },
     );
     for (const row of rows) this.artistIds.set(row.name_key, row.id);
   }
@@ -433,41 +427,43 @@ export class TrackBulkWriter {
     }
     const rows = await this.findOrCreate<{ id: string; artist_id: string; title_key: string }>(
       [...albums.keys()],
-      `WITH input (artist_id, title, title_key, release_date) AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[])),
-       new AS (
-         INSERT INTO albums (artist_id, title, title_key, release_date)
-         SELECT * FROM input i WHERE NOT EXISTS (SELECT 1 FROM albums a WHERE a.artist_id = i.artist_id AND a.title_key = i.title_key)
-         ORDER BY 1, 3 ON CONFLICT (artist_id, title_key) DO NOTHING RETURNING id, artist_id, title_key)
-       SELECT id, artist_id, title_key FROM new
-       UNION ALL SELECT * FROM (
-         SELECT (SELECT a.id FROM albums a WHERE a.artist_id = i.artist_id AND a.title_key = i.title_key) AS id, i.artist_id, i.title_key FROM input i
-       ) old WHERE id IS NOT NULL`,
       (keys) => {
         const list = keys.map((k) => albums.get(k) as { artistId: string; title: string; key: string; date: string });
         return [list.map((a) => a.artistId), list.map((a) => a.title), list.map((a) => a.key), list.map((a) => a.date)];
       },
       (row) => `${row.artist_id}|${row.title_key}`,
+      {
+        insert: `INSERT INTO albums (artist_id, title, title_key, release_date) SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[]) ORDER BY 1, 3
+                 ON CONFLICT (artist_id, title_key) DO NOTHING RETURNING id, artist_id, title_key`,
+        read: `SELECT * FROM (
+                 SELECT (SELECT a.id FROM albums a WHERE a.artist_id = i.artist_id AND a.title_key = i.title_key) AS id, i.artist_id, i.title_key
+                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::date[]) AS i (artist_id, title, title_key, release_date)) x
+               WHERE id IS NOT NULL`,
+      },
     );
     for (const row of rows) this.albumIds.set(`${row.artist_id}|${row.title_key}`, row.id);
   }
 
   /**
-   * Ids of rows by key, creating the missing ones. Rows that exist are read, not rewritten: an
-   * ON CONFLICT DO UPDATE (to have them RETURNed) writes a new version of every row it touches, and a
-   * rerun of an import touches them all (400 ms per batch for albums at 1M tracks). They are read by
-   * a scalar subquery per key, a shape that can only be an index probe: as a join, the planner
-   * hashed the whole albums table for every batch (550 ms a batch at 1M tracks). A row that a
-   * concurrent writer commits between this statement's snapshot and its insert is neither inserted
-   * nor seen; the next round reads it.
+   * Ids of rows by key, creating the missing ones: an INSERT … ON CONFLICT DO NOTHING returns the
+   * rows it created, then the keys it did not return are read. Existing rows are never rewritten: an
+   * ON CONFLICT DO UPDATE (to have them returned) writes a new version of every row it touches, and a
+   * rerun touches them all (400 ms a batch for albums at 1M tracks). They are read by a scalar
+   * subquery per key, a shape that can only be an index probe (as a join the planner may hash the
+   * whole table for every batch). A row that a concurrent writer inserts is waited for by the insert
+   * and seen by the read, which has a later snapshot; another round covers the unexpected.
    */
-  private async findOrCreate<R>(keys: string[], sql: string, params: (keys: string[]) => unknown[], keyOf: (row: R) => string): Promise<R[]> {
+  private async findOrCreate<R>(keys: string[], params: (keys: string[]) => unknown[], keyOf: (row: R) => string, sql: { insert: string; read: string }): Promise<R[]> {
     const found: R[] = [];
     for (let round = 0; keys.length > 0; round++) {
       if (round === 3) throw new Error('could not find or create ids (concurrent writers kept racing)');
-      const result = await this.lookups.query<R & QueryResultRow>(sql, params(keys));
-      found.push(...result.rows);
-      const seen = new Set(result.rows.map(keyOf));
-      keys = keys.filter((k) => !seen.has(k));
+      for (const statement of [sql.insert, sql.read]) {
+        if (keys.length === 0) break;
+        const result = await this.lookups.query<R & QueryResultRow>(statement, params(keys));
+        found.push(...result.rows);
+        const seen = new Set(result.rows.map(keyOf));
+        keys = keys.filter((k) => !seen.has(k));
+      }
     }
     return found;
   }
