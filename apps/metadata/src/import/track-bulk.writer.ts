@@ -21,7 +21,7 @@ export interface BulkRow {
   track: TrackInput;
 }
 
-/** A batch of new tracks made ready by `prepareAppend`: COPY data and term-count changes. */
+/** A batch of new tracks made ready by `prepareAppend`: its COPY data. */
 export interface PreparedAppend {
   rows: readonly BulkRow[];
   fresh: BulkRow[];
@@ -74,6 +74,15 @@ export function sourceHash(track: TrackInput): string {
 /** COPY text format: backslash, tab, newline and carriage return escaped. */
 function copyText(value: string): string {
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+/** A track's values for the STAGING_COLUMNS, as one tab-separated COPY text fragment (no line end). */
+function trackColumns(t: TrackInput, ids: { artistId: string; albumId: string }, termIds: string, hash: string): string {
+  return (
+    `${t.isrc}\t${copyText(t.title)}\t${copyText(t.artist_name)}\t${copyText(t.album_title)}\t${t.duration_ms}\t${t.release_date}\t` +
+    `${t.popularity}\t${t.explicit ? 't' : 'f'}\t${copyText(JSON.stringify(t.attributes))}\t${ids.artistId}\t${ids.albumId}\t` +
+    `{${t.regions.join(',')}}\t${t.tier}\t${copyText(t.audio_ref)}\t{${termIds}}\t${hash}`
+  );
 }
 
 /**
@@ -163,8 +172,6 @@ export class TrackBulkWriter {
     const postings = new CopyData();
     const changes = new CopyData();
     for (const { row: { track: t }, terms, id, doc } of prepared) {
-      const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
-      const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
       const year = t.release_date.slice(0, 4);
       // The posting is the term id, then the same for each of the track's terms.
       const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\n`;
@@ -175,11 +182,7 @@ export class TrackBulkWriter {
         termIds += termIds ? `,${termId}` : termId;
       }
       changes.add(`${id}\tcreated\t1\n`);
-      tracks.add(
-        `${id}\t${doc}\t${t.isrc}\t${copyText(t.title)}\t${copyText(t.artist_name)}\t${copyText(t.album_title)}\t${t.duration_ms}\t${year}\t` +
-          `${t.release_date}\t${t.popularity}\t${t.explicit ? 't' : 'f'}\t${copyText(JSON.stringify(t.attributes))}\t${artistId}\t${albumId}\t` +
-          `{${t.regions.join(',')}}\t${t.tier}\t${copyText(t.audio_ref)}\t{${termIds}}\t${sourceHash(t)}\n`,
-      );
+      tracks.add(`${id}\t${doc}\t${year}\t${trackColumns(t, this.idsOf(t), termIds, sourceHash(t))}\n`);
     }
     return { rows, fresh, again, tracks: tracks.done(), postings: postings.done(), changes: changes.done() };
   }
@@ -206,7 +209,7 @@ export class TrackBulkWriter {
     await this.client.query('BEGIN');
     try {
       await copy(
-        'COPY tracks (id, doc, isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash) FROM STDIN',
+        `COPY tracks (id, doc, release_year, ${STAGING_COLUMNS}) FROM STDIN`,
         batch.tracks,
       );
       await copy('COPY track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', batch.postings);
@@ -251,13 +254,7 @@ export class TrackBulkWriter {
         await this.resolveAlbums(prepared.map((p) => p.row.track));
         const lines = new CopyData();
         for (const { row: { track: t }, hash, terms } of prepared) {
-          const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
-          const albumId = this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string;
-          lines.add(
-            `${t.isrc}\t${copyText(t.title)}\t${copyText(t.artist_name)}\t${copyText(t.album_title)}\t${t.duration_ms}\t${t.release_date}\t` +
-              `${t.popularity}\t${t.explicit ? 't' : 'f'}\t${copyText(JSON.stringify(t.attributes))}\t${artistId}\t${albumId}\t` +
-              `{${t.regions.join(',')}}\t${t.tier}\t${copyText(t.audio_ref)}\t{${terms.map((term) => this.termIds.get(term)).join(',')}}\t${hash}\n`,
-          );
+          lines.add(`${trackColumns(t, this.idsOf(t), terms.map((term) => this.termIds.get(term)).join(','), hash)}\n`);
         }
         await pipeline(Readable.from(lines.done()), this.client.query(copyStreams.from(`COPY import_staging (${STAGING_COLUMNS}) FROM STDIN`)));
         result = await this.applyStaging(new Map(prepared.map((p) => [p.row.track.isrc, p.terms])));
@@ -284,11 +281,10 @@ export class TrackBulkWriter {
           attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash)
         SELECT isrc, title, artist_name, album_title, duration_ms, extract(year FROM release_date)::smallint, release_date, popularity,
           explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash
+        -- Only new and changed rows were staged (writeBatch): ON CONFLICT locks every conflicting row,
+        -- even one its WHERE then skips, and a lock writes the tuple's xmax, so staging unchanged rows
+        -- would dirty (and WAL-log) every page of tracks on a rerun.
         FROM import_staging s
-        -- Unchanged rows are left out here, not only by the WHERE below: ON CONFLICT locks every
-        -- conflicting row even when its WHERE then skips the update, and a lock writes the tuple's
-        -- xmax, so a rerun would dirty (and WAL-log) every page of tracks.
-        WHERE NOT EXISTS (SELECT 1 FROM tracks t WHERE t.isrc = s.isrc AND t.source_hash = s.source_hash)
         ON CONFLICT (isrc) DO UPDATE SET
           title = EXCLUDED.title, artist_name = EXCLUDED.artist_name, album_title = EXCLUDED.album_title,
           duration_ms = EXCLUDED.duration_ms, release_year = EXCLUDED.release_year, release_date = EXCLUDED.release_date,
@@ -391,6 +387,12 @@ export class TrackBulkWriter {
    */
   private trimCaches(): void {
     for (const cache of [this.termIds, this.artistIds, this.albumIds]) if (cache.size > ID_CACHE_LIMIT) cache.clear();
+  }
+
+  /** The artist and album ids of a track, resolved (resolveArtists, resolveAlbums) for its batch. */
+  private idsOf(t: TrackInput): { artistId: string; albumId: string } {
+    const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
+    return { artistId, albumId: this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string };
   }
 
   /** Track numbers for `n` new tracks, from the same sequence as the column default. */
