@@ -30,6 +30,8 @@ export const TAG_PATTERN = /^[a-z0-9][a-z0-9-]{0,29}$/;
 export const MAX_TAGS = 10;
 /** Width of the BPM buckets that BPM facets count and BPM range filters walk. */
 export const BPM_BUCKET = 10;
+/** Width of the year buckets (decades) that year range filters walk. */
+export const YEAR_BUCKET = 10;
 
 export interface AttributeSpec {
   name: string;

@@ -1,4 +1,4 @@
-import { BPM_BUCKET } from './attribute-vocabulary.js';
+import { BPM_BUCKET, YEAR_BUCKET } from './attribute-vocabulary.js';
 import type { TrackInput } from './track-input.schema.js';
 
 /** The term every track has: walking it is "all tracks", its count is the catalogue size. */
@@ -107,7 +107,7 @@ export function bpmBucket(bpm: number): string {
 
 /** The decade term of a release year (`y:1960`): what a rare year range walks. */
 export function decadeTerm(year: number): string {
-  return `y:${Math.floor(year / 10) * 10}`;
+  return `y:${Math.floor(year / YEAR_BUCKET) * YEAR_BUCKET}`;
 }
 
 /** Every term a track is found by, without duplicates. */

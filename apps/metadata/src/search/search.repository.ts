@@ -5,7 +5,7 @@ import type { Track } from '../tracks/track.js';
 import type { SearchPosition } from './search-cursor.js';
 
 /** Exact range conditions: BPM and year on the walked postings (every posting carries both), energy on the track row. */
-export interface RowChecks {
+export interface ExactChecks {
   minBpm?: number;
   maxBpm?: number;
   minYear?: number;
@@ -35,7 +35,7 @@ export interface MatchSpec {
   termChecks: number[][];
   /** Term ids that must not match (the exact-word tier already returned them). */
   exclude: number[];
-  checks: RowChecks;
+  checks: ExactChecks;
 }
 
 export interface WalkResult {
@@ -121,8 +121,7 @@ export class SearchRepository {
     // input is the branches merged in order, so it needs no sort.
     const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
     const driverParams = [...sql.params];
-    const ranges = this.rangeChecks(sql, spec, 'd.bpm', 'd.year');
-    const rows: (TrackRow & { sort_key: number; doc: number })[] = await this.db.query(this.page(sql, spec, driver, ranges, 'd.key', limit), sql.params);
+    const rows: (TrackRow & { sort_key: number; doc: number })[] = await this.db.query(this.page(sql, spec, driver, 'd.key', limit), sql.params);
     return this.finish(rows, limit, driver, driverParams, budget);
   }
 
@@ -136,8 +135,7 @@ export class SearchRepository {
     // No driver here: the driver group is probed (or checked on the row) like the others.
     const split = probesAndChecks(spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes);
     const all: MatchSpec = { ...spec, driver: [], probes: split.probes, termChecks: [...spec.termChecks, ...split.termChecks] };
-    const ranges = this.rangeChecks(sql, all, 'd.bpm', 'd.year');
-    const rows: (TrackRow & { sort_key: number; doc: number })[] = await this.db.query(this.page(sql, all, driver, ranges, 'd.popularity', limit), sql.params);
+    const rows: (TrackRow & { sort_key: number; doc: number })[] = await this.db.query(this.page(sql, all, driver, 'd.popularity', limit), sql.params);
     return this.finish(rows, limit, driver, driverParams, budget);
   }
 
@@ -181,9 +179,9 @@ export class SearchRepository {
    * the join output is sorted; without it, it sorts, which reads the whole budget instead of stopping
    * after one page.
    */
-  private page(sql: Sql, spec: MatchSpec, driver: string, ranges: string, popularity: string, limit: number): string {
-    const probes = this.probes(sql, spec, popularity, 'd.doc');
-    const filters = [ranges, probes].filter(Boolean).join(' AND ');
+  private page(sql: Sql, spec: MatchSpec, driver: string, popularity: string, limit: number): string {
+    // Every driver yields the walked track's bpm and year, checked before any probe.
+    const filters = [this.rangeChecks(sql, spec, 'd.bpm', 'd.year'), this.probes(sql, spec, popularity, 'd.doc')].filter(Boolean).join(' AND ');
     const checks = this.rowChecks(sql, spec);
     return `SELECT ${TRACK_COLUMNS}, d.key AS sort_key, d.doc
       FROM (SELECT * FROM (${driver}) d ${filters ? `WHERE ${filters}` : ''} ORDER BY d.key DESC, d.doc DESC OFFSET 0) d

@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
-import { BPM_BUCKET, RANGES } from '../catalogue/attribute-vocabulary.js';
+import { BPM_BUCKET, RANGES, YEAR_BUCKET } from '../catalogue/attribute-vocabulary.js';
 import { ALL_TRACKS_TERM, bpmBucket, decadeTerm, tokenize } from '../catalogue/track-terms.js';
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
 import type { Track } from '../tracks/track.js';
 import { TermCache } from '../cache/term-cache.js';
 import { decodeCursor, encodeCursor, type SearchCursor } from './search-cursor.js';
-import { probesAndChecks, SearchRepository, type MatchSpec, type RowChecks, type TermInfo } from './search.repository.js';
+import { probesAndChecks, SearchRepository, type MatchSpec, type ExactChecks, type TermInfo } from './search.repository.js';
 
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
 export const SCAN_BUDGET = 1_000;
@@ -117,7 +117,7 @@ export class SearchService {
     if (input.mode) add([`o:${input.mode}`]);
     if (input.vocalType) add([`v:${input.vocalType}`]);
     if (input.explicit !== undefined) add([`e:${input.explicit ? 1 : 0}`]);
-    const checks: RowChecks = {
+    const checks: ExactChecks = {
       minBpm: input.minBpm,
       maxBpm: input.maxBpm,
       minYear: input.minYear,
@@ -136,7 +136,7 @@ export class SearchService {
       add(Array.from({ length: hi - lo + 1 }, (_, i) => term((lo + i) * width)));
     };
     if (input.minBpm !== undefined || input.maxBpm !== undefined) addRange(input.minBpm ?? RANGES.bpm.min, input.maxBpm ?? RANGES.bpm.max, BPM_BUCKET, bpmBucket);
-    if (input.minYear !== undefined || input.maxYear !== undefined) addRange(input.minYear ?? RANGES.year.min, input.maxYear ?? RANGES.year.max, 10, decadeTerm);
+    if (input.minYear !== undefined || input.maxYear !== undefined) addRange(input.minYear ?? RANGES.year.min, input.maxYear ?? RANGES.year.max, YEAR_BUCKET, decadeTerm);
 
     const tokens = tokenize(input.query).slice(0, MAX_WORDS);
     // Text with nothing searchable in it (only punctuation, e.g. "%") matches no track.
