@@ -128,8 +128,9 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
 /**
  * An import into an empty catalogue (or resuming one) is a bulk load: the secondary indexes of tracks,
  * postings, terms and albums are dropped and rebuilt once at the end (then the tables are vacuumed),
- * which is several times faster than maintaining them row by row; term counts are recounted at the end. Their definitions are kept in import_deferred_indexes so an interrupted
- * load still rebuilds them when resumed. Returns whether this import is a bulk load.
+ * which is several times faster than maintaining them row by row, and term counts are recounted at
+ * the end. The index definitions are kept in import_deferred_indexes so an interrupted load still
+ * rebuilds them when resumed. Returns whether this import is a bulk load.
  */
 async function enterBulkLoad(client: pg.Client): Promise<boolean> {
   const pending = await client.query('SELECT 1 FROM import_deferred_indexes LIMIT 1');

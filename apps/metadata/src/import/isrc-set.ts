@@ -24,17 +24,9 @@ export class IsrcSet {
   add(isrc: string): boolean {
     const key = encode(isrc);
     if (this.count * 2 >= this.slots.length) this.grow();
-    return insert(this.slots, key) && ++this.count > 0;
-  }
-
-  has(isrc: string): boolean {
-    const key = encode(isrc);
-    const mask = this.slots.length - 1;
-    for (let i = hash(key) & mask; ; i = (i + 1) & mask) {
-      const slot = this.slots[i];
-      if (slot === EMPTY) return false;
-      if (slot === key) return true;
-    }
+    if (!insert(this.slots, key)) return false;
+    this.count++;
+    return true;
   }
 
   private grow(): void {
