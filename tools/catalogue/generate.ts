@@ -107,11 +107,12 @@ export function* generateCatalogue(count: number, seed = 7): Generator<Generated
   const between = (lo: number, hi: number): number => lo + rnd() * (hi - lo);
   const round2 = (n: number): number => Math.round(n * 100) / 100;
   const totalWeight = GENRES.reduce((n, g) => n + g.weight, 0);
-  const pickGenre = (): Genre => {
-    let r = rnd() * totalWeight;
+  const pickGenreWith = (random: () => number): Genre => {
+    let r = random() * totalWeight;
     for (const g of GENRES) if ((r -= g.weight) <= 0) return g;
     return GENRES[0]!;
   };
+  const pickGenre = (): Genre => pickGenreWith(rnd);
   const artistCount = Math.max(1, Math.floor(count / 25));
   const phrase = (language: string, n: number): string => {
     const words = WORDS[language] ?? WORDS.en!;
@@ -128,11 +129,15 @@ export function* generateCatalogue(count: number, seed = 7): Generator<Generated
     return `${text.charAt(0).toUpperCase()}${text.slice(1)}${albumNo ? ` ${['II', 'III', 'IV', 'V', 'VI'][albumNo - 1]}` : ''}`;
   };
   for (let i = 0; i < count; i++) {
-    const genre = pickGenre();
-    const language = pick(genre.languages);
-    // Artists are numbered; each keeps its name, and its albums are numbered within it.
+    // Artists are numbered; each keeps its name, home genre and language, and its albums are numbered
+    // within it. (Drawing the language per track gave one artist a name and album titles per language:
+    // 1.75 tracks per album instead of about 10.)
     const artistNo = Math.floor(Math.pow(rnd(), 1.5) * artistCount);
     const artistRnd = mulberry32(seed * 7919 + artistNo);
+    const home = pickGenreWith(artistRnd);
+    const language = home.languages[Math.floor(artistRnd() * home.languages.length)]!;
+    // Most of an artist's tracks are in its home genre.
+    const genre = rnd() < 0.8 ? home : pickGenre();
     const syl = () => SYLLABLES[Math.floor(artistRnd() * SYLLABLES.length)]!;
     const artistName =
       language === 'zh' || language === 'ja' || language === 'ko'
