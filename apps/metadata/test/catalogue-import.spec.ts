@@ -63,6 +63,8 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
 
     // The bulk load vacuumed: every page all-visible, so walks are index-only from the first search.
     expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname IN ('tracks', 'track_postings') AND relpages > 0 AND relallvisible = relpages`)).toBe(2);
+    // Autovacuum, paused on the loaded tables for the load, is back on.
+    expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname IN ('tracks', 'track_postings', 'catalogue_terms', 'albums') AND array_to_string(reloptions, ',') LIKE '%autovacuum_enabled%'`)).toBe(0);
 
     const again = await run(file);
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 30 });

@@ -1,6 +1,7 @@
 import { hash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { StringDecoder } from 'node:string_decoder';
 import type { ClientBase, QueryResultRow } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
@@ -24,12 +25,13 @@ export interface BulkRow {
 /** A batch of new tracks made ready by `prepareAppend`: its COPY data. */
 export interface PreparedAppend {
   rows: readonly BulkRow[];
+  /** The writer's epoch when the batch was prepared; a batch from an older one goes through the upsert. */
+  epoch: number;
   fresh: BulkRow[];
   /** Rows whose ISRC an earlier batch of this load already had: upserted after the batch. */
   again: BulkRow[];
-  tracks: string[];
-  postings: string[];
-  changes: string[];
+  /** COPY data per table, in the order written; absent when the batch is to go through the upsert. */
+  copies?: { artists: Buffer[]; albums: Buffer[]; terms: Buffer[]; tracks: Buffer[]; postings: Buffer[]; changes: Buffer[] };
 }
 
 export interface BulkResult {
@@ -44,25 +46,55 @@ const STAGING_COLUMNS =
   'isrc, title, artist_name, album_title, duration_ms, release_date, popularity, explicit, attributes, artist_id, album_id, regions, tier, audio_ref, term_ids, source_hash';
 
 /**
- * COPY data collected in ~256 KiB strings: each stream chunk is one protocol message, so many tiny
- * ones cost more than the data, and appending to one string is cheaper than an array of lines joined later.
+ * COPY data written straight into 1 MiB buffers, handed to the COPY stream as they are. Building it
+ * as strings cost more than everything else the import does in Node: appending made a rope of
+ * thousands of small strings per chunk (garbage for the collector), and the stream then flattened
+ * and UTF-8-encoded each one (11 µs a track). Numbers are written as digits without a string.
  */
 class CopyData {
-  private readonly chunks: string[] = [];
-  private chunk = '';
+  private static readonly SIZE = 1 << 20;
+  private readonly chunks: Buffer[] = [];
+  private buffer = Buffer.allocUnsafe(CopyData.SIZE);
+  private at = 0;
 
+  /** Text (any Unicode), already escaped for COPY. */
   add(text: string): void {
-    this.chunk += text;
-    if (this.chunk.length >= 1 << 18) {
-      this.chunks.push(this.chunk);
-      this.chunk = '';
-    }
+    if (this.at + text.length * 3 > this.buffer.length) this.next(text.length * 3);
+    this.at += this.buffer.write(text, this.at, 'utf8');
   }
 
-  done(): string[] {
-    if (this.chunk) this.chunks.push(this.chunk);
-    this.chunk = '';
+  /** Text known to be ASCII (digits, ISRCs, dates), byte by byte: cheaper than a call into the encoder. */
+  addAscii(text: string): void {
+    if (this.at + text.length > this.buffer.length) this.next(text.length);
+    const buffer = this.buffer;
+    let at = this.at;
+    for (let i = 0; i < text.length; i++) buffer[at++] = text.charCodeAt(i);
+    this.at = at;
+  }
+
+  /** A non-negative integer below 2^31. */
+  addInt(n: number): void {
+    if (this.at + 10 > this.buffer.length) this.next(10);
+    let digits = 1;
+    for (let rest = n; rest >= 10; rest = (rest / 10) | 0) digits++;
+    let at = this.at + digits;
+    this.at = at;
+    do {
+      this.buffer[--at] = 48 + (n % 10);
+      n = (n / 10) | 0;
+    } while (n > 0);
+  }
+
+  done(): Buffer[] {
+    if (this.at) this.chunks.push(this.buffer.subarray(0, this.at));
+    this.at = 0;
     return this.chunks;
+  }
+
+  private next(room: number): void {
+    if (this.at) this.chunks.push(this.buffer.subarray(0, this.at));
+    this.buffer = Buffer.allocUnsafe(Math.max(CopyData.SIZE, room));
+    this.at = 0;
   }
 }
 
@@ -74,6 +106,26 @@ export function sourceHash(track: TrackInput): string {
 /** COPY text format: backslash, tab, newline and carriage return escaped. */
 function copyText(value: string): string {
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
+}
+
+/** COPY text format, read back: the escapes `COPY … TO` writes for control characters and backslash. */
+function copyUnescape(value: string): string {
+  if (!value.includes('\\')) return value;
+  const escapes: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+  return value.replace(/\\(.)/g, (_, c: string) => escapes[c] ?? c);
+}
+
+/** The rows of a `COPY … TO STDOUT` (text format, no NULLs), streamed: each as its column values. */
+async function* copyOut(client: ClientBase, sql: string): AsyncGenerator<string[]> {
+  // A chunk may end inside a character: the decoder keeps its first bytes for the next one.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of client.query(copyStreams.to(sql)) as AsyncIterable<Buffer>) {
+    const text = rest + decoder.write(chunk);
+    const lines = text.split('\n');
+    rest = lines.pop() as string;
+    for (const line of lines) yield line.split('\t').map(copyUnescape);
+  }
 }
 
 /** A track's values for the STAGING_COLUMNS, as one tab-separated COPY text fragment (no line end). */
@@ -97,8 +149,16 @@ export class TrackBulkWriter {
   private readonly artistIds = new Map<string, string>();
   private readonly albumIds = new Map<string, string>();
   private prepared = false;
-  /** ISRCs this bulk load has appended (see prepareAppend). */
+  /** ISRCs of the catalogue, during a bulk load: those it started with and those it has appended. */
   private readonly appended = new IsrcSet();
+  /**
+   * During a bulk load (after `startBulkLoad`) the id caches hold every artist, album and term of the
+   * catalogue, so a key missing from them is new and the writer makes its id itself. Off again for
+   * good once a bulk batch fails: the caches may then hold ids that were never committed.
+   */
+  private complete = false;
+  /** Bumped when a bulk batch fails: batches prepared before that go through the upsert. */
+  private epoch = 0;
 
   /**
    * @param client runs the write transactions.
@@ -141,57 +201,109 @@ export class TrackBulkWriter {
   }
 
   /**
-   * Bulk-load path for new tracks (an initial load, with the secondary indexes dropped): track ids
-   * are made here and tracks, postings and change-feed rows go in by COPY, with no staging table and
-   * no upsert. A row whose ISRC this load has already seen, or a batch the database refuses (e.g.
-   * rows an interrupted load already committed), goes through `write` (the upsert) instead. Term
-   * counts are not maintained here: the load recounts them from the postings at its end
-   * (`recountTerms`), which at 10M tracks is one aggregate instead of ~500 updates of tens of
-   * thousands of dictionary rows each.
+   * Starts a bulk load: reads every artist, album and term id and every ISRC already in the catalogue
+   * (none for a first load; what an interrupted load committed when it resumes) into the writer, so
+   * that `prepareAppend` can tell new keys from known ones without asking the database.
+   */
+  async startBulkLoad(): Promise<void> {
+    for await (const [id, key] of copyOut(this.lookups, 'COPY (SELECT id, name_key FROM artists) TO STDOUT')) this.artistIds.set(key, id);
+    for await (const [id, artistId, key] of copyOut(this.lookups, 'COPY (SELECT id, artist_id, title_key FROM albums) TO STDOUT')) {
+      this.albumIds.set(`${artistId}|${key}`, id);
+    }
+    for await (const [id, term] of copyOut(this.lookups, 'COPY (SELECT id, term FROM catalogue_terms) TO STDOUT')) this.termIds.set(term, Number(id));
+    for await (const [isrc] of copyOut(this.lookups, 'COPY (SELECT isrc FROM tracks) TO STDOUT')) this.appended.add(isrc);
+    this.complete = true;
+  }
+
+  /**
+   * Bulk-load path for new tracks (a load started by `startBulkLoad`, with the secondary indexes
+   * dropped): the writer makes the ids of new tracks, artists, albums and terms itself (UUIDs, and
+   * numbers reserved from the tables' sequences), and all of them go in by COPY, with no staging
+   * table, no upsert and no lookup. A row whose ISRC the catalogue already has goes through `write`
+   * (the upsert) after its batch. Should a batch fail (a curator created the same artist meanwhile,
+   * say), it and every later batch go through `write`, which finds or creates ids in the database.
+   * Term counts are not maintained here: the load recounts them from the postings at its end
+   * (`recountTerms`), one aggregate instead of an update of thousands of dictionary rows per batch.
    *
    * Two steps, so that the import prepares the next batch while the previous one is written:
-   * `prepareAppend` does the CPU work and looks up term, artist and album ids (on the lookup
-   * connection, outside the write transaction); `commitAppend` writes on the main connection.
+   * `prepareAppend` does the CPU work (and reserves numbers on the lookup connection);
+   * `commitAppend` writes on the main connection.
    */
   async prepareAppend(rows: readonly BulkRow[]): Promise<PreparedAppend> {
-    const fresh: BulkRow[] = [];
-    const again: BulkRow[] = [];
-    this.trimCaches();
-    for (const row of rows) {
-      // Marked at once, not at commit: the next batch may be prepared before this one commits.
-      // Should this batch fail, its rows go through the upsert, so they are written either way.
-      if (this.appended.add(row.track.isrc)) fresh.push(row);
-      else again.push(row);
+    const epoch = this.epoch;
+    const batch: PreparedAppend = { rows, epoch, fresh: [], again: [] };
+    if (!this.complete) return batch;
+    // Marked at once, not at commit: the next batch may be prepared before this one commits.
+    // Should this batch fail, its rows go through the upsert, so they are written either way.
+    for (const row of rows) (this.appended.add(row.track.isrc) ? batch.fresh : batch.again).push(row);
+    // Each track's term ids; a term the catalogue lacks is -(its index in newTerms + 1) until numbered.
+    const newTerms = new Map<string, number>();
+    const termIds = batch.fresh.map(({ track }) =>
+      trackTerms(track).map((term) => {
+        const id = this.termIds.get(term);
+        if (id !== undefined) return id;
+        let index = newTerms.get(term);
+        if (index === undefined) newTerms.set(term, (index = newTerms.size));
+        return -(index + 1);
+      }),
+    );
+    const docs = await this.reserve('tracks_doc_seq', batch.fresh.length, 'track_doc(nextval($1))');
+    const numbers = await this.reserve('catalogue_terms_id_seq', newTerms.size);
+    // A batch that failed meanwhile has emptied the caches these ids came from: go through the upsert.
+    if (epoch !== this.epoch) return batch;
+    const artists = new CopyData();
+    const albums = new CopyData();
+    const terms = new CopyData();
+    let n = 0;
+    for (const term of newTerms.keys()) {
+      const id = numbers[n++] as number;
+      this.termIds.set(term, id);
+      terms.add(`${id}\t${copyText(term)}\n`);
     }
-    const docs = await this.reserveDocs(fresh.length);
-    const prepared = fresh.map((r, i) => ({ row: r, terms: trackTerms(r.track), id: randomUUID(), doc: docs[i] as number }));
-    await this.resolveTerms(prepared.flatMap((p) => p.terms));
-    await this.resolveArtists(fresh.map((r) => r.track));
-    await this.resolveAlbums(fresh.map((r) => r.track));
     const tracks = new CopyData();
     const postings = new CopyData();
     const changes = new CopyData();
-    for (const { row: { track: t }, terms, id, doc } of prepared) {
+    for (let i = 0; i < batch.fresh.length; i++) {
+      const t = (batch.fresh[i] as BulkRow).track;
+      const doc = docs[i] as number;
+      const nameKey = t.artist_name.toLowerCase();
+      let artistId = this.artistIds.get(nameKey);
+      if (artistId === undefined) {
+        this.artistIds.set(nameKey, (artistId = randomUUID()));
+        artists.add(`${artistId}\t${copyText(t.artist_name)}\t${copyText(nameKey)}\n`);
+      }
+      const titleKey = t.album_title.toLowerCase();
+      const albumKey = `${artistId}|${titleKey}`;
+      let albumId = this.albumIds.get(albumKey);
+      if (albumId === undefined) {
+        this.albumIds.set(albumKey, (albumId = randomUUID()));
+        albums.add(`${albumId}\t${artistId}\t${copyText(t.album_title)}\t${copyText(titleKey)}\t${t.release_date}\n`);
+      }
       const year = t.release_date.slice(0, 4);
       // The posting is the term id, then the same for each of the track's terms.
       const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\n`;
-      let termIds = '';
-      for (const term of terms) {
-        const termId = this.termIds.get(term) as number;
-        postings.add(termId + tail);
-        termIds += termIds ? `,${termId}` : termId;
+      const ids = termIds[i] as number[];
+      for (let j = 0; j < ids.length; j++) {
+        const id = ids[j] as number;
+        if (id < 0) ids[j] = numbers[-id - 1] as number;
+        postings.addInt(ids[j] as number);
+        postings.addAscii(tail);
       }
-      changes.add(`${id}\tcreated\t1\n`);
-      tracks.add(`${id}\t${doc}\t${year}\t${trackColumns(t, this.idsOf(t), termIds, sourceHash(t))}\n`);
+      const id = randomUUID();
+      changes.addAscii(`${id}\tcreated\t1\n`);
+      tracks.add(`${id}\t${doc}\t${year}\t${trackColumns(t, { artistId, albumId }, ids.join(','), sourceHash(t))}\n`);
     }
-    return { rows, fresh, again, tracks: tracks.done(), postings: postings.done(), changes: changes.done() };
+    batch.copies = { artists: artists.done(), albums: albums.done(), terms: terms.done(), tracks: tracks.done(), postings: postings.done(), changes: changes.done() };
+    return batch;
   }
 
   async commitAppend(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    if (!batch.copies || batch.epoch !== this.epoch) return this.write(batch.rows, checkpoint);
     let result: BulkResult;
     try {
-      result = await this.appendBatch(batch, batch.again.length ? undefined : checkpoint);
+      result = await this.appendBatch(batch.copies, batch.fresh.length, batch.again.length ? undefined : checkpoint);
     } catch {
+      this.leaveBulkIds();
       return this.write(batch.rows, checkpoint);
     }
     if (batch.again.length === 0) return result;
@@ -204,17 +316,26 @@ export class TrackBulkWriter {
     };
   }
 
-  private async appendBatch(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
-    const copy = (sql: string, chunks: string[]) => pipeline(Readable.from(chunks), this.client.query(copyStreams.from(sql)));
+  /** After a failed bulk batch: the caches may hold ids never committed; forget them, look ids up from now on. */
+  private leaveBulkIds(): void {
+    this.epoch++;
+    this.complete = false;
+    for (const cache of [this.termIds, this.artistIds, this.albumIds]) cache.clear();
+  }
+
+  private async appendBatch(copies: NonNullable<PreparedAppend['copies']>, created: number, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    const copy = async (sql: string, chunks: Buffer[]) => {
+      if (chunks.length) await pipeline(Readable.from(chunks), this.client.query(copyStreams.from(sql)));
+    };
     await this.client.query('BEGIN');
     try {
-      await copy(
-        `COPY tracks (id, doc, release_year, ${STAGING_COLUMNS}) FROM STDIN`,
-        batch.tracks,
-      );
-      await copy('COPY track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', batch.postings);
+      await copy('COPY artists (id, name, name_key) FROM STDIN', copies.artists);
+      await copy('COPY albums (id, artist_id, title, title_key, release_date) FROM STDIN', copies.albums);
+      await copy('COPY catalogue_terms (id, term) FROM STDIN', copies.terms);
+      await copy(`COPY tracks (id, doc, release_year, ${STAGING_COLUMNS}) FROM STDIN`, copies.tracks);
+      await copy('COPY track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', copies.postings);
       await this.client.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
-      await copy('COPY track_changes (track_id, kind, version) FROM STDIN', batch.changes);
+      await copy('COPY track_changes (track_id, kind, version) FROM STDIN', copies.changes);
       if (checkpoint) await this.saveCheckpoint(checkpoint);
       await this.client.query('SELECT pg_notify($1, $2)', [TRACK_CACHE_CHANNEL, '*']);
       await this.client.query('COMMIT');
@@ -222,7 +343,7 @@ export class TrackBulkWriter {
       await this.client.query('ROLLBACK');
       throw error;
     }
-    return { created: batch.fresh.length, updated: 0, unchanged: 0, rejected: [] };
+    return { created, updated: 0, unchanged: 0, rejected: [] };
   }
 
   private async writeBatch(rows: readonly BulkRow[], checkpoint?: { source: string; line: number }): Promise<BulkResult> {
@@ -386,6 +507,7 @@ export class TrackBulkWriter {
    * live heap, and every major garbage collection marked all of it.
    */
   private trimCaches(): void {
+    if (this.complete) return;
     for (const cache of [this.termIds, this.artistIds, this.albumIds]) if (cache.size > ID_CACHE_LIMIT) cache.clear();
   }
 
@@ -395,11 +517,11 @@ export class TrackBulkWriter {
     return { artistId, albumId: this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string };
   }
 
-  /** Track numbers for `n` new tracks, from the same sequence as the column default. */
-  private async reserveDocs(n: number): Promise<number[]> {
+  /** `n` numbers from a sequence (`make` turns nextval into the column's value, as its default does). */
+  private async reserve(sequence: string, n: number, make = 'nextval($1)'): Promise<number[]> {
     if (n === 0) return [];
-    const result = await this.lookups.query<{ doc: number }>(`SELECT track_doc(nextval('tracks_doc_seq')) AS doc FROM generate_series(1, $1)`, [n]);
-    return result.rows.map((r) => r.doc);
+    const result = await this.lookups.query<{ n: number }>(`SELECT ${make}::int AS n FROM generate_series(1, $2)`, [sequence, n]);
+    return result.rows.map((r) => r.n);
   }
 
   private async resolveTerms(terms: readonly string[]): Promise<void> {
