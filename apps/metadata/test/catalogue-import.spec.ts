@@ -107,6 +107,40 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect(await run(file)).toMatchObject({ resumedAfterLine: 0, read: 20, created: 12, unchanged: 8 });
   });
 
+  it('reads a failed bulk batch again from the file and upserts it, rejects reported once', async () => {
+    const own = await freshDatabase(inject('postgresServerUrl'), 'metadata_import_failover');
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: own.url });
+    await client.connect();
+    try {
+      // The first COPY of artist "Boom" fails, as it would had a curator created it meanwhile.
+      await client.query(`
+        CREATE SEQUENCE boom_seq;
+        CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
+          BEGIN IF NEW.name = 'Boom' AND nextval('boom_seq') = 1 THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
+        CREATE TRIGGER boom BEFORE INSERT ON artists FOR EACH ROW EXECUTE FUNCTION boom()`);
+      const lines = Array.from({ length: 23 }, (_, i) => JSON.stringify(track({ title: `Failover ${i}`, artist_name: i === 9 ? 'Boom' : `Artist ${i % 4}` })));
+      lines.splice(8, 0, '{"broken":');
+      lines.splice(12, 0, JSON.stringify(track({}, { bpm: 9999 })));
+      const file = path.join(dir, 'failover.jsonl');
+      await writeFile(file, `${lines.join('\n')}\n`);
+      const report = await importCatalogue({ databaseUrl: own.url, file, batchSize: 7, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
+      expect(report).toMatchObject({ created: 23, updated: 0, rejected: 2 });
+      expect(report.sampleRejects.map((r) => r.line)).toEqual([9, 13]);
+      const row = async (sql: string) => (await client.query(sql)).rows[0];
+      expect(await row(`SELECT (SELECT count(*) FROM tracks)::int AS tracks, (SELECT count(*) FROM artists WHERE name = 'Boom')::int AS boom, nextval('boom_seq')::int AS tries`)).toEqual({
+        tracks: 23,
+        boom: 1,
+        tries: 3,
+      });
+      expect(await row(`SELECT count(*)::int AS n FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id WHERE a.name_key IS DISTINCT FROM lower(t.artist_name)`)).toEqual({ n: 0 });
+      expect(await row(`SELECT count(*)::int AS n FROM tracks t LEFT JOIN albums b ON b.id = t.album_id WHERE b.artist_id IS DISTINCT FROM t.artist_id`)).toEqual({ n: 0 });
+    } finally {
+      await client.end();
+      await own.drop();
+    }
+  });
+
   it('imports CSV with ;-separated lists', async () => {
     const t = track({ title: 'Comma, "Quoted" Title' }, { genres: ['jazz', 'soul'], moods: ['calm'], tags: ['live'] });
     const flat: Record<string, unknown> = { ...t, ...t.attributes };

@@ -4,8 +4,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { compiledTrackInputSchema } from '../catalogue/track-input.schema.js';
 import { formatSeconds, ProgressBar } from './progress-bar.js';
-import { readSource } from './import-source.js';
-import { TrackBulkWriter, type BulkResult, type BulkRow } from './track-bulk.writer.js';
+import { readSource, type SourceRecord } from './import-source.js';
+import { TrackBulkWriter, type BulkResult, type BulkRow, type PreparedAppend } from './track-bulk.writer.js';
 
 export interface ImportOptions {
   databaseUrl: string;
@@ -29,6 +29,27 @@ export interface ImportReport {
 }
 
 const SAMPLE_REJECTS = 20;
+/** Rows a bulk load prepares at a time: few enough that they are garbage before the next young collection. */
+const CHUNK_ROWS = 1_000;
+
+/** A source record validated: the row, or why it is rejected. */
+function validRow(record: SourceRecord): BulkRow | string {
+  if (record.error) return record.error;
+  const parsed = compiledTrackInputSchema.safeParse(record.value);
+  if (parsed.success) return { line: record.line, track: parsed.data };
+  return parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; ');
+}
+
+/** The valid rows of lines `from`…`to` of a source, read again (their rejects were reported the first time). */
+async function readRows(file: string, lines: { from: number; to: number }): Promise<BulkRow[]> {
+  const rows: BulkRow[] = [];
+  for await (const record of readSource(file, lines.from - 1, () => undefined)) {
+    if (record.line > lines.to) break;
+    const row = validRow(record);
+    if (typeof row !== 'string') rows.push(row);
+  }
+  return rows;
+}
 
 /**
  * Imports a JSON Lines or CSV catalogue file: validates each row (a bad row is reported, never fatal),
@@ -59,7 +80,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     const saved = await client.query<{ line: string }>('SELECT line FROM import_checkpoints WHERE source = $1', [source]);
     const resumedAfterLine = Number(saved.rows[0]?.line ?? 0);
     const bulk = await enterBulkLoad(client);
-    const writer = new TrackBulkWriter(client, lookups);
+    const writer = new TrackBulkWriter(client, lookups, (lines) => readRows(file, lines));
     if (bulk) await writer.startBulkLoad();
     const progress = new ProgressBar(size, 0, options.progress);
     const report: ImportReport = { read: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, resumedAfterLine, seconds: 0, sampleRejects: [] };
@@ -76,40 +97,51 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
       for (const r of result.rejected) reject(r.line, r.reason);
     };
 
-    let batch: BulkRow[] = [];
+    // Rows read and not yet handed on: a batch for the upsert, or (bulk load) a chunk to prepare.
+    let rows: BulkRow[] = [];
+    // Bulk load: the batch being filled, chunk by chunk, so that rows die young.
+    let open: PreparedAppend | undefined;
+    let openRows = 0;
     let lastLine = resumedAfterLine;
-    // One batch is written while the next is parsed, validated and (bulk load) prepared: its ids
-    // made and its COPY lines built. Batches commit in order, each with its checkpoint.
+    // One batch is written while the next is read and (bulk load) prepared: its ids made and its
+    // COPY data written. Batches commit in order, each with its checkpoint.
     let inFlight: Promise<void> = Promise.resolve();
-    const flush = async (): Promise<void> => {
-      const rows = batch;
-      const checkpoint = { source, line: lastLine };
-      batch = [];
-      let next: Promise<void>;
-      if (bulk) {
-        const prepared = await writer.prepareAppend(rows);
-        await inFlight;
-        next = writer.commitAppend(prepared, checkpoint).then(account);
-      } else {
-        await inFlight;
-        next = writer.write(rows, checkpoint).then(account);
-      }
+    const commit = async (write: () => Promise<BulkResult>): Promise<void> => {
+      await inFlight;
+      const next = write().then(account);
       // A failed write surfaces at the next `await inFlight`; until then it must not count as an
       // unhandled rejection (which would end the process before the error is reported).
       next.catch(() => undefined);
       inFlight = next;
     };
+    const prepareChunk = async (): Promise<void> => {
+      if (rows.length === 0) return;
+      open = await writer.prepareAppend(rows, open);
+      openRows += rows.length;
+      rows = [];
+    };
+    const flush = async (): Promise<void> => {
+      const checkpoint = { source, line: lastLine };
+      if (open || writer.bulk) {
+        await prepareChunk();
+        const batch = open;
+        open = undefined;
+        openRows = 0;
+        if (batch) await commit(() => writer.commitAppend(batch, checkpoint));
+      } else {
+        const batch = rows;
+        rows = [];
+        await commit(() => writer.write(batch, checkpoint));
+      }
+    };
     for await (const record of readSource(file, resumedAfterLine, (n) => progress.addBytes(n))) {
       report.read++;
       lastLine = record.line;
-      if (record.error) {
-        reject(record.line, record.error);
-      } else {
-        const parsed = compiledTrackInputSchema.safeParse(record.value);
-        if (parsed.success) batch.push({ line: record.line, track: parsed.data });
-        else reject(record.line, parsed.error.issues.map((i) => `${i.path.join('.') || 'row'}: ${i.message}`).join('; '));
-      }
-      if (batch.length >= options.batchSize) await flush();
+      const row = validRow(record);
+      if (typeof row === 'string') reject(record.line, row);
+      else rows.push(row);
+      if (writer.bulk && rows.length >= CHUNK_ROWS) await prepareChunk();
+      if (openRows + rows.length >= options.batchSize) await flush();
       progress.update(report.created + report.updated + report.unchanged, report.rejected);
     }
     await flush();

@@ -22,17 +22,39 @@ export interface BulkRow {
   track: TrackInput;
 }
 
-/** A batch of new tracks made ready by `prepareAppend`: its COPY data. */
-export interface PreparedAppend {
-  rows: readonly BulkRow[];
-  /** The writer's epoch when the batch was prepared; a batch from an older one goes through the upsert. */
-  epoch: number;
-  fresh: BulkRow[];
-  /** Rows whose ISRC an earlier batch of this load already had: upserted after the batch. */
-  again: BulkRow[];
-  /** COPY data per table, in the order written; absent when the batch is to go through the upsert. */
-  copies?: { artists: Buffer[]; albums: Buffer[]; terms: Buffer[]; tracks: Buffer[]; postings: Buffer[]; changes: Buffer[] };
+/** The COPY data of a bulk batch, per table, in the order written. */
+interface BulkCopies {
+  artists: CopyData;
+  albums: CopyData;
+  terms: CopyData;
+  tracks: CopyData;
+  postings: CopyData;
+  changes: CopyData;
 }
+
+/**
+ * A bulk batch being made ready by `prepareAppend`, a chunk of rows at a time: their COPY data. The
+ * rows themselves are not kept (held for a whole batch, they outlived the young generation, and the
+ * garbage collector copied them again and again); should the batch fail, they are read again from
+ * the source.
+ */
+export interface PreparedAppend {
+  /** The source lines the rows came from, first and last. */
+  lines: { from: number; to: number };
+  /** The writer's epoch when the batch was started; a batch from an older one goes through the upsert. */
+  epoch: number;
+  /** Rows appended (new ISRCs). */
+  created: number;
+  /** Rows whose ISRC the catalogue already has: upserted after the batch. */
+  again: BulkRow[];
+  /** Absent when the batch is to go through the upsert. */
+  copies?: BulkCopies;
+  /** Tracks per term id among the appended rows: added to the term counts once the batch commits. */
+  counts: Map<number, number>;
+}
+
+/** Reads the rows of source lines `from`…`to` again (the valid ones), for a bulk batch that failed. */
+export type RereadRows = (lines: { from: number; to: number }) => Promise<BulkRow[]>;
 
 export interface BulkResult {
   created: number;
@@ -159,17 +181,30 @@ export class TrackBulkWriter {
   private complete = false;
   /** Bumped when a bulk batch fails: batches prepared before that go through the upsert. */
   private epoch = 0;
+  /**
+   * Tracks per term id among the rows this bulk load appended, and whether that is every row the
+   * bulk path wrote (false when the load resumed: the rows the earlier run appended went uncounted).
+   */
+  private readonly appendedCounts = new Map<number, number>();
+  private countedAll = false;
 
   /**
    * @param client runs the write transactions.
    * @param lookups creates and reads term, artist and album ids (autocommit statements): by default
    *   the same connection; the import passes a second one so lookups for the next batch need not
    *   wait for the current batch's transaction.
+   * @param reread reads a failed bulk batch's rows again (bulk loads only).
    */
   constructor(
     private readonly client: ClientBase,
     private readonly lookups: ClientBase = client,
+    private readonly reread?: RereadRows,
   ) {}
+
+  /** Whether `prepareAppend` makes COPY data: from `startBulkLoad` until a bulk batch fails. */
+  get bulk(): boolean {
+    return this.complete;
+  }
 
   /**
    * Writes one batch atomically, with `checkpoint` (source, line) committed in the same transaction.
@@ -213,6 +248,7 @@ export class TrackBulkWriter {
     for await (const [id, term] of copyOut(this.lookups, 'COPY (SELECT id, term FROM catalogue_terms) TO STDOUT')) this.termIds.set(term, Number(id));
     for await (const [isrc] of copyOut(this.lookups, 'COPY (SELECT isrc FROM tracks) TO STDOUT')) this.appended.add(isrc);
     this.complete = true;
+    this.countedAll = this.appended.size === 0;
   }
 
   /**
@@ -222,23 +258,34 @@ export class TrackBulkWriter {
    * table, no upsert and no lookup. A row whose ISRC the catalogue already has goes through `write`
    * (the upsert) after its batch. Should a batch fail (a curator created the same artist meanwhile,
    * say), it and every later batch go through `write`, which finds or creates ids in the database.
-   * Term counts are not maintained here: the load recounts them from the postings at its end
-   * (`recountTerms`), one aggregate instead of an update of thousands of dictionary rows per batch.
+   * Term counts are not updated here: the writer keeps the counts of the rows it appended and the
+   * load brings the dictionary up to date at its end (`recountTerms`), instead of updating
+   * thousands of dictionary rows per batch.
    *
    * Two steps, so that the import prepares the next batch while the previous one is written:
-   * `prepareAppend` does the CPU work (and reserves numbers on the lookup connection);
-   * `commitAppend` writes on the main connection.
+   * `prepareAppend` does the CPU work (and reserves numbers on the lookup connection), a chunk of
+   * rows at a time (`into` the batch being filled); `commitAppend` writes on the main connection.
    */
-  async prepareAppend(rows: readonly BulkRow[]): Promise<PreparedAppend> {
+  async prepareAppend(rows: readonly BulkRow[], into?: PreparedAppend): Promise<PreparedAppend> {
     const epoch = this.epoch;
-    const batch: PreparedAppend = { rows, epoch, fresh: [], again: [] };
-    if (!this.complete) return batch;
+    const from = rows[0]?.line ?? 0;
+    const to = rows.at(-1)?.line ?? 0;
+    const batch: PreparedAppend = into ?? { lines: { from, to }, epoch, created: 0, again: [], counts: new Map() };
+    batch.lines.to = to;
+    if (!this.complete || batch.epoch !== epoch) {
+      batch.copies = undefined;
+      return batch;
+    }
+    const fresh: TrackInput[] = [];
     // Marked at once, not at commit: the next batch may be prepared before this one commits.
     // Should this batch fail, its rows go through the upsert, so they are written either way.
-    for (const row of rows) (this.appended.add(row.track.isrc) ? batch.fresh : batch.again).push(row);
+    for (const row of rows) {
+      if (this.appended.add(row.track.isrc)) fresh.push(row.track);
+      else batch.again.push(row);
+    }
     // Each track's term ids; a term the catalogue lacks is -(its index in newTerms + 1) until numbered.
     const newTerms = new Map<string, number>();
-    const termIds = batch.fresh.map(({ track }) =>
+    const termIds = fresh.map((track) =>
       trackTerms(track).map((term) => {
         const id = this.termIds.get(term);
         if (id !== undefined) return id;
@@ -247,24 +294,27 @@ export class TrackBulkWriter {
         return -(index + 1);
       }),
     );
-    const docs = await this.reserve('tracks_doc_seq', batch.fresh.length, 'track_doc(nextval($1))');
+    const docs = await this.reserve('tracks_doc_seq', fresh.length, 'track_doc(nextval($1))');
     const numbers = await this.reserve('catalogue_terms_id_seq', newTerms.size);
     // A batch that failed meanwhile has emptied the caches these ids came from: go through the upsert.
-    if (epoch !== this.epoch) return batch;
-    const artists = new CopyData();
-    const albums = new CopyData();
-    const terms = new CopyData();
+    if (epoch !== this.epoch) {
+      batch.copies = undefined;
+      return batch;
+    }
+    if (!into) batch.copies = { artists: new CopyData(), albums: new CopyData(), terms: new CopyData(), tracks: new CopyData(), postings: new CopyData(), changes: new CopyData() };
+    const copies = batch.copies;
+    if (!copies) return batch;
+    batch.created += fresh.length;
+    const { artists, albums, terms, tracks, postings, changes } = copies;
+    const counts = batch.counts;
     let n = 0;
     for (const term of newTerms.keys()) {
       const id = numbers[n++] as number;
       this.termIds.set(term, id);
       terms.add(`${id}\t${copyText(term)}\n`);
     }
-    const tracks = new CopyData();
-    const postings = new CopyData();
-    const changes = new CopyData();
-    for (let i = 0; i < batch.fresh.length; i++) {
-      const t = (batch.fresh[i] as BulkRow).track;
+    for (let i = 0; i < fresh.length; i++) {
+      const t = fresh[i] as TrackInput;
       const doc = docs[i] as number;
       const nameKey = t.artist_name.toLowerCase();
       let artistId = this.artistIds.get(nameKey);
@@ -288,24 +338,25 @@ export class TrackBulkWriter {
         if (id < 0) ids[j] = numbers[-id - 1] as number;
         postings.addInt(ids[j] as number);
         postings.addAscii(tail);
+        counts.set(ids[j] as number, (counts.get(ids[j] as number) ?? 0) + 1);
       }
       const id = randomUUID();
       changes.addAscii(`${id}\tcreated\t1\n`);
       tracks.add(`${id}\t${doc}\t${year}\t${trackColumns(t, { artistId, albumId }, ids.join(','), sourceHash(t))}\n`);
     }
-    batch.copies = { artists: artists.done(), albums: albums.done(), terms: terms.done(), tracks: tracks.done(), postings: postings.done(), changes: changes.done() };
     return batch;
   }
 
   async commitAppend(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
-    if (!batch.copies || batch.epoch !== this.epoch) return this.write(batch.rows, checkpoint);
+    if (!batch.copies || batch.epoch !== this.epoch) return this.rewrite(batch, checkpoint);
     let result: BulkResult;
     try {
-      result = await this.appendBatch(batch.copies, batch.fresh.length, batch.again.length ? undefined : checkpoint);
+      result = await this.appendBatch(batch.copies, batch.created, batch.again.length ? undefined : checkpoint);
     } catch {
       this.leaveBulkIds();
-      return this.write(batch.rows, checkpoint);
+      return this.rewrite(batch, checkpoint);
     }
+    for (const [id, n] of batch.counts) this.appendedCounts.set(id, (this.appendedCounts.get(id) ?? 0) + n);
     if (batch.again.length === 0) return result;
     const rest = await this.write(batch.again, checkpoint);
     return {
@@ -316,6 +367,12 @@ export class TrackBulkWriter {
     };
   }
 
+  /** A bulk batch through the upsert, its rows read again from the source. */
+  private async rewrite(batch: PreparedAppend, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    if (!this.reread) throw new Error('a failed bulk batch needs its rows read again, and this writer has no reread');
+    return this.write(await this.reread(batch.lines), checkpoint);
+  }
+
   /** After a failed bulk batch: the caches may hold ids never committed; forget them, look ids up from now on. */
   private leaveBulkIds(): void {
     this.epoch++;
@@ -323,8 +380,9 @@ export class TrackBulkWriter {
     for (const cache of [this.termIds, this.artistIds, this.albumIds]) cache.clear();
   }
 
-  private async appendBatch(copies: NonNullable<PreparedAppend['copies']>, created: number, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
-    const copy = async (sql: string, chunks: Buffer[]) => {
+  private async appendBatch(copies: BulkCopies, created: number, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
+    const copy = async (sql: string, data: CopyData) => {
+      const chunks = data.done();
       if (chunks.length) await pipeline(Readable.from(chunks), this.client.query(copyStreams.from(sql)));
     };
     await this.client.query('BEGIN');
@@ -467,10 +525,21 @@ export class TrackBulkWriter {
   }
 
   /**
-   * Sets every term's count from the postings, for the end of a bulk load (which does not maintain
-   * them batch by batch). Exact whatever happened during the load, upserts and resumes included.
+   * Brings the term counts up to date at the end of a bulk load, which does not maintain them batch by
+   * batch. A load that started on an empty catalogue adds the counts it kept of the rows it appended
+   * (rows that went through the upsert, and concurrent curator writes, updated the counts
+   * themselves); a resumed load sets every count from the postings, an aggregate over all of them
+   * (a minute at 10M tracks).
    */
   async recountTerms(): Promise<void> {
+    if (this.countedAll) {
+      const counted = [...this.appendedCounts].sort((a, b) => a[0] - b[0]);
+      await this.client.query(
+        `UPDATE catalogue_terms c SET track_count = c.track_count + d.n FROM unnest($1::int[], $2::bigint[]) AS d (id, n) WHERE c.id = d.id`,
+        [counted.map(([id]) => id), counted.map(([, n]) => n)],
+      );
+      return;
+    }
     await this.client.query(`
       UPDATE catalogue_terms c SET track_count = coalesce(x.n, 0)
       FROM catalogue_terms c2 LEFT JOIN (SELECT term_id, count(*) AS n FROM track_postings GROUP BY term_id) x ON x.term_id = c2.id
