@@ -137,6 +137,16 @@ function copyUnescape(value: string): string {
   return value.replace(/\\(.)/g, (_, c: string) => escapes[c] ?? c);
 }
 
+/**
+ * `value` copied into one flat string. The id caches of a bulk load keep millions of strings, and a
+ * string made by concatenation or slicing costs far more kept than its characters: `randomUUID`
+ * builds its text from 14 pieces, and a column split out of a COPY chunk keeps the whole chunk. At
+ * 1.1M rows of the 10M catalogue the heap held 15M such pieces, 490 MB of its 800 MB.
+ */
+function flat(value: string): string {
+  return /[\u0100-\uffff]/.test(value) ? Buffer.from(value, 'utf16le').toString('utf16le') : Buffer.from(value, 'latin1').toString('latin1');
+}
+
 /** The rows of a `COPY … TO STDOUT` (text format, no NULLs), streamed: each as its column values. */
 async function* copyOut(client: ClientBase, sql: string): AsyncGenerator<string[]> {
   // A chunk may end inside a character: the decoder keeps its first bytes for the next one.
@@ -146,7 +156,7 @@ async function* copyOut(client: ClientBase, sql: string): AsyncGenerator<string[
     const text = rest + decoder.write(chunk);
     const lines = text.split('\n');
     rest = lines.pop() as string;
-    for (const line of lines) yield line.split('\t').map(copyUnescape);
+    for (const line of lines) yield line.split('\t').map((value) => flat(copyUnescape(value)));
   }
 }
 
@@ -310,7 +320,7 @@ export class TrackBulkWriter {
     let n = 0;
     for (const term of newTerms.keys()) {
       const id = numbers[n++] as number;
-      this.termIds.set(term, id);
+      this.termIds.set(flat(term), id);
       terms.add(`${id}\t${copyText(term)}\n`);
     }
     for (let i = 0; i < fresh.length; i++) {
@@ -319,14 +329,14 @@ export class TrackBulkWriter {
       const nameKey = t.artist_name.toLowerCase();
       let artistId = this.artistIds.get(nameKey);
       if (artistId === undefined) {
-        this.artistIds.set(nameKey, (artistId = randomUUID()));
+        this.artistIds.set(flat(nameKey), (artistId = flat(randomUUID())));
         artists.add(`${artistId}\t${copyText(t.artist_name)}\t${copyText(nameKey)}\n`);
       }
       const titleKey = t.album_title.toLowerCase();
       const albumKey = `${artistId}|${titleKey}`;
       let albumId = this.albumIds.get(albumKey);
       if (albumId === undefined) {
-        this.albumIds.set(albumKey, (albumId = randomUUID()));
+        this.albumIds.set(flat(albumKey), (albumId = flat(randomUUID())));
         albums.add(`${albumId}\t${artistId}\t${copyText(t.album_title)}\t${copyText(titleKey)}\t${t.release_date}\n`);
       }
       const year = t.release_date.slice(0, 4);
