@@ -280,12 +280,18 @@ export class TrackBulkWriter {
     const epoch = this.epoch;
     const from = rows[0]?.line ?? 0;
     const to = rows.at(-1)?.line ?? 0;
-    const batch: PreparedAppend = into ?? { lines: { from, to }, epoch, created: 0, again: [], counts: new Map() };
+    const batch: PreparedAppend = into ?? {
+      lines: { from, to },
+      epoch,
+      created: 0,
+      again: [],
+      counts: new Map(),
+      copies: { artists: new CopyData(), albums: new CopyData(), terms: new CopyData(), tracks: new CopyData(), postings: new CopyData(), changes: new CopyData() },
+    };
     batch.lines.to = to;
-    if (!this.complete || batch.epoch !== epoch) {
-      batch.copies = undefined;
-      return batch;
-    }
+    // Once a batch has failed, or this one was started before, it goes through the upsert.
+    const upsert = (): PreparedAppend => Object.assign(batch, { copies: undefined });
+    if (!this.complete || batch.epoch !== epoch || !batch.copies) return upsert();
     const fresh: TrackInput[] = [];
     // Marked at once, not at commit: the next batch may be prepared before this one commits.
     // Should this batch fail, its rows go through the upsert, so they are written either way.
@@ -307,13 +313,8 @@ export class TrackBulkWriter {
     const docs = await this.reserve('tracks_doc_seq', fresh.length, 'track_doc(nextval($1))');
     const numbers = await this.reserve('catalogue_terms_id_seq', newTerms.size);
     // A batch that failed meanwhile has emptied the caches these ids came from: go through the upsert.
-    if (epoch !== this.epoch) {
-      batch.copies = undefined;
-      return batch;
-    }
-    if (!into) batch.copies = { artists: new CopyData(), albums: new CopyData(), terms: new CopyData(), tracks: new CopyData(), postings: new CopyData(), changes: new CopyData() };
     const copies = batch.copies;
-    if (!copies) return batch;
+    if (epoch !== this.epoch || !copies) return upsert();
     batch.created += fresh.length;
     const { artists, albums, terms, tracks, postings, changes } = copies;
     const counts = batch.counts;
