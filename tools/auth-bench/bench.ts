@@ -7,7 +7,7 @@
 //   OVERTURE_DATABASE_URL=postgres://… npx node tools/auth-bench/bench.ts
 //   BENCH_DURATION_S=10 BENCH_CONNECTIONS=20 BENCH_PROPAGATION_ROUNDS=40 (defaults)
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1, PLAYBACK_V1, playbackV1 } from '@overture/contracts';
+import { PLAYBACK_V1, playbackV1 } from '@overture/contracts';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
 import { createGrpcClient, readGrpcError, unary, withDeadline } from '@overture/grpc';
 import { createIdentitySource, JwksCache, PolicyCache, TokenVerifier } from '@overture/identity';
