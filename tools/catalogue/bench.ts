@@ -9,7 +9,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { METADATA_V1, type metadataV1 } from '@overture/contracts';
 import { createGrpcClient, unary, withDeadline } from '@overture/grpc';
 import { spawn, execSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -217,10 +217,52 @@ for (let i = 0; ; i++) {
   }
 }
 
-async function measure(work: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number }> {
+/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
+function cpuSeconds(pid: number): number {
+  try {
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** The postmaster and its children (backends, background workers): all of PostgreSQL's CPU. */
+function postgresCpuSeconds(): number {
+  const postmaster = Number(readFileSync(path.join(dataDir, 'pg/postmaster.pid'), 'utf8').split('\n')[0]);
+  let total = cpuSeconds(postmaster);
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(postmaster)) total += cpuSeconds(Number(entry));
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** Jiffies the hypervisor gave to others while this VM wanted to run (`steal`, /proc/stat), and all jiffies. */
+function stealAndTotal(): { steal: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
+}
+
+/** CPU milliseconds per request of each process taking part: where a class's time goes on these two cores. */
+interface CpuPerRequest {
+  service: number;
+  postgres: number;
+  client: number;
+  /** Share of the machine's CPU time taken by the hypervisor meanwhile (%): how noisy the run was. */
+  stealPercent: number;
+}
+
+async function measure(work: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number; cpuMs: CpuPerRequest }> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
+  const cpuBefore = { service: cpuSeconds(service.pid!), postgres: postgresCpuSeconds(), client: process.cpuUsage(), machine: stealAndTotal() };
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -237,9 +279,18 @@ async function measure(work: (i: number) => Promise<unknown>): Promise<{ p50: nu
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const client = process.cpuUsage(cpuBefore.client);
+  const machine = stealAndTotal();
+  const perRequest = (cpuSecondsUsed: number) => Number(((cpuSecondsUsed * 1000) / REQUESTS).toFixed(2));
+  const cpuMs = {
+    service: perRequest(cpuSeconds(service.pid!) - cpuBefore.service),
+    postgres: perRequest(postgresCpuSeconds() - cpuBefore.postgres),
+    client: perRequest((client.user + client.system) / 1e6),
+    stealPercent: Number(((100 * (machine.steal - cpuBefore.machine.steal)) / Math.max(1, machine.total - cpuBefore.machine.total)).toFixed(1)),
+  };
   latencies.sort((a, b) => a - b);
   const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2));
-  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), rps: Math.round(REQUESTS / seconds), errors };
+  return { p50: q(0.5), p95: q(0.95), p99: q(0.99), rps: Math.round(REQUESTS / seconds), errors, cpuMs };
 }
 
 const rows: Record<string, unknown>[] = [];
@@ -254,6 +305,8 @@ for (const [name, list] of Object.entries(samples)) {
   const row = { class: name, service: viaService, raw, ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)), ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)) };
   rows.push(row);
   log(`${name.padEnd(13)} service p50 ${viaService.p50} p95 ${viaService.p95} p99 ${viaService.p99} ms ${viaService.rps}/s | raw p50 ${raw.p50} p95 ${raw.p95} p99 ${raw.p99} ms ${raw.rps}/s | ratio p50 ${row.ratioP50} p99 ${row.ratioP99}`);
+  const cpu = (c: CpuPerRequest) => `service ${c.service}, postgres ${c.postgres}, client ${c.client} (steal ${c.stealPercent} %)`;
+  log(`${''.padEnd(13)} CPU ms per request: through the service: ${cpu(viaService.cpuMs)} | raw: ${cpu(raw.cpuMs)}`);
 }
 result.classes = rows;
 result.loadAfter = load();
