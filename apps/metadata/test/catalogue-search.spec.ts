@@ -180,6 +180,26 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect(dates).toEqual([...dates].sort().reverse());
   });
 
+  it('ends a page at the scan budget, partial with a cursor that walks on, in both sort orders', async () => {
+    // Energy is checked on the track row: the walk is over all tracks, and more than a budget's
+    // worth of them come before these three in popularity and in release date.
+    const quiet = [1, 2, 3].map((month) => track({ popularity: 0, release_date: `1950-0${month}-01` }, { genres: ['ambient'], energy: 0.005 }));
+    await seedTracks(db.url, quiet);
+    catalogue.push(...quiet);
+    expect(catalogue.filter((t) => t.attributes.energy <= 0.01)).toHaveLength(3);
+    expect(catalogue.filter((t) => t.popularity > 0 && t.release_date > '1950-03-01').length).toBeGreaterThan(SCAN_BUDGET);
+    for (const sort of ['popularity', 'release_date']) {
+      const request = searchRequest({ limit: 2 }, { maxEnergy: 0.01, sort });
+      const first = await call((c, md, o) => c.searchTracks(request, md, o));
+      expect(first.tracks, sort).toHaveLength(0);
+      expect(first.info?.partial, sort).toBe(true);
+      expect(first.nextCursor, sort).not.toBe('');
+      const { tracks } = await pages(request);
+      expect(tracks.map((t) => t.isrc).sort(), sort).toEqual(quiet.map((t) => t.isrc).sort());
+      if (sort === 'release_date') expect(tracks.map((t) => t.details?.releaseDate)).toEqual(['1950-03-01', '1950-02-01', '1950-01-01']);
+    }
+  });
+
   it('counts facets: exact from maintained counts without filters, and over the matches with filters', async () => {
     const all = await call((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre', 'bpm'] }), md, o));
     const genre = all.info?.facets.find((f) => f.name === 'genre');
