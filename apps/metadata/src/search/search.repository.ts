@@ -143,6 +143,8 @@ export class SearchRepository {
    * Facet counts over the matches among the driver's postings, restricted to a uniform sample when
    * `sample` is given: docs are scrambled sequence numbers, so a doc range is a random subset. Returns
    * how many driver postings were considered, and per facet term id the matching count among them.
+   * The term ids are unnested in the select list, which streams them; `unnest` in FROM stored each
+   * track's ids in a tuple store first (the statement took 6.1–7.5 ms instead of 4.3–5.8 at 1M tracks).
    */
   async facetCounts(spec: MatchSpec, facetTermIds: readonly number[], sample?: { from: number; to: number }): Promise<{ considered: number; counts: Map<number, number> }> {
     const sql = new Sql();
@@ -154,11 +156,10 @@ export class SearchRepository {
     const rows: { term_id: number | null; count: number }[] = await this.db.query(
       `WITH d AS MATERIALIZED (${driver}),
        p AS (SELECT d.doc FROM d ${probes ? `WHERE ${probes}` : ''} OFFSET 0),
-       m AS (SELECT t.term_ids FROM p JOIN tracks t ON t.doc = p.doc ${checks ? `WHERE ${checks}` : ''})
+       m AS (SELECT unnest(t.term_ids) AS term_id FROM p JOIN tracks t ON t.doc = p.doc ${checks ? `WHERE ${checks}` : ''})
        SELECT NULL::int AS term_id, (SELECT count(*) FROM d)::int AS count
        UNION ALL
-       SELECT u.term_id, count(*)::int FROM m CROSS JOIN unnest(m.term_ids) AS u(term_id)
-       WHERE u.term_id = ANY(${sql.p(facetTermIds)}::int[]) GROUP BY u.term_id`,
+       SELECT m.term_id, count(*)::int FROM m WHERE m.term_id = ANY(${sql.p(facetTermIds)}::int[]) GROUP BY m.term_id`,
       sql.params,
     );
     const counts = new Map<number, number>();
