@@ -1,7 +1,12 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { unary, withDeadline } from '@overture/grpc';
 import type { TestDatabase } from '@overture/testing';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { importCatalogue } from '../src/import/catalogue-import.js';
 import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
 
 describe('curator writes, change feed and the hot-track cache across replicas', () => {
@@ -100,6 +105,29 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     }
     const badIsrc = await failure(writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ isrc: "x'; DROP TABLE tracks" })) }, md, o)));
     expect(badIsrc?.details).toMatch(/isrc/);
+  });
+
+  it('finds the artist and album a curator created when an import names them, whatever their letters', async () => {
+    // JavaScript lower-cases a final sigma to ς; PostgreSQL's lower() does not (or, under ctype C,
+    // leaves Greek alone): keyed one way by the curator and the other by the import, one artist
+    // became two rows.
+    const curated = track({ artist_name: 'ΧΡΥΣΟΣ ΗΧΟΣ', album_title: 'ΟΔΟΣ ΑΙΟΛΟΥ' });
+    await writeA((c, md, o) => c.createTrack({ track: toProtoInput(curated) }, md, o));
+    const dir = await mkdtemp(path.join(tmpdir(), 'overture-keys-'));
+    try {
+      const file = path.join(dir, 'more.jsonl');
+      await writeFile(file, `${JSON.stringify(track({ artist_name: 'Χρυσος Ηχος', album_title: 'Οδος Αιολου' }))}\n`);
+      const quiet = new PassThrough() as unknown as NodeJS.WriteStream;
+      quiet.resume();
+      const report = await importCatalogue({ databaseUrl: db.url, file, batchSize: 10, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
+      expect(report.created).toBe(1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    const rows: { artists: number; albums: number }[] = await a.dataSource.query(
+      `SELECT count(DISTINCT artist_id)::int AS artists, count(DISTINCT album_id)::int AS albums FROM tracks WHERE artist_name IN ('ΧΡΥΣΟΣ ΗΧΟΣ', 'Χρυσος Ηχος')`,
+    );
+    expect(rows).toEqual([{ artists: 1, albums: 1 }]);
   });
 
   it('drops a cached track in every replica when any replica updates it', async () => {

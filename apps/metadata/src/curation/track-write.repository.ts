@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
+import { nameKey } from '../catalogue/name-key.js';
 import { trackTerms } from '../catalogue/track-terms.js';
 import { CHANGE_FEED_LOCK, sourceHash, TRACK_CACHE_CHANNEL } from '../import/track-bulk.writer.js';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
@@ -97,13 +98,13 @@ export class TrackWriteRepository {
   /** The column values of a track ($1..$16 of the insert and update), creating artist, album and terms as needed. */
   private async values(em: EntityManager, t: TrackInput): Promise<unknown[]> {
     const [{ id: artistId }]: [{ id: string }] = await em.query(
-      `INSERT INTO artists (name, name_key) VALUES ($1, lower($1)) ON CONFLICT (name_key) DO UPDATE SET name_key = EXCLUDED.name_key RETURNING id`,
-      [t.artist_name],
+      `INSERT INTO artists (name, name_key) VALUES ($1, $2) ON CONFLICT (name_key) DO UPDATE SET name_key = EXCLUDED.name_key RETURNING id`,
+      [t.artist_name, nameKey(t.artist_name)],
     );
     const [{ id: albumId }]: [{ id: string }] = await em.query(
-      `INSERT INTO albums (artist_id, title, title_key, release_date) VALUES ($1, $2, lower($2), $3::date)
+      `INSERT INTO albums (artist_id, title, title_key, release_date) VALUES ($1, $2, $3, $4::date)
        ON CONFLICT (artist_id, title_key) DO UPDATE SET title_key = EXCLUDED.title_key RETURNING id`,
-      [artistId, t.album_title, t.release_date],
+      [artistId, t.album_title, nameKey(t.album_title), t.release_date],
     );
     const terms: { id: number }[] = await em.query(
       `INSERT INTO catalogue_terms (term) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (term) DO UPDATE SET term = EXCLUDED.term RETURNING id`,

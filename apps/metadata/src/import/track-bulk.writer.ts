@@ -5,6 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { ClientBase, QueryResultRow } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
+import { nameKey } from '../catalogue/name-key.js';
 import { trackTerms } from '../catalogue/track-terms.js';
 import { IsrcSet } from './isrc-set.js';
 
@@ -327,13 +328,13 @@ export class TrackBulkWriter {
     for (let i = 0; i < fresh.length; i++) {
       const t = fresh[i] as TrackInput;
       const doc = docs[i] as number;
-      const nameKey = t.artist_name.toLowerCase();
-      let artistId = this.artistIds.get(nameKey);
+      const artistKey = nameKey(t.artist_name);
+      let artistId = this.artistIds.get(artistKey);
       if (artistId === undefined) {
-        this.artistIds.set(flat(nameKey), (artistId = flat(randomUUID())));
-        artists.add(`${artistId}\t${copyText(t.artist_name)}\t${copyText(nameKey)}\n`);
+        this.artistIds.set(flat(artistKey), (artistId = flat(randomUUID())));
+        artists.add(`${artistId}\t${copyText(t.artist_name)}\t${copyText(artistKey)}\n`);
       }
-      const titleKey = t.album_title.toLowerCase();
+      const titleKey = nameKey(t.album_title);
       const albumKey = `${artistId}|${titleKey}`;
       let albumId = this.albumIds.get(albumKey);
       if (albumId === undefined) {
@@ -593,8 +594,8 @@ export class TrackBulkWriter {
 
   /** The artist and album ids of a track, resolved (resolveArtists, resolveAlbums) for its batch. */
   private idsOf(t: TrackInput): { artistId: string; albumId: string } {
-    const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
-    return { artistId, albumId: this.albumIds.get(`${artistId}|${t.album_title.toLowerCase()}`) as string };
+    const artistId = this.artistIds.get(nameKey(t.artist_name)) as string;
+    return { artistId, albumId: this.albumIds.get(`${artistId}|${nameKey(t.album_title)}`) as string };
   }
 
   /** `n` numbers from a sequence (`make` turns nextval into the column's value, as its default does). */
@@ -617,7 +618,7 @@ export class TrackBulkWriter {
   private async resolveArtists(tracks: readonly TrackInput[]): Promise<void> {
     const names = new Map<string, string>();
     for (const t of tracks) {
-      const key = t.artist_name.toLowerCase();
+      const key = nameKey(t.artist_name);
       if (!this.artistIds.has(key)) names.set(key, t.artist_name);
     }
     const rows = await this.findOrCreate<{ id: string; name_key: string }>(
@@ -637,9 +638,9 @@ export class TrackBulkWriter {
   private async resolveAlbums(tracks: readonly TrackInput[]): Promise<void> {
     const albums = new Map<string, { artistId: string; title: string; key: string; date: string }>();
     for (const t of tracks) {
-      const artistId = this.artistIds.get(t.artist_name.toLowerCase()) as string;
-      const key = `${artistId}|${t.album_title.toLowerCase()}`;
-      if (!this.albumIds.has(key) && !albums.has(key)) albums.set(key, { artistId, title: t.album_title, key: t.album_title.toLowerCase(), date: t.release_date });
+      const artistId = this.artistIds.get(nameKey(t.artist_name)) as string;
+      const key = `${artistId}|${nameKey(t.album_title)}`;
+      if (!this.albumIds.has(key) && !albums.has(key)) albums.set(key, { artistId, title: t.album_title, key: nameKey(t.album_title), date: t.release_date });
     }
     const rows = await this.findOrCreate<{ id: string; artist_id: string; title_key: string }>(
       [...albums.keys()],
