@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { importCatalogue } from '../src/import/catalogue-import.js';
-import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
+import { caller, catalogueCaller, failure, freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
 
 describe('curator writes, change feed and the hot-track cache across replicas', () => {
   let db: TestDatabase;
@@ -71,6 +71,21 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     expect(await inRange(170, 172, 1987, 1987)).toEqual([created.trackId]);
     expect(await inRange(110, 130, 1900, 2100)).toEqual([]);
     expect(await inRange(1, 400, 2020, 2029)).toEqual([]);
+    // One genre alone: its facets are its maintained pair counts, exact, moved by the update.
+    const folk = await callA((c, md, o) => c.searchTracks(searchRequest({ genre: 'folk', limit: 1 }, { facets: ['bpm', 'key', 'vocal_type'] }), md, o));
+    expect(folk.info?.facets).toEqual([
+      expect.objectContaining({ name: 'bpm', values: [{ value: '170-179', count: 1 }], exact: true }),
+      expect.objectContaining({ name: 'key', values: [{ value: 'd', count: 1 }], exact: true }),
+      expect.objectContaining({ name: 'vocal_type', values: [{ value: 'female', count: 1 }], exact: true }),
+    ]);
+    // Two values no track has together: nothing, and nothing more to page through.
+    const apart = await callA((c, md, o) => c.searchTracks(searchRequest({ genre: 'folk' }, { key: 'c' }), md, o));
+    expect(apart).toMatchObject({ tracks: [], nextCursor: '' });
+    expect(apart.info?.partial ?? false).toBe(false);
+    const pairs = async (sql: string): Promise<number> => ((await a.dataSource.query(sql)) as { n: number }[])[0]!.n;
+    expect(await pairs(pairCountSql('g:folk', 'b:120'))).toBe(0);
+    expect(await pairs(pairCountSql('g:folk', 'b:170'))).toBe(1);
+    expect(await pairs(PAIR_COUNT_ERRORS_SQL)).toBe(0);
     const facets = await callA((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o));
     expect(facets.info?.facets[0]?.values).toContainEqual({ value: 'folk', count: 1 });
 
@@ -79,6 +94,8 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     expect(gone).toMatchObject({ code: status.NOT_FOUND });
     const after = await callA((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o));
     expect(after.info?.facets[0]?.values.find((v) => v.value === 'folk')).toBeUndefined();
+    expect(await pairs(pairCountSql('g:folk', 'k:d'))).toBe(0);
+    expect(await pairs(PAIR_COUNT_ERRORS_SQL)).toBe(0);
 
     const feed = await writeA((c, md, o) => c.listChanges({ cursor: start.nextCursor, limit: 1000 }, md, o));
     expect(feed.changes.map((ch) => [ch.kind, ch.version])).toEqual([

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CSV_COLUMNS } from '../src/import/import-source.js';
 import { importCatalogue } from '../src/import/catalogue-import.js';
-import { freshDatabase, track } from './fixtures.js';
+import { freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, track } from './fixtures.js';
 
 describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
   let db: TestDatabase;
@@ -55,6 +55,9 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect(await count(`SELECT count(*) AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`)).toBe(0);
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:replaced'`)).toBe(1);
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:0'`)).toBe(0);
+    // Term pairs too: kept in memory by the bulk path, added at the end.
+    expect(await count(PAIR_COUNT_ERRORS_SQL)).toBe(0);
+    expect(await count(pairCountSql('g:pop', 'l:en'))).toBe(30);
     expect(first.sampleRejects.map((r) => r.line)).toEqual([4, 11, 21]);
     expect(first.sampleRejects[0]?.reason).toMatch(/not JSON/);
     expect(first.sampleRejects[1]?.reason).toMatch(/attributes\.genres\.0: unknown genre/);
@@ -87,6 +90,9 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:blues'`)).toBe(0);
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:soul'`)).toBe(1);
     expect(await count(`SELECT count(*) AS n FROM track_postings p JOIN catalogue_terms c ON c.id = p.term_id WHERE c.term = 'w:before'`)).toBe(0);
+    expect(await count(pairCountSql('g:blues', 'm:happy'))).toBe(0);
+    expect(await count(pairCountSql('m:happy', 'g:soul'))).toBe(1);
+    expect(await count(PAIR_COUNT_ERRORS_SQL)).toBe(0);
   });
 
   it('resumes after the last committed batch of an interrupted import', async () => {
@@ -103,6 +109,8 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
 
     const resumed = await run(file, 5);
     expect(resumed).toMatchObject({ resumedAfterLine: 12, read: 8, created: 8 });
+    // A resumed load recounts the pairs from the tracks.
+    expect(await count(PAIR_COUNT_ERRORS_SQL)).toBe(0);
     // Finished: the checkpoint is gone, so the next run reads the whole file again.
     expect(await run(file)).toMatchObject({ resumedAfterLine: 0, read: 20, created: 12, unchanged: 8 });
   });
@@ -135,6 +143,9 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
       });
       expect(await row(`SELECT count(*)::int AS n FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id WHERE a.name_key IS DISTINCT FROM lower(t.artist_name)`)).toEqual({ n: 0 });
       expect(await row(`SELECT count(*)::int AS n FROM tracks t LEFT JOIN albums b ON b.id = t.album_id WHERE b.artist_id IS DISTINCT FROM t.artist_id`)).toEqual({ n: 0 });
+      // Bulk batches counted in memory, the failed one and those after it through the upsert: together right.
+      expect(await row(PAIR_COUNT_ERRORS_SQL)).toEqual({ n: 0 });
+      expect(await row(pairCountSql('g:pop', 'm:happy'))).toEqual({ n: 23 });
     } finally {
       await client.end();
       await own.drop();

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { trackTerms } from '../src/catalogue/track-terms.js';
 import { migrations } from '../src/database/migrations/index.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
+import { PAIR_COUNT_ERRORS_SQL, pairCountSql } from './fixtures.js';
 import { seedTracks } from './seed-tracks.js';
 
 /** Every posting as "term isrc bpm year", read through the track the posting points at. */
@@ -38,6 +39,8 @@ describe('catalogue migrations on a database that already has tracks', () => {
   it('integer postings: down to uuid postings and up again rebuilds every posting with its doc, BPM, year and decade term', async () => {
     expect(await postings(dataSource, 'doc')).toEqual(expected);
 
+    // Term pairs came after: undone first.
+    await dataSource.undoLastMigration({ transaction: 'each' });
     await dataSource.undoLastMigration({ transaction: 'each' });
     const before = await postings(dataSource, 'track_id');
     expect(before).toEqual(expected.filter((line) => !line.startsWith('y:')));
@@ -51,5 +54,20 @@ describe('catalogue migrations on a database that already has tracks', () => {
     expect(decades.map((d) => [d.term, Number(d.track_count)])).toEqual([...counted].sort());
     const [{ n, docs }]: [{ n: number; docs: number }] = await dataSource.query('SELECT count(*)::int AS n, count(DISTINCT doc)::int AS docs FROM tracks');
     expect(docs).toBe(n);
+  });
+
+  it('term pairs: counted from the tracks already there, dropped by down', async () => {
+    const n = async (sql: string): Promise<number> => ((await dataSource.query(sql)) as { n: number }[])[0]!.n;
+    // Counted from the tracks by this migration, when the test above ran it again.
+    expect(await n(PAIR_COUNT_ERRORS_SQL)).toBe(0);
+    const rockEnglish = catalogue.filter((t) => t.attributes.genres.includes('rock') && t.attributes.language === 'en').length;
+    expect(rockEnglish).toBeGreaterThan(0);
+    expect(await n(pairCountSql('g:rock', 'l:en'))).toBe(rockEnglish);
+
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    expect(await n(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'catalogue_term_pairs'`)).toBe(0);
+    await dataSource.runMigrations({ transaction: 'each' });
+    expect(await n(PAIR_COUNT_ERRORS_SQL)).toBe(0);
+    expect(await n(pairCountSql('g:rock', 'l:en'))).toBe(rockEnglish);
   });
 });

@@ -6,7 +6,8 @@ import type { TrackInput } from '../src/catalogue/track-input.schema.js';
 import { trackTerms } from '../src/catalogue/track-terms.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
 import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, track, type MetadataTestService } from './fixtures.js';
-import { SCAN_BUDGET } from '../src/search/search.service.js';
+import { LANGUAGES, MOODS } from '../src/catalogue/attribute-vocabulary.js';
+import { FACET_SAMPLE, SCAN_BUDGET } from '../src/search/search.service.js';
 import { seedTracks } from './seed-tracks.js';
 
 describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
@@ -125,7 +126,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     const before = (await pages(request)).tracks.map((t) => t.isrc);
     const first = await call((c, md, o) => c.searchTracks(request, md, o));
     // New tracks before, inside and after the position of the cursor.
-    await seedTracks(db.url, [100, 50, 1].map((popularity) => track({ popularity }, { genres: ['jazz'] })));
+    const added = [100, 50, 1].map((popularity) => track({ popularity }, { genres: ['jazz'] }));
+    await seedTracks(db.url, added);
+    catalogue.push(...added);
     const rest: string[] = [];
     let cursor = first.nextCursor;
     while (cursor) {
@@ -212,6 +215,40 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     const moods = filtered.info?.facets[0];
     expect(moods?.exact).toBe(true);
     expect(moods?.values).toEqual(expect.arrayContaining([{ value: 'peaceful', count: 1 }, { value: 'uplifting', count: 1 }]));
+  });
+
+  it('counts the facets of one genre exactly from the maintained pairs, more tracks than a sample or not', async () => {
+    const many = Array.from({ length: FACET_SAMPLE + 100 }, (_, i) =>
+      track({ popularity: i % 100 }, { genres: ['afrobeats'], moods: [MOODS[i % 3]!], language: i % 2 ? 'yo' : 'en', bpm: 90 + (i % 40) }),
+    );
+    await seedTracks(db.url, many);
+    catalogue.push(...many);
+    const facets = ['mood', 'language', 'bpm', 'genre'] as const;
+    const page = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'afrobeats', limit: 1 }, { facets: [...facets] }), md, o));
+    const matches = catalogue.filter((t) => t.attributes.genres.includes('afrobeats'));
+    const valuesOf: Record<(typeof facets)[number], (t: TrackInput) => string[]> = {
+      mood: (t) => t.attributes.moods,
+      language: (t) => (t.attributes.language ? [t.attributes.language] : []),
+      bpm: (t) => [`${Math.floor(t.attributes.bpm / 10) * 10}-${Math.floor(t.attributes.bpm / 10) * 10 + 9}`],
+      genre: (t) => t.attributes.genres,
+    };
+    for (const name of facets) {
+      const counted = new Map<string, number>();
+      for (const t of matches) for (const v of valuesOf[name](t)) counted.set(v, (counted.get(v) ?? 0) + 1);
+      const facet = page.info?.facets.find((f) => f.name === name);
+      expect(facet?.exact, name).toBe(true);
+      expect(new Map(facet?.values.map((v) => [v.value, v.count])), name).toEqual(counted);
+    }
+  });
+
+  it('finds every genre and language that meet, and nothing where they never do', async () => {
+    for (const genre of ['pop', 'rock', 'jazz', 'gospel', 'afrobeats']) {
+      for (const language of LANGUAGES) {
+        const expected = catalogue.filter((t) => t.attributes.genres.includes(genre) && t.attributes.language === language);
+        const { tracks } = await pages(searchRequest({ genre, language, limit: 50 }));
+        expect(tracks.length, `${genre} ${language}`).toBe(expected.length);
+      }
+    }
   });
 
   it('answers bad input with INVALID_ARGUMENT naming the problem, never INTERNAL', async () => {

@@ -124,3 +124,20 @@ export function toProtoInput(t: TrackInput): metadataV1.TrackInput {
     },
   };
 }
+
+/**
+ * How many term pairs `catalogue_term_pairs` gets wrong: pairs of genre, mood, language, BPM-bucket,
+ * key, mode, vocal-type, explicit and decade terms, counted here from the tracks' terms and compared
+ * both ways with what the write paths maintained (a pair they zeroed may stay as a 0 row).
+ */
+export const PAIR_COUNT_ERRORS_SQL = `
+  WITH t AS (SELECT t.doc, c.id FROM tracks t CROSS JOIN unnest(t.term_ids) AS x (id) JOIN catalogue_terms c ON c.id = x.id WHERE c.term ~ '^[gmlbkovey]:'),
+  truth AS (SELECT a.id AS term_a, b.id AS term_b, count(*) AS n FROM t a JOIN t b ON a.doc = b.doc AND a.id <> b.id GROUP BY 1, 2),
+  stored AS (SELECT term_a, term_b, track_count AS n FROM catalogue_term_pairs WHERE track_count <> 0)
+  SELECT count(*)::int AS n FROM ((TABLE truth EXCEPT TABLE stored) UNION ALL (TABLE stored EXCEPT TABLE truth)) d`;
+
+/** Tracks having both terms, by the maintained pair counts. */
+export function pairCountSql(a: string, b: string): string {
+  return `SELECT coalesce(sum(p.track_count), 0)::int AS n FROM catalogue_term_pairs p
+    JOIN catalogue_terms x ON x.id = p.term_a JOIN catalogue_terms y ON y.id = p.term_b WHERE x.term = '${a}' AND y.term = '${b}'`;
+}

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 import { nameKey } from '../catalogue/name-key.js';
+import { ADD_PAIR_COUNTS_SQL, PairCounter, PAIRED_AMONG_SQL } from '../catalogue/term-pairs.js';
 import { trackTerms } from '../catalogue/track-terms.js';
 import { CHANGE_FEED_LOCK, sourceHash, TRACK_CACHE_CHANNEL } from '../import/track-bulk.writer.js';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
@@ -130,7 +131,7 @@ export class TrackWriteRepository {
     ];
   }
 
-  /** Moves a track's postings and the term counts from its old terms to its new ones. */
+  /** Moves a track's postings, the term counts and the term pair counts from its old terms to its new ones. */
   private async reindex(em: EntityManager, old: Indexed | undefined, next: Indexed | undefined): Promise<void> {
     if (old) {
       await em.query('DELETE FROM track_postings WHERE term_id = ANY($1::int[]) AND popularity = $2 AND doc = $3', [old.term_ids, old.popularity, old.doc]);
@@ -151,6 +152,12 @@ export class TrackWriteRepository {
        WHERE c.id = d.term_id AND d.delta <> 0`,
       [next?.term_ids ?? [], old?.term_ids ?? []],
     );
+    const rows: { id: number }[] = await em.query(PAIRED_AMONG_SQL, [[...(old?.term_ids ?? []), ...(next?.term_ids ?? [])]]);
+    const paired = new Set(rows.map((r) => r.id));
+    const pairs = new PairCounter();
+    if (old) pairs.add(old.term_ids.filter((id) => paired.has(id)), -1);
+    if (next) pairs.add(next.term_ids.filter((id) => paired.has(id)));
+    if (!pairs.empty) await em.query(ADD_PAIR_COUNTS_SQL, pairs.rows());
   }
 
   private async recordChange(em: EntityManager, id: string, kind: 'created' | 'updated' | 'deleted', version: number): Promise<void> {

@@ -6,6 +6,7 @@ import type { ClientBase, QueryResultRow } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 import { nameKey } from '../catalogue/name-key.js';
+import { ADD_PAIR_COUNTS_SQL, CLEAR_PAIRS_SQL, isPairedTerm, PairCounter, PAIRED_AMONG_SQL, PAIRED_IDS_SQL, RECOUNT_PAIRS_SQL } from '../catalogue/term-pairs.js';
 import { trackTerms } from '../catalogue/track-terms.js';
 import { IsrcSet } from './isrc-set.js';
 
@@ -52,6 +53,8 @@ export interface PreparedAppend {
   copies?: BulkCopies;
   /** Tracks per term id among the appended rows: added to the term counts once the batch commits. */
   counts: Map<number, number>;
+  /** Tracks per pair of paired terms among the appended rows: added to the pair counts likewise. */
+  pairs: PairCounter;
 }
 
 /** Reads the rows of source lines `from`…`to` again (the valid ones), for a bulk batch that failed. */
@@ -197,6 +200,10 @@ export class TrackBulkWriter {
    * bulk path wrote (false when the load resumed: the rows the earlier run appended went uncounted).
    */
   private readonly appendedCounts = new Map<number, number>();
+  /** The same for term pairs (see catalogue/term-pairs.ts). */
+  private readonly appendedPairs = new PairCounter();
+  /** During a bulk load: the ids of the catalogue's paired terms. */
+  private readonly pairedIds = new Set<number>();
   private countedAll = false;
 
   /**
@@ -256,7 +263,10 @@ export class TrackBulkWriter {
     for await (const [id, artistId, key] of copyOut(this.lookups, 'COPY (SELECT id, artist_id, title_key FROM albums) TO STDOUT')) {
       this.albumIds.set(`${artistId}|${key}`, id);
     }
-    for await (const [id, term] of copyOut(this.lookups, 'COPY (SELECT id, term FROM catalogue_terms) TO STDOUT')) this.termIds.set(term, Number(id));
+    for await (const [id, term] of copyOut(this.lookups, 'COPY (SELECT id, term FROM catalogue_terms) TO STDOUT')) {
+      this.termIds.set(term, Number(id));
+      if (isPairedTerm(term)) this.pairedIds.add(Number(id));
+    }
     for await (const [isrc] of copyOut(this.lookups, 'COPY (SELECT isrc FROM tracks) TO STDOUT')) this.appended.add(isrc);
     this.complete = true;
     this.countedAll = this.appended.size === 0;
@@ -287,6 +297,7 @@ export class TrackBulkWriter {
       created: 0,
       again: [],
       counts: new Map(),
+      pairs: new PairCounter(),
       copies: { artists: new CopyData(), albums: new CopyData(), terms: new CopyData(), tracks: new CopyData(), postings: new CopyData(), changes: new CopyData() },
     };
     batch.lines.to = to;
@@ -323,6 +334,7 @@ export class TrackBulkWriter {
     for (const term of newTerms.keys()) {
       const id = numbers[n++] as number;
       this.termIds.set(flat(term), id);
+      if (isPairedTerm(term)) this.pairedIds.add(id);
       terms.add(`${id}\t${copyText(term)}\n`);
     }
     for (let i = 0; i < fresh.length; i++) {
@@ -345,13 +357,16 @@ export class TrackBulkWriter {
       // The posting is the term id, then the same for each of the track's terms.
       const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\n`;
       const ids = termIds[i] as number[];
+      const paired: number[] = [];
       for (let j = 0; j < ids.length; j++) {
-        const id = ids[j] as number;
-        if (id < 0) ids[j] = numbers[-id - 1] as number;
-        postings.addInt(ids[j] as number);
+        let id = ids[j] as number;
+        if (id < 0) ids[j] = id = numbers[-id - 1] as number;
+        postings.addInt(id);
         postings.addAscii(tail);
-        counts.set(ids[j] as number, (counts.get(ids[j] as number) ?? 0) + 1);
+        counts.set(id, (counts.get(id) ?? 0) + 1);
+        if (this.pairedIds.has(id)) paired.push(id);
       }
+      batch.pairs.add(paired);
       const id = randomUUID();
       changes.addAscii(`${id}\tcreated\t1\n`);
       tracks.add(`${id}\t${doc}\t${year}\t${trackColumns(t, { artistId, albumId }, ids.join(','), sourceHash(t))}\n`);
@@ -369,6 +384,7 @@ export class TrackBulkWriter {
       return this.rewrite(batch, checkpoint);
     }
     for (const [id, n] of batch.counts) this.appendedCounts.set(id, (this.appendedCounts.get(id) ?? 0) + n);
+    this.appendedPairs.merge(batch.pairs);
     if (batch.again.length === 0) return result;
     const rest = await this.write(batch.again, checkpoint);
     return {
@@ -389,7 +405,7 @@ export class TrackBulkWriter {
   private leaveBulkIds(): void {
     this.epoch++;
     this.complete = false;
-    for (const cache of [this.termIds, this.artistIds, this.albumIds]) cache.clear();
+    for (const cache of [this.termIds, this.artistIds, this.albumIds, this.pairedIds]) cache.clear();
   }
 
   private async appendBatch(copies: BulkCopies, created: number, checkpoint?: { source: string; line: number }): Promise<BulkResult> {
@@ -502,17 +518,27 @@ export class TrackBulkWriter {
       SELECT unnest(term_ids) AS term_id, popularity, doc, bpm, year FROM import_new ORDER BY 1, 2, 3`);
     // Term counts: +1 for each term of each written row (counted here, cheaper than unnesting in SQL),
     // -1 for each term of the rows they replaced.
+    // Pair counts likewise: +1 for each pair of paired terms of each written row, -1 for those replaced.
     const written = await c.query<{ isrc: string }>('SELECT isrc FROM import_new');
     const delta = new Map<number, number>();
+    const pairs = new PairCounter();
     for (const { isrc } of written.rows) {
+      const paired: number[] = [];
       for (const term of termsByIsrc.get(isrc) ?? []) {
         const id = this.termIds.get(term) as number;
         delta.set(id, (delta.get(id) ?? 0) + 1);
+        if (isPairedTerm(term)) paired.push(id);
       }
+      pairs.add(paired);
     }
     if (replacing) {
-      const removed = await c.query<{ term_id: number; n: number }>('SELECT unnest(term_ids) AS term_id, count(*)::int AS n FROM import_old GROUP BY 1');
-      for (const { term_id, n } of removed.rows) delta.set(term_id, (delta.get(term_id) ?? 0) - n);
+      const removed = await c.query<{ term_ids: number[] }>('SELECT term_ids FROM import_old');
+      const ids = [...new Set(removed.rows.flatMap((r) => r.term_ids))];
+      const pairedIds = new Set((await c.query<{ id: number }>(PAIRED_AMONG_SQL, [ids])).rows.map((r) => r.id));
+      for (const { term_ids } of removed.rows) {
+        for (const id of term_ids) delta.set(id, (delta.get(id) ?? 0) - 1);
+        pairs.add(term_ids.filter((id) => pairedIds.has(id)), -1);
+      }
     }
     const changed = [...delta].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]);
     if (changed.length) {
@@ -521,6 +547,7 @@ export class TrackBulkWriter {
         [changed.map(([id]) => id), changed.map(([, n]) => n)],
       );
     }
+    if (!pairs.empty) await c.query(ADD_PAIR_COUNTS_SQL, pairs.rows());
     // Same lock as single-track writes: change-feed sequence numbers then commit in order.
     await c.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
     await c.query(`
@@ -537,11 +564,11 @@ export class TrackBulkWriter {
   }
 
   /**
-   * Brings the term counts up to date at the end of a bulk load, which does not maintain them batch by
-   * batch. A load that started on an empty catalogue adds the counts it kept of the rows it appended
-   * (rows that went through the upsert, and concurrent curator writes, updated the counts
-   * themselves); a resumed load sets every count from the postings, an aggregate over all of them
-   * (a minute at 10M tracks).
+   * Brings the term and pair counts up to date at the end of a bulk load, which does not maintain
+   * them batch by batch. A load that started on an empty catalogue adds the counts it kept of the
+   * rows it appended (rows that went through the upsert, and concurrent curator writes, updated the
+   * counts themselves); a resumed load sets every count from the postings and the tracks,
+   * aggregates over all of them (minutes at 10M tracks).
    */
   async recountTerms(): Promise<void> {
     if (this.countedAll) {
@@ -550,8 +577,14 @@ export class TrackBulkWriter {
         `UPDATE catalogue_terms c SET track_count = c.track_count + d.n FROM unnest($1::int[], $2::bigint[]) AS d (id, n) WHERE c.id = d.id`,
         [counted.map(([id]) => id), counted.map(([, n]) => n)],
       );
+      if (!this.appendedPairs.empty) await this.client.query(ADD_PAIR_COUNTS_SQL, this.appendedPairs.rows());
       return;
     }
+    const paired = await this.client.query<{ id: number }>(PAIRED_IDS_SQL);
+    await this.client.query('BEGIN');
+    await this.client.query(CLEAR_PAIRS_SQL);
+    await this.client.query(RECOUNT_PAIRS_SQL, [paired.rows.map((r) => r.id)]);
+    await this.client.query('COMMIT');
     await this.client.query(`
       UPDATE catalogue_terms c SET track_count = coalesce(x.n, 0)
       FROM catalogue_terms c2 LEFT JOIN (SELECT term_id, count(*) AS n FROM track_postings GROUP BY term_id) x ON x.term_id = c2.id

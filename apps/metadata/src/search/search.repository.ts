@@ -91,6 +91,19 @@ export class SearchRepository {
     return rows.map(toTermInfo);
   }
 
+  /**
+   * The paired terms that tracks with `termId` also have (catalogue/term-pairs.ts), each with the
+   * number of tracks that have both.
+   */
+  async pairedWith(termId: number): Promise<TermInfo[]> {
+    const rows: { id: number; term: string; track_count: string }[] = await this.db.query(
+      `SELECT c.id, c.term, p.track_count FROM catalogue_term_pairs p JOIN catalogue_terms c ON c.id = p.term_b
+       WHERE p.term_a = $1 AND p.track_count > 0`,
+      [termId],
+    );
+    return rows.map(toTermInfo);
+  }
+
   /** Text words spelled like `word` (trigram similarity on the dictionary). */
   async similarWords(word: string, limit: number): Promise<TermInfo[]> {
     const rows: { id: number; term: string; track_count: string }[] = await this.db.query(

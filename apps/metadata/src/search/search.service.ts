@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { BPM_BUCKET, RANGES, YEAR_BUCKET } from '../catalogue/attribute-vocabulary.js';
+import { isPairedTerm } from '../catalogue/term-pairs.js';
 import { ALL_TRACKS_TERM, bpmBucket, decadeTerm, tokenize } from '../catalogue/track-terms.js';
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
 import type { Track } from '../tracks/track.js';
@@ -51,6 +52,8 @@ interface CompiledQuery {
   broad?: MatchSpec;
   /** Every match, whatever its tier: what facets count. */
   all?: MatchSpec;
+  /** The query's one term, when it is a paired term and the query has nothing else: facets count from its pairs. */
+  only?: TermInfo;
 }
 
 /**
@@ -102,7 +105,7 @@ export class SearchService {
     const page = found.slice(0, limit);
     const last = page.at(-1);
     if (!next && found.length > limit && last) next = { order, tier: last.tier, after: { key: last.key, doc: last.doc } };
-    const facets = input.facets.length ? await this.facets(compiled.all, input.facets) : [];
+    const facets = input.facets.length ? await this.facets(compiled, input.facets) : [];
     return { tracks: page.map((f) => f.track), nextCursor: next ? encodeCursor(next) : '', partial, facets };
   }
 
@@ -146,8 +149,8 @@ export class SearchService {
     const resolve = (terms: string[]): TermInfo[] => terms.flatMap((t) => known.get(t) ?? []).filter((t) => t.trackCount > 0);
 
     const filterGroups = groups.map(resolve);
-    // A filter value no track has: nothing can match.
-    if (filterGroups.some((g) => g.length === 0)) return {};
+    // A filter value no track has, or two that no track has together: nothing can match.
+    if (filterGroups.some((g) => g.length === 0) || (await this.neverTogether(filterGroups))) return {};
 
     const exactWords: TermInfo[][] = [];
     const broadWords: TermInfo[][] = [];
@@ -178,7 +181,9 @@ export class SearchService {
       return { driver: driver?.ids ?? [], probes, termChecks, exclude, checks };
     };
     const everything = spec(broadWords, []);
-    if (tokens.length === 0 || !relevance) return { broad: everything, all: everything };
+    const single = filterGroups.length === 1 && filterGroups[0]?.length === 1 ? filterGroups[0][0] : undefined;
+    const only = tokens.length === 0 && single && isPairedTerm(single.term) && Object.values(checks).every((v) => v === undefined) ? single : undefined;
+    if (tokens.length === 0 || !relevance) return { broad: everything, all: everything, only };
     const lastBroad = broadWords.at(-1) ?? [];
     if (!allExact || !lastExact) return { broad: everything, all: everything };
     // Tier 1: the last word's prefix/fuzzy expansions, minus the tracks tier 0 already returned.
@@ -191,13 +196,54 @@ export class SearchService {
   }
 
   /**
-   * Facet counts. Without filters: the maintained per-term counts (exact). With filters: exact when
-   * the driving term group has at most FACET_SAMPLE tracks, otherwise estimated from a uniform sample
-   * of about FACET_SAMPLE of its tracks, with the 95 % error margin of the largest count.
+   * Whether two of the groups, each made of paired terms only, have no track in common: then no track
+   * can match, and the maintained pair counts say so without a walk (which would spend its whole scan
+   * budget and return an empty partial page). A BPM range's group is its buckets, a superset of the
+   * range, so no pair there means no match in the range either.
    */
-  private async facets(spec: MatchSpec | undefined, names: readonly FacetName[]): Promise<FacetResult[]> {
+  private async neverTogether(groups: readonly TermInfo[][]): Promise<boolean> {
+    const paired = groups.filter((g) => g.every((t) => isPairedTerm(t.term)));
+    for (let i = 0; i + 1 < paired.length; i++) {
+      for (const other of paired.slice(i + 1)) {
+        let together = false;
+        for (const a of paired[i] as TermInfo[]) {
+          const pairs = await this.pairedWith(a.id);
+          if (other.some((b) => b.id === a.id || pairs.some((p) => p.id === b.id))) together = true;
+        }
+        if (!together) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Facet counts. Without filters: the maintained per-term counts (exact). With one paired term
+   * alone: its maintained pair counts (exact; tags, an open vocabulary, are not paired and are
+   * counted as below). Otherwise exact when the driving term group has at most FACET_SAMPLE tracks,
+   * else estimated from a uniform sample of about FACET_SAMPLE of its tracks, with the 95 % error
+   * margin of the largest count.
+   */
+  private async facets(compiled: CompiledQuery, names: readonly FacetName[]): Promise<FacetResult[]> {
+    const spec = compiled.all;
     const byFacet = await this.facetTermList();
     if (!spec) return names.map((name) => ({ name, values: [], exact: true, errorMargin: 0 }));
+    const paired = new Map<FacetName, FacetResult>();
+    const only = compiled.only;
+    if (only) {
+      const pairs = new Map((await this.pairedWith(only.id)).map((t) => [t.id, t.trackCount]));
+      for (const name of names) {
+        if (name === 'tag') continue;
+        const values = (byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: t.id === only.id ? only.trackCount : (pairs.get(t.id) ?? 0) }));
+        paired.set(name, { name, values: sortValues(values), exact: true, errorMargin: 0 });
+      }
+    }
+    const rest = names.filter((name) => !paired.has(name));
+    const counted = new Map((rest.length ? await this.countedFacets(spec, rest, byFacet) : []).map((f) => [f.name, f]));
+    return names.map((name) => (paired.get(name) ?? counted.get(name)) as FacetResult);
+  }
+
+  /** Facet counts over the matches of `spec`: see `facets`. */
+  private async countedFacets(spec: MatchSpec, names: readonly FacetName[], byFacet: Map<FacetName, TermInfo[]>): Promise<FacetResult[]> {
     const all = await this.terms([ALL_TRACKS_TERM]);
     const unfiltered = spec.probes.length === 0 && spec.termChecks.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
     if (unfiltered) {
@@ -241,6 +287,10 @@ export class SearchService {
       byFacet.set(name, await this.termsWithPrefix(prefix, 200));
     }
     return byFacet;
+  }
+
+  private async pairedWith(termId: number): Promise<readonly TermInfo[]> {
+    return this.dictionary.lookup(`&${termId}`, () => this.repository.pairedWith(termId));
   }
 
   private terms(terms: readonly string[]): Promise<TermInfo[]> {

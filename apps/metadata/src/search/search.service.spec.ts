@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { TermCache } from '../cache/term-cache.js';
+import { searchTracksSchema } from '../tracks/track.schemas.js';
+import type { MatchSpec, SearchRepository, TermInfo, WalkResult } from './search.repository.js';
+import { SearchService } from './search.service.js';
+
+/** A dictionary, its pair counts and a recording walk: the repository as the service sees it. */
+class FakeSearchRepository {
+  readonly walks: MatchSpec[] = [];
+  readonly facetTermIds: number[][] = [];
+  readonly dictionary: TermInfo[] = [
+    { id: 1, term: '*', trackCount: 10_000 },
+    { id: 2, term: 'g:metal', trackCount: 3_000 },
+    { id: 3, term: 'm:calm', trackCount: 2_500 },
+    { id: 4, term: 'm:angry', trackCount: 2_000 },
+    { id: 5, term: 't:live', trackCount: 900 },
+  ];
+  /** Tracks with both terms, stored in both orders as catalogue_term_pairs holds them. */
+  readonly pairs = new Map<number, Map<number, number>>([
+    [2, new Map([[4, 1_800]])],
+    [4, new Map([[2, 1_800]])],
+  ]);
+
+  async terms(terms: readonly string[]): Promise<TermInfo[]> {
+    return this.dictionary.filter((t) => terms.includes(t.term));
+  }
+
+  async termsById(ids: readonly number[]): Promise<TermInfo[]> {
+    return this.dictionary.filter((t) => ids.includes(t.id));
+  }
+
+  async termsWithPrefix(prefix: string): Promise<TermInfo[]> {
+    return this.dictionary.filter((t) => t.term.startsWith(prefix));
+  }
+
+  async pairedWith(termId: number): Promise<TermInfo[]> {
+    return [...(this.pairs.get(termId) ?? [])].map(([id, trackCount]) => ({ ...(this.dictionary.find((t) => t.id === id) as TermInfo), trackCount }));
+  }
+
+  async walkByPopularity(spec: MatchSpec): Promise<WalkResult> {
+    this.walks.push(spec);
+    return { tracks: [] };
+  }
+
+  async facetCounts(_spec: MatchSpec, facetTermIds: readonly number[]): Promise<{ considered: number; counts: Map<number, number> }> {
+    this.facetTermIds.push([...facetTermIds]);
+    return { considered: 500, counts: new Map([[5, 100]]) };
+  }
+}
+
+function setUp() {
+  const repository = new FakeSearchRepository();
+  const dictionary = new TermCache();
+  dictionary.setEnabled(true);
+  const service = new SearchService(repository as unknown as SearchRepository, dictionary);
+  const search = (input: Record<string, unknown>) =>
+    service.search(
+      searchTracksSchema.parse({ query: '', genre: '', mood: '', language: '', genres: [], moods: [], tags: [], key: '', mode: '', vocalType: '', sort: '', facets: [], limit: 20, cursor: '', ...input }),
+    );
+  return { repository, search };
+}
+
+describe('SearchService and the maintained term pairs', () => {
+  it('answers two filters that no track has together at once: empty, complete, without a walk', async () => {
+    const { repository, search } = setUp();
+    const page = await search({ genre: 'metal', mood: 'calm' });
+    expect(page).toMatchObject({ tracks: [], nextCursor: '', partial: false });
+    expect(repository.walks).toHaveLength(0);
+
+    // Filters that do meet are walked, driven by the rarer one and probing the other.
+    await search({ genre: 'metal', mood: 'angry' });
+    expect(repository.walks).toEqual([expect.objectContaining({ driver: [4], probes: [[2]] })]);
+  });
+
+  it('does not take an unpaired term (a tag) for one that never meets the others', async () => {
+    const { repository, search } = setUp();
+    await search({ genre: 'metal', tags: ['live'] });
+    expect(repository.walks).toHaveLength(1);
+  });
+
+  it('counts the facets of one paired filter from its pairs, exactly; tags from a sample', async () => {
+    const { repository, search } = setUp();
+    const page = await search({ genre: 'metal', facets: ['mood', 'genre', 'tag'], limit: 1 });
+    expect(page.facets).toEqual([
+      { name: 'mood', values: [{ value: 'angry', count: 1_800 }], exact: true, errorMargin: 0 },
+      { name: 'genre', values: [{ value: 'metal', count: 3_000 }], exact: true, errorMargin: 0 },
+      // 100 of a 500-track sample of metal's 3 000: scaled, with its margin.
+      { name: 'tag', values: [{ value: 'live', count: 600 }], exact: false, errorMargin: expect.any(Number) },
+    ]);
+    // Only the tag facet's terms went to the sampled count.
+    expect(repository.facetTermIds).toEqual([[5]]);
+
+    // With a second filter the pairs no longer give the counts: every facet is sampled.
+    await search({ genre: 'metal', mood: 'angry', facets: ['mood'], limit: 1 });
+    expect(repository.facetTermIds.at(-1)).toEqual([3, 4]);
+  });
+});
