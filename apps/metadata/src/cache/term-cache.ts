@@ -1,4 +1,4 @@
-import type { TermInfo } from '../search/search.repository.js';
+import type { TermCount, TermInfo } from '../search/search.repository.js';
 import { InvalidatedCache } from './invalidated-cache.js';
 
 /**
@@ -8,14 +8,17 @@ import { InvalidatedCache } from './invalidated-cache.js';
  * missing term ends a search early, so the cache must not outlive a write: every write NOTIFYs and
  * any notification clears it (TrackCacheListener).
  */
-export class TermCache extends InvalidatedCache<readonly TermInfo[]> {
+export class TermCache extends InvalidatedCache<readonly TermCount[]> {
   constructor(capacity = 20_000) {
     super(capacity);
   }
 
-  /** The cached value of `key`, or `load()`'s (stored unless a write came in meanwhile). */
-  async lookup(key: string, load: () => Promise<readonly TermInfo[]>): Promise<readonly TermInfo[]> {
-    const hit = this.get(key);
+  /**
+   * The cached value of `key`, or `load()`'s (stored unless a write came in meanwhile). A key's
+   * prefix says what it holds (`^` prefix expansions, `&` a term's pairs…), so it holds one kind.
+   */
+  async lookup<T extends TermCount>(key: string, load: () => Promise<readonly T[]>): Promise<readonly T[]> {
+    const hit = this.get(key) as readonly T[] | undefined;
     if (hit) return hit;
     const generation = this.currentGeneration();
     const value = await load();
@@ -28,7 +31,7 @@ export class TermCache extends InvalidatedCache<readonly TermInfo[]> {
     const found: TermInfo[] = [];
     const missing: string[] = [];
     for (const term of terms) {
-      const hit = this.get(`=${term}`);
+      const hit = this.get(`=${term}`) as readonly TermInfo[] | undefined;
       if (hit) found.push(...hit);
       else missing.push(term);
     }

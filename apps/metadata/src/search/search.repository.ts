@@ -45,10 +45,14 @@ export interface WalkResult {
   scanEnd?: SearchPosition;
 }
 
-export interface TermInfo {
+/** A term id and a number of tracks. */
+export interface TermCount {
   id: number;
-  term: string;
   trackCount: number;
+}
+
+export interface TermInfo extends TermCount {
+  term: string;
 }
 
 class Sql {
@@ -95,13 +99,12 @@ export class SearchRepository {
    * The paired terms that tracks with `termId` also have (catalogue/term-pairs.ts), each with the
    * number of tracks that have both.
    */
-  async pairedWith(termId: number): Promise<TermInfo[]> {
-    const rows: { id: number; term: string; track_count: string }[] = await this.db.query(
-      `SELECT c.id, c.term, p.track_count FROM catalogue_term_pairs p JOIN catalogue_terms c ON c.id = p.term_b
-       WHERE p.term_a = $1 AND p.track_count > 0`,
+  async pairedWith(termId: number): Promise<TermCount[]> {
+    const rows: { id: number; track_count: string }[] = await this.db.query(
+      'SELECT term_b AS id, track_count FROM catalogue_term_pairs WHERE term_a = $1 AND track_count > 0',
       [termId],
     );
-    return rows.map(toTermInfo);
+    return rows.map((row) => ({ id: row.id, trackCount: Number(row.track_count) }));
   }
 
   /** Text words spelled like `word` (trigram similarity on the dictionary). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TermCache } from '../cache/term-cache.js';
 import { searchTracksSchema } from '../tracks/track.schemas.js';
-import type { MatchSpec, SearchRepository, TermInfo, WalkResult } from './search.repository.js';
+import type { MatchSpec, SearchRepository, TermCount, TermInfo, WalkResult } from './search.repository.js';
 import { SearchService } from './search.service.js';
 
 /** A dictionary, its pair counts and a recording walk: the repository as the service sees it. */
@@ -33,8 +33,8 @@ class FakeSearchRepository {
     return this.dictionary.filter((t) => t.term.startsWith(prefix));
   }
 
-  async pairedWith(termId: number): Promise<TermInfo[]> {
-    return [...(this.pairs.get(termId) ?? [])].map(([id, trackCount]) => ({ ...(this.dictionary.find((t) => t.id === id) as TermInfo), trackCount }));
+  async pairedWith(termId: number): Promise<TermCount[]> {
+    return [...(this.pairs.get(termId) ?? [])].map(([id, trackCount]) => ({ id, trackCount }));
   }
 
   async walkByPopularity(spec: MatchSpec): Promise<WalkResult> {

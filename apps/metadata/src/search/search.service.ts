@@ -7,7 +7,7 @@ import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/
 import type { Track } from '../tracks/track.js';
 import { TermCache } from '../cache/term-cache.js';
 import { decodeCursor, encodeCursor, type SearchCursor } from './search-cursor.js';
-import { probesAndChecks, SearchRepository, type MatchSpec, type ExactChecks, type TermInfo } from './search.repository.js';
+import { probesAndChecks, SearchRepository, type MatchSpec, type ExactChecks, type TermCount, type TermInfo } from './search.repository.js';
 
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
 export const SCAN_BUDGET = 1_000;
@@ -289,7 +289,7 @@ export class SearchService {
     return byFacet;
   }
 
-  private async pairedWith(termId: number): Promise<readonly TermInfo[]> {
+  private async pairedWith(termId: number): Promise<readonly TermCount[]> {
     return this.dictionary.lookup(`&${termId}`, () => this.repository.pairedWith(termId));
   }
 
