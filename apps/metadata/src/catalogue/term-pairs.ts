@@ -22,19 +22,6 @@ export const ADD_PAIR_COUNTS_SQL = `
   SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[]) ORDER BY 1, 2
   ON CONFLICT (term_a, term_b) DO UPDATE SET track_count = catalogue_term_pairs.track_count + EXCLUDED.track_count`;
 
-/**
- * Sets every pair count from the tracks, after CLEAR_PAIRS_SQL in the same transaction; `$1` is
- * the paired term ids (PAIRED_IDS_SQL) as one array: a bound array is hashed, where an array from a
- * subquery is searched element by element for each term of each track. A pass over the whole
- * catalogue: for a migration and a resumed bulk load, not for a write.
- */
-export const CLEAR_PAIRS_SQL = 'DELETE FROM catalogue_term_pairs';
-export const RECOUNT_PAIRS_SQL = `
-  INSERT INTO catalogue_term_pairs (term_a, term_b, track_count)
-  SELECT a, b, count(*) FROM (SELECT ARRAY(SELECT x FROM unnest(t.term_ids) x WHERE x = ANY($1::int[])) AS ids FROM tracks t) s,
-    unnest(s.ids) a, unnest(s.ids) b
-  WHERE a <> b GROUP BY a, b`;
-
 /** Pair counts of tracks counted in memory: each track's paired term ids, added or removed. */
 export class PairCounter {
   /** Dense number of each paired term id seen, for the count matrix. */

@@ -1,5 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { PAIRED_IDS_SQL, RECOUNT_PAIRS_SQL } from '../../catalogue/term-pairs.js';
+import type { PoolClient } from 'pg';
+import { recountPairs } from '../../import/track-bulk.writer.js';
 
 /**
  * `catalogue_term_pairs`: how many tracks have both of two closed-vocabulary terms (see
@@ -17,8 +18,8 @@ export class TermPairs1795300000000 implements MigrationInterface {
         track_count bigint NOT NULL,
         PRIMARY KEY (term_a, term_b)
       )`);
-    const paired: { id: number }[] = await runner.query(PAIRED_IDS_SQL);
-    await runner.query(RECOUNT_PAIRS_SQL, [paired.map((r) => r.id)]);
+    // The runner's own connection (TypeORM types it `any`), so the count is in the migration's transaction.
+    await recountPairs((await runner.connect()) as PoolClient);
   }
 
   async down(runner: QueryRunner): Promise<void> {
