@@ -14,11 +14,13 @@ class FakeSearchRepository {
     { id: 3, term: 'm:calm', trackCount: 2_500 },
     { id: 4, term: 'm:angry', trackCount: 2_000 },
     { id: 5, term: 't:live', trackCount: 900 },
+    { id: 6, term: 'l:de', trackCount: 1_000 },
   ];
   /** Tracks with both terms, stored in both orders as catalogue_term_pairs holds them. */
   readonly pairs = new Map<number, Map<number, number>>([
-    [2, new Map([[4, 1_800]])],
-    [4, new Map([[2, 1_800]])],
+    [2, new Map([[4, 1_800], [6, 50]])],
+    [4, new Map([[2, 1_800], [6, 800]])],
+    [6, new Map([[2, 50], [4, 800]])],
   ]);
 
   async terms(terms: readonly string[]): Promise<TermInfo[]> {
@@ -70,6 +72,14 @@ describe('SearchService and the maintained term pairs', () => {
     // Filters that do meet are walked, driven by the rarer one and probing the other.
     await search({ genre: 'metal', mood: 'angry' });
     expect(repository.walks).toEqual([expect.objectContaining({ driver: [4], probes: [[2]] })]);
+  });
+
+  it('probes first the filter that the driving term shares the fewest tracks with, by the pair counts', async () => {
+    const { repository, search } = setUp();
+    // German drives (the fewest tracks); angry is the smaller of the others, but only 50 German
+    // tracks are metal against 800 angry: metal is probed first.
+    await search({ genre: 'metal', mood: 'angry', language: 'de' });
+    expect(repository.walks).toEqual([expect.objectContaining({ driver: [6], probes: [[2], [4]] })]);
   });
 
   it('does not take an unpaired term (a tag) for one that never meets the others', async () => {

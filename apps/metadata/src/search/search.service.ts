@@ -170,13 +170,30 @@ export class SearchService {
       broadWords.push(broad);
     }
 
+    // With two probes or more, the one the driver's tracks pass least often goes first: it fails the
+    // most rows, so the next probes run on fewer. When the driver is one paired term, its pair
+    // counts say how often; otherwise a group's size stands in.
+    const pairsOf = new Map<number, readonly TermCount[]>();
+    if (filterGroups.length + tokens.length >= 3) {
+      for (const [term] of filterGroups.filter((g) => g.length === 1)) if (term && isPairedTerm(term.term)) pairsOf.set(term.id, await this.pairedWith(term.id));
+    }
     const all = known.get(ALL_TRACKS_TERM);
     const spec = (wordGroups: TermInfo[][], exclude: number[]): MatchSpec | undefined => {
       const allGroups = [...filterGroups, ...wordGroups];
       if (allGroups.length === 0) return all ? { driver: [all.id], probes: [], termChecks: [], exclude, checks } : undefined;
-      const sized = allGroups.map((g, i) => ({ ids: g.map((t) => t.id), size: g.reduce((n, t) => n + t.trackCount, 0), range: rangeGroups.has(i) }));
+      const sized = allGroups.map((g, i) => ({
+        ids: g.map((t) => t.id),
+        size: g.reduce((n, t) => n + t.trackCount, 0),
+        range: rangeGroups.has(i),
+        paired: g.every((t) => isPairedTerm(t.term)),
+      }));
       sized.sort((a, b) => a.size - b.size);
       const [driver, ...rest] = sized;
+      const pairs = driver?.ids.length === 1 ? pairsOf.get(driver.ids[0] as number) : undefined;
+      if (pairs) {
+        const shared = (g: (typeof sized)[number]) => (g.paired ? g.ids.reduce((n, id) => n + (pairs.find((p) => p.id === id)?.trackCount ?? 0), 0) : g.size);
+        rest.sort((a, b) => shared(a) - shared(b));
+      }
       const { probes, termChecks } = probesAndChecks(rest.filter((g) => !g.range).map((g) => g.ids));
       return { driver: driver?.ids ?? [], probes, termChecks, exclude, checks };
     };
