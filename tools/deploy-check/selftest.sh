@@ -46,6 +46,8 @@ case_ 'AUTH_ISSUER differs'              $k/api-gateway/config.env             '
 case_ 'targetPort web'                   $k/api-gateway/service.yaml           's/targetPort: http/targetPort: web/'
 case_ 'initContainer "migrate"'          $k/metadata/deployment.yaml           's/- name: migrate/- name: migrations/'
 case_ 'run node apps/auth/dist/main.js migrate' $k/auth/deployment.yaml        's/"migrate"\]/"migrations"]/'
+case_ 'without AUTH_KEY_ENCRYPTION_KEY' $k/auth/deployment.yaml           '/stays out of this container/{n;a\            - name: AUTH_KEY_ENCRYPTION_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: overture-auth-keys\n                  key: AUTH_KEY_ENCRYPTION_KEY
+}'
 case_ 'pinned tag'                       deploy/k8s/overlays/prod/kustomization.yaml '0,/newTag: "0.1.0"/s//newTag: latest/'
 case_ 'GRPC_REFLECTION must be false'    deploy/k8s/overlays/prod/kustomization.yaml '0,/GRPC_REFLECTION=false/s//GRPC_REFLECTION=true/'
 case_ 'PodDisruptionBudgets, expected 1' deploy/k8s/overlays/prod/pdb.yaml     's/app.kubernetes.io\/name: metadata/app.kubernetes.io\/name: metadataX/'

@@ -67,6 +67,8 @@ const APPS = {
       'AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS',
       'AUTH_SIGNIN_WINDOW_SECONDS',
     ],
+    // Read by serve and rotate-keys only: the migrate init container must not be given it.
+    serveOnlyEnv: ['AUTH_KEY_ENCRYPTION_KEY'],
   },
   metadata: { protocol: 'grpc', port: 50052, migrates: true, env: [...GRPC_SERVICE_ENV, ...IDENTITY_ENV, 'TRACK_CACHE_SIZE'] },
   'playback-queue': {
@@ -373,8 +375,10 @@ function checkRender(render, objects) {
         const cmd = [...(migrate.command ?? []), ...(migrate.args ?? [])];
         if (JSON.stringify(cmd) !== JSON.stringify([...entry, 'migrate'])) fail(mw, `must run ${entry.join(' ')} migrate`);
         if (migrate.image !== main.image) fail(mw, 'must use the same image as the app');
-        if (JSON.stringify(migrate.env ?? []) !== JSON.stringify(main.env ?? []) || JSON.stringify(migrate.envFrom ?? []) !== JSON.stringify(main.envFrom ?? [])) {
-          fail(mw, 'must have the same env and envFrom as the app container');
+        const serveOnly = spec.serveOnlyEnv ?? [];
+        const expectedEnv = (main.env ?? []).filter((e) => !serveOnly.includes(e.name));
+        if (JSON.stringify(migrate.env ?? []) !== JSON.stringify(expectedEnv) || JSON.stringify(migrate.envFrom ?? []) !== JSON.stringify(main.envFrom ?? [])) {
+          fail(mw, `must have the same env and envFrom as the app container${serveOnly.length ? `, without ${serveOnly.join(', ')}` : ''}`);
         }
       }
     } else if (migrate) fail(where, `${app} owns no database and must not have a migrate initContainer`);
