@@ -96,6 +96,8 @@ export class FakeRecommendation extends FakeServer {
   calls = 0;
   /** When true, every call fails with UNAVAILABLE (and records nothing). */
   unavailable = false;
+  /** Calls carrying an event for this track fail with INVALID_ARGUMENT (and record nothing), as a malformed event would. */
+  refuseTrack: string | undefined;
 
   static async start(): Promise<FakeRecommendation> {
     const fake = new FakeRecommendation(`127.0.0.1:${await freePort()}`);
@@ -114,6 +116,8 @@ export class FakeRecommendation extends FakeServer {
     ) => {
       this.calls++;
       if (this.unavailable) return callback(unavailable);
+      const refused = call.request.events.findIndex((event) => event.trackId === this.refuseTrack);
+      if (refused >= 0) return callback({ code: status.INVALID_ARGUMENT, details: `events[${refused}].trackId: refused by the test` });
       this.received.push(...call.request.events);
       callback(null, { accepted: call.request.events.length, duplicates: 0 });
     };

@@ -336,6 +336,28 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
     ]);
   });
 
+  it('sets aside an event recommendation refuses as invalid, and delivers the ones before and after it in order', async () => {
+    const user = randomUUID();
+    await add(user, [A, B, C, A]);
+    recommendation.refuseTrack = B;
+    try {
+      for (let i = 0; i < 4; i++) await skip(user); // skips A, B and C on the way to the fourth item
+      await vi.waitFor(async () => expect((await outbox(user)).map((row) => row.delivered)).toEqual([true, true, true]), { timeout: 10_000, interval: 20 });
+    } finally {
+      recommendation.refuseTrack = undefined;
+    }
+    expect(recommendation.eventsOf(user).map((e) => e.trackId)).toEqual([A, C]);
+    const rows: { track: string; refused_reason: string | null }[] = await service.dataSource.query(
+      `SELECT payload->>'track_id' AS track, refused_reason FROM outbox WHERE user_id = $1 ORDER BY seq`,
+      [user],
+    );
+    expect(rows).toEqual([
+      { track: A, refused_reason: null },
+      { track: B, refused_reason: 'events[0].trackId: refused by the test' },
+      { track: C, refused_reason: null },
+    ]);
+  });
+
   it("keeps the relay lock on this replica's relay, so a second replica's relay stays on standby", async () => {
     const rival = await new OutboxRepository(service.dataSource).tryLead();
     await rival?.release();

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MAX_BACKOFF_MS, OutboxRelay, relayBackoffMs } from './outbox.relay.js';
+import { DELIVERED_RETENTION_MS, MAX_BACKOFF_MS, OutboxRelay, PURGE_INTERVAL_MS, PURGE_LIMIT, relayBackoffMs } from './outbox.relay.js';
 import type { OutboxEntry, OutboxLease } from './outbox.repository.js';
 import type { PlayEventPayload } from './play-event-payload.js';
-import { PlayEventSink } from './play-event-sink.js';
+import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
 
 const POLL_MS = 500;
 
@@ -28,7 +28,9 @@ class FakeOutbox {
   leads = 0;
   releases = 0;
   failNextQuery = false;
-  readonly entries: (OutboxEntry & { delivered: boolean })[] = [];
+  /** Each purge the relay asked for: [olderThanMs, limit]. */
+  readonly purges: [number, number][] = [];
+  readonly entries: (OutboxEntry & { delivered: boolean; refused?: string })[] = [];
 
   add(count: number): void {
     for (let i = 0; i < count; i++) {
@@ -53,6 +55,15 @@ class FakeOutbox {
         this.throwIfFailing();
         for (const e of this.entries) if (seqs.includes(e.seq)) e.delivered = true;
       },
+      markRefused: async (seq, reason) => {
+        this.throwIfFailing();
+        for (const e of this.entries) if (e.seq === seq) Object.assign(e, { delivered: true, refused: reason });
+      },
+      purgeDelivered: async (olderThanMs, limit) => {
+        this.throwIfFailing();
+        this.purges.push([olderThanMs, limit]);
+        return 0;
+      },
       release: async () => {
         this.releases++;
       },
@@ -72,10 +83,14 @@ class FakeSink extends PlayEventSink {
   failures = 0;
   /** When set, deliveries wait for it. */
   gate: Promise<void> | undefined;
+  /** Event ids refused as invalid, as recommendation would refuse a malformed event. */
+  readonly refuse = new Set<string>();
 
   async deliver(events: readonly PlayEventPayload[]): Promise<void> {
     this.attempts++;
     await this.gate;
+    const refused = events.find((e) => this.refuse.has(e.event_id));
+    if (refused) throw new PlayEventsRefused(`events[0].trackId: ${refused.track_id} is not a track id`);
     if (this.failures > 0) {
       this.failures--;
       throw Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 });
@@ -150,6 +165,34 @@ describe('OutboxRelay', () => {
     expect(outbox.undelivered).toBe(0);
     // Delivery trouble is not database trouble: the lease was kept throughout.
     expect(outbox.leads).toBe(1);
+  });
+
+  it('sets aside an event recommendation refuses as invalid and goes on with the ones after it, in order', async () => {
+    vi.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    outbox.add(5);
+    sink.refuse.add('event-2');
+    relay.onApplicationBootstrap();
+    await settle();
+    // The refused batch went again event by event: event-1 was delivered, event-2 set aside.
+    expect(sink.batches).toEqual([['event-1'], ['event-3', 'event-4'], ['event-5']]);
+    expect(outbox.entries.map((e) => [e.delivered, e.refused])).toEqual([
+      [true, undefined],
+      [true, 'events[0].trackId: track-2 is not a track id'],
+      [true, undefined],
+      [true, undefined],
+      [true, undefined],
+    ]);
+    expect(Logger.prototype.error).toHaveBeenCalledWith(expect.stringContaining('event-2'));
+  });
+
+  it('purges events delivered more than a day ago, once a minute', async () => {
+    relay.onApplicationBootstrap();
+    await settle();
+    expect(outbox.purges).toEqual([[DELIVERED_RETENTION_MS, PURGE_LIMIT]]);
+    await vi.advanceTimersByTimeAsync(PURGE_INTERVAL_MS - POLL_MS);
+    expect(outbox.purges).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(POLL_MS);
+    expect(outbox.purges).toHaveLength(2);
   });
 
   it('stays on standby while another replica holds the relay lock', async () => {

@@ -1,9 +1,14 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
-import { OutboxRepository, type OutboxLease } from './outbox.repository.js';
-import { PlayEventSink } from './play-event-sink.js';
+import { OutboxRepository, type OutboxEntry, type OutboxLease } from './outbox.repository.js';
+import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
 
 export const MAX_BACKOFF_MS = 5_000;
+/** How long delivered events stay in the outbox (to look into a delivery) before the relay purges them. */
+export const DELIVERED_RETENTION_MS = 24 * 60 * 60 * 1000;
+/** How often the relay purges, and the most events one purge deletes (a bounded statement). */
+export const PURGE_INTERVAL_MS = 60_000;
+export const PURGE_LIMIT = 10_000;
 
 /**
  * Delay before the next attempt after `failures` failed ones in a row: doubling from `baseMs` up to
@@ -22,7 +27,10 @@ type RelaySettings = Pick<PlaybackConfig, 'OUTBOX_POLL_INTERVAL_MS' | 'OUTBOX_BA
  * the replica holding the relay's advisory lock delivers; the others keep polling for it. Runs
  * every OUTBOX_POLL_INTERVAL_MS, at once after a commit that wrote events (`wake`), back to back
  * while full batches keep coming, and with capped backoff while delivery fails. Events leave the
- * outbox's pending set only after recommendation accepted them: none is ever dropped.
+ * outbox's pending set only after recommendation accepted them, or refused them as invalid: a batch
+ * it refuses is sent again one event at a time, and each refused event is set aside with the reason
+ * (logged as an error) so that it cannot hold up the events after it. Once a minute the relay
+ * deletes events delivered more than DELIVERED_RETENTION_MS ago.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -33,6 +41,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private wokenWhileRunning = false;
   private stopped = true;
   private failures = 0;
+  private nextPurgeAt = 0;
 
   constructor(
     @Inject(OutboxRepository) private readonly outbox: Pick<OutboxRepository, 'tryLead'>,
@@ -98,12 +107,37 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.lease ??= await this.outbox.tryLead();
     const lease = this.lease;
     if (!lease) return false; // another replica is relaying
+    if (Date.now() >= this.nextPurgeAt) {
+      this.nextPurgeAt = Date.now() + PURGE_INTERVAL_MS;
+      await this.onLease(() => lease.purgeDelivered(DELIVERED_RETENTION_MS, PURGE_LIMIT));
+    }
     const entries = await this.onLease(() => lease.pending(this.settings.OUTBOX_BATCH_SIZE));
     if (entries.length === 0) return false;
     // A delivery failure keeps the lease: the database is fine, recommendation is not.
-    await this.sink.deliver(entries.map((entry) => entry.payload));
+    try {
+      await this.sink.deliver(entries.map((entry) => entry.payload));
+    } catch (error) {
+      if (!(error instanceof PlayEventsRefused)) throw error;
+      await this.deliverOneByOne(lease, entries);
+      return true;
+    }
     await this.onLease(() => lease.markDelivered(entries.map((entry) => entry.seq)));
     return entries.length === this.settings.OUTBOX_BATCH_SIZE;
+  }
+
+  /** A refused batch, event by event and in order: delivered ones are marked, refused ones set aside. */
+  private async deliverOneByOne(lease: OutboxLease, entries: readonly OutboxEntry[]): Promise<void> {
+    for (const entry of entries) {
+      try {
+        await this.sink.deliver([entry.payload]);
+      } catch (error) {
+        if (!(error instanceof PlayEventsRefused)) throw error;
+        this.logger.error(`recommendation refused play event ${entry.payload.event_id} (outbox seq ${entry.seq}); set aside: ${error.message}`);
+        await this.onLease(() => lease.markRefused(entry.seq, error.message));
+        continue;
+      }
+      await this.onLease(() => lease.markDelivered([entry.seq]));
+    }
   }
 
   // A failed query leaves the lease's connection (and so the lock) in doubt: give it up and take

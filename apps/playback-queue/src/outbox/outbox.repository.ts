@@ -16,6 +16,10 @@ export interface OutboxLease {
   /** The oldest undelivered events, in seq order. */
   pending(limit: number): Promise<OutboxEntry[]>;
   markDelivered(seqs: readonly number[]): Promise<void>;
+  /** Sets aside an event the receiver refused as invalid: it leaves the pending set, with the reason. */
+  markRefused(seq: number, reason: string): Promise<void>;
+  /** Deletes up to `limit` delivered events (not refused ones) delivered more than `olderThanMs` ago; returns how many. */
+  purgeDelivered(olderThanMs: number, limit: number): Promise<number>;
   /** Gives up the lock and the connection; never fails. */
   release(): Promise<void>;
 }
@@ -71,6 +75,21 @@ class AdvisoryLockLease implements OutboxLease {
 
   async markDelivered(seqs: readonly number[]): Promise<void> {
     await this.runner.query('UPDATE outbox SET delivered_at = now() WHERE seq = ANY($1::bigint[])', [seqs]);
+  }
+
+  async markRefused(seq: number, reason: string): Promise<void> {
+    await this.runner.query('UPDATE outbox SET delivered_at = now(), refused_reason = $2 WHERE seq = $1', [seq, reason]);
+  }
+
+  async purgeDelivered(olderThanMs: number, limit: number): Promise<number> {
+    // Oldest first by seq (the primary key): delivered events are a prefix of the outbox, give or
+    // take the few refused ones kept among them.
+    const [, deleted]: [unknown, number] = await this.runner.query(
+      `DELETE FROM outbox WHERE seq IN (
+         SELECT seq FROM outbox WHERE delivered_at < now() - make_interval(secs => $1 / 1000.0) AND refused_reason IS NULL ORDER BY seq LIMIT $2)`,
+      [olderThanMs, limit],
+    );
+    return deleted;
   }
 
   async release(): Promise<void> {

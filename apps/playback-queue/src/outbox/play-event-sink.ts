@@ -1,7 +1,16 @@
 import type { PlayEventPayload } from './play-event-payload.js';
 
+/**
+ * What `PlayEventSink.deliver` throws when the receiver refused the events as invalid: sending the
+ * same events again would be refused again, so the relay sets the refused one aside instead.
+ */
+export class PlayEventsRefused extends Error {}
+
 /** Where the outbox relay delivers play events (the recommendation service); also its injection token. */
 export abstract class PlayEventSink {
-  /** Resolves once every event was accepted (or recognised as a duplicate); rejects to have them retried. */
+  /**
+   * Resolves once every event was accepted (or recognised as a duplicate); rejects to have them
+   * retried, or with PlayEventsRefused when retrying cannot help.
+   */
   abstract deliver(events: readonly PlayEventPayload[]): Promise<void>;
 }

@@ -1,10 +1,10 @@
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
-import { createGrpcClient, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
+import { createGrpcClient, readGrpcError, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import type { PlayEventPayload } from './play-event-payload.js';
-import { PlayEventSink } from './play-event-sink.js';
+import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
 
 const KINDS = {
   play: recommendationV1.PlayEventKind.PLAY_EVENT_KIND_PLAY,
@@ -28,6 +28,18 @@ export class RecommendationPlayEventSink extends PlayEventSink implements OnAppl
   }
 
   async deliver(events: readonly PlayEventPayload[]): Promise<void> {
+    try {
+      await this.send(events);
+    } catch (error) {
+      // INVALID_ARGUMENT: recommendation validated the request and refused it; the same events would
+      // be refused again. Anything else (UNAVAILABLE, DEADLINE_EXCEEDED…) may pass on a retry.
+      const grpc = readGrpcError(error);
+      if (grpc?.code === status.INVALID_ARGUMENT) throw new PlayEventsRefused(grpc.details);
+      throw error;
+    }
+  }
+
+  private async send(events: readonly PlayEventPayload[]): Promise<void> {
     await unary(
       this.client.service.recordPlayEvents(
         {
