@@ -46,7 +46,7 @@ class FakeSearchRepository {
 
   async facetCounts(_spec: MatchSpec, facetTermIds: readonly number[]): Promise<{ considered: number; counts: Map<number, number> }> {
     this.facetTermIds.push([...facetTermIds]);
-    return { considered: 500, counts: new Map([[5, 100]]) };
+    return { considered: 500, counts: new Map([[5, 100], [6, 100]]) };
   }
 }
 
@@ -103,5 +103,17 @@ describe('SearchService and the maintained term pairs', () => {
     // With a second filter the pairs no longer give the counts: every facet is sampled.
     await search({ genre: 'metal', mood: 'angry', facets: ['mood'], limit: 1 });
     expect(repository.facetTermIds.at(-1)).toEqual([3, 4]);
+  });
+
+  it('caps a sampled estimate at what the pair counts allow', async () => {
+    const { search } = setUp();
+    // 100 of a 500-track sample of angry's 2 000 would be 400 German tracks, but only 50 metal
+    // tracks are German, and every match is metal.
+    const page = await search({ genre: 'metal', mood: 'angry', facets: ['language', 'tag'], limit: 1 });
+    expect(page.facets).toEqual([
+      expect.objectContaining({ name: 'language', values: [{ value: 'de', count: 50 }], exact: false }),
+      // Tags are not paired: the estimate stands.
+      expect.objectContaining({ name: 'tag', values: [{ value: 'live', count: 400 }], exact: false }),
+    ]);
   });
 });

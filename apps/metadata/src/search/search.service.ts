@@ -54,6 +54,8 @@ interface CompiledQuery {
   all?: MatchSpec;
   /** The query's one term, when it is a paired term and the query has nothing else: facets count from its pairs. */
   only?: TermInfo;
+  /** The filters that are one paired term each: every match has all of them, which bounds sampled facet counts. */
+  pairedFilters?: TermInfo[];
 }
 
 /**
@@ -173,10 +175,9 @@ export class SearchService {
     // With two probes or more, the one the driver's tracks pass least often goes first: it fails the
     // most rows, so the next probes run on fewer. When the driver is one paired term, its pair
     // counts say how often; otherwise a group's size stands in.
+    const pairedFilters = filterGroups.flatMap((g) => (g.length === 1 && g[0] && isPairedTerm(g[0].term) ? [g[0]] : []));
     const pairsOf = new Map<number, readonly TermCount[]>();
-    if (filterGroups.length + tokens.length >= 3) {
-      for (const [term] of filterGroups.filter((g) => g.length === 1)) if (term && isPairedTerm(term.term)) pairsOf.set(term.id, await this.pairedWith(term.id));
-    }
+    if (filterGroups.length + tokens.length >= 3) for (const term of pairedFilters) pairsOf.set(term.id, await this.pairedWith(term.id));
     const all = known.get(ALL_TRACKS_TERM);
     const spec = (wordGroups: TermInfo[][], exclude: number[]): MatchSpec | undefined => {
       const allGroups = [...filterGroups, ...wordGroups];
@@ -200,15 +201,16 @@ export class SearchService {
     const everything = spec(broadWords, []);
     const single = filterGroups.length === 1 && filterGroups[0]?.length === 1 ? filterGroups[0][0] : undefined;
     const only = tokens.length === 0 && single && isPairedTerm(single.term) && Object.values(checks).every((v) => v === undefined) ? single : undefined;
-    if (tokens.length === 0 || !relevance) return { broad: everything, all: everything, only };
+    if (tokens.length === 0 || !relevance) return { broad: everything, all: everything, only, pairedFilters };
     const lastBroad = broadWords.at(-1) ?? [];
-    if (!allExact || !lastExact) return { broad: everything, all: everything };
+    if (!allExact || !lastExact) return { broad: everything, all: everything, pairedFilters };
     // Tier 1: the last word's prefix/fuzzy expansions, minus the tracks tier 0 already returned.
     const expansions = lastBroad.filter((t) => t.id !== lastExact.id);
     return {
       exact: spec(exactWords, []),
       broad: expansions.length ? spec([...broadWords.slice(0, -1), expansions], [lastExact.id]) : undefined,
       all: everything,
+      pairedFilters,
     };
   }
 
@@ -255,12 +257,28 @@ export class SearchService {
       }
     }
     const rest = names.filter((name) => !paired.has(name));
-    const counted = new Map((rest.length ? await this.countedFacets(spec, rest, byFacet) : []).map((f) => [f.name, f]));
+    const counted = new Map((rest.length ? await this.countedFacets(spec, rest, byFacet, await this.pairBounds(compiled.pairedFilters ?? [])) : []).map((f) => [f.name, f]));
     return names.map((name) => (paired.get(name) ?? counted.get(name)) as FacetResult);
   }
 
   /** Facet counts over the matches of `spec`: see `facets`. */
-  private async countedFacets(spec: MatchSpec, names: readonly FacetName[], byFacet: Map<FacetName, TermInfo[]>): Promise<FacetResult[]> {
+  /**
+   * The most tracks a match can share with each paired term, given filters that each match has:
+   * the fewest any one filter shares with it (its pair count, or its own count for itself).
+   * Undefined without such filters.
+   */
+  private async pairBounds(filters: readonly TermInfo[]): Promise<((termId: number) => number) | undefined> {
+    if (filters.length === 0) return undefined;
+    const shared = await Promise.all(filters.map(async (f) => ({ filter: f, pairs: new Map((await this.pairedWith(f.id)).map((p) => [p.id, p.trackCount])) })));
+    return (termId) => Math.min(...shared.map(({ filter, pairs }) => (filter.id === termId ? filter.trackCount : (pairs.get(termId) ?? 0))));
+  }
+
+  private async countedFacets(
+    spec: MatchSpec,
+    names: readonly FacetName[],
+    byFacet: Map<FacetName, TermInfo[]>,
+    bound?: (termId: number) => number,
+  ): Promise<FacetResult[]> {
     const all = await this.terms([ALL_TRACKS_TERM]);
     const unfiltered = spec.probes.length === 0 && spec.termChecks.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
     if (unfiltered) {
@@ -280,7 +298,9 @@ export class SearchService {
     const { considered, counts } = await this.repository.facetCounts(spec, facetIds, sample);
     const scale = sampled && considered > 0 ? sizes / considered : 1;
     return names.map((name) => {
-      const values = (byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: Math.round((counts.get(t.id) ?? 0) * scale) }));
+      // A scaled estimate can overshoot what the pair counts allow; tags are not paired, so not capped.
+      const cap = (t: TermInfo) => (bound && isPairedTerm(t.term) ? bound(t.id) : Infinity);
+      const values = (byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: Math.min(cap(t), Math.round((counts.get(t.id) ?? 0) * scale)) }));
       let errorMargin = 0;
       if (sampled && considered > 0) {
         for (const t of byFacet.get(name) ?? []) {
