@@ -110,7 +110,7 @@ const GRPC_TARGETS = {
   PLAYBACK_GRPC_URL: 'playback-queue',
   RECOMMENDATION_GRPC_URL: 'recommendation',
 };
-const KNOWN_KINDS = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Deployment', 'PodDisruptionBudget']);
+const KNOWN_KINDS = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Deployment', 'PodDisruptionBudget', 'Ingress']);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']);
 const INT_ENV = /(_MS|_SECONDS|_SIZE|_PORT)$/;
 const DRAIN_MARGIN_MS = 2000;
@@ -429,6 +429,33 @@ function checkRender(render, objects) {
   for (const c of configMaps.keys()) if (!referenced.has(`ConfigMap/${c}`)) fail(`[${render}] ConfigMap/${c}`, 'not used by any Deployment');
   for (const s of secrets.keys()) if (!referenced.has(`Secret/${s}`)) fail(`[${render}] Secret/${s}`, 'not used by any Deployment');
   for (const app of Object.keys(APPS)) if (!deployments.some((d) => d.metadata.name === app)) fail(`[${render}]`, `no Deployment for ${app}`);
+
+  // The way in from outside: in prod one Ingress, to the gateway only, over TLS, and holding
+  // WebSockets open longer than the gateway's own idle timeout (the proxy must not be the one that
+  // decides a quiet socket is dead).
+  const ingresses = byKind('Ingress');
+  if (render === 'prod' && ingresses.length !== 1) fail(`[${render}]`, `${ingresses.length} Ingresses, expected 1 (to api-gateway)`);
+  for (const ing of ingresses) {
+    const where = `[${render}] Ingress/${ing.metadata.name}`;
+    if (!ing.spec?.ingressClassName) fail(where, 'needs spec.ingressClassName');
+    const tlsHosts = new Set((ing.spec?.tls ?? []).flatMap((t) => t.hosts ?? []));
+    for (const rule of ing.spec?.rules ?? []) {
+      if (!rule.host || !tlsHosts.has(rule.host)) fail(where, `host ${rule.host ?? '(none)'} is not covered by spec.tls`);
+      for (const path of rule.http?.paths ?? []) {
+        const backend = path.backend?.service;
+        if (backend?.name !== 'api-gateway') fail(where, `path ${path.path} routes to ${backend?.name}: only api-gateway is exposed`);
+        const svc = services.find((sv) => sv.metadata.name === backend?.name);
+        const port = backend?.port?.name ?? backend?.port?.number;
+        if (!svc) fail(where, `path ${path.path}: Service ${backend?.name} is not in the render`);
+        else if (!(svc.spec?.ports ?? []).some((sp) => sp.name === port || sp.port === port)) fail(where, `path ${path.path}: Service ${backend?.name} has no port ${port}`);
+      }
+    }
+    const idleMs = Number(appConfig['api-gateway']?.get('WS_IDLE_TIMEOUT_MS')?.value);
+    for (const a of ['proxy-read-timeout', 'proxy-send-timeout']) {
+      const seconds = Number(ing.metadata.annotations?.[`nginx.ingress.kubernetes.io/${a}`] ?? 60);
+      if (!(seconds * 1000 > idleMs)) fail(where, `${a} ${seconds} s must exceed the gateway's WS_IDLE_TIMEOUT_MS (${idleMs} ms)`);
+    }
+  }
 
   // The gateway verifies the tokens auth issues.
   for (const k of ['AUTH_ISSUER', 'AUTH_AUDIENCE']) {
