@@ -1,5 +1,6 @@
 // Catalogue benchmark: `npx node tools/catalogue/bench.ts --tracks 1000000 [--concurrency 4] [--requests 600] [--reload] [--skip-reimport] [--clean]
-//   [--classes one_facet,text] [--shared-buffers 16GB] [--no-prewarm]`  (BENCH_DUMP=file writes the recorded statements)
+//   [--classes one_facet,text] [--shared-buffers 16GB] [--no-prewarm]`  (BENCH_DUMP=file writes the recorded statements;
+//   BENCH_LATENCIES=file writes every timed request: class, side, request index, start and latency in ms)
 // Loads N synthetic tracks with the import CLI into an embedded PostgreSQL under .data/bench (kept
 // between runs; --reload starts over), then runs a fixed mix of query classes at fixed concurrency,
 // through the metadata gRPC service and as the same SQL sent straight to PostgreSQL, in the same run.
@@ -191,7 +192,10 @@ for (const [name, make] of Object.entries(classes)) {
 if (process.env.BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DUMP, JSON.stringify(samples));
 // --- the service -------------------------------------------------------------------------------
 const port = await freePort();
-const service = spawn(process.execPath, [MAIN, 'serve'], {
+// BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof`, `--trace-gc`) go to the service's node only, as arguments:
+// NODE_OPTIONS refuses some of them.
+const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
+const service = spawn(process.execPath, [...serviceNodeArgs, MAIN, 'serve'], {
   env: {
     ...process.env,
     DATABASE_URL: dbUrl,
@@ -199,8 +203,6 @@ const service = spawn(process.execPath, [MAIN, 'serve'], {
     // Without auth running, the service warns every second that it cannot reach it; not a finding here.
     LOG_LEVEL: 'error',
     DATABASE_POOL_SIZE: String(CONCURRENCY),
-    // e.g. BENCH_SERVICE_NODE_OPTIONS=--cpu-prof to profile the service alone.
-    NODE_OPTIONS: process.env.BENCH_SERVICE_NODE_OPTIONS ?? '',
   },
   stdio: ['ignore', 2, 2],
 });
@@ -258,7 +260,10 @@ interface CpuPerRequest {
   stealPercent: number;
 }
 
-async function measure(work: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number; cpuMs: CpuPerRequest }> {
+/** Every timed request, for BENCH_LATENCIES: where the tail comes from (one request, or a moment of the run). */
+const timed: { class: string; side: string; request: number; start: number; ms: number }[] = [];
+
+async function measure(label: { class: string; side: string; distinct: number }, work: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number; cpuMs: CpuPerRequest }> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
@@ -274,7 +279,9 @@ async function measure(work: (i: number) => Promise<unknown>): Promise<{ p50: nu
         } catch {
           errors++;
         }
-        latencies.push(performance.now() - t);
+        const ms = performance.now() - t;
+        latencies.push(ms);
+        timed.push({ class: label.class, side: label.side, request: i % label.distinct, start: Number(t.toFixed(2)), ms: Number(ms.toFixed(3)) });
       }
     }),
   );
@@ -313,8 +320,8 @@ for (const [name, list] of Object.entries(samples)) {
   // Warm both paths once, then measure: service first, raw SQL second.
   for (const s of list) await unary(client.service.searchTracks(s.request, new Metadata(), withDeadline(30_000)));
   for (const s of list) for (const st of s.statements) await db.query(st.sql, st.params);
-  const viaService = await measure((i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));
-  const raw = await measure(async (i) => {
+  const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));
+  const raw = await measure({ class: name, side: 'raw', distinct: list.length }, async (i) => {
     for (const st of list[i % list.length]!.statements) await db.query(st.sql, st.params);
   });
   const row = { class: name, service: viaService, raw, ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)), ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)) };
@@ -324,6 +331,7 @@ for (const [name, list] of Object.entries(samples)) {
   log(`${''.padEnd(13)} CPU ms per request: through the service: ${cpu(viaService.cpuMs)} | raw: ${cpu(raw.cpuMs)}`);
 }
 result.classes = rows;
+if (process.env.BENCH_LATENCIES) (await import('node:fs')).writeFileSync(process.env.BENCH_LATENCIES, timed.map((t) => JSON.stringify(t)).join('\n'));
 result.loadAfter = load();
 // The result first: nothing in the shutdown below can lose it.
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
