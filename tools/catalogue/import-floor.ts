@@ -39,7 +39,7 @@ try {
   const copyIn = (sql: string, file: string) => pipeline(createReadStream(file), client.query(copyStreams.from(sql)));
   log(`writing ${tracks} tracks and their postings to ${dir}`);
   await copyOut(`COPY (SELECT ${TRACK_COLUMNS} FROM tracks ORDER BY isrc) TO STDOUT`, path.join(dir, 'tracks'));
-  await copyOut('COPY track_postings (term_id, popularity, doc, bpm, year) TO STDOUT', path.join(dir, 'postings'));
+  await copyOut('COPY track_postings (term_id, popularity, doc, bpm, year, bits) TO STDOUT', path.join(dir, 'postings'));
   const indexes = (
     await client.query<{ indexname: string; indexdef: string }>(
       `SELECT indexname, indexdef FROM pg_indexes i WHERE tablename IN ('tracks', 'track_postings')
@@ -54,7 +54,7 @@ try {
   await client.query('ALTER TABLE floor_tracks ADD PRIMARY KEY (id), ADD UNIQUE (isrc)');
   await client.query('CREATE TABLE floor_track_postings (LIKE track_postings INCLUDING DEFAULTS)');
   await timed('copy tracks', () => copyIn(`COPY floor_tracks (${TRACK_COLUMNS}) FROM STDIN`, path.join(dir, 'tracks')));
-  await timed('copy postings', () => copyIn('COPY floor_track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', path.join(dir, 'postings')));
+  await timed('copy postings', () => copyIn('COPY floor_track_postings (term_id, popularity, doc, bpm, year, bits) FROM STDIN', path.join(dir, 'postings')));
   await timed('build indexes', async () => {
     for (const definition of indexes) await client.query(definition);
   });

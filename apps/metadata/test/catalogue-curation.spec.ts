@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { importCatalogue } from '../src/import/catalogue-import.js';
-import { caller, catalogueCaller, failure, freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
+import { caller, catalogueCaller, failure, freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, POSTING_BITS_ERRORS_SQL, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
 
 describe('curator writes, change feed and the hot-track cache across replicas', () => {
   let db: TestDatabase;
@@ -82,7 +82,14 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     const apart = await callA((c, md, o) => c.searchTracks(searchRequest({ genre: 'folk' }, { key: 'c' }), md, o));
     expect(apart).toMatchObject({ tracks: [], nextCursor: '' });
     expect(apart.info?.partial ?? false).toBe(false);
+    // The word drives; genre, key and vocal type are checked on the walked postings' bits, which
+    // moved with the update.
+    const checked = (key: string) =>
+      callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster', genre: 'folk' }, { key, vocalType: 'female' }), md, o)).then((p) => p.tracks.map((t) => t.trackId));
+    expect(await checked('d')).toEqual([created.trackId]);
+    expect(await checked('e')).toEqual([]);
     const pairs = async (sql: string): Promise<number> => ((await a.dataSource.query(sql)) as { n: number }[])[0]!.n;
+    expect(await pairs(POSTING_BITS_ERRORS_SQL)).toBe(0);
     expect(await pairs(pairCountSql('g:folk', 'b:120'))).toBe(0);
     expect(await pairs(pairCountSql('g:folk', 'b:170'))).toBe(1);
     expect(await pairs(PAIR_COUNT_ERRORS_SQL)).toBe(0);

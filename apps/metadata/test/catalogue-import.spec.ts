@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { CSV_COLUMNS } from '../src/import/import-source.js';
 import { importCatalogue } from '../src/import/catalogue-import.js';
-import { freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, track } from './fixtures.js';
+import { freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, POSTING_BITS_ERRORS_SQL, track } from './fixtures.js';
 
 describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
   let db: TestDatabase;
@@ -58,6 +58,9 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     // Term pairs too: kept in memory by the bulk path, added at the end.
     expect(await count(PAIR_COUNT_ERRORS_SQL)).toBe(0);
     expect(await count(pairCountSql('g:pop', 'l:en'))).toBe(30);
+    // Posting bits: made in Node by the bulk load, in SQL by its upsert; the same either way.
+    expect(await count(POSTING_BITS_ERRORS_SQL)).toBe(0);
+    expect(await count(`SELECT count(*) AS n FROM track_postings WHERE bits = 0`)).toBe(0);
     expect(first.sampleRejects.map((r) => r.line)).toEqual([4, 11, 21]);
     expect(first.sampleRejects[0]?.reason).toMatch(/not JSON/);
     expect(first.sampleRejects[1]?.reason).toMatch(/attributes\.genres\.0: unknown genre/);
@@ -93,6 +96,7 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect(await count(pairCountSql('g:blues', 'm:happy'))).toBe(0);
     expect(await count(pairCountSql('m:happy', 'g:soul'))).toBe(1);
     expect(await count(PAIR_COUNT_ERRORS_SQL)).toBe(0);
+    expect(await count(POSTING_BITS_ERRORS_SQL)).toBe(0);
   });
 
   it('resumes after the last committed batch of an interrupted import', async () => {

@@ -2,6 +2,8 @@ import { createDataSource } from '@overture/database';
 import { createTestDatabase, type TestDatabase } from '@overture/testing';
 import type { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { KEYS, MODES, VOCAL_TYPES } from '../src/catalogue/attribute-vocabulary.js';
+import { trackBits } from '../src/catalogue/term-bits.js';
 import { trackTerms } from '../src/catalogue/track-terms.js';
 import { migrations } from '../src/database/migrations/index.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
@@ -21,7 +23,12 @@ async function postings(db: DataSource, key: 'doc' | 'track_id'): Promise<string
 describe('catalogue migrations on a database that already has tracks', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
-  const catalogue = generateDemoCatalogue(300, 5);
+  // With every key, mode and vocal type too (the demo catalogue sets none), so the posting bits
+  // migration's SQL is compared with Node's over every field.
+  const catalogue = generateDemoCatalogue(300, 5).map((t, i) => ({
+    ...t,
+    attributes: { ...t.attributes, key: KEYS[i % KEYS.length], mode: MODES[i % MODES.length], vocal_type: VOCAL_TYPES[i % VOCAL_TYPES.length] },
+  }));
   const expected = catalogue.flatMap((t) => trackTerms(t).map((term) => `${term} ${t.isrc} ${t.attributes.bpm} ${t.release_date.slice(0, 4)} true`)).sort();
 
   beforeAll(async () => {
@@ -39,7 +46,8 @@ describe('catalogue migrations on a database that already has tracks', () => {
   it('integer postings: down to uuid postings and up again rebuilds every posting with its doc, BPM, year and decade term', async () => {
     expect(await postings(dataSource, 'doc')).toEqual(expected);
 
-    // Term pairs came after: undone first.
+    // Term pairs and posting bits came after: undone first.
+    await dataSource.undoLastMigration({ transaction: 'each' });
     await dataSource.undoLastMigration({ transaction: 'each' });
     await dataSource.undoLastMigration({ transaction: 'each' });
     const before = await postings(dataSource, 'track_id');
@@ -65,9 +73,32 @@ describe('catalogue migrations on a database that already has tracks', () => {
     expect(await n(pairCountSql('g:rock', 'l:en'))).toBe(rockEnglish);
 
     await dataSource.undoLastMigration({ transaction: 'each' });
+    await dataSource.undoLastMigration({ transaction: 'each' });
     expect(await n(`SELECT count(*)::int AS n FROM pg_tables WHERE tablename = 'catalogue_term_pairs'`)).toBe(0);
     await dataSource.runMigrations({ transaction: 'each' });
     expect(await n(PAIR_COUNT_ERRORS_SQL)).toBe(0);
     expect(await n(pairCountSql('g:rock', 'l:en'))).toBe(rockEnglish);
+  });
+
+  it('posting bits: every posting carries the bits of its track, the same in SQL as in Node; down drops them', async () => {
+    const bitsOf = async (): Promise<Map<string, Set<string>>> => {
+      const rows: { isrc: string; bits: string }[] = await dataSource.query('SELECT t.isrc, p.bits::text AS bits FROM track_postings p JOIN tracks t ON t.doc = p.doc');
+      const byIsrc = new Map<string, Set<string>>();
+      for (const row of rows) byIsrc.set(row.isrc, (byIsrc.get(row.isrc) ?? new Set()).add(row.bits));
+      return byIsrc;
+    };
+    // Computed by the migration's SQL function (run again by the tests above), compared with Node's.
+    const expectedBits = new Map(catalogue.map((t) => [t.isrc, new Set([trackBits(t)])]));
+    expect(await bitsOf()).toEqual(expectedBits);
+    // The demo catalogue sets every field the bits hold, and some tracks are explicit.
+    expect(new Set(catalogue.map((t) => trackBits(t))).size).toBeGreaterThan(100);
+    expect(catalogue.some((t) => t.explicit)).toBe(true);
+
+    await dataSource.undoLastMigration({ transaction: 'each' });
+    const columns: { n: number }[] = await dataSource.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'track_postings' AND column_name = 'bits'`);
+    expect(columns[0]!.n).toBe(0);
+    expect(await postings(dataSource, 'doc')).toEqual(expected);
+    await dataSource.runMigrations({ transaction: 'each' });
+    expect(await bitsOf()).toEqual(expectedBits);
   });
 });

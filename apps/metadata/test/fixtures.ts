@@ -141,3 +141,6 @@ export function pairCountSql(a: string, b: string): string {
   return `SELECT coalesce(sum(p.track_count), 0)::int AS n FROM catalogue_term_pairs p
     JOIN catalogue_terms x ON x.id = p.term_a JOIN catalogue_terms y ON y.id = p.term_b WHERE x.term = '${a}' AND y.term = '${b}'`;
 }
+
+/** Postings whose bits differ from their track's, computed again in SQL (catalogue/term-bits.ts): must be 0. */
+export const POSTING_BITS_ERRORS_SQL = `SELECT count(*)::int AS n FROM track_postings p JOIN tracks t ON t.doc = p.doc WHERE p.bits <> catalogue_track_bits(t.attributes, t.explicit)`;

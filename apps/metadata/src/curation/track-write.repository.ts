@@ -137,13 +137,12 @@ export class TrackWriteRepository {
       await em.query('DELETE FROM track_postings WHERE term_id = ANY($1::int[]) AND popularity = $2 AND doc = $3', [old.term_ids, old.popularity, old.doc]);
     }
     if (next) {
-      await em.query('INSERT INTO track_postings (term_id, popularity, doc, bpm, year) SELECT unnest($1::int[]), $2, $3, $4, $5', [
-        next.term_ids,
-        next.popularity,
-        next.doc,
-        next.bpm,
-        next.release_year,
-      ]);
+      // The bits are computed from the row just written (catalogue/term-bits.ts).
+      await em.query(
+        `INSERT INTO track_postings (term_id, popularity, doc, bpm, year, bits)
+         SELECT unnest($1::int[]), $2, $3, $4, $5, (SELECT catalogue_track_bits(attributes, explicit) FROM tracks WHERE doc = $3)`,
+        [next.term_ids, next.popularity, next.doc, next.bpm, next.release_year],
+      );
     }
     await em.query(
       `UPDATE catalogue_terms c SET track_count = c.track_count + d.delta

@@ -7,6 +7,7 @@ import copyStreams from 'pg-copy-streams';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 import { nameKey } from '../catalogue/name-key.js';
 import { ADD_PAIR_COUNTS_SQL, isPairedTerm, PairCounter, PAIRED_AMONG_SQL, PAIRED_IDS_SQL } from '../catalogue/term-pairs.js';
+import { trackBits } from '../catalogue/term-bits.js';
 import { trackTerms } from '../catalogue/track-terms.js';
 import { IsrcSet } from './isrc-set.js';
 
@@ -375,7 +376,7 @@ export class TrackBulkWriter {
       }
       const year = t.release_date.slice(0, 4);
       // The posting is the term id, then the same for each of the track's terms.
-      const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\n`;
+      const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\t${trackBits(t)}\n`;
       const ids = termIds[i] as number[];
       const paired: number[] = [];
       for (let j = 0; j < ids.length; j++) {
@@ -439,7 +440,7 @@ export class TrackBulkWriter {
       await copy('COPY albums (id, artist_id, title, title_key, release_date) FROM STDIN', copies.albums);
       await copy('COPY catalogue_terms (id, term) FROM STDIN', copies.terms);
       await copy(`COPY tracks (id, doc, release_year, ${STAGING_COLUMNS}) FROM STDIN`, copies.tracks);
-      await copy('COPY track_postings (term_id, popularity, doc, bpm, year) FROM STDIN', copies.postings);
+      await copy('COPY track_postings (term_id, popularity, doc, bpm, year, bits) FROM STDIN', copies.postings);
       await this.client.query('SELECT pg_advisory_xact_lock($1)', [CHANGE_FEED_LOCK]);
       await copy('COPY track_changes (track_id, kind, version) FROM STDIN', copies.changes);
       if (checkpoint) await this.saveCheckpoint(checkpoint);
@@ -520,10 +521,10 @@ export class TrackBulkWriter {
           audio_ref = EXCLUDED.audio_ref, term_ids = EXCLUDED.term_ids, source_hash = EXCLUDED.source_hash,
           version = tracks.version + 1, updated_at = now()
         WHERE tracks.source_hash IS DISTINCT FROM EXCLUDED.source_hash
-        RETURNING id, doc, isrc, popularity, term_ids, bpm, release_year, version, (xmax = 0) AS created
+        RETURNING id, doc, isrc, popularity, term_ids, bpm, release_year, catalogue_track_bits(attributes, explicit) AS bits, version, (xmax = 0) AS created
       )
-      INSERT INTO import_new (id, doc, isrc, popularity, term_ids, bpm, year, version, created)
-      SELECT id, doc, isrc, popularity, term_ids, bpm, release_year, version, created FROM up`);
+      INSERT INTO import_new (id, doc, isrc, popularity, term_ids, bpm, year, bits, version, created)
+      SELECT id, doc, isrc, popularity, term_ids, bpm, release_year, bits, version, created FROM up`);
     if (replacing) {
       // Temporary tables have no statistics until analysed; without them the planner may hash-join
       // the whole postings table instead of probing its index once per old posting.
@@ -534,8 +535,8 @@ export class TrackBulkWriter {
     }
     // Sorted like the index, so consecutive inserts land on the same leaf pages.
     await c.query(`
-      INSERT INTO track_postings (term_id, popularity, doc, bpm, year)
-      SELECT unnest(term_ids) AS term_id, popularity, doc, bpm, year FROM import_new ORDER BY 1, 2, 3`);
+      INSERT INTO track_postings (term_id, popularity, doc, bpm, year, bits)
+      SELECT unnest(term_ids) AS term_id, popularity, doc, bpm, year, bits FROM import_new ORDER BY 1, 2, 3`);
     // Term counts: +1 for each term of each written row (counted here, cheaper than unnesting in SQL),
     // -1 for each term of the rows they replaced.
     // Pair counts likewise: +1 for each pair of paired terms of each written row, -1 for those replaced.
@@ -627,7 +628,7 @@ export class TrackBulkWriter {
       ) ON COMMIT DELETE ROWS`);
     await this.client.query('CREATE TEMP TABLE IF NOT EXISTS import_old (doc integer, popularity smallint, term_ids integer[]) ON COMMIT DELETE ROWS');
     await this.client.query(
-      `CREATE TEMP TABLE IF NOT EXISTS import_new (id uuid, doc integer, isrc text, popularity smallint, term_ids integer[], bpm smallint, year smallint,
+      `CREATE TEMP TABLE IF NOT EXISTS import_new (id uuid, doc integer, isrc text, popularity smallint, term_ids integer[], bpm smallint, year smallint, bits bigint,
          version integer, created boolean) ON COMMIT DELETE ROWS`,
     );
     this.prepared = true;

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
 import type { Track } from '../tracks/track.js';
+import type { BitCheck } from '../catalogue/term-bits.js';
 import type { SearchPosition } from './search-cursor.js';
 
 /** Exact range conditions: BPM and year on the walked postings (every posting carries both), energy on the track row. */
@@ -31,11 +32,22 @@ export interface MatchSpec {
   driver: number[];
   /** Groups of term ids of which each must match (any id of the group), probed in the postings index. */
   probes: number[][];
+  /**
+   * Groups of which each must match too, made of closed-vocabulary terms: checked on the walked
+   * posting's `bits` (catalogue/term-bits.ts), or probed like `probes` where the walk has no bits.
+   */
+  bitGroups: BitGroup[];
   /** Groups of which each must match too, checked on the track row's `term_ids` (groups with many alternatives). */
   termChecks: number[][];
   /** Term ids that must not match (the exact-word tier already returned them). */
   exclude: number[];
   checks: ExactChecks;
+}
+
+/** A group of alternative terms, each with the check its bits make. */
+export interface BitGroup {
+  ids: number[];
+  checks: BitCheck[];
 }
 
 export interface WalkResult {
@@ -131,12 +143,12 @@ export class SearchRepository {
     // in a common genre would walk the genre's whole posting list.
     const branches = spec.driver.map(
       (termId) =>
-        `(SELECT popularity, doc, bpm, year FROM track_postings WHERE term_id = ${sql.p(termId)}${cursor} ORDER BY popularity DESC, doc DESC LIMIT ${w})`,
+        `(SELECT popularity, doc, bpm, year, bits FROM track_postings WHERE term_id = ${sql.p(termId)}${cursor} ORDER BY popularity DESC, doc DESC LIMIT ${w})`,
     );
     // DISTINCT ON: a track with two of the driver's terms (two words of one prefix) comes once. Its
     // input is the branches merged in order, so it needs no sort.
-    const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
-    const rows: PageRow[] = await this.db.query(this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }), sql.params);
+    const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year, bits FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
+    const rows: PageRow[] = await this.db.query(this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w, bits: true }), sql.params);
     return finish(rows, limit);
   }
 
@@ -149,9 +161,11 @@ export class SearchRepository {
     // PostgreSQL sort, which reads the whole budget before the first row.
     const driver = `SELECT release_date AS ord, (release_date - date '1970-01-01') AS key, doc, popularity, bpm, release_year AS year FROM tracks${cursor} ORDER BY release_date DESC, doc DESC LIMIT ${w}`;
     // No driver here: the driver group is probed (or checked on the row) like the others.
-    const split = probesAndChecks(spec.driver.length ? [spec.driver, ...spec.probes] : spec.probes);
-    const all: MatchSpec = { ...spec, driver: [], probes: split.probes, termChecks: [...spec.termChecks, ...split.termChecks] };
-    const rows: PageRow[] = await this.db.query(this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }), sql.params);
+    // The tracks' date index has no bits: the bit groups are probed too.
+    const groups = [...(spec.driver.length ? [spec.driver] : []), ...spec.probes, ...spec.bitGroups.map((g) => g.ids)];
+    const split = probesAndChecks(groups);
+    const all: MatchSpec = { ...spec, driver: [], probes: split.probes, bitGroups: [], termChecks: [...spec.termChecks, ...split.termChecks] };
+    const rows: PageRow[] = await this.db.query(this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w, bits: false }), sql.params);
     return finish(rows, limit);
   }
 
@@ -165,7 +179,7 @@ export class SearchRepository {
   async facetCounts(spec: MatchSpec, facetTermIds: readonly number[], sample?: { from: number; to: number }): Promise<{ considered: number; counts: Map<number, number> }> {
     const sql = new Sql();
     const range = sample ? ` AND doc BETWEEN ${sql.p(sample.from)} AND ${sql.p(sample.to)}` : '';
-    const ranges = this.rangeChecks(sql, spec, 'bpm', 'year');
+    const ranges = [this.rangeChecks(sql, spec, 'bpm', 'year'), this.bitChecks(sql, spec, 'bits')].filter(Boolean).join(' AND ');
     const driver = `SELECT DISTINCT popularity, doc FROM track_postings WHERE term_id = ANY(${sql.p(spec.driver)}::int[])${range}${ranges ? ` AND ${ranges}` : ''}`;
     const probes = this.probes(sql, spec, 'd.popularity', 'd.doc');
     const checks = this.rowChecks(sql, spec);
@@ -200,9 +214,11 @@ export class SearchRepository {
    * is short, it is where the walk stopped and the next page starts. It comes after every match (the
    * walk is in page order), so a full page never reaches it, and a short page needs no second walk.
    */
-  private page(sql: Sql, spec: MatchSpec, driver: string, walk: { order: 'key' | 'ord'; popularity: string; limit: number; budget: string }): string {
-    // Every driver yields the walked track's bpm and year, checked before any probe.
-    const filters = [this.rangeChecks(sql, spec, 'd.bpm', 'd.year'), this.probes(sql, spec, walk.popularity, 'd.doc')].filter(Boolean).join(' AND ');
+  private page(sql: Sql, spec: MatchSpec, driver: string, walk: { order: 'key' | 'ord'; popularity: string; limit: number; budget: string; bits: boolean }): string {
+    // Every driver yields the walked track's bpm and year, a postings walk its bits too: checked before any probe.
+    const filters = [this.rangeChecks(sql, spec, 'd.bpm', 'd.year'), walk.bits ? this.bitChecks(sql, spec, 'd.bits') : '', this.probes(sql, spec, walk.popularity, 'd.doc')]
+      .filter(Boolean)
+      .join(' AND ');
     const checks = this.rowChecks(sql, spec);
     const by = `d.${walk.order} DESC, d.doc DESC`;
     const numbered = `SELECT d.*, row_number() OVER (ORDER BY ${by}) = ${walk.budget} AS last FROM (${driver}) d`;
@@ -231,6 +247,13 @@ export class SearchRepository {
     if (c.minYear !== undefined) parts.push(`${year} >= ${sql.p(c.minYear)}`);
     if (c.maxYear !== undefined) parts.push(`${year} <= ${sql.p(c.maxYear)}`);
     return parts.join(' AND ');
+  }
+
+  /** The bit groups, on a posting's `bits`: each group matches when any of its checks does. */
+  private bitChecks(sql: Sql, spec: MatchSpec, bits: string): string {
+    return spec.bitGroups
+      .map((group) => `(${group.checks.map((c) => `(${bits} & ${sql.p(c.mask.toString())}::int8) = ${sql.p(c.value.toString())}::int8`).join(' OR ')})`)
+      .join(' AND ');
   }
 
   /** What only the track row can tell: many-term groups and energy. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TermCache } from '../cache/term-cache.js';
+import { termBitCheck } from '../catalogue/term-bits.js';
 import { searchTracksSchema } from '../tracks/track.schemas.js';
 import type { MatchSpec, SearchRepository, TermCount, TermInfo, WalkResult } from './search.repository.js';
 import { SearchService } from './search.service.js';
@@ -15,6 +16,7 @@ class FakeSearchRepository {
     { id: 4, term: 'm:angry', trackCount: 2_000 },
     { id: 5, term: 't:live', trackCount: 900 },
     { id: 6, term: 'l:de', trackCount: 1_000 },
+    { id: 7, term: 't:rare', trackCount: 100 },
   ];
   /** Tracks with both terms, stored in both orders as catalogue_term_pairs holds them. */
   readonly pairs = new Map<number, Map<number, number>>([
@@ -69,17 +71,25 @@ describe('SearchService and the maintained term pairs', () => {
     expect(page).toMatchObject({ tracks: [], nextCursor: '', partial: false });
     expect(repository.walks).toHaveLength(0);
 
-    // Filters that do meet are walked, driven by the rarer one and probing the other.
+    // Filters that do meet are walked, driven by the rarer one, the other checked on the walked bits.
     await search({ genre: 'metal', mood: 'angry' });
-    expect(repository.walks).toEqual([expect.objectContaining({ driver: [4], probes: [[2]] })]);
+    expect(repository.walks).toEqual([expect.objectContaining({ driver: [4], probes: [], bitGroups: [{ ids: [2], checks: [termBitCheck('g:metal')] }] })]);
   });
 
-  it('probes first the filter that the driving term shares the fewest tracks with, by the pair counts', async () => {
+  it('checks closed-vocabulary filters on the walked postings bits and probes tags', async () => {
     const { repository, search } = setUp();
-    // German drives (the fewest tracks); angry is the smaller of the others, but only 50 German
-    // tracks are metal against 800 angry: metal is probed first.
-    await search({ genre: 'metal', mood: 'angry', language: 'de' });
-    expect(repository.walks).toEqual([expect.objectContaining({ driver: [6], probes: [[2], [4]] })]);
+    // The rarest tag drives; the other tag is probed; the genre and language are bit checks.
+    await search({ genre: 'metal', language: 'de', tags: ['live', 'rare'] });
+    expect(repository.walks).toEqual([
+      expect.objectContaining({
+        driver: [7],
+        probes: [[5]],
+        bitGroups: [
+          { ids: [6], checks: [termBitCheck('l:de')] },
+          { ids: [2], checks: [termBitCheck('g:metal')] },
+        ],
+      }),
+    ]);
   });
 
   it('does not take an unpaired term (a tag) for one that never meets the others', async () => {
@@ -98,7 +108,7 @@ describe('SearchService and the maintained term pairs', () => {
       { name: 'tag', values: [{ value: 'live', count: 600 }], exact: false, errorMargin: expect.any(Number) },
     ]);
     // Only the tag facet's terms went to the sampled count.
-    expect(repository.facetTermIds).toEqual([[5]]);
+    expect(repository.facetTermIds).toEqual([[5, 7]]);
 
     // With a second filter the pairs no longer give the counts: every facet is sampled.
     await search({ genre: 'metal', mood: 'angry', facets: ['mood'], limit: 1 });

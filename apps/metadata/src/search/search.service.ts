@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { BPM_BUCKET, RANGES, YEAR_BUCKET } from '../catalogue/attribute-vocabulary.js';
+import { termBitCheck, type BitCheck } from '../catalogue/term-bits.js';
 import { isPairedTerm } from '../catalogue/term-pairs.js';
 import { ALL_TRACKS_TERM, bpmBucket, decadeTerm, tokenize } from '../catalogue/track-terms.js';
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
@@ -172,31 +173,28 @@ export class SearchService {
       broadWords.push(broad);
     }
 
-    // With two probes or more, the one the driver's tracks pass least often goes first: it fails the
-    // most rows, so the next probes run on fewer. When the driver is one paired term, its pair
-    // counts say how often; otherwise a group's size stands in.
+    // The filters that are one paired term each: every match has all of them (bounds sampled facets).
     const pairedFilters = filterGroups.flatMap((g) => (g.length === 1 && g[0] && isPairedTerm(g[0].term) ? [g[0]] : []));
-    const pairsOf = new Map<number, readonly TermCount[]>();
-    if (filterGroups.length + tokens.length >= 3) for (const term of pairedFilters) pairsOf.set(term.id, await this.pairedWith(term.id));
     const all = known.get(ALL_TRACKS_TERM);
     const spec = (wordGroups: TermInfo[][], exclude: number[]): MatchSpec | undefined => {
       const allGroups = [...filterGroups, ...wordGroups];
-      if (allGroups.length === 0) return all ? { driver: [all.id], probes: [], termChecks: [], exclude, checks } : undefined;
+      if (allGroups.length === 0) return all ? { driver: [all.id], probes: [], bitGroups: [], termChecks: [], exclude, checks } : undefined;
       const sized = allGroups.map((g, i) => ({
         ids: g.map((t) => t.id),
         size: g.reduce((n, t) => n + t.trackCount, 0),
         range: rangeGroups.has(i),
-        paired: g.every((t) => isPairedTerm(t.term)),
+        bits: bitChecksOf(g),
       }));
+      // The smallest group drives; the next smallest probe goes first (it fails the most rows).
       sized.sort((a, b) => a.size - b.size);
       const [driver, ...rest] = sized;
-      const pairs = driver?.ids.length === 1 ? pairsOf.get(driver.ids[0] as number) : undefined;
-      if (pairs) {
-        const shared = (g: (typeof sized)[number]) => (g.paired ? g.ids.reduce((n, id) => n + (pairs.find((p) => p.id === id)?.trackCount ?? 0), 0) : g.size);
-        rest.sort((a, b) => shared(a) - shared(b));
-      }
-      const { probes, termChecks } = probesAndChecks(rest.filter((g) => !g.range).map((g) => g.ids));
-      return { driver: driver?.ids ?? [], probes, termChecks, exclude, checks };
+      // Closed-vocabulary groups are checked on the walked posting's bits: no index probe per row
+      // (until the sixth session they were probed, the one the driver shares the fewest tracks with
+      // first, by the pair counts). Tags and words are probed.
+      const others = rest.filter((g) => !g.range);
+      const bitGroups = others.flatMap((g) => (g.bits ? [{ ids: g.ids, checks: g.bits }] : []));
+      const { probes, termChecks } = probesAndChecks(others.filter((g) => !g.bits).map((g) => g.ids));
+      return { driver: driver?.ids ?? [], probes, bitGroups, termChecks, exclude, checks };
     };
     const everything = spec(broadWords, []);
     const single = filterGroups.length === 1 && filterGroups[0]?.length === 1 ? filterGroups[0][0] : undefined;
@@ -280,7 +278,7 @@ export class SearchService {
     bound?: (termId: number) => number,
   ): Promise<FacetResult[]> {
     const all = await this.terms([ALL_TRACKS_TERM]);
-    const unfiltered = spec.probes.length === 0 && spec.termChecks.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
+    const unfiltered = spec.probes.length === 0 && spec.bitGroups.length === 0 && spec.termChecks.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
     if (unfiltered) {
       const fresh = new Map((await this.terms(names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.term)))).map((t) => [t.term, t.trackCount]));
       return names.map((name) => ({
@@ -337,6 +335,12 @@ export class SearchService {
   private async termsWithPrefix(prefix: string, limit: number): Promise<TermInfo[]> {
     return [...(await this.dictionary.lookup(`^${prefix}|${limit}`, () => this.repository.termsWithPrefix(prefix, limit)))];
   }
+}
+
+/** The bit checks of a group whose every term has bits (catalogue/term-bits.ts), else undefined. */
+function bitChecksOf(group: readonly TermInfo[]): BitCheck[] | undefined {
+  const checks = group.map((t) => termBitCheck(t.term));
+  return group.length > 0 && checks.every((c) => c !== undefined) ? checks : undefined;
 }
 
 function mergeTerms(a: TermInfo[], b: TermInfo[]): TermInfo[] {
