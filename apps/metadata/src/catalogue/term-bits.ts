@@ -35,6 +35,8 @@ const FIELDS: readonly Field[] = [
   { prefix: 'v:', attribute: 'vocal_type', values: VOCAL_TYPES, shift: 59, kind: 'enum', width: 3 },
 ];
 const EXPLICIT_BIT = 62n;
+/** The term kinds (the letter before the colon) that can have bits. */
+const BIT_KINDS = 'gmlkove';
 
 /** What a posting's bits must satisfy for a term: `bits & mask = value`. */
 export interface BitCheck {
@@ -59,44 +61,27 @@ export function termBitCheck(term: string): BitCheck | undefined {
   return { mask: ((1n << BigInt(field.width)) - 1n) << shift, value: BigInt(position + 1) << shift };
 }
 
-/** The attributes the bits are made of. */
-export interface BitSource {
-  explicit: boolean;
-  attributes: { genres: readonly string[]; moods: readonly string[]; language: string; key?: string; mode?: string; vocal_type?: string };
-}
+/** The checks of the terms that have bits, once each: the closed vocabularies, under a hundred terms. */
+const checkCache = new Map<string, BitCheck>();
 
 /**
- * A track's bits as decimal text (for COPY). Built in two 32-bit halves: Number arithmetic, no BigInt
- * per track (the bulk load calls this ten million times).
+ * A track's bits as decimal text (for COPY), from its terms (`trackTerms`): each term with bits sets
+ * its check's value. Terms without bits (words, tags, BPM buckets, decades) are skipped by their kind
+ * before any lookup, so the cache holds vocabulary terms only.
  */
-export function trackBits(track: BitSource): string {
-  const a = track.attributes;
-  let low = 0; // bits 0–31
-  let high = 0; // bits 32–62
-  const set = (bit: number): void => {
-    if (bit < 32) low |= 1 << bit;
-    else high |= 1 << (bit - 32);
-  };
-  const enumValue = (field: Field, value: string | undefined): void => {
-    const position = value === undefined ? -1 : field.values.indexOf(value);
-    if (!fits(field, position)) return;
-    const v = position + 1;
-    for (let b = 0; b < field.width; b++) if (v & (1 << b)) set(field.shift + b);
-  };
-  const flags = (field: Field, values: readonly string[]): void => {
-    for (const value of values) {
-      const position = field.values.indexOf(value);
-      if (fits(field, position)) set(field.shift + position);
+export function trackBits(terms: readonly string[]): string {
+  let bits = 0n;
+  for (const term of terms) {
+    if (term.charCodeAt(1) !== 58 /* : */ || !BIT_KINDS.includes(term.charAt(0))) continue;
+    let check = checkCache.get(term);
+    if (check === undefined) {
+      check = termBitCheck(term);
+      if (check === undefined) continue;
+      checkCache.set(term, check);
     }
-  };
-  for (const field of FIELDS) {
-    const value = a[field.attribute];
-    if (field.kind === 'flags') flags(field, (value ?? []) as readonly string[]);
-    else enumValue(field, value as string | undefined);
+    bits |= check.value;
   }
-  if (track.explicit) set(Number(EXPLICIT_BIT));
-  // high < 2^31 (bit 63 is never set). Below 2^21 the whole value is an exact Number.
-  return high < 0x200000 ? String(high * 2 ** 32 + (low >>> 0)) : ((BigInt(high) << 32n) | BigInt(low >>> 0)).toString();
+  return bits.toString();
 }
 
 const sqlArray = (values: readonly string[]): string => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')}]::text[]`;

@@ -148,7 +148,7 @@ export class SearchRepository {
     // DISTINCT ON: a track with two of the driver's terms (two words of one prefix) comes once. Its
     // input is the branches merged in order, so it needs no sort.
     const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year, bits FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
-    const rows: PageRow[] = await this.db.query(this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w, bits: true }), sql.params);
+    const rows: PageRow[] = await this.db.query(this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }), sql.params);
     return finish(rows, limit);
   }
 
@@ -165,7 +165,7 @@ export class SearchRepository {
     const groups = [...(spec.driver.length ? [spec.driver] : []), ...spec.probes, ...spec.bitGroups.map((g) => g.ids)];
     const split = probesAndChecks(groups);
     const all: MatchSpec = { ...spec, driver: [], probes: split.probes, bitGroups: [], termChecks: [...spec.termChecks, ...split.termChecks] };
-    const rows: PageRow[] = await this.db.query(this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w, bits: false }), sql.params);
+    const rows: PageRow[] = await this.db.query(this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }), sql.params);
     return finish(rows, limit);
   }
 
@@ -214,9 +214,10 @@ export class SearchRepository {
    * is short, it is where the walk stopped and the next page starts. It comes after every match (the
    * walk is in page order), so a full page never reaches it, and a short page needs no second walk.
    */
-  private page(sql: Sql, spec: MatchSpec, driver: string, walk: { order: 'key' | 'ord'; popularity: string; limit: number; budget: string; bits: boolean }): string {
-    // Every driver yields the walked track's bpm and year, a postings walk its bits too: checked before any probe.
-    const filters = [this.rangeChecks(sql, spec, 'd.bpm', 'd.year'), walk.bits ? this.bitChecks(sql, spec, 'd.bits') : '', this.probes(sql, spec, walk.popularity, 'd.doc')]
+  private page(sql: Sql, spec: MatchSpec, driver: string, walk: { order: 'key' | 'ord'; popularity: string; limit: number; budget: string }): string {
+    // Every driver yields the walked track's bpm and year, a postings walk its bits too (a date walk
+    // has no bit groups left): checked before any probe.
+    const filters = [this.rangeChecks(sql, spec, 'd.bpm', 'd.year'), this.bitChecks(sql, spec, 'd.bits'), this.probes(sql, spec, walk.popularity, 'd.doc')]
       .filter(Boolean)
       .join(' AND ');
     const checks = this.rowChecks(sql, spec);

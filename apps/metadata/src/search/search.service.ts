@@ -188,9 +188,8 @@ export class SearchService {
       // The smallest group drives; the next smallest probe goes first (it fails the most rows).
       sized.sort((a, b) => a.size - b.size);
       const [driver, ...rest] = sized;
-      // Closed-vocabulary groups are checked on the walked posting's bits: no index probe per row
-      // (until the sixth session they were probed, the one the driver shares the fewest tracks with
-      // first, by the pair counts). Tags and words are probed.
+      // Closed-vocabulary groups are checked on the walked posting's bits, no index probe per row;
+      // tags and words are probed.
       const others = rest.filter((g) => !g.range);
       const bitGroups = others.flatMap((g) => (g.bits ? [{ ids: g.ids, checks: g.bits }] : []));
       const { probes, termChecks } = probesAndChecks(others.filter((g) => !g.bits).map((g) => g.ids));
