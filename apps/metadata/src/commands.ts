@@ -8,11 +8,14 @@ import { migrations } from './database/migrations/index.js';
 import { generateDemoCatalogue } from './demo/demo-catalogue.js';
 import type { MetadataConfig } from './metadata.config.js';
 import { MetadataModule } from './metadata.module.js';
-import { formatReport, importCatalogue } from './import/catalogue-import.js';
+import { BULK_LOAD_CHOICES, formatReport, importCatalogue, type BulkLoadChoice } from './import/catalogue-import.js';
 import { TrackBulkWriter } from './import/track-bulk.writer.js';
 import pg from 'pg';
 
-const USAGE = 'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file]]';
+/** A command line the commands cannot run: reported without a stack trace, exit status 64 (EX_USAGE). */
+export class UsageError extends Error {}
+
+const USAGE = 'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file] [--bulk-load auto|always|never]]';
 
 export async function runCommand(command: string, args: string[], config: MetadataConfig, tracing?: TracingHandle): Promise<void> {
   const logger = createLogger({ service: 'metadata', level: config.LOG_LEVEL });
@@ -24,7 +27,7 @@ export async function runCommand(command: string, args: string[], config: Metada
     }
     case 'seed-demo': {
       const count = Number(args[0] ?? 3000);
-      if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new Error(`seed-demo count must be 1..1000000; ${USAGE}`);
+      if (!Number.isInteger(count) || count < 1 || count > 1_000_000) throw new UsageError(`seed-demo count must be 1..1000000; ${USAGE}`);
       const client = new pg.Client({ connectionString: config.DATABASE_URL });
       await client.connect();
       try {
@@ -59,22 +62,29 @@ export async function runCommand(command: string, args: string[], config: Metada
       });
       return;
     default:
-      throw new Error(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
   }
 }
 
-function parseImportArgs(args: string[]): { file: string; batchSize: number; rejectsFile: string } {
+function parseImportArgs(args: string[]): { file: string; batchSize: number; rejectsFile: string; bulkLoad: BulkLoadChoice } {
   let file: string | undefined;
   let batchSize = 20_000;
   let rejectsFile: string | undefined;
+  let bulkLoad = 'auto';
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (arg === '--batch-size') batchSize = Number(args[++i]);
     else if (arg === '--rejects') rejectsFile = args[++i];
+    else if (arg === '--bulk-load') bulkLoad = args[++i] ?? '';
     else if (!file) file = arg;
-    else throw new Error(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`);
+    else throw new UsageError(`unexpected argument ${JSON.stringify(arg)}; ${USAGE}`);
   }
-  if (!file || !/\.(jsonl|ndjson|csv)$/i.test(file)) throw new Error(`import needs a .jsonl or .csv file; ${USAGE}`);
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new Error('--batch-size must be 1..200000');
-  return { file, batchSize, rejectsFile: rejectsFile ?? `${file.replace(/\.[^.]+$/, '')}.rejected.jsonl` };
+  if (!file || !/\.(jsonl|ndjson|csv)$/i.test(file)) throw new UsageError(`import needs a .jsonl or .csv file; ${USAGE}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 200_000) throw new UsageError('--batch-size must be 1..200000');
+  if (!isBulkLoadChoice(bulkLoad)) throw new UsageError(`--bulk-load must be one of ${BULK_LOAD_CHOICES.join(', ')}`);
+  return { file, batchSize, rejectsFile: rejectsFile ?? `${file.replace(/\.[^.]+$/, '')}.rejected.jsonl`, bulkLoad };
+}
+
+function isBulkLoadChoice(value: string): value is BulkLoadChoice {
+  return (BULK_LOAD_CHOICES as readonly string[]).includes(value);
 }

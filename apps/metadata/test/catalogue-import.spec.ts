@@ -156,6 +156,55 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     }
   });
 
+  it('bulk-loads into a catalogue that holds a tenth of the file or less (a demo), counting on from its counts; upserts otherwise', async () => {
+    const own = await freshDatabase(inject('postgresServerUrl'), 'metadata_import_grow');
+    const lines = (tracks: ReturnType<typeof track>[]) => `${tracks.map((t) => JSON.stringify(t)).join('\n')}\n`;
+    const into = (file: string, bulkLoad?: 'always' | 'never') =>
+      importCatalogue({ databaseUrl: own.url, file, batchSize: 7, rejectsFile: `${file}.rejected.jsonl`, progress: quiet, bulkLoad });
+    const pg = await import('pg');
+    const client = new pg.default.Client({ connectionString: own.url });
+    await client.connect();
+    const n = async (sql: string) => Number((await client.query<{ n: string }>(sql)).rows[0]?.n);
+    try {
+      const demo = Array.from({ length: 3 }, (_, i) => track({ title: `Demo ${i}` }, { genres: ['jazz'], moods: ['calm'] }));
+      const demoFile = path.join(dir, 'demo.jsonl');
+      await writeFile(demoFile, lines(demo));
+      // Written row by row, as `seed-demo` writes, though an empty catalogue is otherwise a bulk load.
+      expect(await into(demoFile, 'never')).toMatchObject({ created: 3, bulkLoad: false });
+      expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:jazz'`)).toBe(3);
+
+      // 30 rows onto 3 tracks: a bulk load, and one of its rows updates a demo track.
+      const real = Array.from({ length: 29 }, (_, i) => track({ title: `Real ${i}` }, { genres: ['jazz'], moods: i % 2 ? ['calm'] : ['happy'] }));
+      const realFile = path.join(dir, 'real.jsonl');
+      await writeFile(realFile, lines([...real, { ...demo[0]!, title: 'Demo renamed' }]));
+      expect(await into(realFile)).toMatchObject({ created: 29, updated: 1, bulkLoad: true });
+      expect(await n('SELECT count(*) AS n FROM tracks')).toBe(32);
+      // The demo tracks' counts, kept by their own writes, and the load's, added at its end: together right.
+      expect(await n(`SELECT count(*) AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`)).toBe(0);
+      expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:jazz'`)).toBe(32);
+      expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:demo'`)).toBe(3);
+      expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:renamed'`)).toBe(1);
+      expect(await n(PAIR_COUNT_ERRORS_SQL)).toBe(0);
+      expect(await n(pairCountSql('g:jazz', 'm:calm'))).toBe(3 + 14);
+      expect(await n(POSTING_BITS_ERRORS_SQL)).toBe(0);
+      expect(await n('SELECT count(*) AS n FROM import_deferred_indexes')).toBe(0);
+      expect(await n(`SELECT count(*) AS n FROM pg_indexes WHERE indexname = 'track_postings_walk'`)).toBe(1);
+
+      // 31 rows onto 32 tracks: the indexes stay; unless asked for.
+      const more = Array.from({ length: 31 }, (_, i) => track({ title: `More ${i}` }, { genres: ['jazz'] }));
+      const moreFile = path.join(dir, 'more.jsonl');
+      await writeFile(moreFile, lines(more));
+      expect(await into(moreFile)).toMatchObject({ created: 31, bulkLoad: false });
+      await writeFile(moreFile, lines(more.map((t) => ({ ...t, popularity: 60 }))));
+      expect(await into(moreFile, 'always')).toMatchObject({ updated: 31, bulkLoad: true });
+      expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:jazz'`)).toBe(63);
+      expect(await n(PAIR_COUNT_ERRORS_SQL)).toBe(0);
+    } finally {
+      await client.end();
+      await own.drop();
+    }
+  });
+
   it('imports CSV with ;-separated lists', async () => {
     const t = track({ title: 'Comma, "Quoted" Title' }, { genres: ['jazz', 'soul'], moods: ['calm'], tags: ['live'] });
     const flat: Record<string, unknown> = { ...t, ...t.attributes };

@@ -58,7 +58,7 @@ describe('bulk writer: ids made by the load', () => {
     const { id: oddId } = await one(`INSERT INTO artists (name, name_key) VALUES ($1, lower($1)) RETURNING id`, [odd]);
     const { id: wordId } = await one(`INSERT INTO catalogue_terms (term) VALUES ('w:known') RETURNING id`);
     const writer = newWriter();
-    await writer.startBulkLoad();
+    await writer.startBulkLoad(false);
 
     const first = rows(
       track({ title: 'Known one', artist_name: odd, album_title: 'Same' }),
@@ -90,7 +90,7 @@ describe('bulk writer: ids made by the load', () => {
 
   it('when a batch fails, writes it and every batch prepared before the failure through the upsert, with ids from the database', async () => {
     const writer = newWriter();
-    await writer.startBulkLoad();
+    await writer.startBulkLoad(false);
     const raced = rows(track({ title: 'Raced', artist_name: 'Racer', album_title: 'Lap' }), track({ title: 'Raced too', artist_name: 'Other', album_title: 'Lap' }));
     const a = await writer.prepareAppend(raced.slice(1), await writer.prepareAppend(raced.slice(0, 1)));
     // b has no new artist or album (tracks have no foreign keys to catch a dangling id).
@@ -115,13 +115,13 @@ describe('bulk writer: ids made by the load', () => {
 
   it('sends an ISRC the catalogue already has through the upsert when a load resumes', async () => {
     const before = newWriter();
-    await before.startBulkLoad();
+    await before.startBulkLoad(false);
     const original = track({ title: 'Committed before' });
     await before.commitAppend(await before.prepareAppend(rows(original)));
 
     // A resumed load reads the ISRCs already there: the same ISRC later in the file is an update.
     const resumed = newWriter();
-    await resumed.startBulkLoad();
+    await resumed.startBulkLoad(true);
     const batch = await resumed.prepareAppend(rows({ ...original, title: 'Changed after' }, track({ title: 'Brand new' })));
     expect(await resumed.commitAppend(batch)).toMatchObject({ created: 1, updated: 1, rejected: [] });
     expect(await one(`SELECT title FROM tracks WHERE isrc = $1`, [original.isrc])).toEqual({ title: 'Changed after' });

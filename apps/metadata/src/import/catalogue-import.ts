@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
 import { compiledTrackInputSchema } from '../catalogue/track-input.schema.js';
@@ -13,8 +13,17 @@ export interface ImportOptions {
   batchSize: number;
   /** Where every rejected row is written, as JSON Lines `{line, reason}`. */
   rejectsFile: string;
+  /**
+   * `auto` (the default): a bulk load when the catalogue is empty or the file holds at least
+   * BULK_LOAD_GROWTH times as many rows as the catalogue has tracks; `always`; `never` (the search
+   * indexes stay, for a catalogue that is serving). An interrupted bulk load is always finished as one.
+   */
+  bulkLoad?: BulkLoadChoice;
   progress?: NodeJS.WriteStream;
 }
+
+export type BulkLoadChoice = 'auto' | 'always' | 'never';
+export const BULK_LOAD_CHOICES: readonly BulkLoadChoice[] = ['auto', 'always', 'never'];
 
 export interface ImportReport {
   read: number;
@@ -23,12 +32,22 @@ export interface ImportReport {
   unchanged: number;
   rejected: number;
   resumedAfterLine: number;
+  /** Whether the import ran as a bulk load (search indexes rebuilt at its end). */
+  bulkLoad: boolean;
   seconds: number;
   /** The first few rejected rows, for the summary. */
   sampleRejects: { line: number; reason: string }[];
 }
 
 const SAMPLE_REJECTS = 20;
+/**
+ * An import into a catalogue with tracks is a bulk load (by default) only when the file holds at
+ * least this many times as many rows: then the catalogue is mostly what the import creates, such as
+ * a demo catalogue before a real one is loaded, and rebuilding the indexes over the few tracks it
+ * had costs little. Into a larger catalogue the import keeps the indexes: a bulk load drops them
+ * until its end, and searches meanwhile would scan.
+ */
+export const BULK_LOAD_GROWTH = 10;
 /** Rows a bulk load prepares at a time: few enough that they are garbage before the next young collection. */
 const CHUNK_ROWS = 1_000;
 
@@ -79,11 +98,23 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     await client.query('SET synchronous_commit = off');
     const saved = await client.query<{ line: string }>('SELECT line FROM import_checkpoints WHERE source = $1', [source]);
     const resumedAfterLine = Number(saved.rows[0]?.line ?? 0);
-    const bulk = await enterBulkLoad(client);
+    const out = options.progress ?? process.stderr;
+    const bulk = await enterBulkLoad(client, options.bulkLoad ?? 'auto', await estimateRows(file, size));
+    out.write(`${bulk.reason}\n`);
     const writer = new TrackBulkWriter(client, lookups, (lines) => readRows(file, lines));
-    if (bulk) await writer.startBulkLoad();
+    if (bulk.mode) await writer.startBulkLoad(bulk.mode === 'resumed');
     const progress = new ProgressBar(size, 0, options.progress);
-    const report: ImportReport = { read: 0, created: 0, updated: 0, unchanged: 0, rejected: 0, resumedAfterLine, seconds: 0, sampleRejects: [] };
+    const report: ImportReport = {
+      read: 0,
+      created: 0,
+      updated: 0,
+      unchanged: 0,
+      rejected: 0,
+      resumedAfterLine,
+      bulkLoad: bulk.mode !== undefined,
+      seconds: 0,
+      sampleRejects: [],
+    };
     const startedAt = Date.now();
     const reject = (line: number, reason: string): void => {
       report.rejected++;
@@ -147,7 +178,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     await flush();
     await inFlight;
     progress.finish(report.created + report.updated + report.unchanged, report.rejected);
-    if (bulk) await leaveBulkLoad(client, writer, options.progress ?? process.stderr);
+    if (bulk.mode) await leaveBulkLoad(client, writer, out);
     await client.query('DELETE FROM import_checkpoints WHERE source = $1', [source]);
     report.seconds = (Date.now() - startedAt) / 1000;
     return report;
@@ -161,18 +192,41 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
 /** The tables a bulk load writes: their secondary indexes are deferred and autovacuum paused. */
 const BULK_TABLES = ['tracks', 'track_postings', 'catalogue_terms', 'albums'];
 
+/** About how many rows `file` holds: its newlines per byte in the first MiB, times its size (exact for a smaller file). */
+async function estimateRows(file: string, size: number): Promise<number> {
+  const handle = await open(file);
+  try {
+    const sample = Buffer.alloc(Math.min(size, 1 << 20));
+    const { bytesRead } = await handle.read(sample, 0, sample.length, 0);
+    let lines = 0;
+    for (let i = sample.indexOf(10); i !== -1 && i < bytesRead; i = sample.indexOf(10, i + 1)) lines++;
+    if (bytesRead >= size) return lines + (size > 0 && sample[size - 1] !== 10 ? 1 : 0);
+    return Math.round((lines / Math.max(bytesRead, 1)) * size);
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
- * An import into an empty catalogue (or resuming one) is a bulk load: the secondary indexes of tracks,
- * postings, terms and albums are dropped and rebuilt once at the end (then the tables are vacuumed),
- * which is several times faster than maintaining them row by row, autovacuum is paused on those
- * tables until then, and term counts are recounted at the end. The index definitions are kept in import_deferred_indexes so an interrupted load still
- * rebuilds them when resumed. Returns whether this import is a bulk load.
+ * A bulk load (see BulkLoadChoice for when): the secondary indexes of tracks, postings, terms and
+ * albums are dropped and rebuilt once at the end (then the tables are vacuumed), which is several
+ * times faster than maintaining them row by row, autovacuum is paused on those tables until then,
+ * and term counts are added up at the end. The index definitions are kept in
+ * import_deferred_indexes so an interrupted load still rebuilds them when resumed. Returns the
+ * mode (undefined: not a bulk load) and a line saying why.
  */
-async function enterBulkLoad(client: pg.Client): Promise<boolean> {
+async function enterBulkLoad(client: pg.Client, choice: BulkLoadChoice, rows: number): Promise<{ mode?: 'fresh' | 'resumed'; reason: string }> {
   const pending = await client.query('SELECT 1 FROM import_deferred_indexes LIMIT 1');
-  if (pending.rowCount) return true;
-  const empty = await client.query('SELECT 1 FROM tracks LIMIT 1');
-  if (empty.rowCount) return false;
+  if (pending.rowCount) return { mode: 'resumed', reason: 'bulk load: finishing an interrupted one (search indexes rebuilt at the end)' };
+  const about = `the file holds about ${rows.toLocaleString('en')} rows`;
+  if (choice === 'never') return { reason: `not a bulk load (--bulk-load never): search indexes kept up to date row by row; ${about}` };
+  // Counted no further than decides the choice: a large catalogue is not counted to the end.
+  const cap = Math.floor(rows / BULK_LOAD_GROWTH);
+  const existing = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM tracks LIMIT $1) t', [cap + 1])).rows[0]?.n ?? 0;
+  const holds = existing > cap ? `more than ${cap.toLocaleString('en')}` : existing.toLocaleString('en');
+  if (choice === 'auto' && existing > cap) {
+    return { reason: `not a bulk load: the catalogue holds ${holds} tracks, ${about} (fewer than ${BULK_LOAD_GROWTH}× as many); search indexes kept up to date row by row` };
+  }
   await client.query('BEGIN');
   const indexes = await client.query<{ indexname: string; indexdef: string }>(
     `SELECT i.indexname, i.indexdef FROM pg_indexes i
@@ -188,7 +242,8 @@ async function enterBulkLoad(client: pg.Client): Promise<boolean> {
   // passes over the postings in a 10M load); the load vacuums once at its end instead.
   for (const table of BULK_TABLES) await client.query(`ALTER TABLE ${table} SET (autovacuum_enabled = false)`);
   await client.query('COMMIT');
-  return true;
+  const why = choice === 'always' ? '--bulk-load always' : `the catalogue holds ${holds} tracks, ${about}`;
+  return { mode: 'fresh', reason: `bulk load (${why}): search indexes dropped and rebuilt at the end` };
 }
 
 async function leaveBulkLoad(client: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {

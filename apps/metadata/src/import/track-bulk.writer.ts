@@ -276,10 +276,12 @@ export class TrackBulkWriter {
 
   /**
    * Starts a bulk load: reads every artist, album and term id and every ISRC already in the catalogue
-   * (none for a first load; what an interrupted load committed when it resumes) into the writer, so
-   * that `prepareAppend` can tell new keys from known ones without asking the database.
+   * (what it held before, and what an interrupted load committed when this one resumes it) into the
+   * writer, so that `prepareAppend` can tell new keys from known ones without asking the database.
+   * @param resumed whether this load finishes an interrupted one, whose appended tracks were never
+   *   added to the term and pair counts: then those are recounted at the end instead of added to.
    */
-  async startBulkLoad(): Promise<void> {
+  async startBulkLoad(resumed: boolean): Promise<void> {
     for await (const [id, key] of copyOut(this.lookups, 'COPY (SELECT id, name_key FROM artists) TO STDOUT')) this.artistIds.set(key, id);
     for await (const [id, artistId, key] of copyOut(this.lookups, 'COPY (SELECT id, artist_id, title_key FROM albums) TO STDOUT')) {
       this.albumIds.set(`${artistId}|${key}`, id);
@@ -290,7 +292,7 @@ export class TrackBulkWriter {
     }
     for await (const [isrc] of copyOut(this.lookups, 'COPY (SELECT isrc FROM tracks) TO STDOUT')) this.appended.add(isrc);
     this.complete = true;
-    this.countedAll = this.appended.size === 0;
+    this.countedAll = !resumed;
   }
 
   /**
