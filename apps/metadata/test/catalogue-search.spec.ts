@@ -1,6 +1,8 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import type { metadataV1 } from '@overture/contracts';
 import type { TestDatabase } from '@overture/testing';
+import { unary, withDeadline } from '@overture/grpc';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TrackInput } from '../src/catalogue/track-input.schema.js';
 import { trackTerms } from '../src/catalogue/track-terms.js';
@@ -285,6 +287,31 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect(album.tracks.map((t) => t.trackId)).toContain(one.tracks[0]!.trackId);
     const missing = await failure(pagesCall((c, md, o) => c.getArtist({ artistId: '00000000-0000-4000-8000-000000000000', limit: 0, cursor: '' }, md, o)));
     expect(missing).toMatchObject({ code: status.NOT_FOUND, reason: 'ARTIST_NOT_FOUND' });
+  });
+
+  it('cancels the statement of a search whose caller has gone, and frees its connection', async () => {
+    // Another session holds the postings: the search's walk waits for the lock, as a walk without its
+    // index (during a bulk load) would scan, until its caller's deadline has passed.
+    const locker = new pg.Client({ connectionString: db.url });
+    await locker.connect();
+    const waiting = async () =>
+      Number(
+        (await locker.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name <> 'overture-cancel'`)).rows[0]
+          ?.n,
+      );
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE track_postings IN ACCESS EXCLUSIVE MODE');
+      const gone = await failure(unary(service.client.searchTracks(searchRequest({ genre: 'pop' }), new Metadata(), withDeadline(300))));
+      expect(gone.code).toBe(status.DEADLINE_EXCEEDED);
+      // Cancelled within moments, not left waiting until statement_timeout (15 s).
+      await expect.poll(waiting, { timeout: 3_000, interval: 100 }).toBe(0);
+    } finally {
+      await locker.query('ROLLBACK');
+      await locker.end();
+    }
+    // The service answers on its connections afterwards.
+    expect((await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel' }), md, o))).tracks).toHaveLength(2);
   });
 
   it('lists the attribute vocabulary and ranges', async () => {

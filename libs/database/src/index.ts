@@ -1,3 +1,4 @@
+export { cancellableQuery } from './cancellable-query.js';
 export {
   createDataSource,
   databasePing,

@@ -14,6 +14,8 @@ export enum ErrorCategory {
   PermissionDenied = 'PERMISSION_DENIED',
   ResourceExhausted = 'RESOURCE_EXHAUSTED',
   Unavailable = 'UNAVAILABLE',
+  /** The caller has gone: it cancelled the call, or its deadline passed. Nobody reads the answer. */
+  Cancelled = 'CANCELLED',
 }
 
 /**

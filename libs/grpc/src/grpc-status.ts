@@ -24,6 +24,8 @@ export function grpcStatusOf(category: ErrorCategory): status {
       return status.RESOURCE_EXHAUSTED;
     case ErrorCategory.Unavailable:
       return status.UNAVAILABLE;
+    case ErrorCategory.Cancelled:
+      return status.CANCELLED;
     default: {
       const unhandled: never = category;
       throw new Error(`unmapped error category ${String(unhandled)}`);

@@ -1,3 +1,4 @@
+export { callSignal, type CancellableCall } from './call-signal.js';
 export { DomainError, ErrorCategory } from './domain-error.js';
 export { CLIENT_CHANNEL_OPTIONS, createGrpcClient, unary, withDeadline, type GrpcClientHandle } from './grpc-client.js';
 export { GrpcExceptionFilter } from './grpc-exception.filter.js';

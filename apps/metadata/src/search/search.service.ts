@@ -71,7 +71,8 @@ export class SearchService {
     @Inject(TermCache) private readonly dictionary: TermCache,
   ) {}
 
-  async search(input: SearchTracksInput): Promise<SearchPage> {
+  /** @param signal aborts when the caller has gone: the statement running then is cancelled. */
+  async search(input: SearchTracksInput, signal?: AbortSignal): Promise<SearchPage> {
     const limit = input.limit || DEFAULT_PAGE;
     const hasText = input.query.trim() !== '';
     const sort = input.sort || (hasText ? 'relevance' : 'popularity');
@@ -93,8 +94,8 @@ export class SearchService {
       const want = limit + 1 - found.length;
       const walk =
         order === 'popularity'
-          ? await this.repository.walkByPopularity(spec, want, SCAN_BUDGET, after)
-          : await this.repository.walkByReleaseDate(spec, want, SCAN_BUDGET, after);
+          ? await this.repository.walkByPopularity(spec, want, SCAN_BUDGET, after, signal)
+          : await this.repository.walkByReleaseDate(spec, want, SCAN_BUDGET, after, signal);
       const seen = new Set(found.map((f) => f.track.id));
       for (const row of walk.tracks) if (!seen.has(row.track.id)) found.push({ ...row, tier });
       if (walk.scanEnd && found.length <= limit) {
@@ -108,7 +109,7 @@ export class SearchService {
     const page = found.slice(0, limit);
     const last = page.at(-1);
     if (!next && found.length > limit && last) next = { order, tier: last.tier, after: { key: last.key, doc: last.doc } };
-    const facets = input.facets.length ? await this.facets(compiled, input.facets) : [];
+    const facets = input.facets.length ? await this.facets(compiled, input.facets, signal) : [];
     return { tracks: page.map((f) => f.track), nextCursor: next ? encodeCursor(next) : '', partial, facets };
   }
 
@@ -239,7 +240,7 @@ export class SearchService {
    * else estimated from a uniform sample of about FACET_SAMPLE of its tracks, with the 95 % error
    * margin of the largest count.
    */
-  private async facets(compiled: CompiledQuery, names: readonly FacetName[]): Promise<FacetResult[]> {
+  private async facets(compiled: CompiledQuery, names: readonly FacetName[], signal?: AbortSignal): Promise<FacetResult[]> {
     const spec = compiled.all;
     const byFacet = await this.facetTermList();
     if (!spec) return names.map((name) => ({ name, values: [], exact: true, errorMargin: 0 }));
@@ -254,7 +255,7 @@ export class SearchService {
       }
     }
     const rest = names.filter((name) => !paired.has(name));
-    const counted = new Map((rest.length ? await this.countedFacets(spec, rest, byFacet, await this.pairBounds(compiled.pairedFilters ?? [])) : []).map((f) => [f.name, f]));
+    const counted = new Map((rest.length ? await this.countedFacets(spec, rest, byFacet, await this.pairBounds(compiled.pairedFilters ?? []), signal) : []).map((f) => [f.name, f]));
     return names.map((name) => (paired.get(name) ?? counted.get(name)) as FacetResult);
   }
 
@@ -275,6 +276,7 @@ export class SearchService {
     names: readonly FacetName[],
     byFacet: Map<FacetName, TermInfo[]>,
     bound?: (termId: number) => number,
+    signal?: AbortSignal,
   ): Promise<FacetResult[]> {
     const all = await this.terms([ALL_TRACKS_TERM]);
     const unfiltered = spec.probes.length === 0 && spec.bitGroups.length === 0 && spec.termChecks.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
@@ -292,7 +294,7 @@ export class SearchService {
     const fraction = sampled ? FACET_SAMPLE / sizes : 1;
     const sample = sampled ? docRange(fraction) : undefined;
     const facetIds = names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.id));
-    const { considered, counts } = await this.repository.facetCounts(spec, facetIds, sample);
+    const { considered, counts } = await this.repository.facetCounts(spec, facetIds, sample, signal);
     const scale = sampled && considered > 0 ? sizes / considered : 1;
     return names.map((name) => {
       // A scaled estimate can overshoot what the pair counts allow; tags are not paired, so not capped.

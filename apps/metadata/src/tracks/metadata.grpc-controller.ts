@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { metadataV1 } from '@overture/contracts';
-import { parseRequest } from '@overture/grpc';
+import { callSignal, parseRequest, type CancellableCall } from '@overture/grpc';
+import type { Metadata } from '@grpc/grpc-js';
 import { SearchService } from '../search/search.service.js';
 import { toProto } from './track.proto-mapper.js';
 import { batchGetTracksSchema, getTrackSchema, searchTracksSchema } from './track.schemas.js';
@@ -29,7 +30,7 @@ export class MetadataGrpcController implements metadataV1.MetadataServiceControl
     return { tracks: result.tracks.map(toProto), missingTrackIds: result.missingIds };
   }
 
-  async searchTracks(request: metadataV1.SearchTracksRequest): Promise<metadataV1.SearchTracksResponse> {
+  async searchTracks(request: metadataV1.SearchTracksRequest, _metadata?: Metadata, call?: CancellableCall): Promise<metadataV1.SearchTracksResponse> {
     const o = request.options;
     const flat = {
       ...request,
@@ -49,7 +50,9 @@ export class MetadataGrpcController implements metadataV1.MetadataServiceControl
       minBpm: request.minBpm ?? undefined,
       maxBpm: request.maxBpm ?? undefined,
     };
-    const page = await this.searches.search(parseRequest(searchTracksSchema, flat));
+    // A search past its caller's deadline stops: a walk without its index (during a bulk load) could
+    // otherwise run on for statement_timeout, holding a pooled connection.
+    const page = await this.searches.search(parseRequest(searchTracksSchema, flat), callSignal(call));
     return {
       tracks: page.tracks.map(toProto),
       nextCursor: page.nextCursor,

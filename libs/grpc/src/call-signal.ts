@@ -1,0 +1,20 @@
+import { DomainError, ErrorCategory } from './domain-error.js';
+
+/** What `callSignal` needs of a grpc-js server call (Nest passes it to a handler as its third argument). */
+export interface CancellableCall {
+  once(event: 'cancelled', listener: () => void): unknown;
+}
+
+/**
+ * A signal that aborts when the gRPC call is cancelled: its client cancelled it, its deadline passed
+ * or its connection went. Work the caller no longer waits for can stop on it (a database statement:
+ * `cancellableQuery` in @overture/database), instead of running on and holding its resources.
+ */
+export function callSignal(call: CancellableCall | undefined): AbortSignal | undefined {
+  if (!call) return undefined;
+  const controller = new AbortController();
+  call.once('cancelled', () =>
+    controller.abort(new DomainError(ErrorCategory.Cancelled, 'CALL_CANCELLED', 'the caller cancelled the call or its deadline passed')),
+  );
+  return controller.signal;
+}
