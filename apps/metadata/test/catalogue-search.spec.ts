@@ -289,9 +289,11 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect(missing).toMatchObject({ code: status.NOT_FOUND, reason: 'ARTIST_NOT_FOUND' });
   });
 
-  it('cancels the statement of a search whose caller has gone, and frees its connection', async () => {
-    // Another session holds the postings: the search's walk waits for the lock, as a walk without its
-    // index (during a bulk load) would scan, until its caller's deadline has passed.
+  it('cancels the statements of a search and an artist page whose caller has gone, and frees their connections', async () => {
+    const gospel = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel' }), md, o));
+    // Another session holds the postings and the tracks: the search's walk and the artist page wait
+    // for the lock, as a walk without its index (during a bulk load) would scan, until their callers'
+    // deadline has passed.
     const locker = new pg.Client({ connectionString: db.url });
     await locker.connect();
     const waiting = async () =>
@@ -301,9 +303,13 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
       );
     try {
       await locker.query('BEGIN');
-      await locker.query('LOCK TABLE track_postings IN ACCESS EXCLUSIVE MODE');
-      const gone = await failure(unary(service.client.searchTracks(searchRequest({ genre: 'pop' }), new Metadata(), withDeadline(300))));
-      expect(gone.code).toBe(status.DEADLINE_EXCEEDED);
+      await locker.query('LOCK TABLE track_postings, tracks IN ACCESS EXCLUSIVE MODE');
+      const artistId = gospel.tracks[0]!.details!.artistId;
+      const gone = await Promise.all([
+        failure(unary(service.client.searchTracks(searchRequest({ genre: 'pop' }), new Metadata(), withDeadline(300)))),
+        failure(unary(service.catalogue.getArtist({ artistId, limit: 10, cursor: '' }, new Metadata(), withDeadline(300)))),
+      ]);
+      expect(gone.map((e) => e?.code)).toEqual([status.DEADLINE_EXCEEDED, status.DEADLINE_EXCEEDED]);
       // Cancelled within moments, not left waiting until statement_timeout (15 s).
       await expect.poll(waiting, { timeout: 3_000, interval: 100 }).toBe(0);
     } finally {
@@ -312,6 +318,7 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     }
     // The service answers on its connections afterwards.
     expect((await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel' }), md, o))).tracks).toHaveLength(2);
+    expect((await pagesCall((c, md, o) => c.getArtist({ artistId: gospel.tracks[0]!.details!.artistId, limit: 10, cursor: '' }, md, o))).tracks.length).toBeGreaterThan(0);
   });
 
   it('lists the attribute vocabulary and ranges', async () => {

@@ -1,6 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { metadataV1 } from '@overture/contracts';
-import { parseRequest } from '@overture/grpc';
+import { callSignal, parseRequest, type CancellableCall } from '@overture/grpc';
+import type { Metadata } from '@grpc/grpc-js';
 import { z } from 'zod';
 import { ATTRIBUTE_SPECS } from '../catalogue/attribute-vocabulary.js';
 import { trackInputSchema } from '../catalogue/track-input.schema.js';
@@ -38,9 +39,9 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
   }
 
   @AllowAnonymous()
-  async getArtist(request: metadataV1.GetArtistRequest): Promise<metadataV1.GetArtistResponse> {
+  async getArtist(request: metadataV1.GetArtistRequest, _metadata?: Metadata, call?: CancellableCall): Promise<metadataV1.GetArtistResponse> {
     const { artistId, limit, cursor } = parseRequest(getArtistSchema, request);
-    const page = await this.tracks.artistPage(artistId, limit, cursor);
+    const page = await this.tracks.artistPage(artistId, limit, cursor, callSignal(call));
     return {
       artist: { artistId: page.artist.id, name: page.artist.name, trackCount: page.artist.trackCount },
       albums: page.albums.map(albumToProto),
@@ -50,9 +51,9 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
   }
 
   @AllowAnonymous()
-  async getAlbum(request: metadataV1.GetAlbumRequest): Promise<metadataV1.GetAlbumResponse> {
+  async getAlbum(request: metadataV1.GetAlbumRequest, _metadata?: Metadata, call?: CancellableCall): Promise<metadataV1.GetAlbumResponse> {
     const { albumId } = parseRequest(getAlbumSchema, request);
-    const page = await this.tracks.albumPage(albumId);
+    const page = await this.tracks.albumPage(albumId, callSignal(call));
     return { album: albumToProto(page.album), tracks: page.tracks.map(toProto) };
   }
 

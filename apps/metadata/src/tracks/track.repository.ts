@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { cancellableQuery } from '@overture/database';
 import { DataSource } from 'typeorm';
 import type { Album, Artist, Track } from './track.js';
 
@@ -42,51 +43,61 @@ export class TrackRepository {
     return rows.map(toTrack);
   }
 
-  async findArtist(id: string): Promise<Artist | undefined> {
-    const rows: { id: string; name: string; track_count: number }[] = await this.db.query(
+  async findArtist(id: string, signal?: AbortSignal): Promise<Artist | undefined> {
+    const rows = await cancellableQuery<{ id: string; name: string; track_count: number }>(
+      this.db,
       'SELECT a.id, a.name, (SELECT count(*)::int FROM tracks t WHERE t.artist_id = a.id) AS track_count FROM artists a WHERE a.id = $1',
       [id],
+      signal,
     );
     return rows[0] && { id: rows[0].id, name: rows[0].name, trackCount: rows[0].track_count };
   }
 
   /** An artist's tracks, most popular first, after the (popularity, doc) position if given, each with its doc for the next cursor. */
-  async artistTracks(artistId: string, limit: number, after?: { popularity: number; doc: number }): Promise<{ track: Track; doc: number }[]> {
+  async artistTracks(artistId: string, limit: number, after?: { popularity: number; doc: number }, signal?: AbortSignal): Promise<{ track: Track; doc: number }[]> {
     const params: unknown[] = [artistId, limit];
     let where = 't.artist_id = $1';
     if (after) {
       params.push(after.popularity, after.doc);
       where += ' AND (t.popularity, t.doc) < ($3, $4)';
     }
-    const rows: (TrackRow & { doc: number })[] = await this.db.query(
+    const rows = await cancellableQuery<TrackRow & { doc: number }>(
+      this.db,
       `SELECT ${TRACK_COLUMNS}, t.doc FROM tracks t WHERE ${where} ORDER BY t.popularity DESC, t.doc DESC LIMIT $2`,
       params,
+      signal,
     );
     return rows.map((row) => ({ track: toTrack(row), doc: row.doc }));
   }
 
-  async artistAlbums(artistId: string, limit: number): Promise<Album[]> {
-    const rows: AlbumRow[] = await this.db.query(
+  async artistAlbums(artistId: string, limit: number, signal?: AbortSignal): Promise<Album[]> {
+    const rows = await cancellableQuery<AlbumRow>(
+      this.db,
       `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
        FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.artist_id = $1 ORDER BY al.release_date DESC NULLS LAST, al.id LIMIT $2`,
       [artistId, limit],
+      signal,
     );
     return rows.map(toAlbum);
   }
 
-  async findAlbum(id: string): Promise<Album | undefined> {
-    const rows: AlbumRow[] = await this.db.query(
+  async findAlbum(id: string, signal?: AbortSignal): Promise<Album | undefined> {
+    const rows = await cancellableQuery<AlbumRow>(
+      this.db,
       `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
        FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.id = $1`,
       [id],
+      signal,
     );
     return rows[0] && toAlbum(rows[0]);
   }
 
-  async albumTracks(albumId: string, limit: number): Promise<Track[]> {
-    const rows: TrackRow[] = await this.db.query(
+  async albumTracks(albumId: string, limit: number, signal?: AbortSignal): Promise<Track[]> {
+    const rows = await cancellableQuery<TrackRow>(
+      this.db,
       `SELECT ${TRACK_COLUMNS} FROM tracks t WHERE t.album_id = $1 ORDER BY t.popularity DESC, t.id DESC LIMIT $2`,
       [albumId, limit],
+      signal,
     );
     return rows.map(toTrack);
   }

@@ -48,23 +48,24 @@ export class TrackService {
     return { tracks, missingIds };
   }
 
-  async artistPage(artistId: string, limit: number, cursor: string): Promise<{ artist: Artist; albums: Album[]; tracks: Track[]; nextCursor: string }> {
-    const artist = await this.tracks.findArtist(artistId);
+  /** @param signal aborts when the caller has gone: the statement running then is cancelled. */
+  async artistPage(artistId: string, limit: number, cursor: string, signal?: AbortSignal): Promise<{ artist: Artist; albums: Album[]; tracks: Track[]; nextCursor: string }> {
+    const artist = await this.tracks.findArtist(artistId, signal);
     if (!artist) throw new DomainError(ErrorCategory.NotFound, 'ARTIST_NOT_FOUND', `no artist with id ${artistId}`);
     const pageSize = limit || DEFAULT_PAGE;
     const position = cursor ? decodeCursor(cursor) : undefined;
     if (position && position.order !== 'popularity') throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
-    const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, doc: position.after.doc });
+    const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, doc: position.after.doc }, signal);
     const page = rows.slice(0, pageSize);
     const last = page.at(-1);
     const nextCursor = rows.length > pageSize && last ? encodeCursor({ order: 'popularity', tier: 0, after: { key: last.track.popularity, doc: last.doc } }) : '';
     const tracks = page.map((r) => r.track);
-    return { artist, albums: position ? [] : await this.tracks.artistAlbums(artistId, ARTIST_ALBUMS), tracks, nextCursor };
+    return { artist, albums: position ? [] : await this.tracks.artistAlbums(artistId, ARTIST_ALBUMS, signal), tracks, nextCursor };
   }
 
-  async albumPage(albumId: string): Promise<{ album: Album; tracks: Track[] }> {
-    const album = await this.tracks.findAlbum(albumId);
+  async albumPage(albumId: string, signal?: AbortSignal): Promise<{ album: Album; tracks: Track[] }> {
+    const album = await this.tracks.findAlbum(albumId, signal);
     if (!album) throw new DomainError(ErrorCategory.NotFound, 'ALBUM_NOT_FOUND', `no album with id ${albumId}`);
-    return { album, tracks: await this.tracks.albumTracks(albumId, ALBUM_TRACKS) };
+    return { album, tracks: await this.tracks.albumTracks(albumId, ALBUM_TRACKS, signal) };
   }
 }
