@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedded.ts';
+import { statementName } from '../../libs/database/src/prepared-query.ts';
 import { GENRES, mulberry32 as rng, WORDS, writeCatalogue } from './generate.ts';
 import { inProcessSearch, type Statement } from './in-process-search.ts';
 
@@ -319,10 +320,12 @@ const rows: Record<string, unknown>[] = [];
 for (const [name, list] of Object.entries(samples)) {
   // Warm both paths once, then measure: service first, raw SQL second.
   for (const s of list) await unary(client.service.searchTracks(s.request, new Metadata(), withDeadline(30_000)));
-  for (const s of list) for (const st of s.statements) await db.query(st.sql, st.params);
+  // Prepared as the service prepares them (`preparedQuery`): each connection parses and plans a text once.
+  const replay = (st: Statement) => db.query({ name: statementName(st.sql), text: st.sql, values: st.params });
+  for (const s of list) for (const st of s.statements) await replay(st);
   const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));
   const raw = await measure({ class: name, side: 'raw', distinct: list.length }, async (i) => {
-    for (const st of list[i % list.length]!.statements) await db.query(st.sql, st.params);
+    for (const st of list[i % list.length]!.statements) await replay(st);
   });
   const row = { class: name, service: viaService, raw, ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)), ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)) };
   rows.push(row);

@@ -25,12 +25,30 @@ const DEFAULTS = { query: '', genre: '', mood: '', language: '', limit: 20, curs
  */
 export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) {
   let statements: Statement[] = [];
+  const record = async <T>(sql: string, params: unknown[], run: () => Promise<T>): Promise<T> => {
+    const started = performance.now();
+    const result = await run();
+    statements.push({ sql, params, ms: performance.now() - started });
+    return result;
+  };
+  // What the repository uses of a TypeORM DataSource: `query`, and `createQueryRunner` for the
+  // statements it prepares (`preparedQuery`), prepared here the same way.
   const runner = {
-    query: async (sql: string, params: unknown[] = []) => {
-      const started = performance.now();
-      const rows = (await pool.query(sql, params)).rows;
-      statements.push({ sql, params, ms: performance.now() - started });
-      return rows;
+    options: {},
+    query: (sql: string, params: unknown[] = []) => record(sql, params, async () => (await pool.query(sql, params)).rows),
+    createQueryRunner: () => {
+      let client: pg.PoolClient | undefined;
+      return {
+        connect: async () => {
+          const connected = await pool.connect();
+          client = connected;
+          return {
+            processID: (connected as unknown as { processID: number }).processID,
+            query: (config: { name: string; text: string; values: unknown[] }) => record(config.text, config.values, () => connected.query(config)),
+          };
+        },
+        release: async () => client?.release(),
+      };
     },
   };
   const cache = new TermCache();

@@ -1,4 +1,4 @@
-export { cancellableQuery } from './cancellable-query.js';
+export { preparedQuery, statementName } from './prepared-query.js';
 export {
   createDataSource,
   databasePing,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { cancellableQuery } from '@overture/database';
+import { preparedQuery } from '@overture/database';
 import { DataSource } from 'typeorm';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
 import type { Track } from '../tracks/track.js';
@@ -149,7 +149,7 @@ export class SearchRepository {
     // DISTINCT ON: a track with two of the driver's terms (two words of one prefix) comes once. Its
     // input is the branches merged in order, so it needs no sort.
     const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year, bits FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
-    const rows = await cancellableQuery<PageRow>(this.db, this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }), sql.params, signal);
+    const rows = await preparedQuery<PageRow>(this.db, this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }), sql.params, signal);
     return finish(rows, limit);
   }
 
@@ -166,7 +166,7 @@ export class SearchRepository {
     const groups = [...(spec.driver.length ? [spec.driver] : []), ...spec.probes, ...spec.bitGroups.map((g) => g.ids)];
     const split = probesAndChecks(groups);
     const all: MatchSpec = { ...spec, driver: [], probes: split.probes, bitGroups: [], termChecks: [...spec.termChecks, ...split.termChecks] };
-    const rows = await cancellableQuery<PageRow>(this.db, this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }), sql.params, signal);
+    const rows = await preparedQuery<PageRow>(this.db, this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }), sql.params, signal);
     return finish(rows, limit);
   }
 
@@ -189,7 +189,7 @@ export class SearchRepository {
     const driver = `SELECT DISTINCT popularity, doc FROM track_postings WHERE term_id = ANY(${sql.p(spec.driver)}::int[])${range}${ranges ? ` AND ${ranges}` : ''}`;
     const probes = this.probes(sql, spec, 'd.popularity', 'd.doc');
     const checks = this.rowChecks(sql, spec);
-    const rows = await cancellableQuery<{ term_id: number | null; count: number }>(
+    const rows = await preparedQuery<{ term_id: number | null; count: number }>(
       this.db,
       `WITH d AS MATERIALIZED (${driver}),
        p AS (SELECT d.doc FROM d ${probes ? `WHERE ${probes}` : ''} OFFSET 0),

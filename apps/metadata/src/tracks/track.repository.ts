@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { cancellableQuery } from '@overture/database';
+import { preparedQuery } from '@overture/database';
 import { DataSource } from 'typeorm';
 import type { Album, Artist, Track } from './track.js';
 
@@ -44,7 +44,7 @@ export class TrackRepository {
   }
 
   async findArtist(id: string, signal?: AbortSignal): Promise<Artist | undefined> {
-    const rows = await cancellableQuery<{ id: string; name: string; track_count: number }>(
+    const rows = await preparedQuery<{ id: string; name: string; track_count: number }>(
       this.db,
       'SELECT a.id, a.name, (SELECT count(*)::int FROM tracks t WHERE t.artist_id = a.id) AS track_count FROM artists a WHERE a.id = $1',
       [id],
@@ -61,7 +61,7 @@ export class TrackRepository {
       params.push(after.popularity, after.doc);
       where += ' AND (t.popularity, t.doc) < ($3, $4)';
     }
-    const rows = await cancellableQuery<TrackRow & { doc: number }>(
+    const rows = await preparedQuery<TrackRow & { doc: number }>(
       this.db,
       `SELECT ${TRACK_COLUMNS}, t.doc FROM tracks t WHERE ${where} ORDER BY t.popularity DESC, t.doc DESC LIMIT $2`,
       params,
@@ -71,7 +71,7 @@ export class TrackRepository {
   }
 
   async artistAlbums(artistId: string, limit: number, signal?: AbortSignal): Promise<Album[]> {
-    const rows = await cancellableQuery<AlbumRow>(
+    const rows = await preparedQuery<AlbumRow>(
       this.db,
       `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
        FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.artist_id = $1 ORDER BY al.release_date DESC NULLS LAST, al.id LIMIT $2`,
@@ -82,7 +82,7 @@ export class TrackRepository {
   }
 
   async findAlbum(id: string, signal?: AbortSignal): Promise<Album | undefined> {
-    const rows = await cancellableQuery<AlbumRow>(
+    const rows = await preparedQuery<AlbumRow>(
       this.db,
       `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
        FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.id = $1`,
@@ -93,7 +93,7 @@ export class TrackRepository {
   }
 
   async albumTracks(albumId: string, limit: number, signal?: AbortSignal): Promise<Track[]> {
-    const rows = await cancellableQuery<TrackRow>(
+    const rows = await preparedQuery<TrackRow>(
       this.db,
       `SELECT ${TRACK_COLUMNS} FROM tracks t WHERE t.album_id = $1 ORDER BY t.popularity DESC, t.id DESC LIMIT $2`,
       [albumId, limit],
