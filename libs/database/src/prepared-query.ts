@@ -31,10 +31,9 @@ export async function preparedQuery<R>(dataSource: Pick<DataSource, 'createQuery
   try {
     const client = (await runner.connect()) as pg.PoolClient;
     signal?.throwIfAborted();
-    // The backend's process id, from the connection's BackendKeyData: set by pg, not in its types.
-    const pid = (client as unknown as { processID: number }).processID;
     const cancel = () => {
-      cancelling = cancelBackend(dataSource, pid);
+      // The backend's process id, from the connection's BackendKeyData: set by pg, not in its types.
+      cancelling = cancelBackend(dataSource, (client as unknown as { processID: number }).processID);
     };
     signal?.addEventListener('abort', cancel, { once: true });
     try {

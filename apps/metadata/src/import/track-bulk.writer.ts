@@ -334,20 +334,19 @@ export class TrackBulkWriter {
       if (this.appended.add(row.track.isrc)) fresh.push(row.track);
       else batch.again.push(row);
     }
-    // Each track's term ids; a term the catalogue lacks is -(its index in newTerms + 1) until numbered.
+    // Each track's term ids (a term the catalogue lacks is -(its index in newTerms + 1) until
+    // numbered) and its posting bits (catalogue/term-bits.ts), from the same terms.
     const newTerms = new Map<string, number>();
-    // And each track's posting bits (catalogue/term-bits.ts), from the same terms.
-    const bits: string[] = [];
-    const termIds = fresh.map((track) => {
+    const termed = fresh.map((track) => {
       const terms = trackTerms(track);
-      bits.push(trackBits(terms));
-      return terms.map((term) => {
+      const ids = terms.map((term) => {
         const id = this.termIds.get(term);
         if (id !== undefined) return id;
         let index = newTerms.get(term);
         if (index === undefined) newTerms.set(term, (index = newTerms.size));
         return -(index + 1);
       });
+      return { ids, bits: trackBits(terms) };
     });
     const docs = await this.reserve('tracks_doc_seq', fresh.length, 'track_doc(nextval($1))');
     const numbers = await this.reserve('catalogue_terms_id_seq', newTerms.size);
@@ -382,8 +381,8 @@ export class TrackBulkWriter {
       }
       const year = t.release_date.slice(0, 4);
       // The posting is the term id, then the same for each of the track's terms.
-      const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\t${bits[i]}\n`;
-      const ids = termIds[i] as number[];
+      const { ids, bits } = termed[i] as { ids: number[]; bits: string };
+      const tail = `\t${t.popularity}\t${doc}\t${t.attributes.bpm}\t${year}\t${bits}\n`;
       const paired: number[] = [];
       for (let j = 0; j < ids.length; j++) {
         let id = ids[j] as number;
