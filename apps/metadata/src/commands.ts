@@ -12,8 +12,7 @@ import { BULK_LOAD_CHOICES, formatReport, importCatalogue, type BulkLoadChoice }
 import { TrackBulkWriter } from './import/track-bulk.writer.js';
 import pg from 'pg';
 
-/** A command line the commands cannot run: reported without a stack trace, exit status 64 (EX_USAGE). */
-export class UsageError extends Error {}
+import { UsageError } from './command-error.js';
 
 const USAGE = 'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file] [--bulk-load auto|always|never]]';
 

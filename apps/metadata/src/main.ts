@@ -9,13 +9,14 @@ const tracing =
   command === 'serve'
     ? startTracing({ serviceName: 'metadata', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO })
     : undefined;
-const { runCommand, UsageError } = await import('./commands.js');
+const { runCommand } = await import('./commands.js');
+const { CommandError } = await import('./command-error.js');
 try {
   await runCommand(command, args, config, tracing);
 } catch (error) {
-  if (error instanceof UsageError) {
+  if (error instanceof CommandError) {
     process.stderr.write(`metadata: ${error.message}\n`);
-    process.exit(64);
+    process.exit(error.exitCode);
   }
   process.stderr.write(`metadata: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);

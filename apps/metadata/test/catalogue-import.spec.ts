@@ -1,4 +1,4 @@
-import type { TestDatabase } from '@overture/testing';
+import { createTestDatabase, type TestDatabase } from '@overture/testing';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -202,6 +202,27 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     } finally {
       await client.end();
       await own.drop();
+    }
+  });
+
+  it('refuses a missing file and a database without the schema, with a message and nothing written', async () => {
+    const file = path.join(dir, 'refused.jsonl');
+    await expect(run(path.join(dir, 'absent.jsonl'))).rejects.toMatchObject({ name: 'CommandError', exitCode: 66, message: expect.stringMatching(/absent\.jsonl: no such file$/) });
+    await writeFile(file, `${JSON.stringify(track())}\n`);
+    const bare = await createTestDatabase(inject('postgresServerUrl'), 'metadata_import_bare');
+    try {
+      const into = importCatalogue({ databaseUrl: bare.url, file, batchSize: 7, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
+      await expect(into).rejects.toMatchObject({ name: 'CommandError', exitCode: 1, message: expect.stringMatching(/no catalogue schema: run `node apps\/metadata\/dist\/main\.js migrate`/) });
+      const pg = await import('pg');
+      const client = new pg.default.Client({ connectionString: bare.url });
+      await client.connect();
+      try {
+        expect((await client.query(`SELECT 1 FROM pg_tables WHERE schemaname = 'public'`)).rowCount).toBe(0);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await bare.drop();
     }
   });
 

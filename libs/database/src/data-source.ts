@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { ensureDatabase } from './ensure-database.js';
 import { DataSource, type DataSourceOptions as TypeOrmOptions, type MigrationInterface } from 'typeorm';
 
@@ -68,6 +69,25 @@ export async function migrateDatabase(url: string, migrations: readonly Migratio
     return await runMigrations(dataSource);
   } finally {
     await dataSource.destroy();
+  }
+}
+
+/**
+ * The names of `migrations` not yet applied to the database at `url` (all of them when it has no
+ * migrations table): for commands that need the schema but must not change it themselves, so that
+ * they can say "run migrate first" instead of failing on a missing table.
+ */
+export async function pendingMigrations(url: string, migrations: readonly Migration[]): Promise<string[]> {
+  const names = migrations.map((M) => new M().name ?? M.name);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const table = await client.query<{ found: string | null }>("SELECT to_regclass('migrations')::text AS found");
+    if (!table.rows[0]?.found) return names;
+    const applied = new Set((await client.query<{ name: string }>('SELECT name FROM migrations')).rows.map((row) => row.name));
+    return names.filter((name) => !applied.has(name));
+  } finally {
+    await client.end();
   }
 }
 

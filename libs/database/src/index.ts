@@ -3,6 +3,7 @@ export {
   createDataSource,
   databasePing,
   migrateDatabase,
+  pendingMigrations,
   runMigrations,
   type DataSourceOptions,
   type Migration,

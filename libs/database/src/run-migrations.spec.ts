@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createDataSource, runMigrations } from './data-source.js';
+import { createDataSource, pendingMigrations, runMigrations } from './data-source.js';
 import { dropDatabase, ensureDatabase, withDatabase } from './ensure-database.js';
 
 class CreateThings1700000000000 implements MigrationInterface {
@@ -22,6 +22,7 @@ describe('runMigrations (real PostgreSQL)', () => {
   afterAll(() => dropDatabase(url));
 
   it('applies each migration once even when several migrators start together', async () => {
+    expect(await pendingMigrations(url, [CreateThings1700000000000])).toEqual(['CreateThings1700000000000']);
     const sources = await Promise.all(
       [1, 2, 3].map(() => createDataSource({ url, entities: [], migrations: [CreateThings1700000000000] }).initialize()),
     );
@@ -30,6 +31,7 @@ describe('runMigrations (real PostgreSQL)', () => {
       expect(results.flat()).toEqual(['CreateThings1700000000000']);
       const rows: { name: string }[] = await sources[0]!.query('SELECT name FROM migrations');
       expect(rows.map((r) => r.name)).toEqual(['CreateThings1700000000000']);
+      expect(await pendingMigrations(url, [CreateThings1700000000000])).toEqual([]);
     } finally {
       await Promise.all(sources.map((ds) => ds.destroy()));
     }

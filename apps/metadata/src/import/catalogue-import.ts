@@ -1,7 +1,10 @@
 import { createWriteStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pendingMigrations } from '@overture/database';
 import pg from 'pg';
+import { CommandError } from '../command-error.js';
+import { migrations } from '../database/migrations/index.js';
 import { compiledTrackInputSchema } from '../catalogue/track-input.schema.js';
 import { formatSeconds, ProgressBar } from './progress-bar.js';
 import { readSource, type SourceRecord } from './import-source.js';
@@ -78,8 +81,9 @@ async function readRows(file: string, lines: { from: number; to: number }): Prom
  */
 export async function importCatalogue(options: ImportOptions): Promise<ImportReport> {
   const file = path.resolve(options.file);
-  const size = (await stat(file)).size;
+  const size = await fileSize(file);
   const source = `${file}:${size}`;
+  await checkSchema(options.databaseUrl);
   const client = new pg.Client({ connectionString: options.databaseUrl, application_name: 'overture-metadata-import' });
   await client.connect();
   // Ids for the next batch are looked up (upserts) or reserved (bulk load) on a second connection
@@ -187,6 +191,34 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     await lookups.end();
     await client.end();
   }
+}
+
+async function fileSize(file: string): Promise<number> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new CommandError(`cannot import ${file}: not a file`, 66);
+    return info.size;
+  } catch (error) {
+    if (error instanceof CommandError) throw error;
+    throw new CommandError(`cannot import ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 66);
+  }
+}
+
+/**
+ * Refuses, before touching anything, a database that cannot be reached or lacks the catalogue's
+ * schema: the import needs every migration and does not apply them itself (that is the `migrate`
+ * command's job, run once per release, as in Kubernetes' migrate job).
+ */
+async function checkSchema(databaseUrl: string): Promise<void> {
+  let pending: string[];
+  try {
+    pending = await pendingMigrations(databaseUrl, migrations);
+  } catch (error) {
+    throw new CommandError(`cannot reach the catalogue database (DATABASE_URL): ${(error as Error).message}`);
+  }
+  const migrate = 'run `node apps/metadata/dist/main.js migrate` with the same DATABASE_URL first';
+  if (pending.length === migrations.length) throw new CommandError(`the database has no catalogue schema: ${migrate}`);
+  if (pending.length) throw new CommandError(`the catalogue schema is out of date (pending: ${pending.join(', ')}): ${migrate}`);
 }
 
 /** The tables a bulk load writes: their secondary indexes are deferred and autovacuum paused. */
