@@ -182,7 +182,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     await flush();
     await inFlight;
     progress.finish(report.created + report.updated + report.unchanged, report.rejected);
-    if (bulk.mode) await leaveBulkLoad(client, writer, out);
+    if (bulk.mode) await leaveBulkLoad(client, lookups, writer, out);
     await client.query('DELETE FROM import_checkpoints WHERE source = $1', [source]);
     report.seconds = (Date.now() - startedAt) / 1000;
     return report;
@@ -278,14 +278,21 @@ async function enterBulkLoad(client: pg.Client, choice: BulkLoadChoice, rows: nu
   return { mode: 'fresh', reason: `bulk load (${why}): search indexes dropped and rebuilt at the end` };
 }
 
-async function leaveBulkLoad(client: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
+/**
+ * The end of a bulk load. The two vacuums run at once, on the import's two connections (`client`
+ * and `second`): a vacuum is one process, and alone it left a core idle. The index builds run one
+ * after the other: PostgreSQL sorts for a build with parallel workers, and building the tracks'
+ * indexes beside the postings' one took longer in all (1M tracks, PostgreSQL 15: the postings' index
+ * 36 s instead of 28 s, the tracks' four 9 s instead of 4 s).
+ */
+async function leaveBulkLoad(client: pg.Client, second: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
   const step = async (doing: string, done: string, work: () => Promise<unknown>) => {
     const started = Date.now();
     out.write(`${doing}…\n`);
     await work();
     out.write(`${done} in ${formatSeconds((Date.now() - started) / 1000)}\n`);
   };
-  await client.query(`SET maintenance_work_mem = '512MB'`);
+  for (const connection of [client, second]) await connection.query(`SET maintenance_work_mem = '512MB'`);
   // Term counts first, while the deferred indexes still mark this load as unfinished: if it is
   // interrupted here, the rerun is a bulk load again and counts again.
   await step('counting tracks per term', 'counted tracks per term', () => writer.recountTerms());
@@ -306,9 +313,8 @@ async function leaveBulkLoad(client: pg.Client, writer: TrackBulkWriter, out: No
   // written. Done by VACUUM, before the index builds, that pass has no index to vacuum and the builds
   // read settled pages (1M tracks' postings after a checkpoint: vacuum and index build 33 s instead of
   // 38 s, 1.7 GB of WAL instead of 2.6 GB; no difference in a whole 1M import, where none came).
-  for (const table of ['tracks', 'track_postings']) {
-    await step(`vacuuming ${table}`, `vacuumed ${table}`, () => client.query(`VACUUM (ANALYZE) ${table}`));
-  }
+  const vacuum = (connection: pg.Client, table: string) => step(`vacuuming ${table}`, `vacuumed ${table}`, () => connection.query(`VACUUM (ANALYZE) ${table}`));
+  await bothLanes(vacuum(client, 'track_postings'), vacuum(second, 'tracks'));
   const deferred = await client.query<{ name: string; definition: string }>('SELECT name, definition FROM import_deferred_indexes ORDER BY name');
   for (const index of deferred.rows) {
     await step(`building index ${index.name}`, `built index ${index.name}`, async () => {
@@ -319,6 +325,12 @@ async function leaveBulkLoad(client: pg.Client, writer: TrackBulkWriter, out: No
     });
   }
   for (const table of BULK_TABLES) await client.query(`ALTER TABLE ${table} RESET (autovacuum_enabled)`);
+}
+
+/** Waits for both, then fails with the first failure: the connections are closed only once neither runs a statement. */
+async function bothLanes(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
+  const failed = (await Promise.allSettled([a, b])).find((lane) => lane.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 export function formatReport(report: ImportReport, rejectsFile: string): string {
