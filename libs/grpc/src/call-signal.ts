@@ -13,8 +13,10 @@ export interface CancellableCall {
 export function callSignal(call: CancellableCall | undefined): AbortSignal | undefined {
   if (!call) return undefined;
   const controller = new AbortController();
-  call.once('cancelled', () =>
-    controller.abort(new DomainError(ErrorCategory.Cancelled, 'CALL_CANCELLED', 'the caller cancelled the call or its deadline passed')),
-  );
+  call.once('cancelled', () => controller.abort(CALL_CANCELLED));
   return controller.signal;
 }
+
+// One error for every call: grpc-js emits 'cancelled' when any call's stream closes, answered or not,
+// and an error made per call captured a stack trace each time for nothing.
+const CALL_CANCELLED = new DomainError(ErrorCategory.Cancelled, 'CALL_CANCELLED', 'the caller cancelled the call or its deadline passed');
