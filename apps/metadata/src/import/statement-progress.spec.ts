@@ -1,0 +1,53 @@
+import { describe, expect, it, vi } from 'vitest';
+import { describeProgress, StepDisplay, type StatementProgress } from './statement-progress.js';
+
+function stream(isTTY: boolean): { out: NodeJS.WriteStream; written: string[] } {
+  const written: string[] = [];
+  const out = { isTTY, write: (text: string) => written.push(text) > 0 } as unknown as NodeJS.WriteStream;
+  return { out, written };
+}
+
+describe('describeProgress', () => {
+  it('names the subject and phase, with the share done when the phase has one', () => {
+    expect(describeProgress('tracks', { phase: 'scanning heap', fraction: 0.4271 })).toBe('tracks: scanning heap 42%');
+    expect(describeProgress('track_postings_walk', { phase: 'building index: sorting live tuples' })).toBe('track_postings_walk: building index: sorting live tuples');
+    expect(describeProgress('tracks', { phase: 'vacuuming heap', fraction: 1.2 })).toBe('tracks: vacuuming heap 100%');
+  });
+});
+
+describe('StepDisplay', () => {
+  it('on a terminal, redraws what PostgreSQL reports in place and clears it before the next line', async () => {
+    const { out, written } = stream(true);
+    let reports: StatementProgress[] = [];
+    const display = new StepDisplay(out, async () => reports, 5);
+    let finish = (): void => undefined;
+    const work = display.during(7, 'track_postings_walk', () => new Promise<void>((resolve) => (finish = resolve)));
+    reports = [{ pid: 7, phase: 'building index: scanning table', fraction: 0.423 }];
+    const erase = '\x1b[K';
+    await vi.waitFor(() => {
+      const last = written.at(-1) ?? '';
+      expect(last.startsWith('\r') && last.endsWith(erase)).toBe(true);
+      expect(last.slice(1, -erase.length)).toMatch(/^ {2}track_postings_walk: building index: scanning table 42% \(\d+s\)$/);
+    });
+    finish();
+    await work;
+    display.say('built index track_postings_walk in 3s');
+    expect(written.slice(-2)).toEqual(['\r\x1b[K', 'built index track_postings_walk in 3s\n']);
+  });
+
+  it('in a log, writes whole lines, one part per running step, the subject alone when nothing is reported', async () => {
+    const { out, written } = stream(false);
+    const display = new StepDisplay(out, async (pids) => pids.filter((pid) => pid === 1).map((pid) => ({ pid, phase: 'scanning heap', fraction: 0.5 })), 5);
+    const finishers: (() => void)[] = [];
+    const pending = (resolve: () => void) => finishers.push(resolve);
+    const both = Promise.all([display.during(1, 'track_postings', () => new Promise<void>(pending)), display.during(2, 'tracks', () => new Promise<void>(pending))]);
+    await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}track_postings: scanning heap 50% \(\d+s\) {2}· {2}tracks \(\d+s\)\n$/));
+    for (const finish of finishers) finish();
+    await both;
+    const count = written.length;
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    // Stopped with its last step: nothing more is written.
+    expect(written).toHaveLength(count);
+    expect(written.every((line) => !line.includes('\r'))).toBe(true);
+  });
+});

@@ -1,0 +1,113 @@
+import type { ClientBase } from 'pg';
+import { formatSeconds } from './progress-bar.js';
+
+/** What PostgreSQL reports of a maintenance statement while it runs: its phase and, where the phase has a measure, how far it is. */
+export interface StatementProgress {
+  pid: number;
+  phase: string;
+  /** 0…1; absent in phases PostgreSQL gives no measure for (sorting, say). */
+  fraction?: number;
+}
+
+/**
+ * The progress of index builds, vacuums and analyzes run by the backends `$1` (an int[] of pids),
+ * from PostgreSQL's progress views. A parallel build reports through its leader.
+ */
+const PROGRESS_SQL = `
+  SELECT pid, phase,
+         CASE WHEN phase LIKE '%scanning table%' THEN blocks_done::float8 / nullif(blocks_total, 0)
+              WHEN phase LIKE '%loading tuples%' THEN tuples_done::float8 / nullif(tuples_total, 0) END AS fraction
+    FROM pg_stat_progress_create_index WHERE pid = ANY($1)
+  UNION ALL
+  SELECT pid, phase,
+         CASE WHEN phase = 'scanning heap' THEN heap_blks_scanned::float8 / nullif(heap_blks_total, 0)
+              WHEN phase = 'vacuuming heap' THEN heap_blks_vacuumed::float8 / nullif(heap_blks_total, 0) END
+    FROM pg_stat_progress_vacuum WHERE pid = ANY($1)
+  UNION ALL
+  SELECT pid, 'analyzing: ' || phase, sample_blks_scanned::float8 / nullif(sample_blks_total, 0)
+    FROM pg_stat_progress_analyze WHERE pid = ANY($1)`;
+
+export async function statementProgress(monitor: ClientBase, pids: readonly number[]): Promise<StatementProgress[]> {
+  const rows = (await monitor.query<{ pid: number; phase: string; fraction: number | null }>(PROGRESS_SQL, [pids])).rows;
+  return rows.map((row) => ({ pid: row.pid, phase: row.phase, ...(row.fraction === null ? {} : { fraction: row.fraction }) }));
+}
+
+/** `tracks: scanning heap 42%`. */
+export function describeProgress(label: string, progress: Pick<StatementProgress, 'phase' | 'fraction'>): string {
+  const share = progress.fraction === undefined ? '' : ` ${Math.floor(Math.min(1, Math.max(0, progress.fraction)) * 100)}%`;
+  return `${label}: ${progress.phase}${share}`;
+}
+
+/**
+ * The end of a bulk load, shown while it runs: a line as each step starts and ends, and meanwhile
+ * what PostgreSQL reports of the steps' statements (phase, share done, time so far), redrawn in
+ * place on a terminal and written as a line every 5 s otherwise, like the loading's progress bar.
+ * At 10M tracks these steps take minutes (the postings index alone 3–4) after the bar has finished.
+ */
+export class StepDisplay {
+  private readonly running = new Map<number, { label: string; started: number }>();
+  private inPlace = false;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly poll: (pids: readonly number[]) => Promise<StatementProgress[]>,
+    private readonly interval = out.isTTY ? 1_000 : 5_000,
+  ) {}
+
+  /** A whole line, below the progress line (which is cleared first on a terminal). */
+  say(text: string): void {
+    this.clear();
+    this.out.write(`${text}\n`);
+  }
+
+  /** Runs `work`, a statement of backend `pid`, showing its progress under `label` while it lasts. */
+  async during<T>(pid: number, label: string, work: () => Promise<T>): Promise<T> {
+    this.running.set(pid, { label, started: Date.now() });
+    this.timer ??= setInterval(() => void this.draw(), this.interval);
+    try {
+      return await work();
+    } finally {
+      this.running.delete(pid);
+      if (this.running.size === 0) this.stop();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.clear();
+  }
+
+  private async draw(): Promise<void> {
+    if (this.polling || this.running.size === 0) return;
+    this.polling = true;
+    try {
+      const reported = new Map((await this.poll([...this.running.keys()])).map((p) => [p.pid, p]));
+      const now = Date.now();
+      const parts = [...this.running].map(([pid, { label, started }]) => {
+        const progress = reported.get(pid);
+        return `${progress ? describeProgress(label, progress) : label} (${formatSeconds((now - started) / 1000)})`;
+      });
+      if (parts.length === 0 || this.running.size === 0) return;
+      const line = `  ${parts.join('  ·  ')}`;
+      if (this.out.isTTY) {
+        this.out.write(`\r${line}\x1b[K`);
+        this.inPlace = true;
+      } else {
+        this.out.write(`${line}\n`);
+      }
+    } catch {
+      // Progress is a courtesy: a failed poll (the monitor connection gone) leaves the steps alone.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private clear(): void {
+    if (!this.inPlace) return;
+    this.out.write('\r\x1b[K');
+    this.inPlace = false;
+  }
+}
