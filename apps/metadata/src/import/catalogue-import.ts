@@ -183,7 +183,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     await flush();
     await inFlight;
     progress.finish(report.created + report.updated + report.unchanged, report.rejected);
-    if (bulk.mode) await leaveBulkLoad(options.databaseUrl, client, lookups, writer, out);
+    if (bulk.mode) await leaveBulkLoad(options.databaseUrl, client, writer, out);
     await client.query('DELETE FROM import_checkpoints WHERE source = $1', [source]);
     report.seconds = (Date.now() - startedAt) / 1000;
     return report;
@@ -280,44 +280,40 @@ async function enterBulkLoad(client: pg.Client, choice: BulkLoadChoice, rows: nu
 }
 
 /**
- * The end of a bulk load. The two vacuums run at once, on the import's two connections (`client`
- * and `second`): a vacuum is one process, and alone it left a core idle. The index builds run one
- * after the other: PostgreSQL sorts for a build with parallel workers, and building the tracks'
- * indexes beside the postings' one took longer in all (1M tracks, PostgreSQL 15: the postings' index
- * 36 s instead of 28 s, the tracks' four 9 s instead of 4 s).
+ * The end of a bulk load: term counts, vacuums, index builds, one after the other. Run side by side
+ * they took longer: the tracks' indexes built beside the postings' one (PostgreSQL already sorts
+ * for a build with parallel workers; 1M tracks: the postings' index 36 s instead of 28 s, the
+ * tracks' four 9 s instead of 4 s), and the two vacuums at once at 10M tracks (1 m 42 s, against
+ * 1 m 28 s one after the other in the previous 10M import).
  */
-async function leaveBulkLoad(databaseUrl: string, client: pg.Client, second: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
-  // What PostgreSQL reports of the steps is read on a connection of its own: both others may be busy.
+async function leaveBulkLoad(databaseUrl: string, client: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
+  // What PostgreSQL reports of the steps is read on a connection of its own: the import's is busy running them.
   const monitor = new pg.Client({ connectionString: databaseUrl, application_name: 'overture-metadata-import-progress' });
   await monitor.connect();
   const display = new StepDisplay(out, (pids) => statementProgress(monitor, pids));
-  const pid = async (connection: pg.Client) => (await connection.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
-  const pids = new Map([
-    [client, await pid(client)],
-    [second, await pid(second)],
-  ]);
-  const step: Step = async (connection, [doing, done], subject, work) => {
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
+  const step: Step = async ([doing, done], subject, work) => {
     const started = Date.now();
     display.say(`${doing} ${subject}…`);
-    await display.during(pids.get(connection) ?? 0, subject, work);
+    await display.during(pid, subject, work);
     display.say(`${done} ${subject} in ${formatSeconds((Date.now() - started) / 1000)}`);
   };
   try {
-    await finishBulkLoad(client, second, writer, step);
+    await finishBulkLoad(client, writer, step);
   } finally {
     display.stop();
     await monitor.end();
   }
 }
 
-/** Runs `work`, a statement on `connection`, saying when it starts and ends ("building index x…", "built index x in 3s") and showing its progress. */
-type Step = (connection: pg.Client, verb: [doing: string, done: string], subject: string, work: () => Promise<unknown>) => Promise<void>;
+/** Runs `work`, a statement on the import's connection, saying when it starts and ends ("building index x…", "built index x in 3s") and showing its progress. */
+type Step = (verb: [doing: string, done: string], subject: string, work: () => Promise<unknown>) => Promise<void>;
 
-async function finishBulkLoad(client: pg.Client, second: pg.Client, writer: TrackBulkWriter, step: Step): Promise<void> {
-  for (const connection of [client, second]) await connection.query(`SET maintenance_work_mem = '512MB'`);
+async function finishBulkLoad(client: pg.Client, writer: TrackBulkWriter, step: Step): Promise<void> {
+  await client.query(`SET maintenance_work_mem = '512MB'`);
   // Term counts first, while the deferred indexes still mark this load as unfinished: if it is
   // interrupted here, the rerun is a bulk load again and counts again.
-  await step(client, ['counting', 'counted'], 'tracks per term', () => writer.recountTerms());
+  await step(['counting', 'counted'], 'tracks per term', () => writer.recountTerms());
   // The batches committed asynchronously, and VACUUM cannot mark a page all-visible while the commit
   // of a row on it may still be unflushed. A transaction that writes to the WAL, committed
   // synchronously, flushes every earlier commit. (One that only takes a transaction id writes
@@ -335,11 +331,10 @@ async function finishBulkLoad(client: pg.Client, second: pg.Client, writer: Trac
   // written. Done by VACUUM, before the index builds, that pass has no index to vacuum and the builds
   // read settled pages (1M tracks' postings after a checkpoint: vacuum and index build 33 s instead of
   // 38 s, 1.7 GB of WAL instead of 2.6 GB; no difference in a whole 1M import, where none came).
-  const vacuum = (connection: pg.Client, table: string) => step(connection, ['vacuuming', 'vacuumed'], table, () => connection.query(`VACUUM (ANALYZE) ${table}`));
-  await bothLanes(vacuum(client, 'track_postings'), vacuum(second, 'tracks'));
+  for (const table of ['tracks', 'track_postings']) await step(['vacuuming', 'vacuumed'], table, () => client.query(`VACUUM (ANALYZE) ${table}`));
   const deferred = await client.query<{ name: string; definition: string }>('SELECT name, definition FROM import_deferred_indexes ORDER BY name');
   for (const index of deferred.rows) {
-    await step(client, ['building index', 'built index'], index.name, async () => {
+    await step(['building index', 'built index'], index.name, async () => {
       await client.query('BEGIN');
       await client.query(index.definition.replace(/^CREATE (UNIQUE )?INDEX /, 'CREATE $1INDEX IF NOT EXISTS '));
       await client.query('DELETE FROM import_deferred_indexes WHERE name = $1', [index.name]);
@@ -347,12 +342,6 @@ async function finishBulkLoad(client: pg.Client, second: pg.Client, writer: Trac
     });
   }
   for (const table of BULK_TABLES) await client.query(`ALTER TABLE ${table} RESET (autovacuum_enabled)`);
-}
-
-/** Waits for both, then fails with the first failure: the connections are closed only once neither runs a statement. */
-async function bothLanes(a: Promise<unknown>, b: Promise<unknown>): Promise<void> {
-  const failed = (await Promise.allSettled([a, b])).find((lane) => lane.status === 'rejected');
-  if (failed) throw failed.reason;
 }
 
 export function formatReport(report: ImportReport, rejectsFile: string): string {
