@@ -287,10 +287,16 @@ async function enterBulkLoad(client: pg.Client, choice: BulkLoadChoice, rows: nu
  * 1 m 28 s one after the other in the previous 10M import).
  */
 async function leaveBulkLoad(databaseUrl: string, client: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
-  // What PostgreSQL reports of the steps is read on a connection of its own: the import's is busy running them.
+  // What PostgreSQL reports of the steps is read on a connection of its own: the import's is busy
+  // running them. Progress is a courtesy: without that connection (refused, or lost later) the
+  // steps run all the same, with their start and end lines only.
   const monitor = new pg.Client({ connectionString: databaseUrl, application_name: 'overture-metadata-import-progress' });
-  await monitor.connect();
-  const display = new StepDisplay(out, (pids) => statementProgress(monitor, pids));
+  monitor.on('error', () => undefined);
+  const connected = await monitor.connect().then(
+    () => true,
+    () => false,
+  );
+  const display = new StepDisplay(out, async (pids) => (connected ? statementProgress(monitor, pids) : []));
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
   const step: Step = async ([doing, done], subject, work) => {
     const started = Date.now();
@@ -302,7 +308,7 @@ async function leaveBulkLoad(databaseUrl: string, client: pg.Client, writer: Tra
     await finishBulkLoad(client, writer, step);
   } finally {
     display.stop();
-    await monitor.end();
+    await monitor.end().catch(() => undefined);
   }
 }
 
