@@ -42,7 +42,7 @@ export function describeProgress(label: string, progress: Pick<StatementProgress
  * The end of a bulk load, shown while it runs: a line as each step starts and ends, and meanwhile
  * what PostgreSQL reports of the steps' statements (phase, share done, time so far), redrawn in
  * place on a terminal and written as a line every 5 s otherwise, like the loading's progress bar.
- * At 10M tracks these steps take minutes (the postings index alone 3–4) after the bar has finished.
+ * At 10M tracks these steps take minutes (the postings' index alone 4–6) after the bar has finished.
  */
 export class StepDisplay {
   private readonly running = new Map<number, { label: string; started: number }>();
@@ -90,7 +90,7 @@ export class StepDisplay {
         const progress = reported.get(pid);
         return `${progress ? describeProgress(label, progress) : label} (${formatSeconds((now - started) / 1000)})`;
       });
-      if (parts.length === 0 || this.running.size === 0) return;
+      if (parts.length === 0) return;
       const line = `  ${parts.join('  ·  ')}`;
       if (this.out.isTTY) {
         this.out.write(`\r${line}\x1b[K`);
