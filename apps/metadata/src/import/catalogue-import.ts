@@ -280,11 +280,11 @@ async function enterBulkLoad(client: pg.Client, choice: BulkLoadChoice, rows: nu
 }
 
 /**
- * The end of a bulk load: term counts, vacuums, index builds, one after the other. Run side by side
- * they took longer: the tracks' indexes built beside the postings' one (PostgreSQL already sorts
- * for a build with parallel workers; 1M tracks: the postings' index 36 s instead of 28 s, the
- * tracks' four 9 s instead of 4 s), and the two vacuums at once at 10M tracks (1 m 42 s, against
- * 1 m 28 s one after the other in the previous 10M import).
+ * The end of a bulk load: term counts, vacuums, index builds, one after the other. The tracks'
+ * indexes built beside the postings' one took longer (PostgreSQL already sorts for a build with
+ * parallel workers; 1M tracks: the postings' index 36 s instead of 28 s, the tracks' four 9 s
+ * instead of 4 s). The two vacuums at once showed no gain worth a second lane (10M tracks: 1 m 42 s,
+ * against 1 m 28 s one after the other in an earlier import on a faster VM).
  */
 async function leaveBulkLoad(databaseUrl: string, client: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
   // What PostgreSQL reports of the steps is read on a connection of its own: the import's is busy
