@@ -39,6 +39,15 @@ describe('ZodValidationPipe', () => {
     );
   });
 
+  it('refuses offset paging on a route that pages by cursor, saying how to page instead', () => {
+    expect(failure(() => pipe.transform({ offset: '100', limit: '20' }, { type: 'query', schema: searchQuerySchema })).message).toBe(
+      "offset: is not an accepted query parameter (pages follow next_cursor: pass the previous page's next_cursor as cursor)",
+    );
+    // Where nothing pages, an offset is just unknown.
+    const unpaged = z.strictObject({ q: z.string().optional() });
+    expect(failure(() => pipe.transform({ offset: '100' }, { type: 'query', schema: unpaged })).message).toBe('offset: is not an accepted query parameter');
+  });
+
   it('names the request part when the whole part is wrong', () => {
     expect(failure(() => pipe.transform(undefined, { type: 'body', schema: bodySchema })).message).toBe('body: is required');
     expect(failure(() => pipe.transform([1], { type: 'body', schema: bodySchema })).message).toMatch(/^body: /);

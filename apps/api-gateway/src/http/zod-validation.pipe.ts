@@ -22,21 +22,32 @@ export class ZodValidationPipe implements PipeTransform {
     if (!(schema instanceof z.ZodType)) throw new Error('request schemas must be zod schemas');
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    throw new ApiError(400, 'INVALID_REQUEST', describeIssues(result.error.issues, value, partName(metadata)));
+    throw new ApiError(400, 'INVALID_REQUEST', describeIssues(result.error.issues, value, partName(metadata), pagedByCursor(schema)));
   }
 }
 
 /**
+ * Query parameters of offset paging, as Spotify's Web API and many others take them: on a route that
+ * pages by cursor, refusing one says how to page instead.
+ */
+const OFFSET_PARAMETERS = new Set(['offset', 'page']);
+const CURSOR_HINT = 'pages follow next_cursor: pass the previous page\'s next_cursor as cursor';
+
+/**
  * `field: problem; other.field: problem` for the issues found in `input`, naming the request part
  * (`body`, `query`, a header) when the whole part is wrong. Input values are never echoed.
+ * @param paged whether the part takes a `cursor` (then offset parameters are refused with a hint).
  */
-export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, part: string): string {
+export function describeIssues(issues: readonly z.core.$ZodIssue[], input: unknown, part: string, paged = false): string {
   const problems: string[] = [];
   for (const issue of issues) {
     const field = issue.path.map(String).join('.');
     if (issue.code === 'unrecognized_keys') {
       const noun = part === 'query' ? 'query parameter' : 'field';
-      for (const key of issue.keys) problems.push(`${field ? `${field}.` : ''}${key}: is not an accepted ${noun}`);
+      for (const key of issue.keys) {
+        const hint = paged && part === 'query' && !field && OFFSET_PARAMETERS.has(key) ? ` (${CURSOR_HINT})` : '';
+        problems.push(`${field ? `${field}.` : ''}${key}: is not an accepted ${noun}${hint}`);
+      }
       continue;
     }
     const message = issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined ? 'is required' : issue.message;
@@ -52,6 +63,11 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
     value = (value as Record<PropertyKey, unknown>)[key];
   }
   return value;
+}
+
+/** Whether `schema` is an object schema with a `cursor` field: a part of a route that pages by cursor. */
+function pagedByCursor(schema: z.ZodType): boolean {
+  return schema instanceof z.ZodObject && 'cursor' in schema.shape;
 }
 
 function partName(metadata: ArgumentMetadata): string {
