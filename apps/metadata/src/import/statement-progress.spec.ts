@@ -35,18 +35,19 @@ describe('StepDisplay', () => {
     expect(written.slice(-2)).toEqual(['\r\x1b[K', 'built index track_postings_walk in 3s\n']);
   });
 
-  it('in a log, writes whole lines, one part per running step, the subject alone when nothing is reported', async () => {
+  it('in a log, writes whole lines, the subject alone when nothing is reported, and nothing once the step ends', async () => {
     const { out, written } = stream(false);
-    const display = new StepDisplay(out, async (pids) => pids.filter((pid) => pid === 1).map((pid) => ({ pid, phase: 'scanning heap', fraction: 0.5 })), 5);
-    const finishers: (() => void)[] = [];
-    const pending = (resolve: () => void) => finishers.push(resolve);
-    const both = Promise.all([display.during(1, 'track_postings', () => new Promise<void>(pending)), display.during(2, 'tracks', () => new Promise<void>(pending))]);
-    await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}track_postings: scanning heap 50% \(\d+s\) {2}· {2}tracks \(\d+s\)\n$/));
-    for (const finish of finishers) finish();
-    await both;
+    let reports: StatementProgress[] = [];
+    const display = new StepDisplay(out, async () => reports, 5);
+    let finish = (): void => undefined;
+    const work = display.during(3, 'tracks', () => new Promise<void>((resolve) => (finish = resolve)));
+    await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}tracks \(\d+s\)\n$/));
+    reports = [{ pid: 3, phase: 'scanning heap', fraction: 0.5 }];
+    await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}tracks: scanning heap 50% \(\d+s\)\n$/));
+    finish();
+    await work;
     const count = written.length;
     await new Promise((resolve) => setTimeout(resolve, 30));
-    // Stopped with its last step: nothing more is written.
     expect(written).toHaveLength(count);
     expect(written.every((line) => !line.includes('\r'))).toBe(true);
   });

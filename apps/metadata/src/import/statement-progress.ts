@@ -40,12 +40,12 @@ export function describeProgress(label: string, progress: Pick<StatementProgress
 
 /**
  * The end of a bulk load, shown while it runs: a line as each step starts and ends, and meanwhile
- * what PostgreSQL reports of the steps' statements (phase, share done, time so far), redrawn in
+ * what PostgreSQL reports of the step's statement (phase, share done, time so far), redrawn in
  * place on a terminal and written as a line every 5 s otherwise, like the loading's progress bar.
  * At 10M tracks these steps take minutes (the postings' index alone 4–6) after the bar has finished.
  */
 export class StepDisplay {
-  private readonly running = new Map<number, { label: string; started: number }>();
+  private running: { pid: number; label: string; started: number } | undefined;
   private inPlace = false;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
@@ -62,36 +62,34 @@ export class StepDisplay {
     this.out.write(`${text}\n`);
   }
 
-  /** Runs `work`, a statement of backend `pid`, showing its progress under `label` while it lasts. */
+  /** Runs `work`, a statement of backend `pid`, showing its progress under `label` while it lasts; one at a time. */
   async during<T>(pid: number, label: string, work: () => Promise<T>): Promise<T> {
-    this.running.set(pid, { label, started: Date.now() });
+    const step = { pid, label, started: Date.now() };
+    this.running = step;
     this.timer ??= setInterval(() => void this.draw(), this.interval);
     try {
       return await work();
     } finally {
-      this.running.delete(pid);
-      if (this.running.size === 0) this.stop();
+      if (this.running === step) this.stop();
     }
   }
 
   stop(): void {
+    this.running = undefined;
     clearInterval(this.timer);
     this.timer = undefined;
     this.clear();
   }
 
   private async draw(): Promise<void> {
-    if (this.polling || this.running.size === 0) return;
+    const step = this.running;
+    if (this.polling || !step) return;
     this.polling = true;
     try {
-      const reported = new Map((await this.poll([...this.running.keys()])).map((p) => [p.pid, p]));
-      const now = Date.now();
-      const parts = [...this.running].map(([pid, { label, started }]) => {
-        const progress = reported.get(pid);
-        return `${progress ? describeProgress(label, progress) : label} (${formatSeconds((now - started) / 1000)})`;
-      });
-      if (parts.length === 0) return;
-      const line = `  ${parts.join('  ·  ')}`;
+      const [progress] = await this.poll([step.pid]);
+      // The step may have ended while PostgreSQL was asked.
+      if (this.running !== step) return;
+      const line = `  ${progress ? describeProgress(step.label, progress) : step.label} (${formatSeconds((Date.now() - step.started) / 1000)})`;
       if (this.out.isTTY) {
         this.out.write(`\r${line}\x1b[K`);
         this.inPlace = true;
