@@ -1,10 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import { describeProgress, StepDisplay, type StatementProgress } from './statement-progress.js';
 
-function stream(isTTY: boolean): { out: NodeJS.WriteStream; written: string[] } {
+/**
+ * A display on a fake terminal or log, polling every 5 ms for `reports` (set them at will), with one
+ * step running under `label` until `finish` is called.
+ */
+function runningStep(isTTY: boolean, pid: number, label: string) {
   const written: string[] = [];
   const out = { isTTY, write: (text: string) => written.push(text) > 0 } as unknown as NodeJS.WriteStream;
-  return { out, written };
+  const state = { reports: [] as StatementProgress[], finish: (): void => undefined };
+  const display = new StepDisplay(out, async () => state.reports, 5);
+  const work = display.during(pid, label, () => new Promise<void>((resolve) => (state.finish = resolve)));
+  return { display, written, state, work };
 }
 
 describe('describeProgress', () => {
@@ -17,34 +24,26 @@ describe('describeProgress', () => {
 
 describe('StepDisplay', () => {
   it('on a terminal, redraws what PostgreSQL reports in place and clears it before the next line', async () => {
-    const { out, written } = stream(true);
-    let reports: StatementProgress[] = [];
-    const display = new StepDisplay(out, async () => reports, 5);
-    let finish = (): void => undefined;
-    const work = display.during(7, 'track_postings_walk', () => new Promise<void>((resolve) => (finish = resolve)));
-    reports = [{ pid: 7, phase: 'building index: scanning table', fraction: 0.423 }];
+    const { display, written, state, work } = runningStep(true, 7, 'track_postings_walk');
+    state.reports = [{ pid: 7, phase: 'building index: scanning table', fraction: 0.423 }];
     const erase = '\x1b[K';
     await vi.waitFor(() => {
       const last = written.at(-1) ?? '';
       expect(last.startsWith('\r') && last.endsWith(erase)).toBe(true);
       expect(last.slice(1, -erase.length)).toMatch(/^ {2}track_postings_walk: building index: scanning table 42% \(\d+s\)$/);
     });
-    finish();
+    state.finish();
     await work;
     display.say('built index track_postings_walk in 3s');
     expect(written.slice(-2)).toEqual(['\r\x1b[K', 'built index track_postings_walk in 3s\n']);
   });
 
   it('in a log, writes whole lines, the subject alone when nothing is reported, and nothing once the step ends', async () => {
-    const { out, written } = stream(false);
-    let reports: StatementProgress[] = [];
-    const display = new StepDisplay(out, async () => reports, 5);
-    let finish = (): void => undefined;
-    const work = display.during(3, 'tracks', () => new Promise<void>((resolve) => (finish = resolve)));
+    const { written, state, work } = runningStep(false, 3, 'tracks');
     await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}tracks \(\d+s\)\n$/));
-    reports = [{ pid: 3, phase: 'scanning heap', fraction: 0.5 }];
+    state.reports = [{ pid: 3, phase: 'scanning heap', fraction: 0.5 }];
     await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}tracks: scanning heap 50% \(\d+s\)\n$/));
-    finish();
+    state.finish();
     await work;
     const count = written.length;
     await new Promise((resolve) => setTimeout(resolve, 30));
