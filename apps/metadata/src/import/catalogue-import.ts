@@ -194,15 +194,13 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
   }
 }
 
+/** The size of the file to import; a missing or unreadable one is a CommandError (exit 66, EX_NOINPUT). */
 async function fileSize(file: string): Promise<number> {
-  try {
-    const info = await stat(file);
-    if (!info.isFile()) throw new CommandError(`cannot import ${file}: not a file`, 66);
-    return info.size;
-  } catch (error) {
-    if (error instanceof CommandError) throw error;
-    throw new CommandError(`cannot import ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 66);
-  }
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw new CommandError(`cannot import ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}`, 66);
+  });
+  if (!info.isFile()) throw new CommandError(`cannot import ${file}: not a file`, 66);
+  return info.size;
 }
 
 /**
@@ -296,7 +294,7 @@ async function leaveBulkLoad(databaseUrl: string, client: pg.Client, writer: Tra
     () => true,
     () => false,
   );
-  const display = new StepDisplay(out, async (pids) => (connected ? statementProgress(monitor, pids) : []));
+  const display = new StepDisplay(out, async (pid) => (connected ? statementProgress(monitor, pid) : undefined));
   const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid ?? 0;
   const step: Step = async ([doing, done], subject, work) => {
     const started = Date.now();

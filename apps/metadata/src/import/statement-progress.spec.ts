@@ -2,14 +2,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { describeProgress, StepDisplay, type StatementProgress } from './statement-progress.js';
 
 /**
- * A display on a fake terminal or log, polling every 5 ms for `reports` (set them at will), with one
+ * A display on a fake terminal or log, polling every 5 ms for `report` (set it at will), with one
  * step running under `label` until `finish` is called.
  */
 function runningStep(isTTY: boolean, pid: number, label: string) {
   const written: string[] = [];
   const out = { isTTY, write: (text: string) => written.push(text) > 0 } as unknown as NodeJS.WriteStream;
-  const state = { reports: [] as StatementProgress[], finish: (): void => undefined };
-  const display = new StepDisplay(out, async () => state.reports, 5);
+  const state = { report: undefined as StatementProgress | undefined, finish: (): void => undefined };
+  const display = new StepDisplay(out, async (polled) => (polled === pid ? state.report : undefined), 5);
   const work = display.during(pid, label, () => new Promise<void>((resolve) => (state.finish = resolve)));
   return { display, written, state, work };
 }
@@ -25,7 +25,7 @@ describe('describeProgress', () => {
 describe('StepDisplay', () => {
   it('on a terminal, redraws what PostgreSQL reports in place and clears it before the next line', async () => {
     const { display, written, state, work } = runningStep(true, 7, 'track_postings_walk');
-    state.reports = [{ pid: 7, phase: 'building index: scanning table', fraction: 0.423 }];
+    state.report = { phase: 'building index: scanning table', fraction: 0.423 };
     const erase = '\x1b[K';
     await vi.waitFor(() => {
       const last = written.at(-1) ?? '';
@@ -41,7 +41,7 @@ describe('StepDisplay', () => {
   it('in a log, writes whole lines, the subject alone when nothing is reported, and nothing once the step ends', async () => {
     const { written, state, work } = runningStep(false, 3, 'tracks');
     await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}tracks \(\d+s\)\n$/));
-    state.reports = [{ pid: 3, phase: 'scanning heap', fraction: 0.5 }];
+    state.report = { phase: 'scanning heap', fraction: 0.5 };
     await vi.waitFor(() => expect(written.at(-1)).toMatch(/^ {2}tracks: scanning heap 50% \(\d+s\)\n$/));
     state.finish();
     await work;

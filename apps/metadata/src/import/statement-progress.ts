@@ -3,37 +3,37 @@ import { formatSeconds } from './progress-bar.js';
 
 /** What PostgreSQL reports of a maintenance statement while it runs: its phase and, where the phase has a measure, how far it is. */
 export interface StatementProgress {
-  pid: number;
   phase: string;
   /** 0…1; absent in phases PostgreSQL gives no measure for (sorting, say). */
   fraction?: number;
 }
 
 /**
- * The progress of index builds, vacuums and analyzes run by the backends `$1` (an int[] of pids),
- * from PostgreSQL's progress views. A parallel build reports through its leader.
+ * The progress of an index build, vacuum or analyze run by the backend `$1`, from PostgreSQL's
+ * progress views (a backend runs one at a time). A parallel build reports through its leader.
  */
 const PROGRESS_SQL = `
-  SELECT pid, phase,
+  SELECT phase,
          CASE WHEN phase LIKE '%scanning table%' THEN blocks_done::float8 / nullif(blocks_total, 0)
               WHEN phase LIKE '%loading tuples%' THEN tuples_done::float8 / nullif(tuples_total, 0) END AS fraction
-    FROM pg_stat_progress_create_index WHERE pid = ANY($1)
+    FROM pg_stat_progress_create_index WHERE pid = $1
   UNION ALL
-  SELECT pid, phase,
+  SELECT phase,
          CASE WHEN phase = 'scanning heap' THEN heap_blks_scanned::float8 / nullif(heap_blks_total, 0)
               WHEN phase = 'vacuuming heap' THEN heap_blks_vacuumed::float8 / nullif(heap_blks_total, 0) END
-    FROM pg_stat_progress_vacuum WHERE pid = ANY($1)
+    FROM pg_stat_progress_vacuum WHERE pid = $1
   UNION ALL
-  SELECT pid, 'analyzing: ' || phase, sample_blks_scanned::float8 / nullif(sample_blks_total, 0)
-    FROM pg_stat_progress_analyze WHERE pid = ANY($1)`;
+  SELECT 'analyzing: ' || phase, sample_blks_scanned::float8 / nullif(sample_blks_total, 0)
+    FROM pg_stat_progress_analyze WHERE pid = $1`;
 
-export async function statementProgress(monitor: ClientBase, pids: readonly number[]): Promise<StatementProgress[]> {
-  const rows = (await monitor.query<{ pid: number; phase: string; fraction: number | null }>(PROGRESS_SQL, [pids])).rows;
-  return rows.map((row) => ({ pid: row.pid, phase: row.phase, ...(row.fraction === null ? {} : { fraction: row.fraction }) }));
+/** What PostgreSQL reports of the statement backend `pid` runs; undefined when it runs none it reports on. */
+export async function statementProgress(monitor: ClientBase, pid: number): Promise<StatementProgress | undefined> {
+  const row = (await monitor.query<{ phase: string; fraction: number | null }>(PROGRESS_SQL, [pid])).rows[0];
+  return row && { phase: row.phase, ...(row.fraction === null ? {} : { fraction: row.fraction }) };
 }
 
 /** `tracks: scanning heap 42%`. */
-export function describeProgress(label: string, progress: Pick<StatementProgress, 'phase' | 'fraction'>): string {
+export function describeProgress(label: string, progress: StatementProgress): string {
   const share = progress.fraction === undefined ? '' : ` ${Math.floor(Math.min(1, Math.max(0, progress.fraction)) * 100)}%`;
   return `${label}: ${progress.phase}${share}`;
 }
@@ -52,7 +52,7 @@ export class StepDisplay {
 
   constructor(
     private readonly out: NodeJS.WriteStream,
-    private readonly poll: (pids: readonly number[]) => Promise<StatementProgress[]>,
+    private readonly poll: (pid: number) => Promise<StatementProgress | undefined>,
     private readonly interval = out.isTTY ? 1_000 : 5_000,
   ) {}
 
@@ -86,7 +86,7 @@ export class StepDisplay {
     if (this.polling || !step) return;
     this.polling = true;
     try {
-      const [progress] = await this.poll([step.pid]);
+      const progress = await this.poll(step.pid);
       // The step may have ended while PostgreSQL was asked.
       if (this.running !== step) return;
       const line = `  ${progress ? describeProgress(step.label, progress) : step.label} (${formatSeconds((Date.now() - step.started) / 1000)})`;
