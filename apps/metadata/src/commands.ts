@@ -11,7 +11,6 @@ import { MetadataModule } from './metadata.module.js';
 import { BULK_LOAD_CHOICES, formatReport, importCatalogue, type BulkLoadChoice } from './import/catalogue-import.js';
 import { TrackBulkWriter } from './import/track-bulk.writer.js';
 import pg from 'pg';
-
 import { UsageError } from './command-error.js';
 
 const USAGE = 'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file] [--bulk-load auto|always|never]]';

@@ -1,5 +1,6 @@
 import { loadConfigOrExit } from '@overture/config';
 import { startTracing } from '@overture/tracing';
+import { CommandError } from './command-error.js';
 import { metadataConfigSchema } from './metadata.config.js';
 
 // Tracing must patch http, grpc-js and pg before they are loaded, so the app is imported after it.
@@ -10,7 +11,6 @@ const tracing =
     ? startTracing({ serviceName: 'metadata', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO })
     : undefined;
 const { runCommand } = await import('./commands.js');
-const { CommandError } = await import('./command-error.js');
 try {
   await runCommand(command, args, config, tracing);
 } catch (error) {

@@ -11,6 +11,9 @@ export interface DataSourceOptions {
   readonly applicationName?: string;
 }
 
+/** Where TypeORM records the migrations it applied. */
+const MIGRATIONS_TABLE = 'migrations';
+
 /**
  * A TypeORM DataSource for one service's own database. Schema comes only from migrations
  * (`synchronize` is off); queries time out rather than hang a request forever.
@@ -21,7 +24,7 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     url: options.url,
     entities: options.entities,
     migrations: options.migrations,
-    migrationsTableName: 'migrations',
+    migrationsTableName: MIGRATIONS_TABLE,
     synchronize: false,
     migrationsRun: false,
     logging: ['error'],
@@ -82,9 +85,9 @@ export async function pendingMigrations(url: string, migrations: readonly Migrat
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const table = await client.query<{ found: string | null }>("SELECT to_regclass('migrations')::text AS found");
+    const table = await client.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [MIGRATIONS_TABLE]);
     if (!table.rows[0]?.found) return names;
-    const applied = new Set((await client.query<{ name: string }>('SELECT name FROM migrations')).rows.map((row) => row.name));
+    const applied = new Set((await client.query<{ name: string }>(`SELECT name FROM ${MIGRATIONS_TABLE}`)).rows.map((row) => row.name));
     return names.filter((name) => !applied.has(name));
   } finally {
     await client.end();
