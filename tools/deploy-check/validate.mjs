@@ -5,6 +5,7 @@
 // Plain ESM with no dependencies, so it runs on any Node >= 20. Prints every problem found, then exits 1.
 import fs from 'node:fs';
 import path from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../suite/node-flags.ts';
 
 const NAMESPACE = 'overture';
 const PART_OF = ['app.kubernetes.io/part-of', 'overture'];
@@ -269,7 +270,9 @@ function checkRender(render, objects) {
       fail(where, `no container named ${app}`);
       continue;
     }
-    const entry = ['node', `apps/${app}/dist/main.js`];
+    // The service runs with the image's flags; the migrate command needs none.
+    const entry = ['node', ...SERVICE_NODE_FLAGS, `apps/${app}/dist/main.js`];
+    const migrateCommand = ['node', `apps/${app}/dist/main.js`, 'migrate'];
 
     for (const c of [...inits, ...containers]) {
       const cw = `${where} container ${c.name}`;
@@ -373,7 +376,7 @@ function checkRender(render, objects) {
       else {
         const mw = `${where} initContainer migrate`;
         const cmd = [...(migrate.command ?? []), ...(migrate.args ?? [])];
-        if (JSON.stringify(cmd) !== JSON.stringify([...entry, 'migrate'])) fail(mw, `must run ${entry.join(' ')} migrate`);
+        if (JSON.stringify(cmd) !== JSON.stringify(migrateCommand)) fail(mw, `must run ${migrateCommand.join(' ')}`);
         if (migrate.image !== main.image) fail(mw, 'must use the same image as the app');
         const serveOnly = spec.serveOnlyEnv ?? [];
         const expectedEnv = (main.env ?? []).filter((e) => !serveOnly.includes(e.name));
@@ -564,8 +567,9 @@ function checkDocker(root) {
     } catch {
       epArgs = undefined;
     }
-    if (JSON.stringify(epArgs) !== JSON.stringify(['node', `apps/${app}/dist/main.js`])) {
-      fail(fw, `must have exec-form ENTRYPOINT ["node", "apps/${app}/dist/main.js"] (node as PID 1 receives SIGTERM)`);
+    const image = ['node', ...SERVICE_NODE_FLAGS, `apps/${app}/dist/main.js`];
+    if (JSON.stringify(epArgs) !== JSON.stringify(image)) {
+      fail(fw, `must have exec-form ENTRYPOINT ${JSON.stringify(image)} (node as PID 1 receives SIGTERM; flags from tools/suite/node-flags.ts)`);
     }
     if (fi.some((i) => i.op === 'CMD')) fail(fw, 'CMD is not used (the apps take no default arguments)');
     for (const i of fi) {

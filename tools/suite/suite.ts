@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -98,6 +99,11 @@ function mainOf(app: AppName): string {
   return path.join(ROOT, 'apps', app, 'dist', 'main.js');
 }
 
+/** A service process: its main.js with the flags the images run it with. */
+function serviceArgs(app: AppName): string[] {
+  return [...SERVICE_NODE_FLAGS, mainOf(app)];
+}
+
 export class Suite {
   readonly processes = new Map<AppName, ChildProcess>();
   /** Extra instances, by `<app>#<index>`. */
@@ -179,7 +185,7 @@ export class Suite {
   }
 
   start(app: AppName): ChildProcess {
-    const child = spawn(nodeBinary(), [mainOf(app)], {
+    const child = spawn(nodeBinary(), serviceArgs(app), {
       cwd: ROOT,
       env: { ...process.env, ...this.envFor(app) },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -204,7 +210,7 @@ export class Suite {
     if (this.replicas.has(key)) throw new Error(`${key} is already running`);
     const host = this.options.host ?? '127.0.0.1';
     const port = options.port ?? (await freeLocalPort(host));
-    const child = spawn(nodeBinary(), [mainOf(app)], {
+    const child = spawn(nodeBinary(), serviceArgs(app), {
       cwd: ROOT,
       env: { ...process.env, ...this.envFor(app, port), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,13 @@
+/**
+ * V8 flags every Overture service process runs with: the images' ENTRYPOINT (checked by
+ * tools/deploy-check/validate.mjs), `npm start` and the end-to-end suite (suite.ts), and the services
+ * the benchmarks start. Commands (migrate, import, seed-demo) run without them.
+ *
+ * `--max-semi-space-size=4` (MiB; V8 grows the young generation to 16–32 MiB by default): a gRPC
+ * call through grpc-js leaves ≈ 40 % of what it allocates alive at the next scavenge, whatever the
+ * interval between scavenges (measured with grpc-js 1.14 and a 20-track search response), so a
+ * scavenge's pause grows with the young generation: ≈ 13 ms at the default size, ≈ 2.4 ms at 4 MiB,
+ * for the same total GC time. Every call in flight waits out a pause, and at the default size those
+ * pauses made the catalogue's p95 and p99. Figures in docs/catalogue.md ("tenth session").
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
