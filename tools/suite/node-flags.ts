@@ -6,8 +6,10 @@
  * `--max-semi-space-size=4` (MiB; V8 grows the young generation to 16–32 MiB by default): a gRPC
  * call through grpc-js leaves ≈ 40 % of what it allocates alive at the next scavenge, whatever the
  * interval between scavenges (measured with grpc-js 1.14 and a 20-track search response), so a
- * scavenge's pause grows with the young generation: ≈ 13 ms at the default size, ≈ 2.4 ms at 4 MiB,
- * for the same total GC time. Every call in flight waits out a pause, and at the default size those
- * pauses made the catalogue's p95 and p99. Figures in docs/catalogue.md ("tenth session").
+ * scavenge's pause grows with the young generation: ≈ 13 ms at the default size, ≈ 2.4 ms at 4 MiB.
+ * Every call in flight waits out a pause, and at the default size those pauses made the
+ * catalogue's p99. The price: more frequent scavenges and more promotion, i.e. more CPU per request
+ * (at 10M tracks the service 5–32 % more, p50 up 1–3 ms, throughput at a fixed concurrency down
+ * 11–26 %) for a p99 13–32 % lower. Figures in docs/catalogue.md ("tenth session").
  */
 export const SERVICE_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=4'];
