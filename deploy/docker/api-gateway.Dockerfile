@@ -50,5 +50,5 @@ COPY --from=build /out/ ./
 USER node
 EXPOSE 8080
 # node is PID 1 and the app handles SIGTERM/SIGINT itself (graceful drain), so no init wrapper is needed.
-# The V8 flag is SERVICE_NODE_FLAGS (tools/suite/node-flags.ts: short scavenge pauses under gRPC load).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "apps/api-gateway/dist/main.js"]
+# V8 flags before main.js, if any, are the app's in tools/suite/node-flags.ts (deploy-check compares).
+ENTRYPOINT ["node", "apps/api-gateway/dist/main.js"]

@@ -19,12 +19,13 @@ import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedde
 import { statementName } from '../../libs/database/src/prepared-query.ts';
 import { GENRES, mulberry32 as rng, WORDS, writeCatalogue } from './generate.ts';
 import { inProcessSearch, type Statement } from './in-process-search.ts';
-import { SERVICE_NODE_FLAGS } from '../suite/node-flags.ts';
+import { nodeFlagsOf } from '../suite/node-flags.ts';
 
-// The benchmark's gRPC client stands for the gateway, which runs with the services' V8 flags (a
-// scavenge pauses every call in flight): without them, rerun under them.
-if (!SERVICE_NODE_FLAGS.every((flag) => process.execArgv.includes(flag))) {
-  const rerun = spawnSync(process.execPath, [...SERVICE_NODE_FLAGS, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+// The benchmark's gRPC client stands for the gateway: it runs with the gateway's V8 flags, if any (a
+// scavenge pauses every call in flight), rerunning itself under them when started without.
+const clientFlags = nodeFlagsOf('api-gateway');
+if (!clientFlags.every((flag) => process.execArgv.includes(flag))) {
+  const rerun = spawnSync(process.execPath, [...clientFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
   process.exit(rerun.status ?? 1);
 }
 
@@ -89,7 +90,7 @@ const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount;
 if (args.reload && exists) await admin.query(`DROP DATABASE ${dbName}`);
-const result: Record<string, unknown> = { tracks: N, concurrency: CONCURRENCY, requestsPerClass: REQUESTS, nodeFlags: process.execArgv, loadBefore: load() };
+const result: Record<string, unknown> = { tracks: N, concurrency: CONCURRENCY, requestsPerClass: REQUESTS, nodeFlags: { client: process.execArgv, service: nodeFlagsOf('metadata') }, loadBefore: load() };
 if (args.reload || !exists) {
   await admin.query(`CREATE DATABASE ${dbName}`);
   const file = path.join(dataDir, `catalogue-${N}.jsonl`);
@@ -204,7 +205,7 @@ const port = await freePort();
 // BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof`, `--trace-gc`) go to the service's node only, as arguments:
 // NODE_OPTIONS refuses some of them.
 const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
-const service = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...serviceNodeArgs, MAIN, 'serve'], {
+const service = spawn(process.execPath, [...nodeFlagsOf('metadata'), ...serviceNodeArgs, MAIN, 'serve'], {
   env: {
     ...process.env,
     DATABASE_URL: dbUrl,

@@ -5,7 +5,7 @@
 // Plain ESM with no dependencies, so it runs on any Node >= 20. Prints every problem found, then exits 1.
 import fs from 'node:fs';
 import path from 'node:path';
-import { SERVICE_NODE_FLAGS } from '../suite/node-flags.ts';
+import { nodeFlagsOf } from '../suite/node-flags.ts';
 
 const NAMESPACE = 'overture';
 const PART_OF = ['app.kubernetes.io/part-of', 'overture'];
@@ -271,7 +271,7 @@ function checkRender(render, objects) {
       continue;
     }
     // The service runs with the image's flags; the migrate command needs none.
-    const entry = ['node', ...SERVICE_NODE_FLAGS, `apps/${app}/dist/main.js`];
+    const entry = ['node', ...nodeFlagsOf(app), `apps/${app}/dist/main.js`];
     const migrateCommand = ['node', `apps/${app}/dist/main.js`, 'migrate'];
 
     for (const c of [...inits, ...containers]) {
@@ -518,7 +518,9 @@ function checkDocker(root) {
       continue;
     }
     const text = fs.readFileSync(file, 'utf8');
-    normalised.set(app, text.split(app).join('__APP__').split(String(spec.port)).join('__PORT__'));
+    // The app's V8 flags (tools/suite/node-flags.ts) are its own too, like its name and port.
+    const flags = nodeFlagsOf(app).map((f) => `${JSON.stringify(f)}, `).join('');
+    normalised.set(app, text.split(flags).join('').split(app).join('__APP__').split(String(spec.port)).join('__PORT__'));
     const ins = parseDockerfile(text);
     const at = (i) => `${where}:${i.line}`;
 
@@ -567,7 +569,7 @@ function checkDocker(root) {
     } catch {
       epArgs = undefined;
     }
-    const image = ['node', ...SERVICE_NODE_FLAGS, `apps/${app}/dist/main.js`];
+    const image = ['node', ...nodeFlagsOf(app), `apps/${app}/dist/main.js`];
     if (JSON.stringify(epArgs) !== JSON.stringify(image)) {
       fail(fw, `must have exec-form ENTRYPOINT ${JSON.stringify(image)} (node as PID 1 receives SIGTERM; flags from tools/suite/node-flags.ts)`);
     }

@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICE_NODE_FLAGS } from './node-flags.ts';
+import { nodeFlagsOf } from './node-flags.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -101,7 +101,7 @@ function mainOf(app: AppName): string {
 
 /** A service process: its main.js with the flags the images run it with. */
 function serviceArgs(app: AppName): string[] {
-  return [...SERVICE_NODE_FLAGS, mainOf(app)];
+  return [...nodeFlagsOf(app), mainOf(app)];
 }
 
 export class Suite {
