@@ -17,7 +17,7 @@
  * extra CPU near saturation), and auth and recommendation were not measured. Figures in
  * docs/catalogue.md ("tenth session").
  */
-export const APP_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
+const APP_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   metadata: ['--max-semi-space-size=4'],
 };
 
