@@ -3,6 +3,7 @@ import { ClientGrpcProxy } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
 import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
+import { releaseFinishedCalls } from './release-finished-calls.js';
 
 // Per-call round robin over every address the target resolves to (a headless Service in
 // Kubernetes), instead of grpc-js's default pick_first that pins a client to one pod.
@@ -23,13 +24,15 @@ export interface GrpcClientHandle<T> {
 /**
  * A client for one service of a generated contract, typed by the ts-proto client interface
  * (e.g. `metadataV1.MetadataServiceClient`). Calls go out lazily; no connection is made until the
- * first call. Every call should carry a deadline: see `withDeadline`.
+ * first call. Every call should carry a deadline: see `withDeadline`. The first client installs
+ * `releaseFinishedCalls`, so that a finished call's response dies young.
  */
 export function createGrpcClient<T extends object>(options: {
   contract: ContractRef;
   serviceName: string;
   url: string;
 }): GrpcClientHandle<T> {
+  releaseFinishedCalls();
   const proxy = new ClientGrpcProxy({
     url: options.url,
     package: options.contract.package,

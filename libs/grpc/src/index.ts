@@ -12,6 +12,7 @@ export {
   type GrpcErrorResponse,
 } from './grpc-status.js';
 export { parseRequest } from './parse-request.js';
+export { releaseFinishedCalls } from './release-finished-calls.js';
 export {
   exitOnSignals,
   runGrpcService,
