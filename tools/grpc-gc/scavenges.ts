@@ -18,9 +18,9 @@ const { values } = parseArgs({
   options: { calls: { type: 'string', default: '30000' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '4' } },
 });
 const MODES = [
-  { name: 'plain', flags: [] as string[] },
-  { name: 'released', flags: [] as string[] },
-  { name: 'plain, 4 MiB young generation', flags: ['--max-semi-space-size=4'] },
+  { name: 'plain', client: 'plain', flags: [] as string[] },
+  { name: 'released', client: 'released', flags: [] as string[] },
+  { name: 'plain, 4 MiB young generation', client: 'plain', flags: ['--max-semi-space-size=4'] },
 ];
 
 type ServiceDefinition = { service: never };
@@ -60,9 +60,8 @@ const reports = new Map<string, ClientReport[]>(MODES.map((mode) => [mode.name, 
 for (let round = 0; round < Number(values.rounds); round++) {
   const order = round % 2 === 0 ? MODES : [...MODES].reverse();
   for (const mode of order) {
-    const mark = mode.name === 'released' ? 'released' : 'plain';
     // Not execFileSync: this process serves the calls.
-    const { stdout } = await promisify(execFile)(process.execPath, [...mode.flags, client, `127.0.0.1:${port}`, mark, values.calls, values.concurrency]);
+    const { stdout } = await promisify(execFile)(process.execPath, [...mode.flags, client, `127.0.0.1:${port}`, mode.client, values.calls, values.concurrency]);
     const report = JSON.parse(stdout) as ClientReport;
     reports.get(mode.name)?.push(report);
     console.log(`round ${round + 1} ${mode.name}: ${JSON.stringify(report)}`);

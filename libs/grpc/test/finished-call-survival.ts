@@ -1,7 +1,8 @@
 // Run by release-finished-calls.spec.ts in a process of its own:
 //   node --expose-gc --min-semi-space-size=16 --max-semi-space-size=16 finished-call-survival.ts released|plain
 // Serves the real MetadataService contract (SearchTracks answers 20 tracks) and calls it with a
-// grpc-js client, after `releaseFinishedCalls()` when asked. After a full GC it makes 200 calls
+// grpc-js client; when asked, after making (and closing) a `createGrpcClient` client first, which
+// must install `releaseFinishedCalls`. After a full GC it makes 200 calls
 // (the young generation is large enough that no collection runs meanwhile), then forces one
 // scavenge and prints how many of the 200 decoded responses it freed, and how many a full GC then
 // freed (all 200, unless something still uses them).
@@ -10,7 +11,9 @@ import { loadSync } from '@grpc/proto-loader';
 import { METADATA_V1, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@overture/contracts';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { releaseFinishedCalls } from '../src/release-finished-calls.ts';
+// Plain node runs this file, so it takes the built package (dist), as the apps do, not ../src.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { createGrpcClient, releaseFinishedCalls } from '@overture/grpc';
 
 type Callback = (error: Error | null, response?: { tracks: unknown[] }) => void;
 interface SearchClient {
@@ -21,7 +24,6 @@ type Package = { overture: { metadata: { v1: { MetadataService: { service: never
 
 const gc = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
-if (process.argv[2] === 'released' && !releaseFinishedCalls()) throw new Error('releaseFinishedCalls could not install its grpc-js cut');
 
 const definition = loadPackageDefinition(loadSync(path.join(PROTO_ROOT, METADATA_V1.file), PROTO_LOADER_OPTIONS)) as unknown as Package;
 const { MetadataService } = definition.overture.metadata.v1;
@@ -34,7 +36,13 @@ server.addService(MetadataService.service, {
 const port = await new Promise<number>((resolve, reject) =>
   server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
 );
-const client = new MetadataService(`127.0.0.1:${port}`, credentials.createInsecure());
+const url = `127.0.0.1:${port}`;
+if (process.argv[2] === 'released') {
+  createGrpcClient({ contract: METADATA_V1, serviceName: 'MetadataService', url }).close();
+  // Already installed by the client above; this reports whether its grpc-js cut applied.
+  if (!releaseFinishedCalls()) throw new Error('releaseFinishedCalls could not install its grpc-js cut');
+}
+const client = new MetadataService(url, credentials.createInsecure());
 
 let tracking = false;
 let freed = 0;

@@ -22,7 +22,7 @@ async function survival(mode: 'released' | 'plain'): Promise<Survival> {
 }
 
 describe('releaseFinishedCalls', () => {
-  it('lets a scavenge free the responses of finished calls', async () => {
+  it('is installed by createGrpcClient, and lets a scavenge free the responses of finished calls', async () => {
     const result = await survival('released');
     expect(result.freedByScavenge).toBeGreaterThanOrEqual(195);
     expect(result.freedByScavenge + result.freedByFullGc).toBe(200);
