@@ -3,11 +3,16 @@ import { TermCache } from '../cache/term-cache.js';
 import { termBitCheck } from '../catalogue/term-bits.js';
 import { searchTracksSchema } from '../tracks/track.schemas.js';
 import type { MatchSpec, SearchRepository, TermCount, TermInfo, WalkResult } from './search.repository.js';
-import { SearchService } from './search.service.js';
+import { SCAN_BUDGET, SearchService } from './search.service.js';
+import { decodeCursor } from './search-cursor.js';
+import type { Track } from '../tracks/track.js';
 
 /** A dictionary, its pair counts and a recording walk: the repository as the service sees it. */
 class FakeSearchRepository {
   readonly walks: MatchSpec[] = [];
+  readonly budgets: number[] = [];
+  /** What the next walks return; by default an empty, complete walk. */
+  walkResults: WalkResult[] = [];
   readonly facetTermIds: number[][] = [];
   readonly dictionary: TermInfo[] = [
     { id: 1, term: '*', trackCount: 10_000 },
@@ -41,9 +46,10 @@ class FakeSearchRepository {
     return [...(this.pairs.get(termId) ?? [])].map(([id, trackCount]) => ({ id, trackCount }));
   }
 
-  async walkByPopularity(spec: MatchSpec): Promise<WalkResult> {
+  async walkByPopularity(spec: MatchSpec, _limit: number, budget: number): Promise<WalkResult> {
     this.walks.push(spec);
-    return { tracks: [] };
+    this.budgets.push(budget);
+    return this.walkResults.shift() ?? { tracks: [] };
   }
 
   async facetCounts(_spec: MatchSpec, facetTermIds: readonly number[]): Promise<{ considered: number; counts: Map<number, number> }> {
@@ -125,5 +131,34 @@ describe('SearchService and the maintained term pairs', () => {
       // Tags are not paired: the estimate stands.
       expect.objectContaining({ name: 'tag', values: [{ value: 'live', count: 400 }], exact: false }),
     ]);
+  });
+});
+
+describe('SearchService scan budget', () => {
+  const ranOut = (key: number): WalkResult => ({ tracks: [], scanEnd: { key, doc: 1 } });
+  const found = (count: number): WalkResult => ({
+    tracks: Array.from({ length: count }, (_, i) => ({ track: { id: `t${i}` } as Track, key: 50, doc: 100 - i })),
+  });
+
+  it('doubles the budget of each page in a run of partial pages, up to 8 times, and starts again after a full page', async () => {
+    const { repository, search } = setUp();
+    repository.walkResults = [ranOut(90), ranOut(80), ranOut(70), ranOut(60), ranOut(55), ranOut(52), found(21), ranOut(40)];
+    let cursor = '';
+    const streaks: (number | undefined)[] = [];
+    for (let i = 0; i < 8; i++) {
+      const page = await search({ genre: 'metal', mood: 'angry', limit: 20, cursor });
+      expect(page.partial, `page ${i + 1}`).toBe(i !== 6);
+      cursor = page.nextCursor;
+      streaks.push(decodeCursor(cursor).partialStreak);
+    }
+    expect(repository.budgets).toEqual([1, 2, 4, 8, 8, 8, 8, 1].map((times) => times * SCAN_BUDGET));
+    expect(streaks).toEqual([1, 2, 3, 3, 3, 3, undefined, 1]);
+  });
+
+  it('refuses a cursor that claims a longer run of partial pages than one can earn', () => {
+    const forged = (s: number) => Buffer.from(JSON.stringify({ o: 'p', t: 0, k: 1, d: 1, s })).toString('base64url');
+    expect(decodeCursor(forged(3)).partialStreak).toBe(3);
+    expect(() => decodeCursor(forged(4))).toThrow('cursor is not valid');
+    expect(() => decodeCursor(forged(0))).toThrow('cursor is not valid');
   });
 });
