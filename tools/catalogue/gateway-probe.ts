@@ -13,29 +13,16 @@
 // genres and words) behind the gateway: `npm start`, or the suite on the benchmark's database.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import type { SearchView } from '../../apps/api-gateway/src/catalogue/catalogue.schemas.ts';
+import type { TrackView } from '../../apps/api-gateway/src/catalogue/track.view.ts';
 
 const { values } = parseArgs({ options: { api: { type: 'string', default: 'http://127.0.0.1:8080' }, 'deep-pages': { type: 'string', default: '60' } } });
 const API = values.api;
 const DEEP_PAGES = Number(values['deep-pages']);
 
-interface Track {
-  id: string;
-  title: string;
-  artist_name: string;
-  album_title: string;
-  popularity: number;
-  release_year: number;
-  release_date?: string;
-  artist_id?: string;
-  album_id?: string;
-  attributes: { genres: string[]; moods: string[]; language: string; bpm: number };
-}
-interface Page {
-  tracks: Track[];
-  next_cursor: string | null;
-  partial: boolean;
-  facets: { name: string; values: { value: string; count: number }[]; exact: boolean; error_margin: number }[];
-}
+// The gateway's own response types (type-only imports: nothing of the gateway runs here).
+type Track = TrackView;
+type Page = SearchView;
 interface Answer<T> {
   status: number;
   body: T;

@@ -7,8 +7,9 @@
  * a gRPC server call through grpc-js 1.14 leaves part of what it allocated alive at the next
  * scavenge (the call objects and the request; not found what holds them, and the client's two cuts
  * applied to the server's streams and calls changed nothing measurable: docs/catalogue.md, "twelfth
- * session"), so a scavenge's pause grows with the young generation. Every call in flight waits out a pause. The client side of the same
- * problem (the decoded responses) is cut in code instead, by `releaseFinishedCalls` in libs/grpc
+ * session"), so a scavenge's pause grows with the young generation. Every call in flight waits out a
+ * pause. The client side of the same problem (the decoded responses) is cut in code instead, by
+ * `releaseFinishedCalls` in libs/grpc
  * (docs/catalogue.md, "eleventh session"); measured at 1M tracks with that cut in the client, metadata
  * without this flag had a p99 22–53 % higher in all five classes. The price of the flag: more
  * frequent scavenges and more promotion, i.e. more CPU per request (tenth session, at 10M: 5–32 %).

@@ -88,8 +88,7 @@ export class SearchService {
     // A cursor from a partial page means the matches are sparse where the walk is: each page in a
     // run of partial pages walks twice as far as the last (up to 8 × SCAN_BUDGET), so a client
     // following next_cursor through a rare combination needs tens of requests, not hundreds. A first
-    // page, and every page after a full one, keeps the base budget. Measured at 10M tracks through
-    // the gateway: a page of 8 000 postings takes 12 ms (p99 18 ms); 16 000 took 20 ms (p99 45).
+    // page, and every page after a full one, keeps the base budget (figures: docs/catalogue.md).
     const streak = cursor?.partialStreak ?? 0;
     const budget = SCAN_BUDGET * 2 ** streak;
     const found: { track: Track; key: number; doc: number; tier: 0 | 1 }[] = [];
