@@ -9,10 +9,10 @@
  * applied to the server's streams and calls changed nothing measurable: docs/catalogue.md, "twelfth
  * session"), so a scavenge's pause grows with the young generation. Every call in flight waits out a
  * pause. The client side of the same problem (the decoded responses) is cut in code instead, by
- * `releaseFinishedCalls` in libs/grpc
- * (docs/catalogue.md, "eleventh session"); measured at 1M tracks with that cut in the client, metadata
- * without this flag had a p99 22–53 % higher in all five classes. The price of the flag: more
- * frequent scavenges and more promotion, i.e. more CPU per request (tenth session, at 10M: 5–32 %).
+ * `releaseFinishedCalls` in libs/grpc (docs/catalogue.md, "eleventh session"); measured at 1M tracks
+ * with that cut in the client, metadata without this flag had a p99 22–53 % higher in all five
+ * classes. The price of the flag: more frequent scavenges and more promotion, i.e. more CPU per
+ * request (tenth session, at 10M: 5–32 %).
  *
  * The other apps keep V8's defaults: the gateway and playback-queue with the flag did worse in the
  * playback benchmark (queue edits p50 36–44 ms against 22–26 ms, push p99 32–39 ms against 25–27 ms;
