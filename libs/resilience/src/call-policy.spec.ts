@@ -1,11 +1,14 @@
-import { status } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BulkheadFullError } from './bulkhead-full.error.js';
 import { createCallPolicy } from './call-policy.js';
 import { CircuitOpenError } from './circuit-open.error.js';
 
-function grpcError(code: status): Error & { code: status } {
-  return Object.assign(new Error(`${status[code]}: test`), { code });
+function grpcError(code: status, reason?: string): Error & { code: status; metadata: Metadata } {
+  const metadata = new Metadata();
+  // The key libs/grpc's services put their reason under (ERROR_REASON_KEY).
+  if (reason) metadata.set('overture-error-reason', reason);
+  return Object.assign(new Error(`${status[code]}: test`), { code, metadata });
 }
 
 function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
@@ -57,16 +60,49 @@ describe('createCallPolicy', () => {
     expect(calls).toBe(3);
   });
 
-  it.each([status.DEADLINE_EXCEEDED, status.INTERNAL, status.UNKNOWN, status.RESOURCE_EXHAUSTED])(
-    'counts code %i as a failure',
-    async (code) => {
-      const policy = newPolicy();
-      for (let i = 0; i < 3; i++) {
-        await expect(policy.execute(() => Promise.reject(grpcError(code)))).rejects.toMatchObject({ code });
-      }
-      expect(policy.state).toBe('open');
-    },
-  );
+  it.each([
+    [status.DEADLINE_EXCEEDED, undefined],
+    [status.UNAVAILABLE, 'KEYS_NOT_LOADED'],
+    [status.INTERNAL, undefined],
+    [status.UNKNOWN, undefined],
+    [status.RESOURCE_EXHAUSTED, undefined],
+    [status.RESOURCE_EXHAUSTED, 'OVERLOADED'],
+  ])('counts code %i with reason %s as a failure of the service', async (code, reason) => {
+    const policy = newPolicy();
+    for (let i = 0; i < 3; i++) {
+      await expect(policy.execute(() => Promise.reject(grpcError(code, reason)))).rejects.toMatchObject({ code });
+    }
+    expect(policy.state).toBe('open');
+  });
+
+  it.each([
+    [status.RESOURCE_EXHAUSTED, 'TOO_MANY_SIGN_IN_ATTEMPTS'],
+    [status.INTERNAL, 'INTERNAL'],
+    [status.UNKNOWN, 'INVALID_CURSOR'],
+  ])('never opens on code %i with the domain reason %s, however many come in a row', async (code, reason) => {
+    const policy = newPolicy();
+    let calls = 0;
+    for (let i = 0; i < 20; i++) {
+      const answer = grpcError(code, reason);
+      await expect(
+        policy.execute(async () => {
+          calls++;
+          throw answer;
+        }),
+      ).rejects.toBe(answer);
+    }
+    expect(calls).toBe(20);
+    expect(policy.state).toBe('closed');
+  });
+
+  it('a throttled answer between service failures resets their count', async () => {
+    const policy = newPolicy();
+    const failures = [grpcError(status.UNAVAILABLE), grpcError(status.UNAVAILABLE), grpcError(status.RESOURCE_EXHAUSTED, 'TOO_MANY_SIGN_IN_ATTEMPTS')];
+    for (const error of [...failures, ...failures]) {
+      await expect(policy.execute(() => Promise.reject(error))).rejects.toBe(error);
+    }
+    expect(policy.state).toBe('closed');
+  });
 
   it('never opens on NOT_FOUND or INVALID_ARGUMENT answers', async () => {
     const policy = newPolicy();

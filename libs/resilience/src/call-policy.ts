@@ -11,7 +11,7 @@ import {
 } from 'cockatiel';
 import { BulkheadFullError } from './bulkhead-full.error.js';
 import { CircuitOpenError } from './circuit-open.error.js';
-import { grpcCodeOf, isUnhealthyCode } from './grpc-code.js';
+import { grpcCodeOf, isServiceFailure } from './grpc-code.js';
 
 export interface CallPolicyOptions {
   /** The dependency's name, used in error messages (e.g. `metadata`). */
@@ -37,26 +37,23 @@ export interface CallPolicy {
   readonly state: CallPolicyState;
 }
 
-// What `fn` produced, as seen by the breaker: an error with a healthy gRPC code is an answer
-// and travels as a value, so the breaker counts it as a success.
+// What `fn` produced, as seen by the breaker: a gRPC error that is not a service failure is an
+// answer and travels as a value, so the breaker counts it as a success.
 type Outcome<T> = { answered: false; value: T } | { answered: true; error: unknown };
 
 /**
  * Guards calls to one dependency with a consecutive-failure circuit breaker and an optional
- * bulkhead. Only errors whose gRPC code says the dependency is unhealthy (UNAVAILABLE,
- * DEADLINE_EXCEEDED, INTERNAL, UNKNOWN, RESOURCE_EXHAUSTED) count as failures; any other gRPC code
- * (NOT_FOUND, INVALID_ARGUMENT, ...) is a normal answer and resets the count like a success does.
- * Errors without a gRPC code pass through uncounted. While open, calls fail at once with
+ * bulkhead. Only failures of the dependency itself count (`isServiceFailure`: UNAVAILABLE,
+ * DEADLINE_EXCEEDED, and overload or transport errors without a domain reason); any other gRPC error
+ * (NOT_FOUND, a throttled sign-in's RESOURCE_EXHAUSTED with its reason, ...) is a normal answer and
+ * resets the count like a success does. Errors without a gRPC code pass through uncounted. While open, calls fail at once with
  * `CircuitOpenError`; after `halfOpenAfterMs` the next call probes the dependency while
  * concurrent callers wait for its outcome. A full bulkhead fails with `BulkheadFullError`, which
  * the breaker never sees. Create one policy per dependency and share it across calls.
  */
 export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
   const breaker = circuitBreaker(
-    handleWhen((error) => {
-      const code = grpcCodeOf(error);
-      return code !== undefined && isUnhealthyCode(code);
-    }),
+    handleWhen(isServiceFailure),
     {
       halfOpenAfter: options.breaker.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breaker.consecutiveFailures),
@@ -77,8 +74,7 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
             try {
               return { answered: false, value: await fn(callSignal) };
             } catch (error) {
-              const code = grpcCodeOf(error);
-              if (code !== undefined && !isUnhealthyCode(code)) return { answered: true, error };
+              if (grpcCodeOf(error) !== undefined && !isServiceFailure(error)) return { answered: true, error };
               throw error;
             }
           }, limiterSignal),

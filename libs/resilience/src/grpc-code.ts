@@ -8,16 +8,42 @@ export function grpcCodeOf(error: unknown): status | undefined {
   return typeof code === 'number' ? code : undefined;
 }
 
-// Codes that say the dependency (or the path to it) is unhealthy. Every other code is an answer
-// from a working service: NOT_FOUND or INVALID_ARGUMENT must never trip a breaker.
-const UNHEALTHY_CODES: ReadonlySet<status> = new Set([
-  status.UNAVAILABLE,
-  status.DEADLINE_EXCEEDED,
-  status.INTERNAL,
-  status.UNKNOWN,
-  status.RESOURCE_EXHAUSTED,
-]);
+// The trailing-metadata key an Overture service puts its error reason under (ERROR_REASON_KEY in
+// libs/grpc, which this util lib does not import: it stays free of Nest).
+const REASON_KEY = 'overture-error-reason';
 
-export function isUnhealthyCode(code: status): boolean {
-  return UNHEALTHY_CODES.has(code);
+// The reason a service answers with when its own bulkhead is full (libs/grpc's exception filter).
+const OVERLOADED_REASON = 'OVERLOADED';
+
+/** The Overture reason a gRPC error carries in its trailing metadata, if any. */
+function reasonOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const metadata = (error as { metadata?: { get?: (key: string) => unknown[] } }).metadata;
+  const value = typeof metadata?.get === 'function' ? metadata.get(REASON_KEY)[0] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Whether a failed call says the service (or the path to it) is failing, as opposed to an answer
+ * it gave on purpose. UNAVAILABLE and DEADLINE_EXCEEDED always count. RESOURCE_EXHAUSTED, INTERNAL
+ * and UNKNOWN count only without an Overture reason (from the transport or grpc-js itself) or when
+ * the reason is the service's own overload: a throttled sign-in (RESOURCE_EXHAUSTED with a reason)
+ * or a handler bug one request triggers (INTERNAL with a reason) is an answer, so one client cannot
+ * open a breaker for everyone. Every other code (NOT_FOUND, INVALID_ARGUMENT, ...) is an answer.
+ */
+export function isServiceFailure(error: unknown): boolean {
+  const code = grpcCodeOf(error);
+  switch (code) {
+    case status.UNAVAILABLE:
+    case status.DEADLINE_EXCEEDED:
+      return true;
+    case status.RESOURCE_EXHAUSTED:
+    case status.INTERNAL:
+    case status.UNKNOWN: {
+      const reason = reasonOf(error);
+      return reason === undefined || reason === OVERLOADED_REASON;
+    }
+    default:
+      return false;
+  }
 }

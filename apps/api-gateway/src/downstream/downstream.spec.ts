@@ -79,6 +79,16 @@ describe('Downstream', () => {
     expect(error).toMatchObject({ service: 'echo', code: status.UNAVAILABLE, reason: undefined });
   });
 
+  it('keeps calling a service whose answers are throttled sign-ins (a domain answer, not a failure)', async () => {
+    const { call, received, policy } = downstream(() => throwError(() => grpcError(status.RESOURCE_EXHAUSTED, 'TOO_MANY_SIGN_IN_ATTEMPTS')));
+    for (let i = 0; i < 10; i++) {
+      const error = await failure(call({ requestId: 'r' }));
+      expect(error).toMatchObject({ code: status.RESOURCE_EXHAUSTED, reason: 'TOO_MANY_SIGN_IN_ATTEMPTS' });
+    }
+    expect(policy.state).toBe('closed');
+    expect(received).toHaveLength(10);
+  });
+
   it("does not count deadlines the client's own short budget caused against the service", async () => {
     const { call, received, policy } = downstream(() => throwError(() => grpcError(status.DEADLINE_EXCEEDED)));
     for (let i = 0; i < 5; i++) {
