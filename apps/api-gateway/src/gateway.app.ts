@@ -1,9 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { acceptRequestId, newRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
+import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
 import { ApiError } from './http/api-error.js';
-import { problemBody } from './http/problem-body.js';
+import { rawErrorResponse } from './http/raw-response.js';
 import type { IncomingMessage } from 'node:http';
 import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
@@ -31,20 +31,19 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
+    // A slow client (headers and body dribbled in) holds a connection and its buffers for at most this long.
+    requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.HTTP_CONNECTION_TIMEOUT_MS,
+    // Node checks those deadlines every 30 s by default, which would let a 10 s one run to 40 s.
+    http: { headersTimeout: config.HTTP_REQUEST_TIMEOUT_MS, connectionsCheckingInterval: Math.min(1_000, config.HTTP_REQUEST_TIMEOUT_MS) },
     genReqId: (request: IncomingMessage) => acceptRequestId(request.headers[REQUEST_ID_HEADER]),
     // Requests arriving while closing are answered by our hook, in the API's error shape.
     return503OnClosing: false,
-    // Requests Node's HTTP parser rejects (e.g. raw non-ASCII bytes in the URL) never reach Fastify's
-    // routing; answer them in the API's error shape too, instead of Fastify's default body.
+    // Requests Node's HTTP parser rejects (e.g. raw non-ASCII bytes in the URL) or that time out never
+    // reach Fastify's routing; answer them in the API's error shape too, instead of Fastify's default body.
     clientErrorHandler: (error, socket) => {
-      if (!socket.writable) return;
-      const tooLarge = (error as { code?: string }).code === 'HPE_HEADER_OVERFLOW';
-      const problem = tooLarge
-        ? new ApiError(431, 'HEADERS_TOO_LARGE', 'the request headers are too large')
-        : new ApiError(400, 'MALFORMED_REQUEST', 'the request could not be parsed as HTTP (non-ASCII characters in the URL must be percent-encoded)');
-      const body = JSON.stringify(problemBody(problem, newRequestId()));
-      const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      if (socket.writable) socket.end(rawErrorResponse(clientErrorOf(error)));
+      else socket.destroy();
     },
   });
   // JSON and forms only: a text/plain body is 415, not a string handed to the validators.
@@ -88,6 +87,17 @@ async function closeWithin(app: NestFastifyApplication, graceMs: number): Promis
     return await Promise.race([app.close().then(() => true as const), timedOut]);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+function clientErrorOf(error: Error): ApiError {
+  switch ((error as { code?: string }).code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return new ApiError(431, 'HEADERS_TOO_LARGE', 'the request headers are too large');
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return new ApiError(408, 'REQUEST_TIMEOUT', 'the request (headers and body) did not arrive in time');
+    default:
+      return new ApiError(400, 'MALFORMED_REQUEST', 'the request could not be parsed as HTTP (non-ASCII characters in the URL must be percent-encoded)');
   }
 }
 

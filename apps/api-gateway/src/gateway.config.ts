@@ -5,6 +5,10 @@ export const gatewayConfigSchema = z.object({
   ...commonConfig,
   HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   HTTP_PORT: env.port().default(8080),
+  /** Time a client has to send a whole request, headers and body (the body is at most 64 KiB): 408 after it. */
+  HTTP_REQUEST_TIMEOUT_MS: env.positiveInt().default(10_000),
+  /** A connection with a request in progress and no bytes moving either way for this long is closed. */
+  HTTP_CONNECTION_TIMEOUT_MS: env.positiveInt().default(30_000),
   /**
    * Which proxies in front of the gateway to trust for the client address (X-Forwarded-For), which
    * per-address sign-in limits key on: `false` (none, the default), a hop count such as `1` (one

@@ -3,6 +3,8 @@ import { AUTH_V1, type authV1, METADATA_V1, type metadataV1, PLAYBACK_V1, type p
 import { freePort, quietLogger } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
+import { once } from 'node:events';
+import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { TokenView, UserView } from '../src/auth/auth.schemas.js';
 import type { SearchView, TracksView } from '../src/catalogue/catalogue.schemas.js';
@@ -23,6 +25,19 @@ interface OpenApiDocument {
   paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
   components: { schemas: Record<string, unknown> };
 }
+
+/** Sends raw bytes and collects the whole answer, until the server closes the connection. */
+async function rawExchange(baseUrl: string, request: string): Promise<string> {
+  const socket = connect(Number(new URL(baseUrl).port), '127.0.0.1');
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (received += chunk));
+  socket.write(Buffer.from(request, 'latin1'));
+  await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer; got ${received}`)), 10_000).unref())]);
+  return received;
+}
+
+const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as ErrorBody;
 
 const json = async <T>(response: Response): Promise<T> => (await response.json()) as T;
 const errorOf = async (response: Response): Promise<ErrorBody['error']> => (await json<ErrorBody>(response)).error;
@@ -111,6 +126,14 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
   let services: Awaited<ReturnType<typeof startFakeServices>>;
   let gateway: RunningGateway;
   let token: string;
+  const logged: { level: string; line: string }[] = [];
+  const logger = {
+    ...quietLogger,
+    error: (...args: unknown[]) => void logged.push({ level: 'error', line: args.map((a) => (a instanceof Error ? a.stack : JSON.stringify(a))).join(' ') }),
+    warn: (...args: unknown[]) => void logged.push({ level: 'warn', line: JSON.stringify(args) }),
+    log: (...args: unknown[]) => void logged.push({ level: 'log', line: JSON.stringify(args) }),
+    debug: (...args: unknown[]) => void logged.push({ level: 'debug', line: JSON.stringify(args) }),
+  };
 
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${gateway.url}${path}`, { headers });
   const authed = (path: string, init: RequestInit = {}) =>
@@ -119,7 +142,7 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
   beforeAll(async () => {
     signer = await createTestSigner();
     services = await startFakeServices(signer, tracks);
-    gateway = await startGateway(await gatewayConfig(services.auth, services.metadata), quietLogger);
+    gateway = await startGateway(await gatewayConfig(services.auth, services.metadata, { HTTP_REQUEST_TIMEOUT_MS: '1000' }), logger);
     token = await signer.sign({ claims: { sub: services.user.userId } });
     // The signing keys load in the background; readiness reports when they are in.
     await vi.waitFor(async () => expect((await get('/health/ready')).status).toBe(200), { timeout: 10_000, interval: 50 });
@@ -318,6 +341,65 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
     const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { status: number; reason: string; request_id: string } };
     expect(body.error).toMatchObject({ status: 400, reason: 'MALFORMED_REQUEST', request_id: expect.any(String) });
+  });
+
+  it('answers a request with two Authorization headers 400 in the error shape, whichever comes first', async () => {
+    for (const [first, second] of [
+      [token, 'not-a-token'],
+      ['not-a-token', token],
+    ]) {
+      const raw = await rawExchange(gateway.url, `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nauthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
+      expect(raw).toMatch(/^HTTP\/1\.1 400 /);
+      expect(bodyOf(raw).error).toMatchObject({ status: 400, reason: 'MALFORMED_REQUEST', request_id: expect.any(String) });
+    }
+    // One header is fine.
+    const one = await rawExchange(gateway.url, `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    expect(one).toMatch(/^HTTP\/1\.1 200 /);
+  });
+
+  it('marks every answer nosniff, and answers about the account (errors too) no-store', async () => {
+    const answers = {
+      live: await get('/health/live'),
+      track: await authed(`/v1/tracks/${tracks[0]!.trackId}`),
+      unauthenticated: await get('/v1/me'),
+      unknownRoute: await get('/v1/nowhere'),
+      me: await authed('/v1/me'),
+      queueDown: await authed('/v1/me/player/queue'),
+      token: await fetch(`${gateway.url}/v1/auth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: 'ada@example.com', password: PASSWORD }) }),
+    };
+    expect(answers.me.status).toBe(200);
+    expect(answers.token.status).toBe(200);
+    for (const [name, response] of Object.entries(answers)) expect(response.headers.get('x-content-type-options'), name).toBe('nosniff');
+    for (const name of ['unauthenticated', 'me', 'queueDown', 'token'] as const) expect(answers[name].headers.get('cache-control'), name).toBe('no-store');
+    for (const name of ['live', 'track'] as const) expect(answers[name].headers.get('cache-control'), name).not.toBe('no-store');
+    // Answers written on the raw socket, before Fastify has a request, carry it too.
+    expect(await rawExchange(gateway.url, 'GET /\u00ff HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
+  });
+
+  it('does not take a client that hangs up while its body is read for a server error', async () => {
+    const socket = connect(Number(new URL(gateway.url).port), '127.0.0.1');
+    // Promises 1000 bytes, sends 10, and hangs up once the gateway has the headers and reads the body.
+    const arrived = once(gateway.app.getHttpServer() as Server, 'request');
+    socket.write('POST /v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"email":');
+    await arrived;
+    socket.destroy();
+    await vi.waitFor(() => expect(logged.some((l) => l.level === 'debug' && l.line.includes('closed the connection before'))).toBe(true), {
+      timeout: 5_000,
+      interval: 10,
+    });
+    expect(logged.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('answers 408 in the error shape when a body does not arrive within the request timeout', async () => {
+    const started = Date.now();
+    const raw = await rawExchange(
+      gateway.url,
+      'POST /v1/auth/register HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"email":',
+    );
+    expect(raw).toMatch(/^HTTP\/1\.1 408 /);
+    expect(bodyOf(raw).error).toMatchObject({ status: 408, reason: 'REQUEST_TIMEOUT' });
+    // HTTP_REQUEST_TIMEOUT_MS is 1000 here; Node checks it every second at most.
+    expect(Date.now() - started).toBeLessThan(3_000);
   });
 
   it('publishes the signing keys and an OpenAPI document listing every route', async () => {

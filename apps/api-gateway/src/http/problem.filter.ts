@@ -44,6 +44,11 @@ export class ProblemFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     const reply = http.getResponse<FastifyReply>();
+    if (clientAborted(exception, request)) {
+      // Nobody is left to answer, and the client is not a fault of ours: no 500, no error line.
+      this.logger.debug({ msg: 'the client closed the connection before its request was read', method: request.method, url: request.url });
+      return;
+    }
     const error = this.toApiError(exception, request);
     // A 5xx with a cause (a failed service call, a bug) is logged; expected ones (not ready yet) are not.
     if (error.status >= 500 && error.cause !== undefined) this.log(error, request);
@@ -77,6 +82,11 @@ export class ProblemFilter implements ExceptionFilter {
     if (error.status === 500) this.logger.error(fields, error.cause instanceof Error ? error.cause : String(error.cause));
     else this.logger.warn({ ...fields, cause: error.cause instanceof Error ? error.cause.message : undefined });
   }
+}
+
+// Node fails the body stream with `aborted` (ECONNRESET) when the client closes the connection mid-body.
+function clientAborted(exception: unknown, request: FastifyRequest): boolean {
+  return (exception as { code?: unknown } | null)?.code === 'ECONNRESET' && request.raw.readableAborted;
 }
 
 function fromHttpException(exception: HttpException): ApiError {

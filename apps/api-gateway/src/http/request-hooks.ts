@@ -3,22 +3,45 @@ import type { FastifyInstance } from 'fastify';
 import type { GatewayLifecycle } from '../health/gateway-lifecycle.js';
 import { ApiError } from './api-error.js';
 import { problemBody } from './problem-body.js';
+import { SECURITY_HEADERS } from './raw-response.js';
 import type { RouteTable } from './route-table.js';
+
+// Answers about one account (its profile, player, sessions, tokens, recommendations) and admin
+// answers about others: no cache on the way may keep them.
+const PERSONAL_PATH = /^\/v1\/(me|auth|admin|recommendations)(\/|\?|$)/;
+
+/** How many times `name` (lower case) occurs in Node's raw header list (name, value, name, value…). */
+export function headerCount(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const header = rawHeaders[i] ?? '';
+    if (header.length === name.length && header.toLowerCase() === name) count++;
+  }
+  return count;
+}
 
 /**
  * Fastify hooks every request passes: the request id (Fastify's `request.id`, taken from the
  * client's `x-request-id` by `genReqId`) is echoed at once, so every answer carries it, error or
- * not; the request runs inside `requestContext`, so log lines carry it; and once the server is
- * closing, requests still arriving on open connections get a prompt 503.
+ * not; every answer is `nosniff`, and answers with personal data `no-store`; the request runs inside
+ * `requestContext`, so log lines carry it; once the server is closing, requests still arriving on
+ * open connections get a prompt 503; and a request with more than one Authorization header is 400.
  */
 export function registerRequestHooks(fastify: FastifyInstance, lifecycle: GatewayLifecycle, routes: RouteTable): void {
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
 
   fastify.addHook('onRequest', (request, reply, done) => {
-    void reply.header(REQUEST_ID_HEADER, request.id);
+    void reply.header(REQUEST_ID_HEADER, request.id).headers(SECURITY_HEADERS);
+    if (PERSONAL_PATH.test(request.url)) void reply.header('cache-control', 'no-store');
     if (lifecycle.closing) {
       const error = new ApiError(503, 'SHUTTING_DOWN', 'this gateway instance is shutting down; retry the request');
       void reply.status(503).header('connection', 'close').send(problemBody(error, request.id));
+      return;
+    }
+    if (request.headers.authorization !== undefined && headerCount(request.raw.rawHeaders, 'authorization') > 1) {
+      // Node keeps only the first; a proxy or cache in front may have used another.
+      const error = new ApiError(400, 'MALFORMED_REQUEST', 'send one Authorization header, not several');
+      void reply.status(400).send(problemBody(error, request.id));
       return;
     }
     requestContext.run({ requestId: request.id }, done);
