@@ -145,7 +145,14 @@ export class Suite {
           ...common,
         };
       case 'metadata':
-        return { GRPC_LISTEN: grpc('metadata'), AUTH_GRPC_URL: grpc('auth'), DATABASE_URL: this.options.databaseUrls.metadata, ...common };
+        return {
+          GRPC_LISTEN: grpc('metadata'),
+          AUTH_GRPC_URL: grpc('auth'),
+          DATABASE_URL: this.options.databaseUrls.metadata,
+          // Local runs only; one key for every replica, so a next page may go to any of them.
+          METADATA_CURSOR_KEY: 'overture-local-suite-cursor-key-not-for-production',
+          ...common,
+        };
       case 'recommendation':
         return {
           GRPC_LISTEN: grpc('recommendation'),

@@ -9,6 +9,7 @@ import { CurationService } from './curation/curation.service.js';
 import { TrackWriteRepository } from './curation/track-write.repository.js';
 import { migrations } from './database/migrations/index.js';
 import { METADATA_CONFIG, type MetadataConfig } from './metadata.config.js';
+import { SearchCursorCodec } from './search/search-cursor.js';
 import { SearchRepository } from './search/search.repository.js';
 import { SearchService } from './search/search.service.js';
 import { CatalogueGrpcController } from './curation/catalogue.grpc-controller.js';
@@ -31,6 +32,7 @@ export class MetadataModule {
         { provide: METADATA_CONFIG, useValue: config },
         { provide: TrackCache, useValue: new TrackCache(config.TRACK_CACHE_SIZE) },
         { provide: TermCache, useValue: new TermCache() },
+        { provide: SearchCursorCodec, useValue: new SearchCursorCodec(config.METADATA_CURSOR_KEY) },
         TrackCacheListener,
         TrackRepository,
         TrackService,

@@ -276,6 +276,33 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect(sqlText.tracks).toEqual([]);
   });
 
+  it('answers every forged, tampered or misplaced cursor with INVALID_CURSOR on search, browse and artist pages', async () => {
+    const invalid = (over: Record<string, unknown>) => Buffer.from(JSON.stringify({ o: 'p', t: 0, k: 1, d: 1, ...over })).toString('base64url');
+    const search = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'pop', limit: 2 }), md, o));
+    const artistId = search.tracks[0]!.details!.artistId;
+    const artist = await pagesCall((c, md, o) => c.getArtist({ artistId, limit: 1, cursor: '' }, md, o));
+    expect(search.nextCursor).not.toBe('');
+    expect(artist.nextCursor).not.toBe('');
+    const [payload, mac] = search.nextCursor.split('.');
+    const raised = `${invalid({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), s: 3 })}.${mac}`;
+    const forged = [invalid({ k: 100_000 }), `${invalid({ k: 100_000 })}.${mac}`, invalid({ o: 'd', k: 10_000_000 }), raised, `${payload}.${'A'.repeat(22)}`];
+    const searchCursors = [...forged, artist.nextCursor];
+    const artistCursors = [...forged, search.nextCursor];
+    for (const cursor of searchCursors) {
+      for (const request of [searchRequest({ query: 'track', cursor }), searchRequest({ genre: 'pop', cursor })]) {
+        const error = await failure(call((c, md, o) => c.searchTracks(request, md, o)));
+        expect(error, `${request.query || 'browse'} ${cursor}`).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_CURSOR' });
+      }
+    }
+    for (const cursor of artistCursors) {
+      const error = await failure(pagesCall((c, md, o) => c.getArtist({ artistId, limit: 1, cursor }, md, o)));
+      expect(error, cursor).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_CURSOR' });
+    }
+    // The cursors as issued still page on.
+    expect((await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'pop', limit: 2, cursor: search.nextCursor }), md, o))).tracks.length).toBeGreaterThan(0);
+    expect((await pagesCall((c, md, o) => c.getArtist({ artistId, limit: 1, cursor: artist.nextCursor }, md, o))).tracks).toHaveLength(1);
+  });
+
   it('serves artist and album pages with their tracks', async () => {
     const one = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel', limit: 1 }), md, o));
     const details = one.tracks[0]!.details!;

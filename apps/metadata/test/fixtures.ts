@@ -26,9 +26,12 @@ export async function freshDatabase(serverUrl: string, name: string): Promise<Te
   return db;
 }
 
+/** The cursor-signing key the service under test is configured with. */
+export const TEST_CURSOR_KEY = 'metadata-test-cursor-key-0123456789abcdef';
+
 export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<MetadataTestService> {
   const auth = await startFakeAuthServer({ listener: LISTENER_PERMISSIONS, curator: [...LISTENER_PERMISSIONS, 'catalogue:write'] });
-  const config = metadataConfigSchema.parse({ DATABASE_URL: databaseUrl, AUTH_GRPC_URL: auth.url, ...env });
+  const config = metadataConfigSchema.parse({ DATABASE_URL: databaseUrl, AUTH_GRPC_URL: auth.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY, ...env });
   const service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
   const catalogue = createGrpcClient<CatalogueClient>({ contract: METADATA_V1, serviceName: 'CatalogueService', url: service.url });
   return {

@@ -5,6 +5,7 @@ import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrations } from '../src/database/migrations/index.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
+import { TEST_CURSOR_KEY } from './fixtures.js';
 import { metadataConfigSchema } from '../src/metadata.config.js';
 import { MetadataModule } from '../src/metadata.module.js';
 import { seedTracks } from './seed-tracks.js';
@@ -20,7 +21,7 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
   beforeAll(async () => {
     db = await createTestDatabase(inject('postgresServerUrl'), 'metadata');
     await migrate(db.url, migrations);
-    const config = metadataConfigSchema.parse({ DATABASE_URL: db.url });
+    const config = metadataConfigSchema.parse({ DATABASE_URL: db.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY });
     service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
     await seedTracks(db.url, generateDemoCatalogue(500));
   });

@@ -4,7 +4,7 @@ import { termBitCheck } from '../catalogue/term-bits.js';
 import { searchTracksSchema } from '../tracks/track.schemas.js';
 import type { MatchSpec, SearchRepository, TermCount, TermInfo, WalkResult } from './search.repository.js';
 import { SCAN_BUDGET, SearchService } from './search.service.js';
-import { decodeCursor } from './search-cursor.js';
+import { SearchCursorCodec } from './search-cursor.js';
 import type { Track } from '../tracks/track.js';
 
 /** A dictionary, its pair counts and a recording walk: the repository as the service sees it. */
@@ -62,12 +62,13 @@ function setUp() {
   const repository = new FakeSearchRepository();
   const dictionary = new TermCache();
   dictionary.setEnabled(true);
-  const service = new SearchService(repository as unknown as SearchRepository, dictionary);
+  const cursors = new SearchCursorCodec('a test key of at least thirty-two characters');
+  const service = new SearchService(repository as unknown as SearchRepository, dictionary, cursors);
   const search = (input: Record<string, unknown>) =>
     service.search(
       searchTracksSchema.parse({ query: '', genre: '', mood: '', language: '', genres: [], moods: [], tags: [], key: '', mode: '', vocalType: '', sort: '', facets: [], limit: 20, cursor: '', ...input }),
     );
-  return { repository, search };
+  return { repository, search, cursors };
 }
 
 describe('SearchService and the maintained term pairs', () => {
@@ -141,7 +142,7 @@ describe('SearchService scan budget', () => {
   });
 
   it('doubles the budget of each page in a run of partial pages, up to 8 times, and starts again after a full page', async () => {
-    const { repository, search } = setUp();
+    const { repository, search, cursors } = setUp();
     repository.walkResults = [ranOut(90), ranOut(80), ranOut(70), ranOut(60), ranOut(55), ranOut(52), found(21), ranOut(40)];
     let cursor = '';
     const streaks: (number | undefined)[] = [];
@@ -149,16 +150,20 @@ describe('SearchService scan budget', () => {
       const page = await search({ genre: 'metal', mood: 'angry', limit: 20, cursor });
       expect(page.partial, `page ${i + 1}`).toBe(i !== 6);
       cursor = page.nextCursor;
-      streaks.push(decodeCursor(cursor).partialStreak);
+      streaks.push(cursors.decode(cursor, { route: 'search' }).partialStreak);
     }
     expect(repository.budgets).toEqual([1, 2, 4, 8, 8, 8, 8, 1].map((times) => times * SCAN_BUDGET));
     expect(streaks).toEqual([1, 2, 3, 3, 3, 3, undefined, 1]);
   });
 
-  it('refuses a cursor that claims a longer run of partial pages than one can earn', () => {
-    const forged = (s: number) => Buffer.from(JSON.stringify({ o: 'p', t: 0, k: 1, d: 1, s })).toString('base64url');
-    expect(decodeCursor(forged(3)).partialStreak).toBe(3);
-    expect(() => decodeCursor(forged(4))).toThrow('cursor is not valid');
-    expect(() => decodeCursor(forged(0))).toThrow('cursor is not valid');
+  it('refuses a cursor whose run of partial pages was raised by the client', async () => {
+    const { repository, search, cursors } = setUp();
+    repository.walkResults = [ranOut(90)];
+    const issued = (await search({ genre: 'metal', mood: 'angry', limit: 20 })).nextCursor;
+    const [payload, mac] = issued.split('.');
+    const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), s: 3 })).toString('base64url');
+    await expect(search({ genre: 'metal', mood: 'angry', limit: 20, cursor: `${raised}.${mac}` })).rejects.toMatchObject({ reason: 'INVALID_CURSOR' });
+    expect(repository.budgets).toEqual([SCAN_BUDGET]);
+    expect(cursors.decode(issued, { route: 'search' }).partialStreak).toBe(1);
   });
 });

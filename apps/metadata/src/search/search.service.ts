@@ -7,7 +7,7 @@ import { ALL_TRACKS_TERM, bpmBucket, decadeTerm, tokenize } from '../catalogue/t
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
 import type { Track } from '../tracks/track.js';
 import { TermCache } from '../cache/term-cache.js';
-import { decodeCursor, encodeCursor, MAX_BUDGET_DOUBLINGS, type SearchCursor } from './search-cursor.js';
+import { MAX_BUDGET_DOUBLINGS, SearchCursorCodec, type CursorScope, type SearchCursor } from './search-cursor.js';
 import { probesAndChecks, SearchRepository, type MatchSpec, type ExactChecks, type TermCount, type TermInfo } from './search.repository.js';
 
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
@@ -17,6 +17,7 @@ export const FACET_SAMPLE = 500;
 const PREFIX_EXPANSIONS = 16;
 const FUZZY_EXPANSIONS = 4;
 const MAX_WORDS = 8;
+const SEARCH: CursorScope = { route: 'search' };
 /** A BPM or year range spanning more buckets (decades) than this is only checked, never walked by bucket. */
 const MAX_RANGE_TERMS = 12;
 
@@ -69,6 +70,7 @@ export class SearchService {
   constructor(
     @Inject(SearchRepository) private readonly repository: SearchRepository,
     @Inject(TermCache) private readonly dictionary: TermCache,
+    @Inject(SearchCursorCodec) private readonly cursors: SearchCursorCodec,
   ) {}
 
   /** @param signal aborts when the caller has gone: the statement running then is cancelled. */
@@ -77,7 +79,7 @@ export class SearchService {
     const hasText = input.query.trim() !== '';
     const sort = input.sort || (hasText ? 'relevance' : 'popularity');
     const order = sort === 'release_date' ? 'release_date' : 'popularity';
-    const cursor = input.cursor ? decodeCursor(input.cursor) : undefined;
+    const cursor = input.cursor ? this.cursors.decode(input.cursor, SEARCH) : undefined;
     if (cursor && cursor.order !== order) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor belongs to a different sort');
 
     const compiled = await this.compile(input, sort === 'relevance');
@@ -116,7 +118,7 @@ export class SearchService {
     const last = page.at(-1);
     if (!next && found.length > limit && last) next = { order, tier: last.tier, after: { key: last.key, doc: last.doc } };
     const facets = input.facets.length ? await this.facets(compiled, input.facets, signal) : [];
-    return { tracks: page.map((f) => f.track), nextCursor: next ? encodeCursor(next) : '', partial, facets };
+    return { tracks: page.map((f) => f.track), nextCursor: next ? this.cursors.encode(next, SEARCH) : '', partial, facets };
   }
 
   private async compile(input: SearchTracksInput, relevance: boolean): Promise<CompiledQuery> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { TrackCache } from '../cache/track-cache.js';
-import { decodeCursor, encodeCursor } from '../search/search-cursor.js';
+import { SearchCursorCodec } from '../search/search-cursor.js';
 import { TrackRepository } from './track.repository.js';
 import { DEFAULT_PAGE } from './track.schemas.js';
 import type { Album, Artist, Track } from './track.js';
@@ -15,6 +15,7 @@ export class TrackService {
   constructor(
     @Inject(TrackRepository) private readonly tracks: TrackRepository,
     @Inject(TrackCache) private readonly cache: TrackCache,
+    @Inject(SearchCursorCodec) private readonly cursors: SearchCursorCodec,
   ) {}
 
   async getTrack(id: string): Promise<Track> {
@@ -50,15 +51,16 @@ export class TrackService {
 
   /** @param signal aborts when the caller has gone: the statement running then is cancelled. */
   async artistPage(artistId: string, limit: number, cursor: string, signal?: AbortSignal): Promise<{ artist: Artist; albums: Album[]; tracks: Track[]; nextCursor: string }> {
+    const scope = { route: 'artist', artistId } as const;
+    const position = cursor ? this.cursors.decode(cursor, scope) : undefined;
+    if (position && position.order !== 'popularity') throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
     const artist = await this.tracks.findArtist(artistId, signal);
     if (!artist) throw new DomainError(ErrorCategory.NotFound, 'ARTIST_NOT_FOUND', `no artist with id ${artistId}`);
     const pageSize = limit || DEFAULT_PAGE;
-    const position = cursor ? decodeCursor(cursor) : undefined;
-    if (position && position.order !== 'popularity') throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
     const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, doc: position.after.doc }, signal);
     const page = rows.slice(0, pageSize);
     const last = page.at(-1);
-    const nextCursor = rows.length > pageSize && last ? encodeCursor({ order: 'popularity', tier: 0, after: { key: last.track.popularity, doc: last.doc } }) : '';
+    const nextCursor = rows.length > pageSize && last ? this.cursors.encode({ order: 'popularity', tier: 0, after: { key: last.track.popularity, doc: last.doc } }, scope) : '';
     const tracks = page.map((r) => r.track);
     return { artist, albums: position ? [] : await this.tracks.artistAlbums(artistId, ARTIST_ALBUMS, signal), tracks, nextCursor };
   }
