@@ -170,6 +170,23 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     );
   });
 
+  it('never serves the old version of a track read right after the same replica updated or deleted it', async () => {
+    const stale: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const input = track({ title: `Version 1 (${i})` });
+      const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(input) }, md, o))).track!;
+      const read = () => callA((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o));
+      expect((await read()).track?.details?.version).toBe(1);
+      await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput({ ...input, title: `Version 2 (${i})` }) }, md, o));
+      const afterUpdate = (await read()).track?.details;
+      if (afterUpdate?.version !== 2) stale.push(`update ${i}: version ${afterUpdate?.version}`);
+      await writeA((c, md, o) => c.deleteTrack({ trackId: created.trackId, expectedVersion: 2 }, md, o));
+      const afterDelete = await failure(read());
+      if (afterDelete?.code !== status.NOT_FOUND) stale.push(`delete ${i}: ${afterDelete ? afterDelete.code : 'found'}`);
+    }
+    expect(stale).toEqual([]);
+  });
+
   it('finds a new word in every replica once any replica writes it (cached dictionary misses are dropped)', async () => {
     const search = (query: string) => callB((c, md, o) => c.searchTracks(searchRequest({ query }), md, o));
     // Replica B looks the word up (and caches "no such word") before it exists.

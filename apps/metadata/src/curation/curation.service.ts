@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { z } from 'zod';
+import { TermCache } from '../cache/term-cache.js';
+import { TrackCache } from '../cache/track-cache.js';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 import type { Track } from '../tracks/track.js';
 import { ChangeFeedRepository, type TrackChange } from './change-feed.repository.js';
@@ -14,18 +16,34 @@ export class CurationService {
   constructor(
     @Inject(TrackWriteRepository) private readonly writes: TrackWriteRepository,
     @Inject(ChangeFeedRepository) private readonly feed: ChangeFeedRepository,
+    @Inject(TrackCache) private readonly tracks: TrackCache,
+    @Inject(TermCache) private readonly terms: TermCache,
   ) {}
 
   async create(input: TrackInput): Promise<Track> {
-    return unwrap(await this.writes.create(input), input.isrc);
+    const track = unwrap(await this.writes.create(input), input.isrc);
+    this.committed(track.id);
+    return track;
   }
 
   async update(id: string, expectedVersion: number, input: TrackInput): Promise<Track> {
-    return unwrap(await this.writes.update(id, expectedVersion, input), input.isrc, id);
+    const outcome = await this.writes.update(id, expectedVersion, input);
+    if (outcome.ok) this.committed(id);
+    return unwrap(outcome, input.isrc, id);
   }
 
   async delete(id: string, expectedVersion: number): Promise<void> {
-    unwrap(await this.writes.delete(id, expectedVersion), '', id);
+    const outcome = await this.writes.delete(id, expectedVersion);
+    if (outcome.ok) this.committed(id);
+    unwrap(outcome, '', id);
+  }
+
+  // The NOTIFY sent at commit reaches this replica's listener on its own connection, possibly after
+  // the writer has its answer and reads again: drop the entries here first, so this replica never
+  // serves what the write replaced (nor stores a read that raced it: the generation moves).
+  private committed(id: string): void {
+    this.tracks.invalidate(id);
+    this.terms.clear();
   }
 
   async changes(cursor: string, limit: number): Promise<{ changes: TrackChange[]; nextCursor: string }> {
