@@ -8,6 +8,12 @@ import { required } from './required.js';
 /** Most ids the metadata service takes in one BatchGetTracks. */
 const METADATA_BATCH_LIMIT = 100;
 
+/**
+ * Batches of one request in flight at once: a 10 000-item queue is 100 batches, and all of them at
+ * once would take 100 of metadata's calls (and pooled connections) for one client.
+ */
+export const METADATA_BATCHES_IN_FLIGHT = 4;
+
 /** The metadata (catalogue) service, as the gateway uses it. */
 @Injectable()
 export class MetadataClient {
@@ -21,14 +27,30 @@ export class MetadataClient {
     return required(response.track, 'metadata', 'the track');
   }
 
-  /** Tracks in the order asked (ids beyond one batch are fetched in parallel batches), and the unknown ids. */
+  /**
+   * Tracks in the order asked, and the unknown ids. Ids beyond one batch go in batches, at most
+   * METADATA_BATCHES_IN_FLIGHT at a time.
+   */
   async batchGetTracks(ctx: CallContext, trackIds: readonly string[]): Promise<metadataV1.BatchGetTracksResponse> {
     if (trackIds.length === 0) return { tracks: [], missingTrackIds: [] };
     const batches: string[][] = [];
     for (let i = 0; i < trackIds.length; i += METADATA_BATCH_LIMIT) batches.push(trackIds.slice(i, i + METADATA_BATCH_LIMIT));
-    const responses = await Promise.all(
-      batches.map((ids) => this.metadata.call(ctx, (c, md, opts) => c.batchGetTracks({ trackIds: ids }, md, opts))),
-    );
+    const responses: metadataV1.BatchGetTracksResponse[] = [];
+    let next = 0;
+    // Each worker takes the next batch when its last one is answered; after a failure none starts.
+    const worker = async (): Promise<void> => {
+      while (next < batches.length) {
+        const index = next++;
+        const ids = batches[index];
+        try {
+          responses[index] = await this.metadata.call(ctx, (c, md, opts) => c.batchGetTracks({ trackIds: ids }, md, opts));
+        } catch (error) {
+          next = batches.length;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(METADATA_BATCHES_IN_FLIGHT, batches.length) }, worker));
     return {
       tracks: responses.flatMap((r) => r.tracks),
       missingTrackIds: [...new Set(responses.flatMap((r) => r.missingTrackIds))],
