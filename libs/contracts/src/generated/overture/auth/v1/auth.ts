@@ -26,6 +26,8 @@ export interface RegisterRequest {
   email: string;
   password: string;
   displayName: string;
+  /** The end client's network address as the gateway saw it; registrations are limited per address. */
+  clientAddress: string;
 }
 
 export interface RegisterResponse {
