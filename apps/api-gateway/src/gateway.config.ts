@@ -39,6 +39,18 @@ export const gatewayConfigSchema = z.object({
   WS_PING_INTERVAL_MS: env.positiveInt().default(15_000),
   /** WebSocket /v1/ws: a connection that sent nothing (not even a pong) for this long is closed. */
   WS_IDLE_TIMEOUT_MS: env.positiveInt().default(45_000),
+  /** WebSocket /v1/ws: a connection opened without a token must send `auth` within this time. */
+  WS_AUTH_TIMEOUT_MS: env.positiveInt().default(5_000),
+  /** WebSocket /v1/ws: open connections per user on this replica (phones, laptops, browser tabs). */
+  WS_MAX_CONNECTIONS_PER_USER: env.positiveInt().default(20),
+  /** WebSocket /v1/ws: open connections per client address on this replica, authenticated or not. */
+  WS_MAX_CONNECTIONS_PER_ADDRESS: env.positiveInt().default(200),
+  /** WebSocket /v1/ws: messages a client may send per second, on average (`resume` counts as 5). */
+  WS_MESSAGES_PER_SECOND: env.positiveInt().default(5),
+  /** WebSocket /v1/ws: how many messages a client may send at once before the rate applies; at least one `resume`'s worth. */
+  WS_MESSAGE_BURST: env.positiveInt().min(5).default(20),
+  /** WebSocket /v1/ws: unsent bytes a connection may hold before it is closed as a slow reader (4429). */
+  WS_MAX_BUFFERED_BYTES: env.positiveInt().default(1024 * 1024),
   /** After SIGTERM: report not ready and keep serving this long, so load balancers stop sending requests. */
   SHUTDOWN_DELAY_MS: env.nonNegativeInt().default(0),
   /** After the delay: how long in-flight requests may take before the process exits anyway. */

@@ -10,14 +10,21 @@ export const MAX_CLIENT_MESSAGE_BYTES = 4096;
 
 /** Close codes in the private range (4000–4999), each with a reason clients can act on. */
 export const CLOSE = {
-  /** No valid token in time, an invalid one, or it expired without a fresh `auth`: reconnect with a new token. */
+  /**
+   * No valid token in time, an invalid one, it expired without a fresh `auth`, its session was
+   * revoked or the account's roles changed: reconnect with a new (refreshed) token.
+   */
   unauthenticated: 4401,
-  /** A token for another user on an authenticated connection. */
+  /** The account's roles no longer grant `player:read`, or a token for another user on an authenticated connection. */
   forbidden: 4403,
   /** Nothing received for WS_IDLE_TIMEOUT_MS. */
   idle: 4408,
-  /** The client does not read fast enough. */
+  /** The client does not read fast enough (WS_MAX_BUFFERED_BYTES unsent). */
   slowConsumer: 4429,
+  /** The user already has WS_MAX_CONNECTIONS_PER_USER connections on this replica. */
+  tooManyConnections: 4430,
+  /** The client kept sending after being told it was over the message rate. */
+  tooManyMessages: 4431,
   /** The gateway is shutting down: reconnect (to another replica). */
   goingAway: 1001,
 } as const;
@@ -53,6 +60,9 @@ export interface QueuePayload {
   repeat: 'off' | 'track' | 'context';
 }
 
+/** What a message costs of the client's message allowance; `resume` makes two service calls and may answer with the whole queue. */
+export const MESSAGE_COST: Readonly<Record<ClientMessage['type'], number>> = { auth: 1, ping: 1, resume: 5 };
+
 /** Messages the server sends. */
 export type ServerMessage =
   | { type: 'ready'; user_id: string; ping_interval_ms: number; idle_timeout_ms: number }
@@ -62,4 +72,4 @@ export type ServerMessage =
   | { type: 'resync' }
   | { type: 'resumed'; queue_version: number; state_version: number | null }
   | { type: 'pong' }
-  | { type: 'error'; reason: string; message: string };
+  | { type: 'error'; reason: string; message: string; retry_after_ms?: number };

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { HttpAdapterHost } from '@nestjs/core';
 import { playbackV1 } from '@overture/contracts';
 import { newRequestId } from '@overture/tracing';
-import { STATUS_CODES, type IncomingMessage, type Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
@@ -11,37 +11,49 @@ import { PlaybackClient } from '../downstream/playback.client.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
 import { GatewayLifecycle } from '../health/gateway-lifecycle.js';
 import { ApiError } from '../http/api-error.js';
-import { problemBody } from '../http/problem-body.js';
+import { ConnectionRegistry } from './connection-registry.js';
 import { PlaybackEventStream } from './playback-event.stream.js';
+import { queuePayload, statePayload } from './realtime.mapper.js';
 import {
-  BEARER_PROTOCOL_PREFIX,
   clientMessageSchema,
   CLOSE,
   MAX_CLIENT_MESSAGE_BYTES,
+  MESSAGE_COST,
   WS_PATH,
   WS_SUBPROTOCOL,
   type ClientMessage,
-  type QueuePayload,
   type ServerMessage,
-  type StatePayload,
 } from './realtime.protocol.js';
 import { SocketAuthenticator, SocketAuthError, type SocketIdentity } from './socket-authenticator.js';
-import { SocketConnection } from './socket-connection.js';
+import { SocketConnection, type SendPolicy } from './socket-connection.js';
+import { clientAddressResolver, refuse, tokenOf } from './socket-handshake.js';
+import { TokenBucket } from './token-bucket.js';
 
-// A connection opened without a token must send `auth` within this time.
-const AUTH_TIMEOUT_MS = 10_000;
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
+type Settings = Pick<
+  GatewayConfig,
+  | 'TRUST_PROXY'
+  | 'WS_PING_INTERVAL_MS'
+  | 'WS_IDLE_TIMEOUT_MS'
+  | 'WS_AUTH_TIMEOUT_MS'
+  | 'WS_MAX_CONNECTIONS_PER_USER'
+  | 'WS_MAX_CONNECTIONS_PER_ADDRESS'
+  | 'WS_MESSAGES_PER_SECOND'
+  | 'WS_MESSAGE_BURST'
+  | 'WS_MAX_BUFFERED_BYTES'
+>;
 
-type Settings = Pick<GatewayConfig, 'WS_PING_INTERVAL_MS' | 'WS_IDLE_TIMEOUT_MS'>;
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="overture"' };
 
 /**
  * The WebSocket endpoint /v1/ws on the gateway's own HTTP server. A connection authenticates with
  * the access token (subprotocol `bearer.<token>` next to `overture.v1`, an Authorization header,
- * or a first `auth` message), then receives `queue.changed` and `player.state_changed` for its
- * user, from whichever replica made the change. `resume` with the versions last seen answers with
- * what differs. The server pings every WS_PING_INTERVAL_MS and closes a connection silent for
- * WS_IDLE_TIMEOUT_MS; it also closes it when its token expires (unless renewed with `auth`) or its
- * session is revoked.
+ * or a first `auth` message within WS_AUTH_TIMEOUT_MS), then receives `queue.changed` and
+ * `player.state_changed` for its user, from whichever replica made the change. `resume` with the
+ * versions last seen answers with what differs. The server pings every WS_PING_INTERVAL_MS and
+ * closes a connection silent for WS_IDLE_TIMEOUT_MS; it closes it as soon as the live policy says
+ * its session is revoked, its roles changed or `player:read` was taken away, and when its token
+ * expires (unless renewed with `auth`). Connections are capped per user and per client address;
+ * client messages draw on a token bucket; a client that does not read what it is sent is dropped.
  */
 @Injectable()
 export class RealtimeServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -53,11 +65,12 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     // Selects our subprotocol; never the bearer one, so the token is not echoed back.
     handleProtocols: (protocols) => (protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false),
   });
-  /** Authenticated connections by user id. */
-  private readonly byUser = new Map<string, Set<SocketConnection>>();
-  private readonly connections = new Set<SocketConnection>();
+  private readonly registry: ConnectionRegistry<SocketConnection>;
+  private readonly clientAddress: (request: IncomingMessage) => string;
+  private readonly sendPolicy: SendPolicy;
   private sweepTimer: NodeJS.Timeout | undefined;
   private events: Subscription | undefined;
+  private unwatchPolicy: (() => void) | undefined;
   private httpServer: Server | undefined;
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void this.upgrade(request, socket, head);
@@ -70,11 +83,15 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     @Inject(PlaybackClient) private readonly playback: PlaybackClient,
     @Inject(GatewayLifecycle) private readonly lifecycle: GatewayLifecycle,
     @Inject(GATEWAY_CONFIG) private readonly settings: Settings,
-  ) {}
+  ) {
+    this.registry = new ConnectionRegistry({ perUser: settings.WS_MAX_CONNECTIONS_PER_USER, perAddress: settings.WS_MAX_CONNECTIONS_PER_ADDRESS });
+    this.clientAddress = clientAddressResolver(settings.TRUST_PROXY);
+    this.sendPolicy = { maxBufferedBytes: settings.WS_MAX_BUFFERED_BYTES, refusal: (identity) => authenticator.refusal(identity) };
+  }
 
   /** Open connections (authenticated or not yet). */
   get connectionCount(): number {
-    return this.connections.size;
+    return this.registry.size;
   }
 
   onApplicationBootstrap(): void {
@@ -82,6 +99,8 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.httpServer.on('upgrade', this.onUpgrade);
     this.events = this.stream.events.subscribe((event) => this.dispatch(event));
+    // A revocation, a role change or a permission taken away closes the connections it concerns at once.
+    this.unwatchPolicy = this.authenticator.onPolicyChange(() => this.closeRefused());
     this.sweepTimer = setInterval(() => this.sweep(), this.settings.WS_PING_INTERVAL_MS);
     this.sweepTimer.unref();
   }
@@ -90,8 +109,9 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   beforeApplicationShutdown(): void {
     clearInterval(this.sweepTimer);
     this.events?.unsubscribe();
+    this.unwatchPolicy?.();
     this.httpServer?.off('upgrade', this.onUpgrade);
-    for (const connection of this.connections) connection.close(CLOSE.goingAway, 'server shutting down');
+    for (const connection of this.registry.all()) connection.close(CLOSE.goingAway, 'server shutting down');
     this.wss.close();
   }
 
@@ -100,24 +120,32 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     if (path !== WS_PATH) return refuse(socket, new ApiError(404, 'ROUTE_NOT_FOUND', `no WebSocket endpoint at ${path}; use ${WS_PATH}`));
     if (this.lifecycle.draining) return refuse(socket, new ApiError(503, 'SHUTTING_DOWN', 'this gateway instance is shutting down; reconnect'));
     const token = tokenOf(request);
+    if (token === 'ambiguous') return refuse(socket, new ApiError(400, 'MALFORMED_REQUEST', 'send one Authorization header, not several'));
+    const address = this.clientAddress(request);
     let identity: SocketIdentity | undefined;
     if (token !== undefined) {
       try {
         identity = await this.authenticator.authenticate(token);
       } catch (error) {
-        if (error instanceof SocketAuthError) {
-          return refuse(socket, new ApiError(error.retryable ? 503 : 401, error.reason, error.message, { 'www-authenticate': 'Bearer realm="overture"' }));
-        }
+        if (error instanceof SocketAuthError) return refuse(socket, new ApiError(error.status, error.reason, error.message, error.status === 401 ? CHALLENGE : {}));
         this.logger.error(`WebSocket authentication failed: ${String(error)}`);
         return refuse(socket, new ApiError(500, 'INTERNAL', 'internal error'));
       }
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, identity, token));
+    // Checked after the await and acted on synchronously by handleUpgrade's callback: no other upgrade can slip in between.
+    if (this.registry.addressFull(address)) return refuse(socket, tooMany(`this address already has ${this.settings.WS_MAX_CONNECTIONS_PER_ADDRESS} connections open`));
+    if (identity && this.registry.userFull(identity.principal.userId)) {
+      return refuse(socket, tooMany(`this account already has ${this.settings.WS_MAX_CONNECTIONS_PER_USER} connections open; close one first`));
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, address, identity, token));
   }
 
-  private accept(ws: WebSocket, identity: SocketIdentity | undefined, token: string | undefined): void {
-    const connection = new SocketConnection(ws);
-    this.connections.add(connection);
+  private accept(ws: WebSocket, address: string, identity: SocketIdentity | undefined, token: string | undefined): void {
+    const allowance = new TokenBucket(this.settings.WS_MESSAGE_BURST, this.settings.WS_MESSAGES_PER_SECOND);
+    const connection = new SocketConnection(ws, address, allowance, this.sendPolicy);
+    ws.on('error', () => undefined); // followed by 'close'
+    ws.on('close', () => this.registry.remove(connection));
+    if (!this.registry.add(connection)) return connection.close(CLOSE.tooManyConnections, 'too many connections from this address');
     ws.on('pong', () => connection.heard());
     ws.on('ping', () => connection.heard());
     ws.on('message', (data, isBinary) => {
@@ -126,52 +154,69 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
         connection.send({ type: 'error', reason: 'INTERNAL', message: 'internal error' });
       });
     });
-    ws.on('error', () => undefined); // followed by 'close'
-    ws.on('close', () => this.forget(connection));
     if (identity && token) {
       this.authenticated(connection, identity, token);
     } else {
       const timer = setTimeout(() => {
         if (!connection.identity) connection.close(CLOSE.unauthenticated, 'send {"type":"auth","token":…} first');
-      }, AUTH_TIMEOUT_MS);
+      }, this.settings.WS_AUTH_TIMEOUT_MS);
       timer.unref();
+      ws.once('close', () => clearTimeout(timer));
     }
   }
 
   private authenticated(connection: SocketConnection, identity: SocketIdentity, token: string): void {
     const first = !connection.identity;
+    if (!this.registry.bindUser(connection, identity.principal.userId)) {
+      return connection.close(CLOSE.tooManyConnections, 'too many connections for this account');
+    }
     connection.identity = identity;
     connection.token = token;
     if (!first) return;
-    const userId = identity.principal.userId;
-    let set = this.byUser.get(userId);
-    if (!set) this.byUser.set(userId, (set = new Set()));
-    set.add(connection);
-    connection.send({ type: 'ready', user_id: userId, ping_interval_ms: this.settings.WS_PING_INTERVAL_MS, idle_timeout_ms: this.settings.WS_IDLE_TIMEOUT_MS });
-  }
-
-  private forget(connection: SocketConnection): void {
-    this.connections.delete(connection);
-    const userId = connection.userId;
-    if (!userId) return;
-    const set = this.byUser.get(userId);
-    set?.delete(connection);
-    if (set?.size === 0) this.byUser.delete(userId);
+    connection.send({
+      type: 'ready',
+      user_id: identity.principal.userId,
+      ping_interval_ms: this.settings.WS_PING_INTERVAL_MS,
+      idle_timeout_ms: this.settings.WS_IDLE_TIMEOUT_MS,
+    });
   }
 
   private async receive(connection: SocketConnection, data: RawData, isBinary: boolean): Promise<void> {
     connection.heard();
     const message = isBinary ? undefined : parse(data);
+    if (!this.withinRate(connection, message ? MESSAGE_COST[message.type] : 1)) return;
     if (!message) {
       connection.send({ type: 'error', reason: 'INVALID_MESSAGE', message: 'send JSON text: {"type":"auth"|"resume"|"ping", …}' });
       return;
     }
-    if (message.type === 'ping') return connection.send({ type: 'pong' });
+    if (message.type === 'ping') return void connection.send({ type: 'pong' });
     if (message.type === 'auth') return this.reauthenticate(connection, message.token);
     if (!connection.identity || !connection.token) {
-      return connection.send({ type: 'error', reason: 'UNAUTHENTICATED', message: 'send {"type":"auth","token":…} first' });
+      return void connection.send({ type: 'error', reason: 'UNAUTHENTICATED', message: 'send {"type":"auth","token":…} first' });
     }
     await this.resume(connection, connection.identity.principal.userId, connection.token, message);
+  }
+
+  /**
+   * Draws the message's cost from the connection's allowance. Over it, the message is not handled
+   * and the client is told when to try again; one that sends a burst's worth more regardless is closed.
+   */
+  private withinRate(connection: SocketConnection, cost: number): boolean {
+    if (connection.allowance.take(cost)) {
+      connection.refusedMessages = 0;
+      return true;
+    }
+    if (++connection.refusedMessages > this.settings.WS_MESSAGE_BURST) {
+      connection.close(CLOSE.tooManyMessages, 'message rate exceeded');
+      return false;
+    }
+    connection.send({
+      type: 'error',
+      reason: 'RATE_LIMITED',
+      message: `at most ${this.settings.WS_MESSAGES_PER_SECOND} messages a second (resume counts as ${MESSAGE_COST.resume}); this one was not handled`,
+      retry_after_ms: connection.allowance.waitMs(cost),
+    });
+    return false;
   }
 
   private async reauthenticate(connection: SocketConnection, token: string): Promise<void> {
@@ -184,7 +229,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     } catch (error) {
       if (!(error instanceof SocketAuthError)) throw error;
       connection.send({ type: 'error', reason: error.reason, message: error.message });
-      if (!connection.identity && !error.retryable) connection.close(CLOSE.unauthenticated, error.reason);
+      if (!connection.identity && !error.retryable) connection.close(error.status === 403 ? CLOSE.forbidden : CLOSE.unauthenticated, error.reason);
     }
   }
 
@@ -213,7 +258,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     switch (event.kind) {
       case PLAYBACK_EVENT_KIND_RESYNC: {
         const text = JSON.stringify({ type: 'resync' } satisfies ServerMessage);
-        for (const connection of this.connections) if (connection.identity) connection.sendRaw(text);
+        for (const connection of this.registry.all()) if (connection.identity) connection.sendRaw(text);
         return;
       }
       case PLAYBACK_EVENT_KIND_QUEUE_CHANGED:
@@ -225,30 +270,29 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       default:
         return;
     }
-    const targets = this.byUser.get(event.userId);
-    if (!targets) return;
+    const targets = this.registry.ofUser(event.userId);
+    if (targets.size === 0) return;
     const text = JSON.stringify(message);
     for (const connection of targets) connection.sendRaw(text);
   }
 
-  /** The heartbeat: closes silent, expired and revoked connections and pings the rest. */
+  /** Closes every authenticated connection the live policy no longer allows. */
+  private closeRefused(now = Date.now()): void {
+    for (const connection of this.registry.all()) {
+      const refusal = connection.identity && this.authenticator.refusal(connection.identity, now);
+      if (refusal) connection.close(refusal.code, refusal.reason);
+    }
+  }
+
+  /** The heartbeat: closes silent connections (and expired tokens, should no message have gone out) and pings the rest. */
   private sweep(): void {
     const now = Date.now();
-    for (const connection of this.connections) {
+    this.closeRefused(now);
+    for (const connection of this.registry.all()) {
       if (now - connection.lastHeardAt > this.settings.WS_IDLE_TIMEOUT_MS) {
         connection.close(CLOSE.idle, 'no message or pong received in time');
         // A peer that vanished does not answer the close handshake either.
         connection.socket.terminate();
-        continue;
-      }
-      const identity = connection.identity;
-      if (identity && identity.expiresAt <= now) {
-        connection.close(CLOSE.unauthenticated, 'the access token expired; reconnect or send auth with a fresh one');
-        continue;
-      }
-      const revoked = identity && this.authenticator.revoked(identity.principal);
-      if (revoked) {
-        connection.close(CLOSE.unauthenticated, revoked);
         continue;
       }
       if (connection.socket.readyState === connection.socket.OPEN) connection.socket.ping();
@@ -256,17 +300,8 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   }
 }
 
-/** The token from the `bearer.<token>` subprotocol or the Authorization header. */
-function tokenOf(request: IncomingMessage): string | undefined {
-  const protocols = request.headers['sec-websocket-protocol'];
-  if (protocols) {
-    for (const protocol of protocols.split(',')) {
-      const trimmed = protocol.trim();
-      if (trimmed.startsWith(BEARER_PROTOCOL_PREFIX)) return trimmed.slice(BEARER_PROTOCOL_PREFIX.length);
-    }
-  }
-  const header = request.headers.authorization;
-  return header ? BEARER.exec(header)?.[1] : undefined;
+function tooMany(message: string): ApiError {
+  return new ApiError(429, 'TOO_MANY_CONNECTIONS', message);
 }
 
 function parse(data: RawData): ClientMessage | undefined {
@@ -278,47 +313,4 @@ function parse(data: RawData): ClientMessage | undefined {
   }
   const result = clientMessageSchema.safeParse(json);
   return result.success ? result.data : undefined;
-}
-
-/** Answers an upgrade request it will not accept with a plain HTTP error in the API's error shape. */
-function refuse(socket: Duplex, error: ApiError): void {
-  if (!socket.writable) return void socket.destroy();
-  const body = JSON.stringify(problemBody(error, newRequestId()));
-  const headers = Object.entries(error.headers)
-    .map(([name, value]) => `${name}: ${value}\r\n`)
-    .join('');
-  socket.end(
-    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n${headers}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-  );
-}
-
-const REPEAT: Record<playbackV1.RepeatMode, QueuePayload['repeat']> = {
-  [playbackV1.RepeatMode.REPEAT_MODE_UNSPECIFIED]: 'off',
-  [playbackV1.RepeatMode.REPEAT_MODE_OFF]: 'off',
-  [playbackV1.RepeatMode.REPEAT_MODE_TRACK]: 'track',
-  [playbackV1.RepeatMode.REPEAT_MODE_CONTEXT]: 'context',
-};
-
-function queuePayload(queue: playbackV1.Queue): QueuePayload {
-  return {
-    items: queue.items.map((item) => ({ queue_item_id: item.queueItemId, track_id: item.trackId, added_at: item.addedAt })),
-    current_queue_item_id: queue.currentQueueItemId || null,
-    version: queue.version,
-    shuffle: queue.shuffle,
-    repeat: REPEAT[queue.repeat],
-  };
-}
-
-function statePayload(state: playbackV1.PlaybackState): StatePayload {
-  const item = state.currentItem;
-  return {
-    device_id: state.deviceId,
-    item: item ? { queue_item_id: item.queueItemId, track_id: item.trackId } : null,
-    position_ms: state.positionMs,
-    is_playing: state.isPlaying,
-    playback_rate: state.playbackRate || 1,
-    updated_at: state.updatedAt,
-    server_time: state.serverTime,
-    version: state.version,
-  };
 }
