@@ -16,6 +16,7 @@ const RECONNECT_MS = 1_000;
 export class TrackCacheListener implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('TrackCache');
   private client?: pg.Client;
+  private started = false;
   private stopped = false;
   private retry?: NodeJS.Timeout;
   /** Whether the last connection attempt failed, so repeated failures are logged once. */
@@ -28,6 +29,9 @@ export class TrackCacheListener implements OnApplicationBootstrap, OnApplication
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    // Nest microservices run this hook twice (at init and at listen): a second connection would leak.
+    if (this.started) return;
+    this.started = true;
     await this.connect();
   }
 
