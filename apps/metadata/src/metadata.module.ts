@@ -7,7 +7,9 @@ import { TrackCacheListener } from './cache/track-cache.listener.js';
 import { ChangeFeedRepository } from './curation/change-feed.repository.js';
 import { CurationService } from './curation/curation.service.js';
 import { TrackWriteRepository } from './curation/track-write.repository.js';
+import { BackendCanceller } from './database/backend.canceller.js';
 import { migrations } from './database/migrations/index.js';
+import { StatementRunner } from './database/statement.runner.js';
 import { METADATA_CONFIG, type MetadataConfig } from './metadata.config.js';
 import { SearchCursorCodec } from './search/search-cursor.js';
 import { SearchRepository } from './search/search.repository.js';
@@ -34,6 +36,8 @@ export class MetadataModule {
         { provide: TermCache, useValue: new TermCache() },
         { provide: SearchCursorCodec, useValue: new SearchCursorCodec(config.METADATA_CURSOR_KEY) },
         TrackCacheListener,
+        BackendCanceller,
+        StatementRunner,
         TrackRepository,
         TrackService,
         SearchRepository,

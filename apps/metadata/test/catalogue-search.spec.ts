@@ -325,7 +325,7 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     await locker.connect();
     const waiting = async () =>
       Number(
-        (await locker.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name <> 'overture-cancel'`)).rows[0]
+        (await locker.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name <> 'overture-metadata-cancel'`)).rows[0]
           ?.n,
       );
     try {

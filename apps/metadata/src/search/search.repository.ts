@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { preparedQuery } from '@overture/database';
 import { DataSource } from 'typeorm';
+import { StatementRunner } from '../database/statement.runner.js';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
 import type { Track } from '../tracks/track.js';
 import type { BitCheck } from '../catalogue/term-bits.js';
@@ -79,7 +79,10 @@ class Sql {
 /** Search SQL: index walks over the postings in sort order, probes, and sampled facet counts. */
 @Injectable()
 export class SearchRepository {
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(StatementRunner) private readonly statements: StatementRunner,
+  ) {}
 
   async terms(terms: readonly string[]): Promise<TermInfo[]> {
     if (terms.length === 0) return [];
@@ -149,7 +152,7 @@ export class SearchRepository {
     // DISTINCT ON: a track with two of the driver's terms (two words of one prefix) comes once. Its
     // input is the branches merged in order, so it needs no sort.
     const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year, bits FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
-    const rows = await preparedQuery<PageRow>(this.db, this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }), sql.params, signal);
+    const rows = await this.statements.query<PageRow>(this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }), sql.params, signal);
     return finish(rows, limit);
   }
 
@@ -166,7 +169,7 @@ export class SearchRepository {
     const groups = [...(spec.driver.length ? [spec.driver] : []), ...spec.probes, ...spec.bitGroups.map((g) => g.ids)];
     const split = probesAndChecks(groups);
     const all: MatchSpec = { ...spec, driver: [], probes: split.probes, bitGroups: [], termChecks: [...spec.termChecks, ...split.termChecks] };
-    const rows = await preparedQuery<PageRow>(this.db, this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }), sql.params, signal);
+    const rows = await this.statements.query<PageRow>(this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }), sql.params, signal);
     return finish(rows, limit);
   }
 
@@ -189,8 +192,7 @@ export class SearchRepository {
     const driver = `SELECT DISTINCT popularity, doc FROM track_postings WHERE term_id = ANY(${sql.p(spec.driver)}::int[])${range}${ranges ? ` AND ${ranges}` : ''}`;
     const probes = this.probes(sql, spec, 'd.popularity', 'd.doc');
     const checks = this.rowChecks(sql, spec);
-    const rows = await preparedQuery<{ term_id: number | null; count: number }>(
-      this.db,
+    const rows = await this.statements.query<{ term_id: number | null; count: number }>(
       `WITH d AS MATERIALIZED (${driver}),
        p AS (SELECT d.doc FROM d ${probes ? `WHERE ${probes}` : ''} OFFSET 0),
        m AS (SELECT unnest(t.term_ids) AS term_id FROM p JOIN tracks t ON t.doc = p.doc ${checks ? `WHERE ${checks}` : ''})

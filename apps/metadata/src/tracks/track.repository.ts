@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { preparedQuery } from '@overture/database';
 import { DataSource } from 'typeorm';
+import { StatementRunner } from '../database/statement.runner.js';
 import type { Album, Artist, Track } from './track.js';
 
 export interface TrackRow {
@@ -30,7 +30,10 @@ export const TRACK_COLUMNS =
 
 @Injectable()
 export class TrackRepository {
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(StatementRunner) private readonly statements: StatementRunner,
+  ) {}
 
   async findById(id: string): Promise<Track | undefined> {
     const rows: TrackRow[] = await this.db.query(`SELECT ${TRACK_COLUMNS} FROM tracks t WHERE t.id = $1`, [id]);
@@ -44,8 +47,7 @@ export class TrackRepository {
   }
 
   async findArtist(id: string, signal?: AbortSignal): Promise<Artist | undefined> {
-    const rows = await preparedQuery<{ id: string; name: string; track_count: number }>(
-      this.db,
+    const rows = await this.statements.query<{ id: string; name: string; track_count: number }>(
       'SELECT a.id, a.name, (SELECT count(*)::int FROM tracks t WHERE t.artist_id = a.id) AS track_count FROM artists a WHERE a.id = $1',
       [id],
       signal,
@@ -61,8 +63,7 @@ export class TrackRepository {
       params.push(after.popularity, after.doc);
       where += ' AND (t.popularity, t.doc) < ($3, $4)';
     }
-    const rows = await preparedQuery<TrackRow & { doc: number }>(
-      this.db,
+    const rows = await this.statements.query<TrackRow & { doc: number }>(
       `SELECT ${TRACK_COLUMNS}, t.doc FROM tracks t WHERE ${where} ORDER BY t.popularity DESC, t.doc DESC LIMIT $2`,
       params,
       signal,
@@ -71,8 +72,7 @@ export class TrackRepository {
   }
 
   async artistAlbums(artistId: string, limit: number, signal?: AbortSignal): Promise<Album[]> {
-    const rows = await preparedQuery<AlbumRow>(
-      this.db,
+    const rows = await this.statements.query<AlbumRow>(
       `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
        FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.artist_id = $1 ORDER BY al.release_date DESC NULLS LAST, al.id LIMIT $2`,
       [artistId, limit],
@@ -82,8 +82,7 @@ export class TrackRepository {
   }
 
   async findAlbum(id: string, signal?: AbortSignal): Promise<Album | undefined> {
-    const rows = await preparedQuery<AlbumRow>(
-      this.db,
+    const rows = await this.statements.query<AlbumRow>(
       `SELECT al.id, al.title, al.artist_id, a.name AS artist_name, to_char(al.release_date, 'YYYY-MM-DD') AS release_date
        FROM albums al JOIN artists a ON a.id = al.artist_id WHERE al.id = $1`,
       [id],
@@ -93,8 +92,7 @@ export class TrackRepository {
   }
 
   async albumTracks(albumId: string, limit: number, signal?: AbortSignal): Promise<Track[]> {
-    const rows = await preparedQuery<TrackRow>(
-      this.db,
+    const rows = await this.statements.query<TrackRow>(
       `SELECT ${TRACK_COLUMNS} FROM tracks t WHERE t.album_id = $1 ORDER BY t.popularity DESC, t.id DESC LIMIT $2`,
       [albumId, limit],
       signal,
