@@ -4,7 +4,7 @@ import { createCallPolicy } from '@overture/resilience';
 import { type Observable, of, throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { DownstreamError } from './downstream-error.js';
-import { Downstream } from './downstream.js';
+import { Downstream, MIN_CALL_BUDGET_MS } from './downstream.js';
 
 interface EchoClient {
   echo(request: { text: string }, metadata: Metadata, options: CallOptions): Observable<{ text: string }>;
@@ -56,11 +56,19 @@ describe('Downstream', () => {
 
   it("uses the client's deadline when it is sooner, never a later one", async () => {
     const { call, received } = downstream(() => of({ text: 'hi' }));
-    const soon = Date.now() + 100;
+    const soon = Date.now() + 300;
     await call({ requestId: 'r', clientDeadline: soon });
     await call({ requestId: 'r', clientDeadline: Date.now() + 60_000 });
     expect(received[0]?.deadline).toBe(soon);
     expect(received[1]?.deadline).toBeLessThanOrEqual(Date.now() + 1_000);
+  });
+
+  it(`gives a call at least ${MIN_CALL_BUDGET_MS} ms however small the client's remaining budget`, async () => {
+    const { call, received } = downstream(() => of({ text: 'hi' }));
+    const before = Date.now();
+    await call({ requestId: 'r', clientDeadline: before + 2 });
+    expect(received[0]?.deadline).toBeGreaterThanOrEqual(before + MIN_CALL_BUDGET_MS);
+    expect(received[0]?.deadline).toBeLessThanOrEqual(Date.now() + MIN_CALL_BUDGET_MS);
   });
 
   it('turns a service answer into a DownstreamError with the reason from the trailers', async () => {

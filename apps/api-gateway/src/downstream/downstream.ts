@@ -15,6 +15,12 @@ type GrpcCall<T, R> = (service: T, metadata: Metadata, options: CallOptions) => 
 class ClientBudgetExceeded extends Error {}
 
 /**
+ * The least time a call gets when the client's budget (`x-request-timeout-ms`) has not run out yet.
+ * A budget of a few ms would have every service abandon, and cancel, work it had just started.
+ */
+export const MIN_CALL_BUDGET_MS = 100;
+
+/**
  * One downstream gRPC service as the gateway calls it: a client created at boot, behind a circuit
  * breaker, with a deadline and the request's identity on every call. Every failure leaves as a
  * `DownstreamError` naming the service, so that one mapper turns it into HTTP.
@@ -30,11 +36,13 @@ export class Downstream<T extends object> implements OnApplicationShutdown {
   ) {}
 
   async call<R>(ctx: CallContext, call: GrpcCall<T, R>): Promise<R> {
-    const ownDeadline = Date.now() + this.deadlineMs;
-    const deadline = Math.min(ownDeadline, ctx.clientDeadline ?? ownDeadline);
+    const now = Date.now();
+    const ownDeadline = now + this.deadlineMs;
+    const clientDeadline = ctx.clientDeadline === undefined ? ownDeadline : Math.max(ctx.clientDeadline, now + MIN_CALL_BUDGET_MS);
+    const deadline = Math.min(ownDeadline, clientDeadline);
     const clientLimited = deadline < ownDeadline;
     try {
-      if (deadline <= Date.now()) throw new ClientBudgetExceeded();
+      if (ctx.clientDeadline !== undefined && ctx.clientDeadline <= now) throw new ClientBudgetExceeded();
       return await this.policy.execute(async () => {
         try {
           return await unary(call(this.client.service, this.metadataFor(ctx), { deadline: new Date(deadline) }));
