@@ -36,6 +36,15 @@ describe('auth config', () => {
     );
   });
 
+  it.each([
+    ['all zeros', Buffer.alloc(32)],
+    ['one byte repeated', Buffer.alloc(32, 0xff)],
+  ])('refuses a key-encryption key of %s', (_, key) => {
+    expect(() => loadConfig(authConfigSchema, { ...base, AUTH_KEY_ENCRYPTION_KEY: key.toString('base64') })).toThrow(
+      /AUTH_KEY_ENCRYPTION_KEY: must be random, not one byte repeated/,
+    );
+  });
+
   it('refuses argon2 settings below the OWASP floor and access tokens outside 60..3600 s', () => {
     const env = {
       ...base,

@@ -14,7 +14,7 @@ import { PolicyService } from './policy/policy.service.js';
 import { PolicyStream } from './policy/policy-stream.js';
 import { listSessionsSchema, revokeSessionSchema, revokeTokenSchema } from './sessions/session.schemas.js';
 import { SessionService } from './sessions/session.service.js';
-import { SignInThrottledFilter } from './throttle/sign-in-throttled.filter.js';
+import { ThrottledFilter } from './throttle/throttled.filter.js';
 import { issueTokenSchema } from './tokens/token.schemas.js';
 import { TokenService } from './tokens/token.service.js';
 
@@ -23,7 +23,7 @@ import { TokenService } from './tokens/token.service.js';
  * as in every service); a `userId` in their request must be the caller unless @ActsOnAnyUser().
  */
 @Controller()
-@UseFilters(SignInThrottledFilter)
+@UseFilters(ThrottledFilter)
 @authV1.AuthServiceControllerMethods()
 export class AuthGrpcController implements authV1.AuthServiceController {
   constructor(
@@ -62,13 +62,13 @@ export class AuthGrpcController implements authV1.AuthServiceController {
   async changePassword(request: authV1.ChangePasswordRequest, metadata: Metadata): Promise<authV1.ChangePasswordResponse> {
     const input = parseRequest(changePasswordSchema, request);
     const caller = principalOf(metadata);
-    await this.accounts.changePassword(input.userId, caller.sessionId, input.currentPassword, input.newPassword, input.clientAddress || undefined);
+    await this.accounts.changePassword(input.userId, caller.sessionId, input.currentPassword, input.newPassword, input.clientAddress);
     return {};
   }
 
   async deleteAccount(request: authV1.DeleteAccountRequest): Promise<authV1.DeleteAccountResponse> {
     const input = parseRequest(deleteAccountSchema, request);
-    await this.accounts.deleteAccount(input.userId, input.password, input.clientAddress || undefined);
+    await this.accounts.deleteAccount(input.userId, input.password, input.clientAddress);
     return {};
   }
 

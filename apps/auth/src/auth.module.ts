@@ -12,12 +12,16 @@ import { migrations } from './database/migrations/index.js';
 import { KeyEncryption } from './keys/key-encryption.js';
 import { SigningKeyRepository } from './keys/signing-key.repository.js';
 import { SigningKeyService } from './keys/signing-key.service.js';
+import { PurgeRepository } from './maintenance/purge.repository.js';
+import { PurgeService } from './maintenance/purge.service.js';
 import { PolicyRepository } from './policy/policy.repository.js';
 import { PolicyService } from './policy/policy.service.js';
 import { PolicyStream } from './policy/policy-stream.js';
 import { SessionRepository } from './sessions/session.repository.js';
 import { SessionService } from './sessions/session.service.js';
+import { RegistrationThrottle } from './throttle/registration-throttle.js';
 import { SignInThrottle } from './throttle/sign-in-throttle.js';
+import { ThrottleRepository } from './throttle/throttle.repository.js';
 import { RefreshTokenRepository } from './tokens/refresh-token.repository.js';
 import { TokenService } from './tokens/token.service.js';
 
@@ -48,7 +52,11 @@ export class AuthModule {
         { provide: AUTH_CONFIG, useValue: config },
         {
           provide: PasswordHasher,
-          useValue: new PasswordHasher({ memoryKiB: config.AUTH_ARGON2_MEMORY_KIB, passes: config.AUTH_ARGON2_PASSES }),
+          useValue: new PasswordHasher({
+            memoryKiB: config.AUTH_ARGON2_MEMORY_KIB,
+            passes: config.AUTH_ARGON2_PASSES,
+            concurrency: { maxRunning: config.AUTH_ARGON2_MAX_CONCURRENT, maxQueued: config.AUTH_ARGON2_MAX_QUEUED },
+          }),
         },
         { provide: KeyEncryption, useValue: new KeyEncryption(config.AUTH_KEY_ENCRYPTION_KEY) },
         UserRepository,
@@ -63,7 +71,11 @@ export class AuthModule {
         PolicyStream,
         SessionRepository,
         SessionService,
+        ThrottleRepository,
         SignInThrottle,
+        RegistrationThrottle,
+        PurgeRepository,
+        PurgeService,
         {
           provide: PolicyCache,
           inject: [PolicyStream],

@@ -23,7 +23,7 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
   const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
 
   const register = (email: string, password = PASSWORD, displayName = 'Ada Lovelace') =>
-    call((c, md) => c.register({ email, password, displayName }, md, withDeadline(5000)));
+    call((c, md) => c.register({ email, password, displayName, clientAddress: '' }, md, withDeadline(5000)));
   const passwordGrant = (email: string, password = PASSWORD) =>
     call((c, md) => c.issueToken({ password: { email, password }, clientAddress: '' }, md, withDeadline(5000)));
   const refreshGrant = (refreshToken: string) => call((c, md) => c.issueToken({ refresh: { refreshToken }, clientAddress: '' }, md, withDeadline(5000)));

@@ -40,7 +40,7 @@ describe('accounts, sessions, throttling and the live policy (real PostgreSQL, r
     unary(fn(on.client, token ? bearer(token) : new Metadata()));
   const signUp = async (roles?: string[]) => {
     const email = `user-${randomUUID()}@example.com`;
-    const { user } = await call((c, md) => c.register({ email, password: PASSWORD, displayName: 'Test' }, md, withDeadline(5000)));
+    const { user } = await call((c, md) => c.register({ email, password: PASSWORD, displayName: 'Test', clientAddress: '' }, md, withDeadline(5000)));
     if (roles) await a.dataSource.query('UPDATE users SET roles = $2 WHERE id = $1', [user!.userId, roles]);
     return { email, userId: user!.userId };
   };

@@ -8,6 +8,13 @@ export const emailSchema = z
   .transform(normalizeEmail)
   .pipe(z.email({ message: 'must be an email address' }).max(254, 'at most 254 characters'));
 
+/** The end client's address as the gateway saw it (empty when the caller has none). */
+const clientAddress = z
+  .string()
+  .max(64, 'at most 64 characters')
+  .optional()
+  .transform((v) => v || undefined);
+
 export const registerSchema = z.object({
   email: emailSchema,
   password: z.string().min(8, 'at least 8 characters').max(128, 'at most 128 characters'),
@@ -17,6 +24,7 @@ export const registerSchema = z.object({
     .min(1, 'is required')
     .max(64, 'at most 64 characters')
     .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
+  clientAddress,
 });
 
 export const getUserSchema = z.object({ userId: z.uuid({ message: 'must be a user id (UUID)' }) });
@@ -25,7 +33,6 @@ export type RegisterInput = z.output<typeof registerSchema>;
 
 const newPassword = z.string().min(8, 'at least 8 characters').max(128, 'at most 128 characters');
 const userId = z.uuid({ message: 'must be a user id (UUID)' });
-const clientAddress = z.string().max(64, 'at most 64 characters').optional();
 
 export const changePasswordSchema = z.object({
   userId,

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { SecurityEventRepository } from '../audit/security-event.repository.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { SessionService } from '../sessions/session.service.js';
+import { RegistrationThrottle } from '../throttle/registration-throttle.js';
 import { SignInThrottle } from '../throttle/sign-in-throttle.js';
 import type { RegisterInput } from './account.schemas.js';
 import { PasswordHasher } from './password-hasher.js';
@@ -24,6 +25,7 @@ export class AccountService implements OnModuleInit {
     @Inject(UserRepository) private readonly users: UserRepository,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
     @Inject(SignInThrottle) private readonly throttle: SignInThrottle,
+    @Inject(RegistrationThrottle) private readonly registrations: RegistrationThrottle,
     @Inject(SessionService) private readonly sessions: SessionService,
     @Inject(PolicyService) private readonly policy: PolicyService,
     @Inject(SecurityEventRepository) private readonly audit: SecurityEventRepository,
@@ -33,7 +35,9 @@ export class AccountService implements OnModuleInit {
     this.dummyHash = await this.hasher.hash(randomBytes(32).toString('base64'));
   }
 
+  /** Creates an account; counted per client address before the (deliberately costly) hash is made. */
   async register(input: RegisterInput): Promise<User> {
+    await this.registrations.begin(input.clientAddress);
     const passwordHash = await this.hasher.hash(input.password);
     const user = await this.users.insertWithCredential({ email: input.email, displayName: input.displayName }, passwordHash);
     if (!user) throw new DomainError(ErrorCategory.AlreadyExists, 'EMAIL_TAKEN', 'an account with this email already exists');
@@ -80,7 +84,7 @@ export class AccountService implements OnModuleInit {
   async deleteAccount(userId: string, password: string, clientAddress?: string): Promise<void> {
     await this.verifyOwnPassword(userId, password, clientAddress);
     await this.users.transaction(async (tx) => {
-      await this.sessions.endAll(tx, userId);
+      await this.sessions.end(tx, userId, { reason: 'account deleted' });
       await this.users.delete(tx, userId);
       await this.audit.record({ kind: 'ACCOUNT_DELETED', userId, clientAddress }, tx);
     });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ThrottledError } from '../throttle/throttled.error.js';
 import { PasswordHasher } from './password-hasher.js';
 
 const hasher = new PasswordHasher({ memoryKiB: 19_456, passes: 2 });
@@ -31,5 +32,14 @@ describe('PasswordHasher', () => {
   it('answers false for a string that is not an argon2id PHC hash', async () => {
     expect(await hasher.verify('$2b$10$abcdefghijklmnopqrstuv', 'anything')).toBe(false);
     expect(await hasher.verify('', 'anything')).toBe(false);
+  });
+
+  it('with a concurrency bound, refuses a check beyond the queue at once as PASSWORD_HASHING_BUSY', async () => {
+    const bounded = new PasswordHasher({ memoryKiB: 19_456, passes: 2, concurrency: { maxRunning: 1, maxQueued: 1 } });
+    const results = await Promise.allSettled([bounded.hash('one password'), bounded.hash('two password'), bounded.hash('three password')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
+    const refused = (results[2] as PromiseRejectedResult).reason;
+    expect(refused).toBeInstanceOf(ThrottledError);
+    expect(refused).toMatchObject({ category: 'RESOURCE_EXHAUSTED', reason: 'PASSWORD_HASHING_BUSY', retryAfterSeconds: 1 });
   });
 });

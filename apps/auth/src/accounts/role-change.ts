@@ -7,6 +7,7 @@ import type { User } from './user.js';
 /**
  * Grants or revokes one role in one transaction: the users row, a policy event that makes the
  * user's earlier access tokens (with the old roles) stale at every verifier, and the audit entry.
+ * Revoking the role through which the last user holds an admin permission is refused (LAST_ADMIN).
  * Shared by the GrantRole/RevokeRole RPCs and the `grant-role`/`revoke-role` commands.
  */
 export function changeRole(
@@ -15,7 +16,8 @@ export function changeRole(
 ): Promise<User> {
   const { users, policy, audit } = deps;
   return users.transaction(async (tx) => {
-    const result = await users.changeRole(tx, change.userId, change.role, change.grant);
+    // Guarded for grants too: every role change then takes the policy row first, in one lock order.
+    const result = await policy.guardAdminPermissions(tx, () => users.changeRole(tx, change.userId, change.role, change.grant));
     if (!result) throw new DomainError(ErrorCategory.NotFound, 'USER_NOT_FOUND', `no user with id ${change.userId}`);
     if (result.changed) {
       await policy.rolesChanged(tx, change.userId, result.user.rolesVersion);

@@ -96,6 +96,26 @@ export class PolicyRepository {
     );
   }
 
+  /**
+   * Locks the policy row until commit without bumping the version: changes that could take away the
+   * last holder of an admin permission take it first, so their checks see each other's result.
+   */
+  async lockForChange(tx: SqlRunner): Promise<void> {
+    await tx.query('SELECT version FROM policy_state FOR UPDATE');
+  }
+
+  /** Which of `permissions` at least one user holds through one of their roles. */
+  async heldPermissions(tx: SqlRunner, permissions: readonly string[]): Promise<string[]> {
+    const rows: { permission: string }[] = await tx.query(
+      `WITH granting AS (
+         SELECT permission, array_agg(role) AS roles FROM role_permissions WHERE permission = ANY ($1::text[]) GROUP BY permission)
+       SELECT g.permission FROM granting g WHERE EXISTS (SELECT 1 FROM users u WHERE u.roles && g.roles)
+       ORDER BY g.permission`,
+      [permissions],
+    );
+    return rows.map((row) => row.permission);
+  }
+
   /** Bumps the version (locking the row until commit, which orders concurrent changes). */
   async nextVersion(tx: SqlRunner): Promise<number> {
     const [{ version }]: { version: string }[] = await tx.query(

@@ -8,6 +8,8 @@ import { PolicyRepository } from './policy.repository.js';
 
 // Verifiers accept tokens up to this many seconds past `exp` (clock skew), so entries live that much longer.
 const VERIFIER_CLOCK_TOLERANCE_S = 5;
+// Without a holder of these, no one could grant roles or edit the policy again through the API.
+const ADMIN_PERMISSIONS = ['policy:admin', 'users:admin'];
 
 /**
  * Every policy change goes through here: written, versioned and announced (NOTIFY) in the caller's
@@ -34,13 +36,34 @@ export class PolicyService {
     }
     const unique = [...new Set(permissions)].sort();
     return this.policy.transaction(async (tx) => {
-      await this.policy.replaceRolePermissions(tx, role, unique);
+      await this.guardAdminPermissions(tx, () => this.policy.replaceRolePermissions(tx, role, unique));
       const version = await this.policy.nextVersion(tx);
       const roles = await this.policy.roleMap(tx);
       await this.policy.notify(tx, { version, roles: { roles } });
       await this.audit.record({ kind: 'POLICY_CHANGED', actorUserId, detail: { role, permissions: unique } }, tx);
       return { version, role: { role, permissions: unique } };
     });
+  }
+
+  /**
+   * Runs `change` (in `tx`) and refuses it, rolling the transaction back, when it takes away the
+   * last user's hold on `policy:admin` or `users:admin`. Concurrent guarded changes are serialised
+   * on the policy row, so two admins cannot each remove the other.
+   */
+  async guardAdminPermissions<T>(tx: SqlRunner, change: () => Promise<T>): Promise<T> {
+    await this.policy.lockForChange(tx);
+    const before = await this.policy.heldPermissions(tx, ADMIN_PERMISSIONS);
+    const result = await change();
+    const after = new Set(await this.policy.heldPermissions(tx, ADMIN_PERMISSIONS));
+    const lost = before.filter((permission) => !after.has(permission));
+    if (lost.length > 0) {
+      throw new DomainError(
+        ErrorCategory.FailedPrecondition,
+        'LAST_ADMIN',
+        `no one would hold ${lost.join(' and ')} any more; give it to another user or role first`,
+      );
+    }
+    return result;
   }
 
   /** Makes the access tokens of these sessions of `userId` stop working at every verifier. */

@@ -1,90 +1,48 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
-import { DataSource } from 'typeorm';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
-
-/** Refused because of earlier attempts; `retryAfterSeconds` goes to the client as Retry-After. */
-export class SignInThrottledError extends DomainError {
-  constructor(readonly retryAfterSeconds: number) {
-    super(ErrorCategory.ResourceExhausted, 'TOO_MANY_SIGN_IN_ATTEMPTS', `too many sign-in attempts; try again in ${retryAfterSeconds} s`);
-  }
-}
-
-interface Limit {
-  key: string;
-  freeAttempts: number;
-}
-
-const MAX_BLOCK_SECONDS = 15 * 60;
+import { ThrottleRepository, type AttemptLimit } from './throttle.repository.js';
+import { ThrottledError } from './throttled.error.js';
 
 /**
- * Limits password attempts per account (the normalised email, whether or not it exists, so the
- * limit does not reveal accounts) and per client address, in PostgreSQL so every replica shares
- * the counts. Every attempt counts when it starts (so a burst of parallel guesses cannot slip past
- * the check); a success forgets the account's count and takes the attempt back from the address.
- * After the free attempts, each further one blocks the key for 1, 2, 4 … seconds (at most 15
- * minutes); a key idle for AUTH_SIGNIN_WINDOW_SECONDS starts over.
+ * Limits password attempts, all counted in PostgreSQL so every replica shares them, each admitted or
+ * refused atomically (a burst of parallel guesses gets exactly the free attempts):
+ * - per account from one client address (AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT): the strict limit,
+ *   which a stranger's guesses from elsewhere do not touch, so they cannot lock the owner out;
+ * - per account from all addresses (AUTH_SIGNIN_ACCOUNT_CEILING, far higher): bounds a guessing
+ *   campaign spread over many addresses;
+ * - per client address across accounts (AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS).
+ * The account is the normalised email whether or not it exists, so the limit reveals no accounts.
+ * A success forgets the account-and-address count and gives the attempt back to the other two.
  */
 @Injectable()
 export class SignInThrottle {
   constructor(
-    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(ThrottleRepository) private readonly throttle: ThrottleRepository,
     @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
   ) {}
 
-  /** Counts an attempt for the account and the address; throws SignInThrottledError while either is blocked. */
+  /** Counts an attempt; throws ThrottledError (TOO_MANY_SIGN_IN_ATTEMPTS) while any of its limits is blocked. */
   async begin(email: string, clientAddress: string | undefined): Promise<void> {
-    const limits = this.limits(email, clientAddress);
-    const blockedFor = await this.db.transaction(async (tx) => {
-      let longest = 0;
-      for (const limit of limits) {
-        const [row]: { blocked_s: number | null }[] = await tx.query(
-          `SELECT ceil(extract(epoch FROM blocked_until - clock_timestamp()))::int AS blocked_s
-           FROM sign_in_throttle WHERE key = $1 AND blocked_until > clock_timestamp()`,
-          [limit.key],
-        );
-        if (row?.blocked_s) longest = Math.max(longest, row.blocked_s);
-      }
-      if (longest > 0) return longest;
-      for (const limit of limits) {
-        await tx.query(
-          `INSERT INTO sign_in_throttle AS s (key, attempts, blocked_until, updated_at) VALUES ($1, 1, NULL, clock_timestamp())
-           ON CONFLICT (key) DO UPDATE SET
-             attempts = CASE WHEN s.updated_at < clock_timestamp() - make_interval(secs => $3) THEN 1 ELSE s.attempts + 1 END,
-             updated_at = clock_timestamp(),
-             blocked_until = CASE
-               WHEN s.updated_at < clock_timestamp() - make_interval(secs => $3) OR s.attempts + 1 <= $2 THEN NULL
-               ELSE clock_timestamp() + make_interval(secs => least($4, power(2, least(s.attempts - $2, 20))))
-             END`,
-          [limit.key, limit.freeAttempts, this.config.AUTH_SIGNIN_WINDOW_SECONDS, MAX_BLOCK_SECONDS],
-        );
-      }
-      return 0;
-    });
-    if (blockedFor > 0) throw new SignInThrottledError(blockedFor);
+    const retryAfter = await this.throttle.admit(this.limits(email, clientAddress));
+    if (retryAfter > 0) {
+      throw new ThrottledError('TOO_MANY_SIGN_IN_ATTEMPTS', `too many sign-in attempts; try again in ${retryAfter} s`, retryAfter);
+    }
   }
 
-  /** The attempt succeeded: the account starts over, and the address gets the attempt back. */
+  /** The attempt succeeded: the account starts over from this address, and the wider limits get the attempt back. */
   async succeeded(email: string, clientAddress: string | undefined): Promise<void> {
-    await this.db.transaction(async (tx) => {
-      await tx.query('DELETE FROM sign_in_throttle WHERE key = $1', [accountKey(email)]);
-      if (clientAddress) {
-        await tx.query('UPDATE sign_in_throttle SET attempts = greatest(attempts - 1, 0) WHERE key = $1', [addressKey(clientAddress)]);
-      }
-    });
+    const [accountFromAddress, ...wider] = this.limits(email, clientAddress);
+    if (accountFromAddress) await this.throttle.forget(accountFromAddress.key);
+    for (const limit of wider) await this.throttle.giveBack(limit.key);
   }
 
-  private limits(email: string, clientAddress: string | undefined): Limit[] {
-    const limits = [{ key: accountKey(email), freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT }];
-    if (clientAddress) limits.push({ key: addressKey(clientAddress), freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS });
+  private limits(email: string, clientAddress: string | undefined): AttemptLimit[] {
+    const windowSeconds = this.config.AUTH_SIGNIN_WINDOW_SECONDS;
+    const limits: AttemptLimit[] = [
+      { key: `account:${email}|address:${clientAddress ?? ''}`, freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT, windowSeconds },
+      { key: `account:${email}`, freeAttempts: this.config.AUTH_SIGNIN_ACCOUNT_CEILING, windowSeconds },
+    ];
+    if (clientAddress) limits.push({ key: `address:${clientAddress}`, freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS, windowSeconds });
     return limits;
   }
-}
-
-function accountKey(email: string): string {
-  return `account:${email}`;
-}
-
-function addressKey(address: string): string {
-  return `address:${address}`;
 }

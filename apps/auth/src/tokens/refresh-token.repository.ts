@@ -11,13 +11,10 @@ export interface NewRefreshToken {
   expiresAt: Date;
 }
 
-/** A stored refresh token, with the roles of its user for the access token issued alongside. */
+/** A stored refresh token's state. */
 export interface RefreshTokenRecord {
   id: string;
-  familyId: string;
-  userId: string;
-  userRoles: string[];
-  userRolesVersion: number;
+  sessionId: string;
   expiresAt: Date;
   usedAt: Date | null;
   revokedAt: Date | null;
@@ -26,9 +23,6 @@ export interface RefreshTokenRecord {
 interface RefreshTokenRow {
   id: string;
   family_id: string;
-  user_id: string;
-  roles: string[];
-  roles_version: number;
   expires_at: Date;
   used_at: Date | null;
   revoked_at: Date | null;
@@ -52,35 +46,20 @@ export class RefreshTokenRepository {
     ]);
   }
 
-  /** The token with this hash, locked until the transaction ends so concurrent uses queue behind each other. */
-  async findByHashForUpdate(tx: SqlRunner, tokenHash: Buffer): Promise<RefreshTokenRecord | undefined> {
-    const rows: RefreshTokenRow[] = await tx.query(
-      `SELECT t.id, t.family_id, t.user_id, u.roles, u.roles_version, t.expires_at, t.used_at, t.revoked_at
-       FROM refresh_tokens t JOIN users u ON u.id = t.user_id
-       WHERE t.token_hash = $1
-       FOR UPDATE OF t`,
+  /**
+   * The token with this hash. Read it again after locking its session: a refresh that held the lock
+   * meanwhile may have used it (READ COMMITTED gives every statement a fresh snapshot).
+   */
+  async findByHash(runner: SqlRunner, tokenHash: Buffer): Promise<RefreshTokenRecord | undefined> {
+    const rows: RefreshTokenRow[] = await runner.query(
+      'SELECT id, family_id, expires_at, used_at, revoked_at FROM refresh_tokens WHERE token_hash = $1',
       [tokenHash],
     );
     const row = rows[0];
-    return (
-      row && {
-        id: row.id,
-        familyId: row.family_id,
-        userId: row.user_id,
-        userRoles: row.roles,
-        userRolesVersion: row.roles_version,
-        expiresAt: row.expires_at,
-        usedAt: row.used_at,
-        revokedAt: row.revoked_at,
-      }
-    );
+    return row && { id: row.id, sessionId: row.family_id, expiresAt: row.expires_at, usedAt: row.used_at, revokedAt: row.revoked_at };
   }
 
   async markUsed(tx: SqlRunner, id: string): Promise<void> {
     await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE id = $1', [id]);
-  }
-
-  async revokeFamily(tx: SqlRunner, familyId: string): Promise<void> {
-    await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [familyId]);
   }
 }

@@ -1,0 +1,32 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
+import { ThrottleRepository } from './throttle.repository.js';
+import { ThrottledError } from './throttled.error.js';
+
+/**
+ * Limits registrations per client address (AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS within
+ * AUTH_REGISTER_WINDOW_SECONDS, then a growing delay), counted before the password is hashed, so a
+ * flood from one address costs one table row, not an argon2id hash per request.
+ */
+@Injectable()
+export class RegistrationThrottle {
+  constructor(
+    @Inject(ThrottleRepository) private readonly throttle: ThrottleRepository,
+    @Inject(AUTH_CONFIG) private readonly config: AuthConfig,
+  ) {}
+
+  /** Counts a registration from this address; throws ThrottledError (TOO_MANY_REGISTRATIONS) while it is blocked. */
+  async begin(clientAddress: string | undefined): Promise<void> {
+    if (!clientAddress) return;
+    const retryAfter = await this.throttle.admit([
+      {
+        key: `register:${clientAddress}`,
+        freeAttempts: this.config.AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS,
+        windowSeconds: this.config.AUTH_REGISTER_WINDOW_SECONDS,
+      },
+    ]);
+    if (retryAfter > 0) {
+      throw new ThrottledError('TOO_MANY_REGISTRATIONS', `too many registrations from this address; try again in ${retryAfter} s`, retryAfter);
+    }
+  }
+}
