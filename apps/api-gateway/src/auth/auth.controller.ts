@@ -45,9 +45,12 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account (role: listener)' })
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 201, description: 'The new account', standardSchema: userViewSchema })
-  @ApiErrors(400, 409, 413, 503, 504)
-  async register(@Body({ schema: registerBodySchema }) body: RegisterBody, @CallCtx() ctx: CallContext): Promise<UserView> {
-    const user = await this.auth.register(ctx, { email: body.email, password: body.password, displayName: body.display_name });
+  @ApiErrors(400, 409, 413, 429, 503, 504)
+  async register(@Body({ schema: registerBodySchema }) body: RegisterBody, @CallCtx() ctx: CallContext, @Req() request: FastifyRequest): Promise<UserView> {
+    // Registrations are limited per client address; auth counts them against this one.
+    const user = await withRetryAfter(
+      this.auth.register(ctx, { email: body.email, password: body.password, displayName: body.display_name, clientAddress: request.ip }),
+    );
     return toUserView(user);
   }
 
