@@ -47,8 +47,10 @@ export const authConfigSchema = z.object({
   /** A throttle key without attempts for this long starts over. */
   AUTH_SIGNIN_WINDOW_SECONDS: env.positiveInt().max(86_400).default(900),
   /** Registrations per client address within AUTH_REGISTER_WINDOW_SECONDS before each further one is delayed. */
-  AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS: env.positiveInt().max(100_000).default(10),
-  AUTH_REGISTER_WINDOW_SECONDS: env.positiveInt().max(86_400).default(3600),
+  // Generous, because carrier-grade NAT puts many real users behind one address; the hashing bound
+  // below is what keeps a flood from many addresses cheap.
+  AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS: env.positiveInt().max(100_000).default(30),
+  AUTH_REGISTER_WINDOW_SECONDS: env.positiveInt().max(86_400).default(900),
   // argon2id runs on the libuv pool (4 threads by default) with 19 MiB each: more at once only queues
   // there and holds memory, so a flood of sign-ups or sign-ins waits here and then is turned away.
   /** argon2id hashes computed at once by this process. */
