@@ -9,7 +9,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { PLAYBACK_V1, playbackV1 } from '@overture/contracts';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
-import { createGrpcClient, readGrpcError, unary, withDeadline } from '@overture/grpc';
+import { createGrpcClient, readGrpcError, transportSecurity, unary, withDeadline } from '@overture/grpc';
 import { createIdentitySource, JwksCache, PolicyCache, TokenVerifier } from '@overture/identity';
 import { createTestDatabase, freePort, type TestDatabase } from '@overture/testing';
 import autocannon from 'autocannon';
@@ -18,7 +18,7 @@ import { argon2, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { ROOT, SERVICES, Suite, type ServiceName } from '../suite/suite.ts';
+import { devTlsRoot, ROOT, SERVICES, Suite, type ServiceName } from '../suite/suite.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     databaseUrls[service] = db.url;
   }
   const suite = new Suite({
+    tlsRoot: await devTlsRoot(),
     databaseUrls,
     ports: { http: await freePort(), auth: await freePort(), metadata: await freePort(), 'playback-queue': await freePort(), recommendation: await freePort() },
     logLevel: 'warn',
@@ -91,6 +92,8 @@ async function main(): Promise<void> {
     await suite.startAll();
     const base = suite.gatewayUrl;
     const authUrl = `127.0.0.1:${suite.options.ports.auth}`;
+    // The bench's own gRPC clients act as the gateway would.
+    const gatewayTransport = transportSecurity({ GRPC_TLS_DIR: suite.envFor('api-gateway').GRPC_TLS_DIR ?? '', GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false }, 'api-gateway');
 
     // Accounts: an admin (made with the auth command) and a listener.
     const signUp = async (): Promise<string> => {
@@ -112,7 +115,7 @@ async function main(): Promise<void> {
 
     // 1. Same route, same process, with and without the check: the real TokenVerifier (keys from
     //    auth's GetJwks) and PolicyCache (auth's WatchPolicy stream) in front of a trivial handler.
-    const source = createIdentitySource(authUrl);
+    const source = createIdentitySource(authUrl, gatewayTransport);
     closers.push(() => source.close());
     const jwks = new JwksCache({ fetchKeys: () => source.fetchKeys(), refreshIntervalMs: 60_000, logger: quiet });
     const policy = new PolicyCache({ watch: () => source.watch(), logger: quiet });
@@ -179,7 +182,12 @@ async function main(): Promise<void> {
     //    directly with the listener's token: PERMISSION_DENIED/OK) enforce it. Timed from just before
     //    the admin request (so it includes that request); polled in a tight loop, so the
     //    resolution is one request.
-    const playback = createGrpcClient<playbackV1.PlaybackServiceClient>({ contract: PLAYBACK_V1, serviceName: playbackV1.PLAYBACK_SERVICE_NAME, url: `127.0.0.1:${suite.options.ports['playback-queue']}` });
+    const playback = createGrpcClient<playbackV1.PlaybackServiceClient>({
+      contract: PLAYBACK_V1,
+      serviceName: playbackV1.PLAYBACK_SERVICE_NAME,
+      url: `127.0.0.1:${suite.options.ports['playback-queue']}`,
+      transport: gatewayTransport,
+    });
     closers.push(() => playback.close());
     const listenerMd = new Metadata();
     listenerMd.set('authorization', `Bearer ${listener}`);

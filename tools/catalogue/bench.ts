@@ -8,7 +8,7 @@
 import 'reflect-metadata';
 import { Metadata } from '@grpc/grpc-js';
 import { METADATA_V1, type metadataV1 } from '@overture/contracts';
-import { createGrpcClient, unary, withDeadline } from '@overture/grpc';
+import { createGrpcClient, transportSecurity, unary, withDeadline } from '@overture/grpc';
 import { spawn, spawnSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { statementName } from '../../libs/database/src/prepared-query.ts';
 import { GENRES, mulberry32 as rng, WORDS, writeCatalogue } from './generate.ts';
 import { inProcessSearch, type Statement } from './in-process-search.ts';
 import { nodeFlagsOf } from '../suite/node-flags.ts';
+import { devTlsRoot } from '../suite/suite.ts';
 
 // The benchmark's gRPC client stands for the gateway: it runs with the gateway's V8 flags, if any (a
 // scavenge pauses every call in flight), rerunning itself under them when started without.
@@ -202,6 +203,7 @@ for (const [name, make] of Object.entries(classes)) {
 if (process.env.BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DUMP, JSON.stringify(samples));
 // --- the service -------------------------------------------------------------------------------
 const port = await freePort();
+const tlsRoot = await devTlsRoot();
 // BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof`, `--trace-gc`) go to the service's node only, as arguments:
 // NODE_OPTIONS refuses some of them.
 const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
@@ -210,6 +212,7 @@ const service = spawn(process.execPath, [...nodeFlagsOf('metadata'), ...serviceN
     ...process.env,
     DATABASE_URL: dbUrl,
     GRPC_LISTEN: `127.0.0.1:${port}`,
+    GRPC_TLS_DIR: path.join(tlsRoot, 'metadata'),
     // Without auth running, the service warns every second that it cannot reach it; not a finding here.
     LOG_LEVEL: 'error',
     DATABASE_POOL_SIZE: String(CONCURRENCY),
@@ -218,7 +221,13 @@ const service = spawn(process.execPath, [...nodeFlagsOf('metadata'), ...serviceN
 });
 // Whatever happens next, the service child does not outlive this script.
 process.on('exit', () => service.kill('SIGTERM'));
-const client = createGrpcClient<metadataV1.MetadataServiceClient>({ contract: METADATA_V1, serviceName: 'MetadataService', url: `127.0.0.1:${port}` });
+// The client acts as the gateway would, with its certificate.
+const client = createGrpcClient<metadataV1.MetadataServiceClient>({
+  contract: METADATA_V1,
+  serviceName: 'MetadataService',
+  url: `127.0.0.1:${port}`,
+  transport: transportSecurity({ GRPC_TLS_DIR: path.join(tlsRoot, 'api-gateway'), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false }, 'api-gateway'),
+});
 for (let i = 0; ; i++) {
   try {
     await unary(client.service.searchTracks(base({ limit: 1 }), new Metadata(), withDeadline(1000)));

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
-import { DEFAULT_PORTS, ROOT, Suite, databaseUrlsOn, newKeyEncryptionKey, type AppName, type ServiceName } from '../suite/suite.ts';
+import { DEFAULT_PORTS, ROOT, Suite, databaseUrlsOn, devTlsRoot, newKeyEncryptionKey, type AppName, type ServiceName } from '../suite/suite.ts';
 
 const DATA_DIR = path.join(ROOT, '.data');
 const COLORS: Record<AppName, string> = {
@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   }
 
   const suite = new Suite({
+    // The apps speak mutual TLS to each other: a local CA in .data/tls issues each its certificate.
+    tlsRoot: await devTlsRoot(),
     databaseUrls: databaseUrlsOn(serverUrl ?? 'postgres://unused/postgres', overrides),
     ports: {
       http: Number(env.HTTP_PORT ?? DEFAULT_PORTS.http),

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeDevCertificates } from '@overture/grpc/dev-certificates';
 import { nodeFlagsOf } from './node-flags.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -13,6 +14,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export type ServiceName = 'auth' | 'metadata' | 'playback-queue' | 'recommendation';
 export type AppName = ServiceName | 'api-gateway';
 export const SERVICES: readonly ServiceName[] = ['auth', 'metadata', 'recommendation', 'playback-queue'];
+export const APPS: readonly AppName[] = [...SERVICES, 'api-gateway'];
 
 const DATABASE_NAMES: Record<ServiceName, string> = {
   auth: 'overture_auth',
@@ -35,6 +37,8 @@ export interface SuiteOptions {
   /** Per-service database URLs. */
   databaseUrls: Record<ServiceName, string>;
   ports: SuitePorts;
+  /** A folder per app holding its certificate (tls.crt, tls.key, ca.crt), e.g. from writeDevCertificates. */
+  tlsRoot: string;
   host?: string;
   authKeyEncryptionKey?: string;
   /** Where each app's output goes; defaults to the parent's stdout with a prefix. */
@@ -56,6 +60,13 @@ export function databaseUrlsOn(serverUrl: string, overrides: Partial<Record<Serv
   const urls = {} as Record<ServiceName, string>;
   for (const service of SERVICES) urls[service] = overrides[service] ?? databaseUrl(serverUrl, DATABASE_NAMES[service]);
   return urls;
+}
+
+/** The local CA's certificates for every app in `.data/tls` (made on first use, kept across runs). */
+export async function devTlsRoot(): Promise<string> {
+  const root = path.join(ROOT, '.data', 'tls');
+  await writeDevCertificates(root, APPS);
+  return root;
 }
 
 export function newKeyEncryptionKey(): string {
@@ -123,7 +134,11 @@ export class Suite {
   envFor(app: AppName, port?: number): Record<string, string> {
     const host = this.options.host ?? '127.0.0.1';
     const ports = port === undefined ? this.options.ports : { ...this.options.ports, [app === 'api-gateway' ? 'http' : app]: port };
-    const common: Record<string, string> = { LOG_LEVEL: this.options.logLevel ?? 'info', ...this.options.extraEnv?.[app] };
+    const common: Record<string, string> = {
+      LOG_LEVEL: this.options.logLevel ?? 'info',
+      GRPC_TLS_DIR: path.join(this.options.tlsRoot, app),
+      ...this.options.extraEnv?.[app],
+    };
     const grpc = (service: ServiceName): string => `${host}:${ports[service]}`;
     switch (app) {
       case 'api-gateway':

@@ -1,13 +1,26 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../libs/database/src/embedded.ts';
+import { writeDevCertificates } from '../../libs/grpc/src/dev-certificates.ts';
+import { SERVICE_IDENTITIES } from '../../libs/grpc/src/service-identity.ts';
 
 let embedded: EmbeddedServer | undefined;
+let tlsRoot: Promise<string> | undefined;
 
 /**
  * Gives every test project one real PostgreSQL server: `TEST_DATABASE_URL` when set, otherwise an
  * embedded server in a throwaway data folder. Tests create and drop their own databases on it.
+ * And one local CA for the run, with a certificate per service identity, for mutual TLS.
  */
 export async function setup(project: TestProject): Promise<void> {
+  tlsRoot ??= (async () => {
+    const root = await mkdtemp(path.join(tmpdir(), 'overture-test-tls-'));
+    await writeDevCertificates(root, SERVICE_IDENTITIES);
+    return root;
+  })();
+  project.provide('grpcTlsRoot', await tlsRoot);
   const configured = process.env.TEST_DATABASE_URL;
   if (configured) {
     project.provide('postgresServerUrl', configured);
@@ -23,4 +36,6 @@ export async function setup(project: TestProject): Promise<void> {
 export async function teardown(): Promise<void> {
   await embedded?.stop();
   embedded = undefined;
+  if (tlsRoot) await rm(await tlsRoot, { recursive: true, force: true });
+  tlsRoot = undefined;
 }

@@ -1,6 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { PLAYBACK_V1, playbackV1 } from '@overture/contracts';
 import { createGrpcClient, readGrpcError, unary, withDeadline } from '@overture/grpc';
+import { testTransport } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -155,6 +156,7 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
       contract: PLAYBACK_V1,
       serviceName: playbackV1.PLAYBACK_SERVICE_NAME,
       url: `127.0.0.1:${running.suite.options.ports['playback-queue']}`,
+      transport: testTransport('api-gateway'),
     });
     // The service is called directly, as something that got past the gateway would: it checks the caller itself.
     const serviceStatus = async (): Promise<number> => {

@@ -1,11 +1,12 @@
-import { freePort, startEmbeddedPostgres } from '@overture/testing';
+import type { ServiceIdentity } from '@overture/grpc';
+import { freePort, startEmbeddedPostgres, testTransport } from '@overture/testing';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { ROOT, Suite, databaseUrlsOn } from '../../../tools/suite/suite.ts';
-import { healthStatus, reflectedServices } from './grpc-probe.js';
+import { healthStatus, healthStatus as probeHealth, reflectedServices, type ProbeSecurity } from './grpc-probe.js';
 import { startSuite, type RunningSuite } from './suite-fixture.js';
 
 const SERVICE_NAMES = {
@@ -15,22 +16,53 @@ const SERVICE_NAMES = {
   recommendation: 'overture.recommendation.v1.RecommendationService',
 } as const;
 
+/** An operator's tool on a main port: mutual TLS with a certificate of the suite's CA. */
+function operatorTo(server: ServiceIdentity): ProbeSecurity {
+  const transport = testTransport('api-gateway');
+  return { credentials: transport.channelCredentials(server), options: transport.channelOptions(server) };
+}
+
 describe('operating the suite: health, reflection, shutdown', () => {
   let running: RunningSuite;
+  const healthPort = { metadata: 0 };
 
   beforeAll(async () => {
-    running = await startSuite(inject('postgresServerUrl'), { demoTracks: 200, extraEnv: { metadata: { SHUTDOWN_DELAY_MS: '1500' } } });
+    healthPort.metadata = await freePort();
+    running = await startSuite(inject('postgresServerUrl'), {
+      demoTracks: 200,
+      extraEnv: {
+        metadata: { SHUTDOWN_DELAY_MS: '1500', GRPC_REFLECTION: 'true', GRPC_HEALTH_LISTEN: `127.0.0.1:${healthPort.metadata}` },
+      },
+    });
   });
   afterAll(() => running?.stop());
 
-  it('every service answers grpc.health.v1 with SERVING and lists its services by reflection', async () => {
+  it('every service answers grpc.health.v1 with SERVING on its mutual-TLS port', async () => {
     for (const [app, name] of Object.entries(SERVICE_NAMES)) {
       const address = `127.0.0.1:${running.suite.options.ports[app as keyof typeof SERVICE_NAMES]}`;
-      expect(await healthStatus(address), app).toBe('SERVING');
-      expect(await healthStatus(address, name), app).toBe('SERVING');
-      expect(await healthStatus(address, 'liveness'), app).toBe('SERVING');
-      expect(await reflectedServices(address)).toEqual(expect.arrayContaining([name, 'grpc.health.v1.Health']));
+      const security = operatorTo(app as keyof typeof SERVICE_NAMES);
+      expect(await healthStatus(address, '', security), app).toBe('SERVING');
+      expect(await healthStatus(address, name, security), app).toBe('SERVING');
+      expect(await healthStatus(address, 'liveness', security), app).toBe('SERVING');
     }
+  });
+
+  it('reflection lists the services only where it is turned on', async () => {
+    const metadata = `127.0.0.1:${running.suite.options.ports.metadata}`;
+    expect(await reflectedServices(metadata, operatorTo('metadata'))).toEqual(
+      expect.arrayContaining([SERVICE_NAMES.metadata, 'grpc.health.v1.Health']),
+    );
+    const auth = `127.0.0.1:${running.suite.options.ports.auth}`;
+    await expect(reflectedServices(auth, operatorTo('auth'))).rejects.toMatchObject({ code: 12 /* UNIMPLEMENTED */ });
+  });
+
+  it('the plaintext health port answers probes that have no certificate, and serves nothing else', async () => {
+    const address = `127.0.0.1:${healthPort.metadata}`;
+    expect(await healthStatus(address)).toBe('SERVING');
+    expect(await healthStatus(address, 'liveness')).toBe('SERVING');
+    await expect(reflectedServices(address)).rejects.toMatchObject({ code: 12 /* UNIMPLEMENTED */ });
+    // The main port refuses a plaintext connection outright.
+    expect(await healthStatus(`127.0.0.1:${running.suite.options.ports.metadata}`)).toBe('ERROR:UNAVAILABLE');
   });
 
   it('the gateway serves OpenAPI and readiness', async () => {
@@ -40,7 +72,7 @@ describe('operating the suite: health, reflection, shutdown', () => {
   });
 
   it('on SIGTERM a service reports NOT_SERVING first, then exits cleanly', async () => {
-    const address = `127.0.0.1:${running.suite.options.ports.metadata}`;
+    const address = `127.0.0.1:${healthPort.metadata}`;
     const child = running.suite.processes.get('metadata')!;
     const exited = once(child, 'exit') as Promise<[number | null]>;
     child.kill('SIGTERM');
@@ -57,14 +89,20 @@ describe('readiness follows the database', () => {
     const port = await freePort();
     let pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port });
     const suite = new Suite({
+      tlsRoot: inject('grpcTlsRoot'),
       databaseUrls: databaseUrlsOn(pg.url),
       ports: { http: await freePort(), auth: await freePort(), metadata: await freePort(), 'playback-queue': await freePort(), recommendation: await freePort() },
       logLevel: 'error',
       onOutput: () => undefined,
     });
     const address = `127.0.0.1:${suite.options.ports.metadata}`;
+    const security = operatorTo('metadata');
+    const healthStatus = (target: string, service = '') => probeHealth(target, service, security);
     try {
+      // metadata is ready only once it also holds auth's keys and policy: auth runs too.
+      await suite.runCommand('auth', ['migrate']);
       await suite.runCommand('metadata', ['migrate']);
+      suite.start('auth');
       suite.start('metadata');
       await vi.waitFor(async () => expect(await healthStatus(address)).toBe('SERVING'), { timeout: 20_000, interval: 100 });
       await pg.stop();
@@ -83,7 +121,7 @@ describe('readiness follows the database', () => {
 describe('configuration', () => {
   it('a service with bad variables refuses to start and names each one', async () => {
     const child = spawn(process.execPath, [path.join(ROOT, 'apps/auth/dist/main.js')], {
-      env: { PATH: process.env.PATH, DATABASE_URL: 'mysql://nope', AUTH_KEY_ENCRYPTION_KEY: 'too-short', GRPC_LISTEN: '127.0.0.1:1' },
+      env: { PATH: process.env.PATH, DATABASE_URL: 'mysql://nope', AUTH_KEY_ENCRYPTION_KEY: 'too-short', GRPC_LISTEN: '127.0.0.1:1', GRPC_TLS_DIR: '/tmp' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

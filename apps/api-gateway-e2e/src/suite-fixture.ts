@@ -1,6 +1,7 @@
 import { createTestDatabase, freePort, type TestDatabase } from '@overture/testing';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { ROOT, SERVICES, Suite, type ServiceName } from '../../../tools/suite/suite.ts';
 
 export interface RunningSuite {
@@ -38,6 +39,7 @@ export async function startSuite(serverUrl: string, options: { demoTracks?: numb
       'playback-queue': await freePort(),
       recommendation: await freePort(),
     },
+    tlsRoot: inject('grpcTlsRoot'),
     logLevel: 'warn',
     onOutput: (app, line) => output.push(`[${app}] ${line}`),
     extraEnv: options.extraEnv,

@@ -1,6 +1,6 @@
 import { type Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, status } from '@grpc/grpc-js';
 import { AUTH_V1, type authV1, METADATA_V1, type metadataV1, PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
-import { freePort, quietLogger } from '@overture/testing';
+import { freePort, quietLogger, testTlsEnv } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { once } from 'node:events';
@@ -109,6 +109,7 @@ async function startFakeServices(signer: TestSigner, tracks: metadataV1.Track[])
 async function gatewayConfig(auth: FakeGrpcServer, metadata: FakeGrpcServer, overrides: Record<string, string> = {}) {
   // Playback and recommendation get ports with nothing listening: those services are "down".
   return gatewayConfigSchema.parse({
+    ...testTlsEnv('api-gateway'),
     HTTP_PORT: String(await freePort()),
     AUTH_GRPC_URL: auth.url,
     METADATA_GRPC_URL: metadata.url,

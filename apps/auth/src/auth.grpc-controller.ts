@@ -2,7 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { authV1 } from '@overture/contracts';
 import { parseRequest } from '@overture/grpc';
-import { ActsOnAnyUser, AllowAnonymous, principalOf, RequirePermission } from '@overture/identity';
+import { ActsOnAnyUser, AllowAnonymous, Callers, principalOf, RequirePermission } from '@overture/identity';
 import type { Observable } from 'rxjs';
 import { changePasswordSchema, changeRoleSchema, deleteAccountSchema, getUserSchema, registerSchema } from './accounts/account.schemas.js';
 import { AccountService } from './accounts/account.service.js';
@@ -19,9 +19,12 @@ import { issueTokenSchema } from './tokens/token.schemas.js';
 import { TokenService } from './tokens/token.service.js';
 
 /**
- * Methods without @AllowAnonymous() need the caller's access token (checked by the identity guard,
- * as in every service); a `userId` in their request must be the caller unless @ActsOnAnyUser().
+ * Only the gateway may call these methods (it alone acts for users and passes client addresses),
+ * except the two that every verifier follows. Methods without @AllowAnonymous() need the caller's
+ * access token (checked by the identity guard, as in every service); a `userId` in their request
+ * must be the caller unless @ActsOnAnyUser().
  */
+@Callers('api-gateway')
 @Controller()
 @UseFilters(ThrottledFilter)
 @authV1.AuthServiceControllerMethods()
@@ -54,6 +57,7 @@ export class AuthGrpcController implements authV1.AuthServiceController {
     return { user: toProto(await this.accounts.getUser(userId)) };
   }
 
+  @Callers('api-gateway', 'metadata', 'playback-queue', 'recommendation')
   @AllowAnonymous()
   async getJwks(): Promise<authV1.GetJwksResponse> {
     return { keys: await this.keys.publicKeys() };
@@ -144,6 +148,7 @@ export class AuthGrpcController implements authV1.AuthServiceController {
   }
 
   // Verifiers (the gateway, every service) follow the policy without a user token of their own.
+  @Callers('api-gateway', 'metadata', 'playback-queue', 'recommendation')
   @AllowAnonymous()
   watchPolicy(): Observable<authV1.WatchPolicyResponse> {
     return this.policyStream.watch();

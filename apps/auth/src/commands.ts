@@ -21,6 +21,7 @@ export async function migrate(config: AuthMigrateConfig): Promise<void> {
 export async function serve(config: AuthConfig, tracing: TracingHandle): Promise<void> {
   const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
   const service = await runGrpcService({
+    identity: 'auth',
     module: AuthModule.forRoot(config),
     contract: AUTH_V1,
     serviceNames: ['overture.auth.v1.AuthService'],

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { AUTH_V1, authV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
@@ -43,6 +43,7 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
     db = await createTestDatabase(inject('postgresServerUrl'), 'auth');
     await migrate(db.url, migrations);
     const config = authConfigSchema.parse({
+      ...testTlsEnv('auth'),
       DATABASE_URL: db.url,
       AUTH_ISSUER: ISSUER,
       AUTH_AUDIENCE: AUDIENCE,

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { AUTH_V1, authV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
 import { decodeJwt } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Observable, Subscription } from 'rxjs';
@@ -53,6 +53,7 @@ describe('accounts, sessions, throttling and the live policy (real PostgreSQL, r
     db = await createTestDatabase(inject('postgresServerUrl'), 'auth_identity');
     await migrate(db.url, migrations);
     const config = authConfigSchema.parse({
+      ...testTlsEnv('auth'),
       DATABASE_URL: db.url,
       AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: '3',

@@ -1,5 +1,5 @@
 import { createDataSource } from '@overture/database';
-import { createTestDatabase, migrate, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, type TestDatabase, testTlsEnv } from '@overture/testing';
 import { randomBytes } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
@@ -16,6 +16,7 @@ describe('signing keys at startup (real PostgreSQL)', () => {
   const services: SigningKeyService[] = [];
   const encryptionKey = randomBytes(32);
   const config = authConfigSchema.parse({
+    ...testTlsEnv('auth'),
     DATABASE_URL: 'postgres://unused/unused',
     AUTH_KEY_ENCRYPTION_KEY: encryptionKey.toString('base64'),
     AUTH_ACCESS_TOKEN_TTL_SECONDS: '60',

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { METADATA_V1 } from '@overture/contracts';
 import { databasePing, migrateDatabase } from '@overture/database';
 import { serveGrpcService } from '@overture/grpc';
+import { allOf, identityReadiness } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { migrations } from './database/migrations/index.js';
@@ -50,12 +51,13 @@ export async function runCommand(command: string, args: string[], config: Metada
     }
     case 'serve':
       await serveGrpcService({
+        identity: 'metadata',
         module: MetadataModule.forRoot(config),
         contract: METADATA_V1,
         serviceNames: ['overture.metadata.v1.MetadataService', 'overture.metadata.v1.CatalogueService'],
         settings: config,
         logger,
-        readiness: (app) => databasePing(app.get(DataSource)),
+        readiness: (app) => allOf(databasePing(app.get(DataSource)), identityReadiness(app)),
         tracing,
       });
       return;

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
+import { transportSecurity } from '@overture/grpc';
 import { IdentityModule } from '@overture/identity';
 import { TermCache } from './cache/term-cache.js';
 import { TrackCache } from './cache/track-cache.js';
@@ -27,7 +28,7 @@ export class MetadataModule {
       imports: [
         DatabaseModule.forService('metadata', config, migrations),
         // Catalogue writes are checked against the caller's forwarded access token and the live policy.
-        IdentityModule.forRoot(config),
+        IdentityModule.forRoot(config, transportSecurity(config, 'metadata')),
       ],
       controllers: [MetadataGrpcController, CatalogueGrpcController],
       providers: [

@@ -2,7 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { createGrpcClient, readGrpcError, unary, withDeadline } from '@overture/grpc';
 import { LISTENER_PERMISSIONS, startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
 import type { Observable } from 'rxjs';
 import type { TrackInput } from '../src/catalogue/track-input.schema.js';
 import { migrations } from '../src/database/migrations/index.js';
@@ -31,9 +31,14 @@ export const TEST_CURSOR_KEY = 'metadata-test-cursor-key-0123456789abcdef';
 
 export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<MetadataTestService> {
   const auth = await startFakeAuthServer({ listener: LISTENER_PERMISSIONS, curator: [...LISTENER_PERMISSIONS, 'catalogue:write'] });
-  const config = metadataConfigSchema.parse({ DATABASE_URL: databaseUrl, AUTH_GRPC_URL: auth.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY, ...env });
+  const config = metadataConfigSchema.parse({ ...testTlsEnv('metadata'), DATABASE_URL: databaseUrl, AUTH_GRPC_URL: auth.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY, ...env });
   const service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
-  const catalogue = createGrpcClient<CatalogueClient>({ contract: METADATA_V1, serviceName: 'CatalogueService', url: service.url });
+  const catalogue = createGrpcClient<CatalogueClient>({
+    contract: METADATA_V1,
+    serviceName: 'CatalogueService',
+    url: service.url,
+    transport: testTransport('api-gateway'),
+  });
   return {
     ...service,
     catalogue: catalogue.service,

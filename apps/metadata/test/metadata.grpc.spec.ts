@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrations } from '../src/database/migrations/index.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
@@ -21,7 +21,7 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
   beforeAll(async () => {
     db = await createTestDatabase(inject('postgresServerUrl'), 'metadata');
     await migrate(db.url, migrations);
-    const config = metadataConfigSchema.parse({ DATABASE_URL: db.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY });
+    const config = metadataConfigSchema.parse({ ...testTlsEnv('metadata'), DATABASE_URL: db.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY });
     service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
     await seedTracks(db.url, generateDemoCatalogue(500));
   });

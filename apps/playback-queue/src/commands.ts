@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { PLAYBACK_V1 } from '@overture/contracts';
 import { databasePing, migrateDatabase } from '@overture/database';
 import { exitOnSignals, runGrpcService } from '@overture/grpc';
+import { allOf, identityReadiness } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { PlaybackChangeHub } from './events/playback-change.hub.js';
@@ -18,12 +19,13 @@ export async function migrate(config: PlaybackConfig): Promise<void> {
 export async function serve(config: PlaybackConfig, tracing: TracingHandle): Promise<void> {
   const logger = createLogger({ service: 'playback-queue', level: config.LOG_LEVEL });
   const service = await runGrpcService({
+    identity: 'playback-queue',
     module: PlaybackModule.forRoot(config),
     contract: PLAYBACK_V1,
     serviceNames: ['overture.playback.v1.PlaybackService'],
     settings: config,
     logger,
-    readiness: (app) => databasePing(app.get(DataSource)),
+    readiness: (app) => allOf(databasePing(app.get(DataSource)), identityReadiness(app)),
   });
   logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');
   exitOnSignals(async (signal) => {

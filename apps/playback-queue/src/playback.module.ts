@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
+import { transportSecurity } from '@overture/grpc';
 import { IdentityModule } from '@overture/identity';
 import { DeviceRepository } from './devices/device.repository.js';
 import { PlaybackChangeHub } from './events/playback-change.hub.js';
@@ -27,7 +28,7 @@ export class PlaybackModule {
       imports: [
         DatabaseModule.forService('playback-queue', config, migrations),
         // Every call is checked against the caller's forwarded access token and the live policy.
-        IdentityModule.forRoot(config),
+        IdentityModule.forRoot(config, transportSecurity(config, 'playback-queue')),
       ],
       controllers: [PlaybackGrpcController],
       providers: [

@@ -1,7 +1,8 @@
-import { Server, ServerCredentials, status, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
+import { Server, status, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
+import { type ServiceIdentity } from '@overture/grpc';
 import { loadSync } from '@grpc/proto-loader';
 import { METADATA_V1, metadataV1, PROTO_LOADER_OPTIONS, PROTO_ROOT, RECOMMENDATION_V1, recommendationV1, type ContractRef } from '@overture/contracts';
-import { freePort } from '@overture/testing';
+import { freePort, testTransport } from '@overture/testing';
 import path from 'node:path';
 
 // Test doubles of playback-queue's two downstreams: real gRPC servers of the real contracts (loaded
@@ -22,13 +23,15 @@ abstract class FakeServer {
   protected constructor(readonly address: string) {}
 
   protected abstract definition(): ServiceDefinition;
+  /** The service this stands in for: it presents that service's certificate. */
+  protected abstract identity(): ServiceIdentity;
   protected abstract implementation(): UntypedServiceImplementation;
 
   async start(): Promise<void> {
     const server = new Server();
     server.addService(this.definition(), this.implementation());
     await new Promise<void>((resolve, reject) =>
-      server.bindAsync(this.address, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),
+      server.bindAsync(this.address, testTransport(this.identity()).serverCredentials(), (error) => (error ? reject(error) : resolve())),
     );
     this.server = server;
   }
@@ -56,6 +59,10 @@ export class FakeMetadata extends FakeServer {
     const fake = new FakeMetadata(`127.0.0.1:${await freePort()}`, catalogue);
     await fake.start();
     return fake;
+  }
+
+  protected identity(): ServiceIdentity {
+    return 'metadata';
   }
 
   protected definition(): ServiceDefinition {
@@ -103,6 +110,10 @@ export class FakeRecommendation extends FakeServer {
     const fake = new FakeRecommendation(`127.0.0.1:${await freePort()}`);
     await fake.start();
     return fake;
+  }
+
+  protected identity(): ServiceIdentity {
+    return 'recommendation';
   }
 
   protected definition(): ServiceDefinition {

@@ -1,6 +1,6 @@
 import { PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
 import { actingAsRequestUser, startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
 import { migrations } from '../src/database/migrations/index.js';
 import { playbackConfigSchema } from '../src/playback.config.js';
 import { PlaybackModule } from '../src/playback.module.js';
@@ -34,6 +34,7 @@ export async function startPlaybackHarness(
   const recommendation = await FakeRecommendation.start();
   const auth = await startFakeAuthServer();
   const config = playbackConfigSchema.parse({
+    ...testTlsEnv('playback-queue'),
     DATABASE_URL: db.url,
     METADATA_GRPC_URL: metadata.address,
     RECOMMENDATION_GRPC_URL: recommendation.address,

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { RECOMMENDATION_V1 } from '@overture/contracts';
 import { databasePing, migrateDatabase } from '@overture/database';
 import { serveGrpcService } from '@overture/grpc';
+import { allOf, identityReadiness } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { migrations } from './database/migrations/index.js';
@@ -16,13 +17,15 @@ export async function migrate(config: RecommendationConfig): Promise<void> {
 
 export async function serve(config: RecommendationConfig, tracing: TracingHandle): Promise<void> {
   await serveGrpcService({
+    identity: 'recommendation',
     module: RecommendationModule.forRoot(config),
     contract: RECOMMENDATION_V1,
     serviceNames: ['overture.recommendation.v1.RecommendationService'],
     settings: config,
     logger: createLogger({ service: 'recommendation', level: config.LOG_LEVEL }),
-    // Ready means our own database answers; metadata being down only narrows the answers.
-    readiness: (app) => databasePing(app.get(DataSource)),
+    // Ready means our own database answers and callers can be checked; metadata being down only
+    // narrows the answers.
+    readiness: (app) => allOf(databasePing(app.get(DataSource)), identityReadiness(app)),
     tracing,
   });
 }

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { recommendationV1 } from '@overture/contracts';
 import { parseRequest } from '@overture/grpc';
-import { AllowAnonymous, RequirePermission } from '@overture/identity';
+import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
 import { recordPlayEventsSchema } from './ingest/play-event.schemas.js';
 import { RecordPlayEventsUseCase } from './ingest/record-play-events.use-case.js';
 import { getRecommendationsSchema } from './recommend/recommendation.schemas.js';
@@ -15,14 +15,16 @@ export class RecommendationGrpcController implements recommendationV1.Recommenda
     @Inject(RecommendationService) private readonly recommendations: RecommendationService,
   ) {}
 
-  // Called by playback-queue's outbox relay, not on behalf of a user: there is no user token to
-  // check. It is reachable only inside the cluster (the gateway exposes no route to it).
+  // Called by playback-queue's outbox relay, not on behalf of a user: no user token, but only
+  // playback-queue's certificate is accepted, so nobody else can record plays.
+  @Callers('playback-queue')
   @AllowAnonymous()
   async recordPlayEvents(request: recommendationV1.RecordPlayEventsRequest): Promise<recommendationV1.RecordPlayEventsResponse> {
     const { events } = parseRequest(recordPlayEventsSchema, request);
     return this.recordPlayEventsUseCase.execute(events);
   }
 
+  @Callers('api-gateway')
   @RequirePermission('recommendations:read')
   async getRecommendations(request: recommendationV1.GetRecommendationsRequest): Promise<recommendationV1.GetRecommendationsResponse> {
     const { userId, limit } = parseRequest(getRecommendationsSchema, request);

@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
+import { transportSecurity } from '@overture/grpc';
 import { IdentityModule } from '@overture/identity';
 import { migrations } from './database/migrations/index.js';
 import { Catalogue } from './features/catalogue.js';
@@ -20,8 +21,10 @@ import { RecommendationGrpcController } from './recommendation.grpc-controller.j
 @Module({})
 export class RecommendationModule {
   static forRoot(config: RecommendationConfig): DynamicModule {
+    const transport = transportSecurity(config, 'recommendation');
     const catalogueOptions: MetadataCatalogueOptions = {
       url: config.METADATA_GRPC_URL,
+      transport,
       deadlineMs: config.DOWNSTREAM_DEADLINE_MS,
     };
     return {
@@ -29,7 +32,7 @@ export class RecommendationModule {
       imports: [
         DatabaseModule.forService('recommendation', config, migrations),
         // Every call is checked against the caller's forwarded access token and the live policy.
-        IdentityModule.forRoot(config),
+        IdentityModule.forRoot(config, transport),
       ],
       controllers: [RecommendationGrpcController],
       providers: [

@@ -1,6 +1,7 @@
-import { Server, ServerCredentials, status, type handleUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
+import { Server, status, type handleUnaryCall, type ServiceDefinition } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { METADATA_V1, metadataV1, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@overture/contracts';
+import { testTransport } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 
@@ -86,7 +87,7 @@ export class FakeMetadataServer {
     };
     server.addService(serviceDefinition, { getTrack, batchGetTracks, searchTracks });
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.port}`, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+      server.bindAsync(`127.0.0.1:${this.port}`, testTransport('metadata').serverCredentials(), (error, port) => (error ? reject(error) : resolve(port))),
     );
     this.server = server;
   }

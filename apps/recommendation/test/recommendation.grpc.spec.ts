@@ -2,7 +2,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
 import { startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -45,6 +45,7 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
     db = await createTestDatabase(inject('postgresServerUrl'), 'recommendation');
     await migrate(db.url, migrations);
     const config = recommendationConfigSchema.parse({
+      ...testTlsEnv('recommendation'),
       DATABASE_URL: db.url,
       METADATA_GRPC_URL: metadata.url,
       DOWNSTREAM_DEADLINE_MS: '1000',

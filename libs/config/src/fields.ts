@@ -19,8 +19,19 @@ export const env = {
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']),
 };
 
+/** How every process speaks gRPC: mutual TLS with the certificate of its workload. */
+export const grpcTransportConfig = {
+  /** A directory holding tls.crt, tls.key and ca.crt (a cert-manager Secret mounted as a volume). */
+  GRPC_TLS_DIR: z.string().min(1),
+  /** How often those files are re-read, so a rotated certificate is used without a restart. */
+  GRPC_TLS_RELOAD_MS: env.positiveInt().min(1_000).default(60_000),
+  /** Plaintext gRPC and no caller checks. Insecure: only for measuring what mutual TLS costs. */
+  GRPC_INSECURE_PLAINTEXT: env.boolean().default(false),
+};
+
 /** Variables every Overture process reads. */
 export const commonConfig = {
+  ...grpcTransportConfig,
   LOG_LEVEL: env.logLevel().default('info'),
   /** OTLP/HTTP endpoint for traces; tracing exports nothing when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
@@ -39,6 +50,11 @@ export const grpcServiceConfig = {
   SHUTDOWN_DELAY_MS: env.nonNegativeInt().default(0),
   /** After the delay: how long in-flight calls may take before the server is forced down. */
   SHUTDOWN_GRACE_MS: env.nonNegativeInt().default(10_000),
-  /** gRPC server reflection (grpcurl); on by default, can be turned off where it should not be exposed. */
-  GRPC_REFLECTION: env.boolean().default(true),
+  /** gRPC server reflection (grpcurl with a client certificate); off unless turned on. */
+  GRPC_REFLECTION: env.boolean().default(false),
+  /**
+   * A second, plaintext port serving only grpc.health.v1, for probes that cannot present a client
+   * certificate (the kubelet's gRPC probes speak no TLS). Unset: no such port.
+   */
+  GRPC_HEALTH_LISTEN: env.grpcAddress().optional(),
 };

@@ -4,6 +4,23 @@ import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/co
 import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { releaseFinishedCalls } from './release-finished-calls.js';
+import type { ServiceIdentity } from './service-identity.js';
+import type { TransportSecurity } from './transport-security.js';
+
+// The workload that serves each contract package: the identity its certificate must name.
+const SERVER_OF_PACKAGE: Readonly<Record<string, ServiceIdentity>> = {
+  'overture.auth.v1': 'auth',
+  'overture.metadata.v1': 'metadata',
+  'overture.playback.v1': 'playback-queue',
+  'overture.recommendation.v1': 'recommendation',
+};
+
+/** The service identity that serves `contract`. */
+export function serverOf(contract: ContractRef): ServiceIdentity {
+  const server = SERVER_OF_PACKAGE[contract.package];
+  if (!server) throw new Error(`no Overture service serves ${contract.package}`);
+  return server;
+}
 
 // Per-call round robin over every address the target resolves to (a headless Service in
 // Kubernetes), instead of grpc-js's default pick_first that pins a client to one pod.
@@ -23,22 +40,26 @@ export interface GrpcClientHandle<T> {
 
 /**
  * A client for one service of a generated contract, typed by the ts-proto client interface
- * (e.g. `metadataV1.MetadataServiceClient`). Calls go out lazily; no connection is made until the
- * first call. Every call should carry a deadline: see `withDeadline`. The first client installs
- * `releaseFinishedCalls`, so that a finished call's response dies young.
+ * (e.g. `metadataV1.MetadataServiceClient`), over `transport` (mutual TLS: the server must hold the
+ * certificate of the service that serves the contract). Calls go out lazily; no connection is made
+ * until the first call. Every call should carry a deadline: see `withDeadline`. The first client
+ * installs `releaseFinishedCalls`, so that a finished call's response dies young.
  */
 export function createGrpcClient<T extends object>(options: {
   contract: ContractRef;
   serviceName: string;
   url: string;
+  transport: TransportSecurity;
 }): GrpcClientHandle<T> {
   releaseFinishedCalls();
+  const server = serverOf(options.contract);
   const proxy = new ClientGrpcProxy({
     url: options.url,
     package: options.contract.package,
     protoPath: path.join(PROTO_ROOT, options.contract.file),
     loader: PROTO_LOADER_OPTIONS,
-    channelOptions: CLIENT_CHANNEL_OPTIONS,
+    credentials: options.transport.channelCredentials(server),
+    channelOptions: { ...CLIENT_CHANNEL_OPTIONS, ...options.transport.channelOptions(server) },
   });
   return { service: proxy.getService<T>(options.serviceName), close: () => proxy.close() };
 }

@@ -1,6 +1,6 @@
 export { callSignal, type CancellableCall } from './call-signal.js';
 export { DomainError, ErrorCategory } from './domain-error.js';
-export { CLIENT_CHANNEL_OPTIONS, createGrpcClient, unary, withDeadline, type GrpcClientHandle } from './grpc-client.js';
+export { CLIENT_CHANNEL_OPTIONS, createGrpcClient, serverOf, unary, withDeadline, type GrpcClientHandle } from './grpc-client.js';
 export { GrpcExceptionFilter } from './grpc-exception.filter.js';
 export {
   ERROR_REASON_KEY,
@@ -22,3 +22,13 @@ export {
   type GrpcServiceSettings,
   type RunningGrpcService,
 } from './run-grpc-service.js';
+export {
+  callerOf,
+  identityOfCertificate,
+  SERVICE_IDENTITIES,
+  spiffeIdOf,
+  type AuthenticatedCall,
+  type CallerProof,
+  type ServiceIdentity,
+} from './service-identity.js';
+export { TLS_FILES, TransportConfigError, transportSecurity, type TransportSecurity, type TransportSettings } from './transport-security.js';

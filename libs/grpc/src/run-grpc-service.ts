@@ -1,4 +1,4 @@
-import type { ChannelOptions, Server } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ChannelOptions } from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { DynamicModule, INestMicroservice, LoggerService, Type } from '@nestjs/common';
@@ -8,9 +8,12 @@ import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/co
 import { GrpcHealth, healthProtoPath, ReadinessMonitor, type ReadinessCheck } from '@overture/health';
 import path from 'node:path';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
+import type { ServiceIdentity } from './service-identity.js';
+import { transportSecurity, type TransportSettings } from './transport-security.js';
 
-export interface GrpcServiceSettings {
+export interface GrpcServiceSettings extends TransportSettings {
   readonly GRPC_LISTEN: string;
+  readonly GRPC_HEALTH_LISTEN?: string | undefined;
   readonly SHUTDOWN_DELAY_MS: number;
   readonly SHUTDOWN_GRACE_MS: number;
   readonly GRPC_REFLECTION: boolean;
@@ -18,6 +21,8 @@ export interface GrpcServiceSettings {
 
 export interface GrpcServiceOptions {
   readonly module: Type<unknown> | DynamicModule;
+  /** The workload this is: its certificate must name it. */
+  readonly identity: ServiceIdentity;
   readonly contract: ContractRef;
   /** Fully qualified names of the services implemented, e.g. `overture.metadata.v1.MetadataService`. */
   readonly serviceNames: readonly string[];
@@ -62,6 +67,10 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
   let check: ReadinessCheck | undefined;
   const readiness = new ReadinessMonitor(() => (check ? check() : Promise.reject(new Error('starting'))));
   const health = new GrpcHealth(options.serviceNames, readiness);
+  const transport = transportSecurity(settings, options.identity);
+  if (transport.plaintext) {
+    options.logger.warn('GRPC_INSECURE_PLAINTEXT: gRPC without TLS, callers unchecked; never run this way in production', 'Transport');
+  }
 
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
     logger: options.logger,
@@ -71,6 +80,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
       package: options.contract.package,
       protoPath: path.join(PROTO_ROOT, options.contract.file),
       loader: PROTO_LOADER_OPTIONS,
+      credentials: transport.serverCredentials(),
       gracefulShutdown: true,
       channelOptions: SERVER_CHANNEL_OPTIONS,
       onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
@@ -90,6 +100,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
   check = options.readiness(app);
   await readiness.start();
   await app.listen();
+  const healthServer = settings.GRPC_HEALTH_LISTEN ? await serveHealthOnly(health, settings.GRPC_HEALTH_LISTEN) : undefined;
 
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string): Promise<void> => {
@@ -105,6 +116,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
         await app.close();
       } finally {
         clearTimeout(forced);
+        healthServer?.forceShutdown();
       }
       options.logger.log('stopped', 'Shutdown');
     })();
@@ -126,6 +138,16 @@ export function exitOnSignals(shutdown: (signal: string) => Promise<void>, logge
       );
     });
   }
+}
+
+// Health needs no caller identity: it tells nothing but SERVING or NOT_SERVING.
+async function serveHealthOnly(health: GrpcHealth, address: string): Promise<Server> {
+  const server = new Server();
+  health.addToServer(server);
+  await new Promise<number>((resolve, reject) =>
+    server.bindAsync(address, ServerCredentials.createInsecure(), (error, port) => (error ? reject(error) : resolve(port))),
+  );
+  return server;
 }
 
 function delay(ms: number): Promise<void> {

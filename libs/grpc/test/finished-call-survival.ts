@@ -13,7 +13,10 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 // Plain node runs this file, so it takes the built package (dist), as the apps do, not ../src.
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { createGrpcClient, releaseFinishedCalls } from '@overture/grpc';
+import { createGrpcClient, releaseFinishedCalls, transportSecurity } from '@overture/grpc';
+
+// Plaintext like the bare server below: this measures what calls leave alive, not TLS.
+const PLAINTEXT_SETTINGS = { GRPC_TLS_DIR: 'unused', GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: true };
 
 type Callback = (error: Error | null, response?: { tracks: unknown[] }) => void;
 interface SearchClient {
@@ -38,7 +41,7 @@ const port = await new Promise<number>((resolve, reject) =>
 );
 const url = `127.0.0.1:${port}`;
 if (process.argv[2] === 'released') {
-  createGrpcClient({ contract: METADATA_V1, serviceName: 'MetadataService', url }).close();
+  createGrpcClient({ contract: METADATA_V1, serviceName: 'MetadataService', url, transport: transportSecurity(PLAINTEXT_SETTINGS, 'api-gateway') }).close();
   // Already installed by the client above; this reports whether its grpc-js cut applied.
   if (!releaseFinishedCalls()) throw new Error('releaseFinishedCalls could not install its grpc-js cut');
 }

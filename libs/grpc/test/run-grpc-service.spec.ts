@@ -2,8 +2,20 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { Controller, Module } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { createServer } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createGrpcClient, DomainError, ErrorCategory, readGrpcError, runGrpcService, unary, withDeadline, type RunningGrpcService } from '../src/index.js';
+import path from 'node:path';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import {
+  createGrpcClient,
+  DomainError,
+  ErrorCategory,
+  readGrpcError,
+  runGrpcService,
+  transportSecurity,
+  unary,
+  withDeadline,
+  type RunningGrpcService,
+  type ServiceIdentity,
+} from '../src/index.js';
 
 // A stand-in MetadataService whose GetTrack waits until the test lets it answer.
 let release: () => void = () => undefined;
@@ -39,6 +51,11 @@ function freePort(): Promise<number> {
   });
 }
 
+// This lib's tests cannot use @overture/testing (it depends on this lib): the same settings by hand.
+function tlsSettings(identity: ServiceIdentity) {
+  return { GRPC_TLS_DIR: path.join(inject('grpcTlsRoot'), identity), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false };
+}
+
 const silent = { log: () => undefined, error: () => undefined, warn: () => undefined };
 
 describe('runGrpcService', () => {
@@ -52,14 +69,20 @@ describe('runGrpcService', () => {
   async function start(graceMs: number) {
     const address = `127.0.0.1:${await freePort()}`;
     service = await runGrpcService({
+      identity: 'metadata',
       module: SlowModule,
       contract: METADATA_V1,
       serviceNames: ['overture.metadata.v1.MetadataService'],
-      settings: { GRPC_LISTEN: address, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: graceMs, GRPC_REFLECTION: false },
+      settings: { ...tlsSettings('metadata'), GRPC_LISTEN: address, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: graceMs, GRPC_REFLECTION: false },
       logger: silent,
       readiness: () => async () => undefined,
     });
-    const client = createGrpcClient<metadataV1.MetadataServiceClient>({ contract: METADATA_V1, serviceName: 'MetadataService', url: address });
+    const client = createGrpcClient<metadataV1.MetadataServiceClient>({
+      contract: METADATA_V1,
+      serviceName: 'MetadataService',
+      url: address,
+      transport: transportSecurity(tlsSettings('api-gateway'), 'api-gateway'),
+    });
     return { client: client.service, close: client.close, running: service };
   }
 

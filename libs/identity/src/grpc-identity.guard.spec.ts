@@ -2,22 +2,30 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { Controller } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { GrpcMethod } from '@nestjs/microservices';
-import { DomainError, grpcStatusOf } from '@overture/grpc';
+import { DomainError, grpcStatusOf, spiffeIdOf, type AuthenticatedCall, type ServiceIdentity } from '@overture/grpc';
 import { createLocalJWKSet } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from './testing/test-tokens.js';
 import { GrpcIdentityGuard, principalOf } from './grpc-identity.guard.js';
-import { ActsOnAnyUser, AllowAnonymous, RequirePermission } from './permissions.js';
+import { ActsOnAnyUser, AllowAnonymous, Callers, RequirePermission } from './permissions.js';
 import { PolicyCache } from './policy-cache.js';
 import { TokenVerifier } from './token-verifier.js';
 
+@Callers('api-gateway')
 @Controller()
 class ProbeController {
   @GrpcMethod('Probe', 'Open')
   @AllowAnonymous()
   open(): string {
     return 'open';
+  }
+
+  @GrpcMethod('Probe', 'Record')
+  @Callers('playback-queue')
+  @AllowAnonymous()
+  record(): string {
+    return 'recorded';
   }
 
   @GrpcMethod('Probe', 'Read')
@@ -54,7 +62,13 @@ describe('GrpcIdentityGuard', () => {
   });
 
   // Runs the guard as Nest would for a gRPC call of `method`, then the handler if it let the call through.
-  const invoke = async (method: keyof ProbeController, request: object, token?: string): Promise<unknown> => {
+  // A call on a mutual-TLS connection from `caller` (a certificate naming `san`, when given).
+  const mtlsCall = (caller: ServiceIdentity | undefined, san = caller ? `URI:${spiffeIdOf(caller)}` : 'DNS:localhost'): AuthenticatedCall => ({
+    getAuthContext: () => ({ transportSecurityType: 'ssl', sslPeerCertificate: { subjectaltname: san } as never }),
+  });
+  const plaintextCall: AuthenticatedCall = { getAuthContext: () => ({}) };
+
+  const invoke = async (method: keyof ProbeController, request: object, token?: string, call = mtlsCall('api-gateway')): Promise<unknown> => {
     const metadata = new Metadata();
     if (token) metadata.set('authorization', `Bearer ${token}`);
     const handler = ProbeController.prototype[method];
@@ -63,6 +77,7 @@ describe('GrpcIdentityGuard', () => {
       getHandler: () => handler,
       getClass: () => ProbeController,
       switchToRpc: () => ({ getData: () => request, getContext: () => metadata }),
+      getArgByIndex: (index: number) => [request, metadata, call][index],
     };
     await guard.canActivate(context as never);
     return (handler as (r: object, m: Metadata) => unknown).call(new ProbeController(), request, metadata);
@@ -75,6 +90,24 @@ describe('GrpcIdentityGuard', () => {
 
   it('lets anonymous methods through without a token', async () => {
     await expect(invoke('open', {})).resolves.toBe('open');
+  });
+
+  it('lets through only the workloads a method names, as their certificates prove', async () => {
+    await expect(invoke('record', {}, undefined, mtlsCall('playback-queue'))).resolves.toBe('recorded');
+    expect(await refusal(invoke('record', {}, undefined, mtlsCall('api-gateway')))).toEqual({ code: status.PERMISSION_DENIED, reason: 'CALLER_NOT_ALLOWED' });
+    // The class's @Callers applies to methods that name none themselves.
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall('recommendation')))).toEqual({ code: status.PERMISSION_DENIED, reason: 'CALLER_NOT_ALLOWED' });
+  });
+
+  it('refuses a certificate that names no Overture service, or more than one', async () => {
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall(undefined)))).toEqual({ code: status.UNAUTHENTICATED, reason: 'UNKNOWN_CALLER' });
+    const two = `URI:${spiffeIdOf('api-gateway')}, URI:${spiffeIdOf('auth')}`;
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall('api-gateway', two)))).toEqual({ code: status.UNAUTHENTICATED, reason: 'UNKNOWN_CALLER' });
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall('api-gateway', 'URI:spiffe://elsewhere/api-gateway')))).toMatchObject({ reason: 'UNKNOWN_CALLER' });
+  });
+
+  it('checks no workload on a plaintext connection (a server started with GRPC_INSECURE_PLAINTEXT)', async () => {
+    await expect(invoke('record', {}, undefined, plaintextCall)).resolves.toBe('recorded');
   });
 
   it('takes the caller from the token and checks the permission against the live policy', async () => {

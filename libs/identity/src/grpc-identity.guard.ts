@@ -1,8 +1,8 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { DomainError, ErrorCategory } from '@overture/grpc';
-import { ACTS_ON_ANY_USER, ALLOW_ANONYMOUS, REQUIRED_PERMISSION } from './permissions.js';
+import { callerOf, DomainError, ErrorCategory, type AuthenticatedCall, type ServiceIdentity } from '@overture/grpc';
+import { ACCEPTED_CALLERS, ACTS_ON_ANY_USER, ALLOW_ANONYMOUS, REQUIRED_PERMISSION } from './permissions.js';
 import { PolicyCache } from './policy-cache.js';
 import type { Principal } from './principal.js';
 import { SigningKeysUnavailableError, TokenRejectedError } from './token-verifier.js';
@@ -29,7 +29,9 @@ export function principalOf(metadata: Metadata): Principal {
 }
 
 /**
- * Every gRPC method of a service checks its caller itself, from the access token the gateway
+ * Every gRPC method checks two callers. First the workload on the other end, proven by its
+ * mutual-TLS certificate: it must be one the method names with @Callers() (none named: nobody).
+ * Then the user, from the access token the gateway
  * forwards, never from a bare user id: the token is verified locally (signature, algorithm, issuer,
  * audience, type, expiry), a revoked session or stale roles are UNAUTHENTICATED, a missing
  * @RequirePermission() is PERMISSION_DENIED, and a request `userId` other than the token's subject is
@@ -47,6 +49,7 @@ export class GrpcIdentityGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'rpc') return true;
     const targets = [context.getHandler(), context.getClass()];
+    this.checkWorkload(context.getArgByIndex<AuthenticatedCall>(2), this.reflector.getAllAndOverride<ServiceIdentity[] | undefined>(ACCEPTED_CALLERS, targets));
     if (this.reflector.getAllAndOverride<boolean>(ALLOW_ANONYMOUS, targets)) return true;
     const rpc = context.switchToRpc();
     const metadata = rpc.getContext<Metadata>();
@@ -64,6 +67,16 @@ export class GrpcIdentityGuard implements CanActivate {
     }
     principals.set(metadata, principal);
     return true;
+  }
+
+  private checkWorkload(call: AuthenticatedCall, accepted: readonly ServiceIdentity[] | undefined): void {
+    const proof = callerOf(call);
+    // A plaintext connection reaches a handler only on a server started with GRPC_INSECURE_PLAINTEXT.
+    if (proof.transport === 'plaintext') return;
+    if (!proof.identity) throw new DomainError(ErrorCategory.Unauthenticated, 'UNKNOWN_CALLER', 'the client certificate names no Overture service');
+    if (!accepted?.includes(proof.identity)) {
+      throw new DomainError(ErrorCategory.PermissionDenied, 'CALLER_NOT_ALLOWED', `${proof.identity} may not call this method`);
+    }
   }
 
   private async authenticate(metadata: Metadata): Promise<Principal> {

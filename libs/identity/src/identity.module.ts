@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { AUTH_V1, authV1 } from '@overture/contracts';
-import { createGrpcClient, unary, withDeadline } from '@overture/grpc';
+import { createGrpcClient, unary, withDeadline, type TransportSecurity } from '@overture/grpc';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { ACCESS_TOKEN_CHECKER, GrpcIdentityGuard } from './grpc-identity.guard.js';
@@ -31,8 +31,8 @@ export interface IdentitySource {
   close(): void;
 }
 
-export function createIdentitySource(authGrpcUrl: string): IdentitySource {
-  const client = createGrpcClient<authV1.AuthServiceClient>({ contract: AUTH_V1, serviceName: authV1.AUTH_SERVICE_NAME, url: authGrpcUrl });
+export function createIdentitySource(authGrpcUrl: string, transport: TransportSecurity): IdentitySource {
+  const client = createGrpcClient<authV1.AuthServiceClient>({ contract: AUTH_V1, serviceName: authV1.AUTH_SERVICE_NAME, url: authGrpcUrl, transport });
   const metadata = (): Metadata => {
     const md = new Metadata();
     md.set(REQUEST_ID_KEY, randomUUID());
@@ -73,11 +73,11 @@ class IdentityLifecycle implements OnApplicationBootstrap, OnApplicationShutdown
  */
 @Module({})
 export class IdentityModule {
-  static forRoot(config: IdentityConfig): DynamicModule {
+  static forRoot(config: IdentityConfig, transport: TransportSecurity): DynamicModule {
     return {
       module: IdentityModule,
       providers: [
-        { provide: IDENTITY_SOURCE, useFactory: () => createIdentitySource(config.AUTH_GRPC_URL) },
+        { provide: IDENTITY_SOURCE, useFactory: () => createIdentitySource(config.AUTH_GRPC_URL, transport) },
         {
           provide: JwksCache,
           inject: [IDENTITY_SOURCE],

@@ -1,12 +1,15 @@
 export { ACCESS_TOKEN_CHECKER, GrpcIdentityGuard, principalOf, type AccessTokenChecker } from './grpc-identity.guard.js';
 export { identityConfig, type IdentityConfig } from './identity.config.js';
+export { allOf, identityReadiness } from './identity-readiness.js';
 export { createIdentitySource, IdentityModule, type IdentitySource } from './identity.module.js';
 export { JwksCache, toJwk, type JwksCacheOptions } from './jwks-cache.js';
 export {
+  ACCEPTED_CALLERS,
   ActsOnAnyUser,
   ACTS_ON_ANY_USER,
   AllowAnonymous,
   ALLOW_ANONYMOUS,
+  Callers,
   PERMISSIONS,
   RequirePermission,
   REQUIRED_PERMISSION,

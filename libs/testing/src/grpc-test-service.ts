@@ -2,8 +2,9 @@ import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import type { ContractRef } from '@overture/contracts';
 import { createDataSource, runMigrations, type Migration } from '@overture/database';
 import { freePort } from '@overture/database/embedded';
-import { createGrpcClient, runGrpcService, type GrpcClientHandle, type RunningGrpcService } from '@overture/grpc';
+import { createGrpcClient, runGrpcService, serverOf, type GrpcClientHandle, type RunningGrpcService, type ServiceIdentity } from '@overture/grpc';
 import { DataSource } from 'typeorm';
+import { testTransport, testTransportSettings } from './test-transport.js';
 
 /** Swallows Nest's log lines in tests; failures still surface as test errors. */
 export const quietLogger: LoggerService = {
@@ -34,21 +35,25 @@ export async function migrate(databaseUrl: string, migrations: readonly Migratio
 
 /**
  * Starts a service's real gRPC server on a free loopback port, the way `main.js serve` does
- * (health, reflection, exception filter), and a real gRPC client of its contract. For medium tests:
- * the database is real and migrated, the wire is real.
+ * (mutual TLS, health, reflection, exception filter), and a real gRPC client of its contract that
+ * presents the certificate of `caller` (the gateway unless given). For medium tests: the database
+ * is real and migrated, the wire is real.
  */
 export async function startGrpcTestService<C extends object>(options: {
   module: Type<unknown> | DynamicModule;
   contract: ContractRef;
   serviceName: string;
   listen?: string;
+  caller?: ServiceIdentity;
 }): Promise<GrpcTestService<C>> {
   const listen = options.listen ?? `127.0.0.1:${await freePort()}`;
+  const identity = serverOf(options.contract);
   const running = await runGrpcService({
+    identity,
     module: options.module,
     contract: options.contract,
     serviceNames: [`${options.contract.package}.${options.serviceName}`],
-    settings: { GRPC_LISTEN: listen, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: 2_000, GRPC_REFLECTION: true },
+    settings: { ...testTransportSettings(identity), GRPC_LISTEN: listen, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: 2_000, GRPC_REFLECTION: true },
     logger: quietLogger,
     readiness: (app) => {
       const dataSource = app.get(DataSource);
@@ -59,6 +64,7 @@ export async function startGrpcTestService<C extends object>(options: {
     contract: options.contract,
     serviceName: options.serviceName,
     url: listen,
+    transport: testTransport(options.caller ?? 'api-gateway'),
   });
   return {
     url: listen,

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { transportSecurity } from '@overture/grpc';
 import { createIdentitySource, type IdentitySource, PolicyCache } from '@overture/identity';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
 
@@ -11,7 +12,7 @@ export class GatewayPolicyCache extends PolicyCache implements OnApplicationBoot
   private readonly source: IdentitySource;
 
   constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig) {
-    const source = createIdentitySource(config.AUTH_GRPC_URL);
+    const source = createIdentitySource(config.AUTH_GRPC_URL, transportSecurity(config, 'api-gateway'));
     super({ watch: () => source.watch(), logger: new Logger('PolicyCache') });
     this.source = source;
   }

@@ -10,7 +10,7 @@ import {
   RECOMMENDATION_V1,
   recommendationV1,
 } from '@overture/contracts';
-import { createGrpcClient } from '@overture/grpc';
+import { createGrpcClient, transportSecurity } from '@overture/grpc';
 import { createCallPolicy } from '@overture/resilience';
 import type { GatewayConfig } from '../gateway.config.js';
 import { AuthClient } from './auth.client.js';
@@ -28,6 +28,7 @@ const BREAKER = { consecutiveFailures: 5, halfOpenAfterMs: 5_000 };
 @Module({})
 export class DownstreamModule {
   static forRoot(config: GatewayConfig): DynamicModule {
+    const transport = transportSecurity(config, 'api-gateway');
     const downstream = <T extends object>(
       token: symbol,
       name: string,
@@ -39,7 +40,7 @@ export class DownstreamModule {
       useFactory: () =>
         new Downstream<T>(
           name,
-          createGrpcClient<T>({ contract, serviceName, url }),
+          createGrpcClient<T>({ contract, serviceName, url, transport }),
           createCallPolicy({ name, breaker: BREAKER }),
           config.GRPC_DEADLINE_MS,
         ),

@@ -1,7 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PLAYBACK_V1, playbackV1 } from '@overture/contracts';
-import { createGrpcClient, type GrpcClientHandle } from '@overture/grpc';
+import { createGrpcClient, transportSecurity, type GrpcClientHandle } from '@overture/grpc';
 import { Subject, Subscription, type Observable } from 'rxjs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
 
@@ -47,9 +47,16 @@ export class PlaybackEventStream implements OnApplicationBootstrap, BeforeApplic
   private started = false;
   private stopped = false;
 
-  constructor(@Inject(GATEWAY_CONFIG) config: Pick<GatewayConfig, 'PLAYBACK_GRPC_URL'> | undefined) {
+  constructor(@Inject(GATEWAY_CONFIG) config: GatewayConfig | undefined) {
     // A channel of its own: the long-lived stream should not share a breaker or deadline with unary calls.
-    this.client = config && createGrpcClient({ contract: PLAYBACK_V1, serviceName: playbackV1.PLAYBACK_SERVICE_NAME, url: config.PLAYBACK_GRPC_URL });
+    this.client =
+      config &&
+      createGrpcClient({
+        contract: PLAYBACK_V1,
+        serviceName: playbackV1.PLAYBACK_SERVICE_NAME,
+        url: config.PLAYBACK_GRPC_URL,
+        transport: transportSecurity(config, 'api-gateway'),
+      });
   }
 
   get events(): Observable<playbackV1.PlaybackEvent> {

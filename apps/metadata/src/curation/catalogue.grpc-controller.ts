@@ -9,7 +9,7 @@ import { albumToProto, fromProtoInput, toProto } from '../tracks/track.proto-map
 import { entityId, getAlbumSchema, getArtistSchema } from '../tracks/track.schemas.js';
 import { TrackService } from '../tracks/track.service.js';
 import { CurationService } from './curation.service.js';
-import { AllowAnonymous, RequirePermission } from '@overture/identity';
+import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
 
 const updateTrackSchema = z.object({
   trackId: entityId('a track'),
@@ -25,6 +25,7 @@ const listChangesSchema = z.object({
 });
 
 /** Catalogue pages, curator writes and the change feed (CatalogueService). */
+@Callers('api-gateway')
 @Controller()
 @metadataV1.CatalogueServiceControllerMethods()
 export class CatalogueGrpcController implements metadataV1.CatalogueServiceController {
@@ -77,6 +78,8 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
     return {};
   }
 
+  // The change feed is what a copy of the catalogue (recommendation's features) follows.
+  @Callers('api-gateway', 'recommendation')
   @AllowAnonymous()
   async listChanges(request: metadataV1.ListChangesRequest): Promise<metadataV1.ListChangesResponse> {
     const { cursor, limit } = parseRequest(listChangesSchema, request);

@@ -6,11 +6,12 @@ import { SearchService } from '../search/search.service.js';
 import { toProto } from './track.proto-mapper.js';
 import { batchGetTracksSchema, getTrackSchema, searchTracksSchema } from './track.schemas.js';
 import { TrackService } from './track.service.js';
-import { AllowAnonymous } from '@overture/identity';
+import { AllowAnonymous, Callers } from '@overture/identity';
 
 // Catalogue reads serve the gateway (which checks catalogue:read) and other services without a
 // user (track lookups, feature sync), so they need no token; writes are in CatalogueGrpcController.
 @AllowAnonymous()
+@Callers('api-gateway', 'playback-queue', 'recommendation')
 @Controller()
 @metadataV1.MetadataServiceControllerMethods()
 export class MetadataGrpcController implements metadataV1.MetadataServiceController {

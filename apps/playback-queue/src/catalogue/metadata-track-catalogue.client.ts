@@ -1,7 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
-import { createGrpcClient, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
+import { createGrpcClient, transportSecurity, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
 import { createCallPolicy, retryIdempotent, type CallPolicy } from '@overture/resilience';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { TrackCatalogue, type TrackLookup } from './track-catalogue.js';
@@ -22,7 +22,12 @@ export class MetadataTrackCatalogue extends TrackCatalogue implements OnApplicat
 
   constructor(@Inject(PLAYBACK_CONFIG) config: PlaybackConfig) {
     super();
-    this.client = createGrpcClient({ contract: METADATA_V1, serviceName: 'MetadataService', url: config.METADATA_GRPC_URL });
+    this.client = createGrpcClient({
+      contract: METADATA_V1,
+      serviceName: 'MetadataService',
+      url: config.METADATA_GRPC_URL,
+      transport: transportSecurity(config, 'playback-queue'),
+    });
     this.deadlineMs = config.DOWNSTREAM_DEADLINE_MS;
   }
 

@@ -1,7 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
-import { createGrpcClient, readGrpcError, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
+import { createGrpcClient, readGrpcError, transportSecurity, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import type { PlayEventPayload } from './play-event-payload.js';
 import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
@@ -23,6 +23,7 @@ export class RecommendationPlayEventSink extends PlayEventSink implements OnAppl
       contract: RECOMMENDATION_V1,
       serviceName: 'RecommendationService',
       url: config.RECOMMENDATION_GRPC_URL,
+      transport: transportSecurity(config, 'playback-queue'),
     });
     this.deadlineMs = config.DOWNSTREAM_DEADLINE_MS;
   }

@@ -1,7 +1,7 @@
 import { Controller, Inject } from '@nestjs/common';
 import { playbackV1 } from '@overture/contracts';
 import { DomainError, ErrorCategory, parseRequest } from '@overture/grpc';
-import { AllowAnonymous, RequirePermission } from '@overture/identity';
+import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
 import { map, type Observable } from 'rxjs';
 import { PlaybackChangeHub } from '../events/playback-change.hub.js';
 import type { PlaybackChange } from '../events/playback-change.js';
@@ -27,6 +27,7 @@ import {
 import type { Device, PlaybackState, PlayedItem, Queue, QueueItem, RepeatMode } from './playback.js';
 import { QueueService } from './queue.service.js';
 
+@Callers('api-gateway')
 @Controller()
 @playbackV1.PlaybackServiceControllerMethods()
 export class PlaybackGrpcController implements playbackV1.PlaybackServiceController {
@@ -148,7 +149,8 @@ export class PlaybackGrpcController implements playbackV1.PlaybackServiceControl
     return { items: page.items.map(toPlayedProto), nextCursor: page.nextAfterId ? encodeCursor(page.nextAfterId) : '' };
   }
 
-  // Every user's changes, for the gateways' real-time fan-out (service to service, no user token).
+  // Every user's changes, for the gateways' real-time fan-out: no user token, so only the
+  // gateway's certificate is accepted (the class's @Callers).
   @AllowAnonymous()
   watchEvents(): Observable<playbackV1.WatchEventsResponse> {
     return this.hub.watch().pipe(map((change) => ({ event: toEventProto(change) })));

@@ -1,7 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
-import { createGrpcClient, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
+import { createGrpcClient, unary, withDeadline, type GrpcClientHandle, type TransportSecurity } from '@overture/grpc';
 import { createCallPolicy, type CallPolicy } from '@overture/resilience';
 import type { Observable } from 'rxjs';
 import { Catalogue, type CatalogueSearch } from './catalogue.js';
@@ -9,6 +9,7 @@ import type { TrackFeatures } from './track-features.js';
 
 export interface MetadataCatalogueOptions {
   url: string;
+  transport: TransportSecurity;
   deadlineMs: number;
 }
 
@@ -33,6 +34,7 @@ export class MetadataCatalogueClient extends Catalogue implements OnApplicationS
       contract: METADATA_V1,
       serviceName: 'MetadataService',
       url: options.url,
+      transport: options.transport,
     });
   }
 

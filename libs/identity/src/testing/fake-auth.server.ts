@@ -1,6 +1,7 @@
-import { loadPackageDefinition, type GrpcObject, Server, ServerCredentials, type ServerWritableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { loadPackageDefinition, type GrpcObject, Server, type ServerWritableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { AUTH_V1, type authV1, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@overture/contracts';
+import { testTransport } from '@overture/testing';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
@@ -23,7 +24,7 @@ export interface FakeAuthServer {
 
 /**
  * A stand-in for the auth service in a service's medium tests: a real gRPC server of the real
- * contract answering GetJwks with a test key and WatchPolicy with a snapshot (listener role with
+ * contract, on mutual TLS with auth's test certificate, answering GetJwks with a test key and WatchPolicy with a snapshot (listener role with
  * LISTENER_PERMISSIONS unless `roles` is given) followed by whatever the test publishes.
  */
 export async function startFakeAuthServer(roles: Record<string, string[]> = { listener: LISTENER_PERMISSIONS }): Promise<FakeAuthServer> {
@@ -48,7 +49,7 @@ export async function startFakeAuthServer(roles: Record<string, string[]> = { li
     },
   });
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', testTransport('auth').serverCredentials(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     url: `127.0.0.1:${port}`,
