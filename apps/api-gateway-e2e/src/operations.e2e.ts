@@ -41,7 +41,8 @@ describe('operating the suite: health, reflection, shutdown', () => {
     for (const [app, name] of Object.entries(SERVICE_NAMES)) {
       const address = `127.0.0.1:${running.suite.options.ports[app as keyof typeof SERVICE_NAMES]}`;
       const security = operatorTo(app as keyof typeof SERVICE_NAMES);
-      expect(await healthStatus(address, '', security), app).toBe('SERVING');
+      // Readiness is re-checked every 2 s: a service turns ready a moment after auth's keys and policy arrive.
+      await vi.waitFor(async () => expect(await healthStatus(address, '', security), app).toBe('SERVING'), { timeout: 5_000, interval: 100 });
       expect(await healthStatus(address, name, security), app).toBe('SERVING');
       expect(await healthStatus(address, 'liveness', security), app).toBe('SERVING');
     }
@@ -58,7 +59,7 @@ describe('operating the suite: health, reflection, shutdown', () => {
 
   it('the plaintext health port answers probes that have no certificate, and serves nothing else', async () => {
     const address = `127.0.0.1:${healthPort.metadata}`;
-    expect(await healthStatus(address)).toBe('SERVING');
+    await vi.waitFor(async () => expect(await healthStatus(address)).toBe('SERVING'), { timeout: 5_000, interval: 100 });
     expect(await healthStatus(address, 'liveness')).toBe('SERVING');
     await expect(reflectedServices(address)).rejects.toMatchObject({ code: 12 /* UNIMPLEMENTED */ });
     // The main port refuses a plaintext connection outright.
@@ -82,8 +83,8 @@ describe('operating the suite: health, reflection, shutdown', () => {
   });
 });
 
-describe('readiness follows the database', () => {
-  it('reports NOT_SERVING while its PostgreSQL is down and SERVING again when it is back', async () => {
+describe('readiness means able to serve', () => {
+  it('reports NOT_SERVING until auth\'s keys and policy are loaded, while its PostgreSQL is down, and SERVING again when it is back', async () => {
     // Under the repository's .data/: PostgreSQL runs as its own user and needs to reach the folder.
     const dataDir = path.join(ROOT, '.data', `e2e-pg-${process.pid}-${Date.now()}`);
     const port = await freePort();
@@ -99,11 +100,12 @@ describe('readiness follows the database', () => {
     const security = operatorTo('metadata');
     const healthStatus = (target: string, service = '') => probeHealth(target, service, security);
     try {
-      // metadata is ready only once it also holds auth's keys and policy: auth runs too.
       await suite.runCommand('auth', ['migrate']);
       await suite.runCommand('metadata', ['migrate']);
-      suite.start('auth');
+      // Serving calls needs auth's keys and policy: without auth, metadata listens but is not ready.
       suite.start('metadata');
+      await vi.waitFor(async () => expect(await healthStatus(address)).toBe('NOT_SERVING'), { timeout: 20_000, interval: 100 });
+      suite.start('auth');
       await vi.waitFor(async () => expect(await healthStatus(address)).toBe('SERVING'), { timeout: 20_000, interval: 100 });
       await pg.stop();
       await vi.waitFor(async () => expect(await healthStatus(address)).toBe('NOT_SERVING'), { timeout: 10_000, interval: 100 });

@@ -4,14 +4,14 @@ import {
   type GrpcObject,
   type ServiceClientConstructor,
   Server,
-  ServerCredentials,
   type ServerErrorResponse,
   type status,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { type ContractRef, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@overture/contracts';
-import { ERROR_REASON_KEY } from '@overture/grpc';
+import { ERROR_REASON_KEY, serverOf } from '@overture/grpc';
+import { testTransport } from '@overture/testing';
 import path from 'node:path';
 
 export interface FakeGrpcServer {
@@ -21,7 +21,8 @@ export interface FakeGrpcServer {
 
 /**
  * A real gRPC server for one service of a real contract (the .proto files, loaded as the services
- * load them), answering with the given handlers. It stands in for a service the gateway calls.
+ * load them), answering with the given handlers over mutual TLS with the certificate of the service
+ * it stands in for, as the gateway calls it.
  */
 export async function startFakeGrpcServer(
   contract: ContractRef,
@@ -33,7 +34,7 @@ export async function startFakeGrpcServer(
   const server = new Server();
   server.addService(service, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', testTransport(serverOf(contract)).serverCredentials(), (error, bound) => (error ? reject(error) : resolve(bound))),
   );
   return {
     url: `127.0.0.1:${port}`,

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { authConfigSchema } from './auth.config.js';
 
-const base = { DATABASE_URL: 'postgres://u@h/overture_auth' };
+const base = { DATABASE_URL: 'postgres://u@h/overture_auth', GRPC_TLS_DIR: '/var/run/secrets/overture/tls' };
 
 describe('auth config', () => {
   it('applies the defaults and decodes the key-encryption key', () => {
@@ -17,6 +17,9 @@ describe('auth config', () => {
       AUTH_REFRESH_TOKEN_TTL_SECONDS: 30 * 24 * 3600,
       AUTH_ARGON2_MEMORY_KIB: 19_456,
       AUTH_ARGON2_PASSES: 2,
+      GRPC_TLS_RELOAD_MS: 60_000,
+      GRPC_INSECURE_PLAINTEXT: false,
+      GRPC_REFLECTION: false,
     });
     expect(config.AUTH_KEY_ENCRYPTION_KEY.equals(key)).toBe(true);
   });

@@ -1,8 +1,8 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
-import { readGrpcError, unary, withDeadline } from '@overture/grpc';
+import { readGrpcError, unary, withDeadline, createGrpcClient, type GrpcClientHandle } from '@overture/grpc';
 import { startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
+import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -17,6 +17,8 @@ const { PLAY_EVENT_KIND_PLAY: PLAY, PLAY_EVENT_KIND_SKIP: SKIP, PLAY_EVENT_KIND_
 describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stand-in over real gRPC)', () => {
   let db: TestDatabase;
   let service: GrpcTestService<Client>;
+  // Play events come from playback-queue's outbox: a client with its certificate.
+  let outbox: GrpcClientHandle<Client>;
   const metadata = new FakeMetadataServer();
   let auth: FakeAuthServer;
   const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(service.client, new Metadata()));
@@ -29,7 +31,7 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
     clock += 60_000;
     return { eventId: randomUUID(), userId, trackId, kind, playedMs: kind === PLAY ? 180_000 : 4_000, occurredAt: new Date(clock).toISOString() };
   };
-  const record = (events: recommendationV1.PlayEvent[]) => call((c, md) => c.recordPlayEvents({ events }, md, withDeadline(5_000)));
+  const record = (events: recommendationV1.PlayEvent[]) => unary(outbox.service.recordPlayEvents({ events }, new Metadata(), withDeadline(5_000)));
   // Asked as the user themselves: the service takes the caller from the token.
   const recommend = async (userId: string, limit = 100) => {
     const md = new Metadata();
@@ -56,13 +58,23 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
       contract: RECOMMENDATION_V1,
       serviceName: 'RecommendationService',
     });
+    outbox = createGrpcClient<Client>({ contract: RECOMMENDATION_V1, serviceName: 'RecommendationService', url: service.url, transport: testTransport('playback-queue') });
   });
 
   afterAll(async () => {
+    outbox?.close();
     await service?.stop();
     await auth?.stop();
     metadata.stop();
     await db?.drop();
+  });
+
+  it('takes play events from playback-queue only: the gateway, or anyone else, cannot record plays', async () => {
+    const user = randomUUID();
+    const track = metadata.add({ genre: 'folk' });
+    const forged = call((c, md) => c.recordPlayEvents({ events: [event(user, track)] }, md, withDeadline(5_000)));
+    expect(await failure(forged)).toMatchObject({ code: status.PERMISSION_DENIED, reason: 'CALLER_NOT_ALLOWED' });
+    expect(await sql('SELECT 1 FROM play_events WHERE user_id = $1', [user])).toHaveLength(0);
   });
 
   it('ingests a batch once: the same batch again is all duplicates and moves no counter', async () => {
