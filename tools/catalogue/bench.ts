@@ -213,6 +213,7 @@ const service = spawn(process.execPath, [...nodeFlagsOf('metadata'), ...serviceN
     DATABASE_URL: dbUrl,
     GRPC_LISTEN: `127.0.0.1:${port}`,
     GRPC_TLS_DIR: path.join(tlsRoot, 'metadata'),
+    METADATA_CURSOR_KEY: 'catalogue-bench-cursor-key-0123456789abcdef',
     // Without auth running, the service warns every second that it cannot reach it; not a finding here.
     LOG_LEVEL: 'error',
     DATABASE_POOL_SIZE: String(CONCURRENCY),

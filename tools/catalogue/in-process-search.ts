@@ -8,6 +8,8 @@ const DIST = path.resolve(import.meta.dirname, '../../apps/metadata/dist');
 const { SearchService } = await import(path.join(DIST, 'search/search.service.js'));
 const { SearchRepository } = await import(path.join(DIST, 'search/search.repository.js'));
 const { TermCache } = await import(path.join(DIST, 'cache/term-cache.js'));
+const { StatementRunner } = await import(path.join(DIST, 'database/statement.runner.js'));
+const { SearchCursorCodec } = await import(path.join(DIST, 'search/search-cursor.js'));
 const { searchTracksSchema } = await import(path.join(DIST, 'tracks/track.schemas.js'));
 
 /** One SQL statement a search sent, with how long it took. */
@@ -53,7 +55,9 @@ export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) 
   };
   const cache = new TermCache();
   if (options.termCache) cache.setEnabled(true);
-  const service = new SearchService(new SearchRepository(runner), cache);
+  // Nothing here is cancelled, and the cursors never leave this process: any key signs them.
+  const statements = new StatementRunner(runner, { cancel: async () => undefined });
+  const service = new SearchService(new SearchRepository(runner, statements), cache, new SearchCursorCodec('in-process-search-cursor-key-0123456789'));
   return {
     /** Runs one search (SearchTracks fields, options flattened in; the rest defaulted): its page and its SQL. */
     async search(fields: Record<string, unknown>): Promise<{ page: { tracks: unknown[]; nextCursor: string; partial: boolean }; statements: Statement[] }> {

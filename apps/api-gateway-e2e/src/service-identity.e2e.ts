@@ -87,7 +87,7 @@ describe('internal gRPC ports accept only the workloads each method names', () =
       const auth = clientOf<authV1.AuthServiceClient>(AUTH_V1, 'AuthService', 'auth', as(identity));
       const token = auth.issueToken({ password: { email: 'a@example.com', password: 'x'.repeat(12) }, clientAddress: '203.0.113.9' }, md(), deadline());
       expect(await unaryOf(token), identity).toMatchObject(CALLER_NOT_ALLOWED);
-      const register = auth.register({ email: `${randomUUID()}@example.com`, password: 'correct horse battery', displayName: 'X' }, md(), deadline());
+      const register = auth.register({ email: `${randomUUID()}@example.com`, password: 'correct horse battery', displayName: 'X', clientAddress: '203.0.113.9' }, md(), deadline());
       expect(await unaryOf(register), identity).toMatchObject(CALLER_NOT_ALLOWED);
     }
   });
