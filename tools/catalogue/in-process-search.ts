@@ -56,8 +56,8 @@ export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) 
   const cache = new TermCache();
   if (options.termCache) cache.setEnabled(true);
   // Nothing here is cancelled, and the cursors never leave this process: any key signs them.
-  const statements = new StatementRunner(runner, { cancel: async () => undefined });
-  const service = new SearchService(new SearchRepository(runner, statements), cache, new SearchCursorCodec('in-process-search-cursor-key-0123456789'));
+  const statementRunner = new StatementRunner(runner, { cancel: async () => undefined });
+  const service = new SearchService(new SearchRepository(runner, statementRunner), cache, new SearchCursorCodec('in-process-search-cursor-key-0123456789'));
   return {
     /** Runs one search (SearchTracks fields, options flattened in; the rest defaulted): its page and its SQL. */
     async search(fields: Record<string, unknown>): Promise<{ page: { tracks: unknown[]; nextCursor: string; partial: boolean }; statements: Statement[] }> {
