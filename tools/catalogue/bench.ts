@@ -339,7 +339,7 @@ const rows: Record<string, unknown>[] = [];
 for (const [name, list] of Object.entries(samples)) {
   // Warm both paths once, then measure: service first, raw SQL second.
   for (const s of list) await unary(client.service.searchTracks(s.request, new Metadata(), withDeadline(30_000)));
-  // Prepared as the service prepares them (`preparedQuery`): each connection parses and plans a text once.
+  // Prepared as the service prepares them (`statementName`): each connection parses and plans a text once.
   const replay = (st: Statement) => db.query({ name: statementName(st.sql), text: st.sql, values: st.params });
   for (const s of list) for (const st of s.statements) await replay(st);
   const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));

@@ -34,7 +34,7 @@ export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) 
     return result;
   };
   // What the repository uses of a TypeORM DataSource: `query`, and `createQueryRunner` for the
-  // statements it prepares (`preparedQuery`), prepared here the same way.
+  // statements it prepares (`statementName`), prepared here the same way.
   const runner = {
     options: {},
     query: (sql: string, params: unknown[] = []) => record(sql, params, async () => (await pool.query(sql, params)).rows),

@@ -39,6 +39,8 @@ interface Run {
   p95: number;
   p99: number;
   failed: number;
+  /** Non-2xx answers by status, to say what failed. */
+  statuses: Record<number, number>;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -97,21 +99,24 @@ async function startTarget(mode: Mode, serverUrl: string, tlsRoot: string): Prom
 
 async function load(target: Target, route: Route): Promise<Run> {
   const latencies: number[] = [];
+  const statuses: Record<number, number> = {};
   const [trackId] = target.trackIds;
   const request =
     route === 'GET /v1/tracks/{id}'
-      ? { method: 'GET' as const, path: `/v1/tracks/${trackId}` }
-      : { method: 'PUT' as const, path: '/v1/me/player/queue', body: JSON.stringify({ track_ids: target.trackIds.slice(0, 5) }) };
+      ? { method: 'GET' as const, url: `${target.suite.gatewayUrl}/v1/tracks/${trackId}` }
+      : { method: 'PUT' as const, url: `${target.suite.gatewayUrl}/v1/me/player/queue`, body: JSON.stringify({ track_ids: target.trackIds.slice(0, 5) }) };
   let next = 0;
   const result = await autocannon({
-    url: target.suite.gatewayUrl,
     connections: CONNECTIONS,
     duration: SECONDS,
     ...request,
     // One listener per connection: queue edits do not queue behind each other's row lock.
     setupClient: (client) => {
       client.setHeaders({ authorization: `Bearer ${target.tokens[next++ % target.tokens.length]}`, 'content-type': 'application/json' });
-      client.on('response', (_status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+      client.on('response', (status: number, _bytes: number, responseTime: number) => {
+        latencies.push(responseTime);
+        if (status >= 300) statuses[status] = (statuses[status] ?? 0) + 1;
+      });
     },
   });
   latencies.sort((a, b) => a - b);
@@ -121,6 +126,7 @@ async function load(target: Target, route: Route): Promise<Run> {
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     failed: result.non2xx + result.errors + result.timeouts,
+    statuses,
   };
 }
 
@@ -147,7 +153,7 @@ async function main(): Promise<void> {
           const run = await load(targets[mode], route);
           const key = `${route}|${mode}`;
           runs.set(key, [...(runs.get(key) ?? []), run]);
-          say(`  round ${round + 1} ${route.padEnd(26)} ${mode.padEnd(9)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(1)} p95 ${run.p95.toFixed(1)} p99 ${run.p99.toFixed(1)} ms  failed ${run.failed}`);
+          say(`  round ${round + 1} ${route.padEnd(26)} ${mode.padEnd(9)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(1)} p95 ${run.p95.toFixed(1)} p99 ${run.p99.toFixed(1)} ms  failed ${run.failed}${run.failed ? ` ${JSON.stringify(run.statuses)}` : ''}`);
         }
       }
     }
@@ -156,7 +162,8 @@ async function main(): Promise<void> {
       const medians = Object.fromEntries(
         MODES.map((mode) => {
           const list = runs.get(`${route}|${mode}`) ?? [];
-          return [mode, { rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p95: median(list.map((r) => r.p95)), p99: median(list.map((r) => r.p99)), failed: list.reduce((n, r) => n + r.failed, 0) }];
+          const failed = list.reduce((n, r) => n + r.failed, 0);
+          return [mode, { rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p95: median(list.map((r) => r.p95)), p99: median(list.map((r) => r.p99)), failed, statuses: {} }];
         }),
       ) as Record<Mode, Run>;
       for (const mode of MODES) {

@@ -1,4 +1,4 @@
-export { preparedQuery, statementName } from './prepared-query.js';
+export { statementName } from './prepared-query.js';
 export {
   createDataSource,
   databasePing,

@@ -7,8 +7,8 @@ export interface CancellableCall {
 
 /**
  * A signal that aborts when the gRPC call is cancelled: its client cancelled it, its deadline passed
- * or its connection went. Work the caller no longer waits for can stop on it (a database statement:
- * `preparedQuery` in @overture/database), instead of running on and holding its resources.
+ * or its connection went. Work the caller no longer waits for can stop on it (metadata's database
+ * statements: its StatementRunner), instead of running on and holding its resources.
  */
 export function callSignal(call: CancellableCall | undefined): AbortSignal | undefined {
   if (!call) return undefined;
