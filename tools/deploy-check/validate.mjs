@@ -2,28 +2,37 @@
 // Usage: node validate.mjs <target-root> <render-name>=<render.json> ...
 // Each render file is a JSON array of the objects `kubectl kustomize` printed. Render names decide the
 // Secret policy: `dev` must render every Secret the apps use; any other render must render none.
-// Plain ESM with no dependencies, so it runs on any Node >= 20. Prints every problem found, then exits 1.
+// Plain ESM with no dependencies beyond its neighbours (service-identity.mjs, network-policies.mjs).
+// Prints every problem found, then exits 1.
 import fs from 'node:fs';
 import path from 'node:path';
 import { nodeFlagsOf } from '../suite/node-flags.ts';
+import { checkNetworkPolicies } from './network-policies.mjs';
+import { fail, problems } from './problems.mjs';
+import { checkCertificates, checkIdentityMount, checkPlaintext, TLS_SECRET_KEYS } from './service-identity.mjs';
 
 const NAMESPACE = 'overture';
 const PART_OF = ['app.kubernetes.io/part-of', 'overture'];
 
-const COMMON_ENV = ['LOG_LEVEL', 'OTEL_TRACES_SAMPLER_RATIO'];
-const OPTIONAL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT'];
+const COMMON_ENV = ['LOG_LEVEL', 'OTEL_TRACES_SAMPLER_RATIO', 'GRPC_TLS_DIR'];
+/** Read by every app, with defaults that serve (GRPC_INSECURE_PLAINTEXT is read, and refused below). */
+const OPTIONAL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'GRPC_TLS_RELOAD_MS', 'GRPC_INSECURE_PLAINTEXT'];
 const GRPC_SERVICE_ENV = [
   ...COMMON_ENV,
   'GRPC_LISTEN',
+  'GRPC_HEALTH_LISTEN',
   'DATABASE_URL',
   'DATABASE_POOL_SIZE',
   'SHUTDOWN_DELAY_MS',
   'SHUTDOWN_GRACE_MS',
-  'GRPC_REFLECTION',
 ];
+const GRPC_SERVICE_OPTIONAL_ENV = ['GRPC_REFLECTION'];
 /** What services that check callers read (libs/identity identityConfig). */
 const IDENTITY_ENV = ['AUTH_GRPC_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE', 'JWKS_REFRESH_INTERVAL_MS'];
-/** What each app is and which environment variables it reads (keep in step with the apps' config schemas). */
+/**
+ * What each app is and which environment variables it reads (keep in step with the apps' config
+ * schemas): `env` must be set by the manifests, `optionalEnv` may be (the schema's default serves).
+ */
 const APPS = {
   'api-gateway': {
     protocol: 'http',
@@ -47,6 +56,16 @@ const APPS = {
       'WS_PING_INTERVAL_MS',
       'WS_IDLE_TIMEOUT_MS',
     ],
+    optionalEnv: [
+      'HTTP_REQUEST_TIMEOUT_MS',
+      'HTTP_CONNECTION_TIMEOUT_MS',
+      'WS_AUTH_TIMEOUT_MS',
+      'WS_MAX_CONNECTIONS_PER_USER',
+      'WS_MAX_CONNECTIONS_PER_ADDRESS',
+      'WS_MESSAGES_PER_SECOND',
+      'WS_MESSAGE_BURST',
+      'WS_MAX_BUFFERED_BYTES',
+    ],
   },
   auth: {
     protocol: 'grpc',
@@ -68,10 +87,28 @@ const APPS = {
       'AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS',
       'AUTH_SIGNIN_WINDOW_SECONDS',
     ],
+    optionalEnv: [
+      ...GRPC_SERVICE_OPTIONAL_ENV,
+      'AUTH_SIGNIN_ACCOUNT_CEILING',
+      'AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS',
+      'AUTH_REGISTER_WINDOW_SECONDS',
+      'AUTH_ARGON2_MAX_CONCURRENT',
+      'AUTH_ARGON2_MAX_QUEUED',
+      'AUTH_SESSION_MAX_AGE_SECONDS',
+      'AUTH_PURGE_INTERVAL_SECONDS',
+      'AUTH_SESSION_HISTORY_RETENTION_SECONDS',
+      'AUTH_SECURITY_EVENT_RETENTION_DAYS',
+    ],
     // Read by serve and rotate-keys only: the migrate init container must not be given it.
     serveOnlyEnv: ['AUTH_KEY_ENCRYPTION_KEY'],
   },
-  metadata: { protocol: 'grpc', port: 50052, migrates: true, env: [...GRPC_SERVICE_ENV, ...IDENTITY_ENV, 'TRACK_CACHE_SIZE'] },
+  metadata: {
+    protocol: 'grpc',
+    port: 50052,
+    migrates: true,
+    env: [...GRPC_SERVICE_ENV, ...IDENTITY_ENV, 'TRACK_CACHE_SIZE', 'METADATA_CURSOR_KEY'],
+    optionalEnv: GRPC_SERVICE_OPTIONAL_ENV,
+  },
   'playback-queue': {
     protocol: 'grpc',
     port: 50053,
@@ -86,21 +123,35 @@ const APPS = {
       'OUTBOX_BATCH_SIZE',
       'QUEUE_MAX_ITEMS',
     ],
+    optionalEnv: GRPC_SERVICE_OPTIONAL_ENV,
   },
   recommendation: {
     protocol: 'grpc',
     port: 50054,
     migrates: true,
     env: [...GRPC_SERVICE_ENV, ...IDENTITY_ENV, 'METADATA_GRPC_URL', 'DOWNSTREAM_DEADLINE_MS'],
+    optionalEnv: GRPC_SERVICE_OPTIONAL_ENV,
   },
 };
+/**
+ * Who calls whom over gRPC: the only connections the NetworkPolicies may allow between Overture pods,
+ * and the *_GRPC_URL variables each app must be given.
+ */
+const CALL_GRAPH = {
+  'api-gateway': ['auth', 'metadata', 'playback-queue', 'recommendation'],
+  auth: [],
+  metadata: ['auth'],
+  'playback-queue': ['auth', 'metadata', 'recommendation'],
+  recommendation: ['auth', 'metadata'],
+};
 /** Variables that must come from a Secret, never from a ConfigMap or a literal. */
-const SECRET_ENV = new Set(['DATABASE_URL', 'AUTH_KEY_ENCRYPTION_KEY']);
+const SECRET_ENV = new Set(['DATABASE_URL', 'AUTH_KEY_ENCRYPTION_KEY', 'METADATA_CURSOR_KEY']);
 /** Secrets deliberately not committed (created by operators in prod; generated with placeholders in dev). */
 const EXTERNAL_SECRETS = {
   'overture-auth-db': ['DATABASE_URL'],
   'overture-auth-keys': ['AUTH_KEY_ENCRYPTION_KEY'],
   'overture-metadata-db': ['DATABASE_URL'],
+  'overture-metadata-cursor': ['METADATA_CURSOR_KEY'],
   'overture-playback-queue-db': ['DATABASE_URL'],
   'overture-recommendation-db': ['DATABASE_URL'],
 };
@@ -111,13 +162,22 @@ const GRPC_TARGETS = {
   PLAYBACK_GRPC_URL: 'playback-queue',
   RECOMMENDATION_GRPC_URL: 'recommendation',
 };
-const KNOWN_KINDS = new Set(['Namespace', 'ConfigMap', 'Secret', 'Service', 'Deployment', 'PodDisruptionBudget', 'Ingress']);
+const KNOWN_KINDS = new Set([
+  'Namespace',
+  'ConfigMap',
+  'Secret',
+  'Service',
+  'Deployment',
+  'PodDisruptionBudget',
+  'Ingress',
+  'NetworkPolicy',
+  'Certificate',
+  'Issuer',
+]);
 const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'verbose']);
-const INT_ENV = /(_MS|_SECONDS|_SIZE|_PORT)$/;
+const INT_ENV = /(_MS|_SECONDS|_HOURS|_DAYS|_SIZE|_PORT|_BYTES|_KIB)$/;
 const DRAIN_MARGIN_MS = 2000;
 
-const problems = [];
-const fail = (where, message) => problems.push(`${where}: ${message}`);
 
 const [targetRoot, ...renderArgs] = process.argv.slice(2);
 if (!targetRoot || renderArgs.length === 0) {
@@ -183,6 +243,9 @@ function checkRender(render, objects) {
   const secrets = new Map(byKind('Secret').map((s) => [s.metadata.name, s]));
   const deployments = byKind('Deployment');
   const services = byKind('Service');
+  const certificates = byKind('Certificate');
+  /** Secrets cert-manager writes, by name: the Certificate that produces each. */
+  const issued = new Map(certificates.map((c) => [c.spec?.secretName, c]));
 
   // Secrets: committed only as dev placeholders.
   if (render === 'dev') {
@@ -206,6 +269,7 @@ function checkRender(render, objects) {
     }
     const s = secrets.get(name);
     if (s) return { keys: [...Object.keys(s.data ?? {}), ...Object.keys(s.stringData ?? {})], data: {} };
+    if (issued.has(name)) return { keys: TLS_SECRET_KEYS, data: {} };
     if (render !== 'dev' && EXTERNAL_SECRETS[name]) return { keys: EXTERNAL_SECRETS[name], data: {} };
     fail(where, `Secret ${name} is neither in the render nor a known external Secret (${Object.keys(EXTERNAL_SECRETS).join(', ')})`);
     return undefined;
@@ -297,8 +361,16 @@ function checkRender(render, objects) {
       if ((sc.seccompProfile ?? psc.seccompProfile)?.type !== 'RuntimeDefault') fail(cw, 'seccompProfile RuntimeDefault is required (restricted Pod Security)');
       const tmp = (c.volumeMounts ?? []).find((vm) => vm.mountPath === '/tmp');
       if (!tmp || !volumes.get(tmp.name)?.emptyDir) fail(cw, 'needs an emptyDir at /tmp (the root filesystem is read-only)');
-      for (const vm of c.volumeMounts ?? []) if (!volumes.has(vm.name)) fail(cw, `volumeMount ${vm.name} has no volume`);
-      if (c !== main) effectiveEnv(c, cw); // resolves (and so checks) every ConfigMap/Secret reference
+      for (const vm of c.volumeMounts ?? []) {
+        const v = volumes.get(vm.name);
+        if (!v) fail(cw, `volumeMount ${vm.name} has no volume`);
+        else if (issued.has(v.secret?.secretName) && (vm.subPath || vm.subPathExpr)) {
+          fail(cw, `volumeMount ${vm.name} mounts certificate Secret ${v.secret.secretName} with subPath: a subPath mount never sees a renewed certificate`);
+        }
+      }
+      // The main container's environment is checked in full below; here every reference resolves.
+      const cenv = c === main ? undefined : effectiveEnv(c, cw);
+      if (cenv) checkPlaintext(cenv, cw);
     }
 
     // Main container: port, entry point, probes.
@@ -310,6 +382,33 @@ function checkRender(render, objects) {
     if (main.command && JSON.stringify(main.command) !== JSON.stringify(entry)) fail(cw, `command must be the image entry point ${entry.join(' ')} (or unset)`);
     if (main.args?.length) fail(cw, 'args must be unset');
     const resolvePort = (p) => ports.find((cp) => cp.name === p || cp.containerPort === p);
+
+    // Environment: complete, known, secrets from Secrets, values sane.
+    const env = effectiveEnv(main, cw);
+    appConfig[app] = env;
+    const allowedEnv = [...spec.env, ...(spec.optionalEnv ?? []), ...OPTIONAL_ENV];
+    for (const k of spec.env) if (!env.has(k)) fail(cw, `env ${k} is not set`);
+    for (const [k, v] of env) {
+      if (!allowedEnv.includes(k)) fail(cw, `env ${k} is not read by ${app} (typo? else add it to APPS in validate.mjs)`);
+      if (SECRET_ENV.has(k) && v.from !== 'Secret') fail(cw, `env ${k} must come from a Secret, not ${v.from}`);
+      if (v.value === undefined) continue;
+      if (INT_ENV.test(k) && !/^\d+$/.test(v.value)) fail(cw, `env ${k}=${v.value} is not an integer`);
+      if (k === 'LOG_LEVEL' && !LOG_LEVELS.has(v.value)) fail(cw, `env LOG_LEVEL=${v.value} is not one of ${[...LOG_LEVELS]}`);
+      if (k === 'OTEL_TRACES_SAMPLER_RATIO' && !(Number(v.value) >= 0 && Number(v.value) <= 1)) fail(cw, `env ${k}=${v.value} is not in [0, 1]`);
+      if (k === 'GRPC_REFLECTION' && !['true', 'false'].includes(v.value)) fail(cw, `env ${k}=${v.value} is not true/false`);
+    }
+    const val = (k) => env.get(k)?.value;
+    checkPlaintext(env, cw);
+
+    // The gRPC services' probes go to the plaintext health port: the kubelet cannot do mutual TLS.
+    let healthPort;
+    if (spec.protocol === 'grpc') {
+      const m = /^0\.0\.0\.0:(\d+)$/.exec(val('GRPC_HEALTH_LISTEN') ?? '');
+      healthPort = m ? Number(m[1]) : undefined;
+      if (!m) fail(cw, `GRPC_HEALTH_LISTEN=${val('GRPC_HEALTH_LISTEN')}, expected 0.0.0.0:<port> (the plaintext health port the kubelet probes)`);
+      else if (healthPort === spec.port) fail(cw, `GRPC_HEALTH_LISTEN must be a port of its own, not the mutual-TLS gRPC port ${spec.port}`);
+      else if (ports.find((p) => p.name === 'health')?.containerPort !== healthPort) fail(cw, `needs port health: ${healthPort}, the port of GRPC_HEALTH_LISTEN`);
+    }
     for (const kind of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
       const probe = main[kind];
       if (!probe) {
@@ -321,27 +420,19 @@ function checkRender(render, objects) {
       if (spec.protocol === 'grpc') {
         const want = kind === 'readinessProbe' ? '' : 'liveness';
         if (!probe.grpc) fail(cw, `${kind} must be a native grpc probe`);
-        else if ((probe.grpc.service ?? '') !== want) fail(cw, `${kind} must ask grpc.health.v1 for service "${want}"`);
+        else {
+          if ((probe.grpc.service ?? '') !== want) fail(cw, `${kind} must ask grpc.health.v1 for service "${want}"`);
+          if (healthPort !== undefined && probe.grpc.port !== healthPort) {
+            fail(cw, `${kind} probes port ${probe.grpc.port}: it must probe the plaintext health port ${healthPort} (GRPC_HEALTH_LISTEN), the kubelet's gRPC probes speak no TLS`);
+          }
+        }
       } else {
         const want = kind === 'readinessProbe' ? '/health/ready' : '/health/live';
         if (probe.httpGet?.path !== want) fail(cw, `${kind} must be httpGet ${want}`);
       }
     }
 
-    // Environment: complete, known, secrets from Secrets, values sane.
-    const env = effectiveEnv(main, cw);
-    appConfig[app] = env;
-    for (const k of spec.env) if (!env.has(k)) fail(cw, `env ${k} is not set`);
-    for (const [k, v] of env) {
-      if (!spec.env.includes(k) && !OPTIONAL_ENV.includes(k)) fail(cw, `env ${k} is not read by ${app} (typo? else add it to APPS in validate.mjs)`);
-      if (SECRET_ENV.has(k) && v.from !== 'Secret') fail(cw, `env ${k} must come from a Secret, not ${v.from}`);
-      if (v.value === undefined) continue;
-      if (INT_ENV.test(k) && !/^\d+$/.test(v.value)) fail(cw, `env ${k}=${v.value} is not an integer`);
-      if (k === 'LOG_LEVEL' && !LOG_LEVELS.has(v.value)) fail(cw, `env LOG_LEVEL=${v.value} is not one of ${[...LOG_LEVELS]}`);
-      if (k === 'OTEL_TRACES_SAMPLER_RATIO' && !(Number(v.value) >= 0 && Number(v.value) <= 1)) fail(cw, `env ${k}=${v.value} is not in [0, 1]`);
-      if (k === 'GRPC_REFLECTION' && !['true', 'false'].includes(v.value)) fail(cw, `env ${k}=${v.value} is not true/false`);
-    }
-    const val = (k) => env.get(k)?.value;
+    checkIdentityMount(main, volumes, issued, app, val('GRPC_TLS_DIR'), cw);
     if (spec.protocol === 'grpc' && val('GRPC_LISTEN') !== `0.0.0.0:${spec.port}`) fail(cw, `GRPC_LISTEN=${val('GRPC_LISTEN')}, expected 0.0.0.0:${spec.port}`);
     if (spec.protocol === 'http' && val('HTTP_PORT') !== String(spec.port)) fail(cw, `HTTP_PORT=${val('HTTP_PORT')}, expected ${spec.port}`);
     if (render === 'prod' && env.has('GRPC_REFLECTION') && val('GRPC_REFLECTION') !== 'false') fail(cw, 'GRPC_REFLECTION must be false in prod');
@@ -350,6 +441,10 @@ function checkRender(render, objects) {
     if (delay < 1000) fail(cw, `SHUTDOWN_DELAY_MS=${delay}: set a few seconds so endpoints update before the server stops`);
     if (Number.isInteger(grace) && delay + drain + DRAIN_MARGIN_MS > grace * 1000) {
       fail(cw, `SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS + ${DRAIN_MARGIN_MS} ms (${delay + drain + DRAIN_MARGIN_MS}) exceeds terminationGracePeriodSeconds (${grace} s)`);
+    }
+    const dials = Object.entries(GRPC_TARGETS).filter(([k]) => env.has(k)).map(([, target]) => target);
+    if (JSON.stringify(dials.toSorted()) !== JSON.stringify(CALL_GRAPH[app].toSorted())) {
+      fail(cw, `dials ${dials.join(', ') || 'nothing'} (its *_GRPC_URLs), but CALL_GRAPH in validate.mjs says ${CALL_GRAPH[app].join(', ') || 'nothing'}`);
     }
     for (const [k, target] of Object.entries(GRPC_TARGETS)) {
       if (!env.has(k) || val(k) === undefined) continue;
@@ -466,6 +561,9 @@ function checkRender(render, objects) {
     const g = appConfig['api-gateway']?.get(k)?.value;
     if (a !== undefined && g !== undefined && a !== g) fail(`[${render}]`, `${k} differs between auth (${a}) and api-gateway (${g})`);
   }
+
+  checkCertificates(render, objects);
+  checkNetworkPolicies({ render, objects, apps: APPS, callGraph: CALL_GRAPH });
 }
 
 function checkCrossRender(all) {
