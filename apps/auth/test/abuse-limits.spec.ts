@@ -1,13 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1 } from '@overture/contracts';
+import { authV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { type GrpcTestService } from '@overture/testing';
+import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { authConfigSchema } from '../src/auth.config.js';
-import { AuthModule } from '../src/auth.module.js';
-import { migrations } from '../src/database/migrations/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAuthReplicas, type AuthReplicas } from './auth-harness.js';
 
 type Client = authV1.AuthServiceClient;
 const PASSWORD = 'correct horse battery staple';
@@ -18,7 +16,7 @@ const FREE_REGISTRATIONS = 3;
 const LIMIT = FREE_PER_ACCOUNT + 1;
 
 describe('abuse limits: atomic sign-in throttling, per-address registration, bounded hashing (real PostgreSQL, two replicas)', () => {
-  let db: TestDatabase;
+  let auth: AuthReplicas;
   let a: GrpcTestService<Client>;
   let b: GrpcTestService<Client>;
 
@@ -35,28 +33,18 @@ describe('abuse limits: atomic sign-in throttling, per-address registration, bou
   const tally = (outcomes: string[]) => outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
 
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'auth_abuse');
-    await migrate(db.url, migrations);
-    const config = authConfigSchema.parse({
-      DATABASE_URL: db.url,
-      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    auth = await startAuthReplicas('auth_abuse', {
       AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: String(FREE_PER_ACCOUNT),
       AUTH_SIGNIN_ACCOUNT_CEILING: String(ACCOUNT_CEILING),
       AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS: '1000',
       AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS: String(FREE_REGISTRATIONS),
       // Enough room that the bursts below are decided by the throttle, not by the hashing bound.
       AUTH_ARGON2_MAX_QUEUED: '200',
-    });
-    const start = () => startGrpcTestService<Client>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' });
-    a = await start();
-    b = await start();
+    }, 2);
+    [a, b] = auth.replicas;
   });
 
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await db?.drop();
-  });
+  afterAll(() => auth?.stop());
 
   it(`a parallel burst of 40 wrong passwords over two replicas checks at most ${LIMIT} of them, 5 times over`, async () => {
     for (let round = 0; round < 5; round++) {
@@ -123,25 +111,18 @@ describe('abuse limits: atomic sign-in throttling, per-address registration, bou
 });
 
 describe('bounded password hashing (real gRPC)', () => {
-  let db: TestDatabase;
+  let auth: AuthReplicas;
   let service: GrpcTestService<Client>;
 
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'auth_hashing');
-    await migrate(db.url, migrations);
-    const config = authConfigSchema.parse({
-      DATABASE_URL: db.url,
-      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    auth = await startAuthReplicas('auth_hashing', {
       AUTH_ARGON2_MAX_CONCURRENT: '1',
       AUTH_ARGON2_MAX_QUEUED: '2',
-    });
-    service = await startGrpcTestService<Client>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' });
+    }, 1);
+    [service] = auth.replicas;
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await db?.drop();
-  });
+  afterAll(() => auth?.stop());
 
   it('a flood of registrations from many addresses hashes at most 3 at a time and turns the rest away with a reason and a wait', async () => {
     const results = await Promise.all(

@@ -1,20 +1,18 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1 } from '@overture/contracts';
+import { authV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { type GrpcTestService } from '@overture/testing';
+import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { authConfigSchema } from '../src/auth.config.js';
-import { AuthModule } from '../src/auth.module.js';
-import { migrations } from '../src/database/migrations/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAuthReplicas, type AuthReplicas } from './auth-harness.js';
 
 type Client = authV1.AuthServiceClient;
 const PASSWORD = 'correct horse battery staple';
 const ALL = ['catalogue:read', 'catalogue:write', 'player:read', 'player:write', 'policy:admin', 'recommendations:read', 'users:admin'];
 
 describe('the last admin cannot be removed (real PostgreSQL, real gRPC)', () => {
-  let db: TestDatabase;
+  let auth: AuthReplicas;
   let service: GrpcTestService<Client>;
 
   const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>, token: string): Promise<T> => {
@@ -35,16 +33,11 @@ describe('the last admin cannot be removed (real PostgreSQL, real gRPC)', () => 
   const revokeAdmin = (token: string, userId: string) => call((c, md) => c.revokeRole({ userId, role: 'admin' }, md, withDeadline(5000)), token);
 
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'auth_admins');
-    await migrate(db.url, migrations);
-    const config = authConfigSchema.parse({ DATABASE_URL: db.url, AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64') });
-    service = await startGrpcTestService<Client>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' });
+    auth = await startAuthReplicas('auth_admins', {}, 1);
+    [service] = auth.replicas;
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await db?.drop();
-  });
+  afterAll(() => auth?.stop());
 
   it('refuses a policy edit that takes policy:admin or users:admin from the only role anyone holds it through', async () => {
     const admin = await signUp(['listener', 'admin']);

@@ -1,14 +1,12 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1 } from '@overture/contracts';
+import { authV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
+import { type GrpcTestService } from '@overture/testing';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { authConfigSchema } from '../src/auth.config.js';
-import { AuthModule } from '../src/auth.module.js';
-import { migrations } from '../src/database/migrations/index.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startAuthReplicas, type AuthReplicas } from './auth-harness.js';
 
 type Client = authV1.AuthServiceClient;
 
@@ -17,7 +15,7 @@ const AUDIENCE = 'overture-test-api';
 const PASSWORD = 'correct horse battery staple';
 
 describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
-  let db: TestDatabase;
+  let auth: AuthReplicas;
   let service: GrpcTestService<Client>;
   const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(service.client, new Metadata()));
   const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
@@ -40,22 +38,14 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'auth');
-    await migrate(db.url, migrations);
-    const config = authConfigSchema.parse({
-      ...testTlsEnv('auth'),
-      DATABASE_URL: db.url,
+    auth = await startAuthReplicas('auth', {
       AUTH_ISSUER: ISSUER,
       AUTH_AUDIENCE: AUDIENCE,
-      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    });
-    service = await startGrpcTestService<Client>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' });
+    }, 1);
+    [service] = auth.replicas;
   });
 
-  afterAll(async () => {
-    await service?.stop();
-    await db?.drop();
-  });
+  afterAll(() => auth?.stop());
 
   it('registers a listener and refuses the same email in another case', async () => {
     const email = uniqueEmail();

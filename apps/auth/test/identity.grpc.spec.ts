@@ -1,16 +1,14 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1 } from '@overture/contracts';
+import { authV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
+import { type GrpcTestService } from '@overture/testing';
 import { decodeJwt } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Observable, Subscription } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { PolicyCache } from '@overture/identity';
 import { PasswordHasher } from '../src/accounts/password-hasher.js';
-import { authConfigSchema } from '../src/auth.config.js';
-import { AuthModule } from '../src/auth.module.js';
-import { migrations } from '../src/database/migrations/index.js';
+import { startAuthReplicas, type AuthReplicas } from './auth-harness.js';
 
 type Client = authV1.AuthServiceClient;
 const PASSWORD = 'correct horse battery staple';
@@ -25,7 +23,7 @@ function follow(stream: Observable<authV1.WatchPolicyResponse>) {
 }
 
 describe('accounts, sessions, throttling and the live policy (real PostgreSQL, real gRPC, two replicas)', () => {
-  let db: TestDatabase;
+  let auth: AuthReplicas;
   let a: GrpcTestService<Client>;
   let b: GrpcTestService<Client>;
   const followers: { stop(): void }[] = [];
@@ -50,25 +48,16 @@ describe('accounts, sessions, throttling and the live policy (real PostgreSQL, r
   const sidOf = (accessToken: string) => decodeJwt(accessToken).sid as string;
 
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'auth_identity');
-    await migrate(db.url, migrations);
-    const config = authConfigSchema.parse({
-      ...testTlsEnv('auth'),
-      DATABASE_URL: db.url,
-      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    auth = await startAuthReplicas('auth_identity', {
       AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: '3',
       AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS: '1000',
-    });
-    const start = () => startGrpcTestService<Client>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' });
-    a = await start();
-    b = await start();
+    }, 2);
+    [a, b] = auth.replicas;
   });
 
   afterAll(async () => {
     for (const f of followers) f.stop();
-    await a?.stop();
-    await b?.stop();
-    await db?.drop();
+    await auth?.stop();
   });
 
   it('streams a snapshot, then every change committed on any replica, and a reconnect catches up', async () => {

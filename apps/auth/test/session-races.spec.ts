@@ -1,14 +1,12 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1 } from '@overture/contracts';
+import { authV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { type GrpcTestService } from '@overture/testing';
 import { decodeJwt } from 'jose';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { authConfigSchema } from '../src/auth.config.js';
-import { AuthModule } from '../src/auth.module.js';
-import { migrations } from '../src/database/migrations/index.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAuthReplicas, type AuthReplicas } from './auth-harness.js';
 
 type Client = authV1.AuthServiceClient;
 type Tokens = authV1.IssueTokenResponse;
@@ -21,7 +19,7 @@ const TRIES = 25;
  * or a refresh that started after the revoke answered still got new tokens.
  */
 describe('ending a session while it refreshes (real PostgreSQL, two replicas)', () => {
-  let db: TestDatabase;
+  let auth: AuthReplicas;
   let a: GrpcTestService<Client>;
   let b: GrpcTestService<Client>;
 
@@ -104,23 +102,13 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
   };
 
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'auth_races');
-    await migrate(db.url, migrations);
-    const config = authConfigSchema.parse({
-      DATABASE_URL: db.url,
-      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    auth = await startAuthReplicas('auth_races', {
       AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS: '100000',
-    });
-    const start = () => startGrpcTestService<Client>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' });
-    a = await start();
-    b = await start();
+    }, 2);
+    [a, b] = auth.replicas;
   });
 
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await db?.drop();
-  });
+  afterAll(() => auth?.stop());
 
   it(`DELETE of a session (RevokeSession) ends it every time, in ${TRIES} tries`, async () => {
     const result = await race(({ user, victim, other }) =>

@@ -1,22 +1,21 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1 } from '@overture/contracts';
+import { authV1 } from '@overture/contracts';
 import { createDataSource } from '@overture/database';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase } from '@overture/testing';
+import { createTestDatabase, migrate, type GrpcTestService, type TestDatabase } from '@overture/testing';
 import { decodeJwt } from 'jose';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { authConfigSchema } from '../src/auth.config.js';
-import { AuthModule } from '../src/auth.module.js';
 import { migrations } from '../src/database/migrations/index.js';
 import { PurgeService } from '../src/maintenance/purge.service.js';
+import { startAuthReplicas, type AuthReplicas } from './auth-harness.js';
 
 type Client = authV1.AuthServiceClient;
 const PASSWORD = 'correct horse battery staple';
 const MAX_AGE_S = 3600;
 
 describe('session lifetime and the purge (real PostgreSQL, two replicas)', () => {
-  let db: TestDatabase;
+  let auth: AuthReplicas;
   let a: GrpcTestService<Client>;
   let b: GrpcTestService<Client>;
 
@@ -31,27 +30,17 @@ describe('session lifetime and the purge (real PostgreSQL, two replicas)', () =>
   const count = async (sql: string, params: unknown[] = []) => ((await a.dataSource.query(sql, params)) as { n: number }[])[0]!.n;
 
   beforeAll(async () => {
-    db = await createTestDatabase(inject('postgresServerUrl'), 'auth_lifetime');
-    await migrate(db.url, migrations);
-    const config = authConfigSchema.parse({
-      DATABASE_URL: db.url,
-      AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    auth = await startAuthReplicas('auth_lifetime', {
       AUTH_SESSION_MAX_AGE_SECONDS: String(MAX_AGE_S),
       AUTH_SESSION_HISTORY_RETENTION_SECONDS: '86400',
       AUTH_SECURITY_EVENT_RETENTION_DAYS: '30',
       // The timer stays off; the test runs the purge itself.
       AUTH_PURGE_INTERVAL_SECONDS: '0',
-    });
-    const start = () => startGrpcTestService<Client>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' });
-    a = await start();
-    b = await start();
+    }, 2);
+    [a, b] = auth.replicas;
   });
 
-  afterAll(async () => {
-    await a?.stop();
-    await b?.stop();
-    await db?.drop();
-  });
+  afterAll(() => auth?.stop());
 
   it('a session ends at its absolute lifetime however often it refreshes; no refresh token outlives it', async () => {
     const { email } = await signUp();
