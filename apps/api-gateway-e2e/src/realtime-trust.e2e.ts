@@ -2,69 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import WebSocket from 'ws';
 import type { Replica } from '../../../tools/suite/suite.ts';
 import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
-
-interface Message {
-  type: string;
-  version?: number;
-  reason?: string;
-  retry_after_ms?: number;
-}
+import { Device } from './ws-device.js';
 
 const PASSWORD = 'correct horse battery staple';
 // The promise of docs/playback.md: a policy change closes the sockets it concerns within a second.
 const WITHIN_A_SECOND = 1_000;
-
-/** A device's WebSocket: what it received (with arrival times), and how and when it was closed. */
-class Device {
-  readonly messages: Message[] = [];
-  closed: { code: number; reason: string; at: number } | undefined;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => this.messages.push(JSON.parse(String(data)) as Message));
-    ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason), at: Date.now() }));
-    ws.on('error', () => undefined);
-  }
-
-  static open(gatewayUrl: string, token?: string): WebSocket {
-    return new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/v1/ws`, token ? ['overture.v1', `bearer.${token}`] : ['overture.v1']);
-  }
-
-  static async connect(gatewayUrl: string, token?: string): Promise<Device> {
-    const device = new Device(Device.open(gatewayUrl, token));
-    await once(device.ws, 'open');
-    return device;
-  }
-
-  async next(predicate: (m: Message) => boolean, what: string): Promise<Message> {
-    let found: Message | undefined;
-    await vi.waitFor(
-      () => {
-        found = this.messages.find(predicate);
-        expect(found, `${what}; got ${JSON.stringify(this.messages)}`).toBeDefined();
-      },
-      { timeout: 10_000, interval: 10 },
-    );
-    return found!;
-  }
-
-  async whenClosed(timeout = 10_000): Promise<{ code: number; reason: string; at: number }> {
-    await vi.waitFor(() => expect(this.closed, 'closed').toBeDefined(), { timeout, interval: 5 });
-    return this.closed!;
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.ws.close();
-    await this.whenClosed();
-  }
-}
 
 /** The HTTP status of a refused handshake, or 101 if it was accepted (then closed again). */
 async function handshakeStatus(gatewayUrl: string, token?: string): Promise<number> {

@@ -3,56 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Replica } from '../../../tools/suite/suite.ts';
 import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
-
-interface Message {
-  type: string;
-  version?: number;
-  change?: string;
-  device_id?: string | null;
-  state?: { device_id: string; item: { queue_item_id: string } | null; position_ms: number } | null;
-  queue?: { version: number; items: { queue_item_id: string }[] };
-  queue_version?: number;
-  reason?: string;
-}
-
-/** A device's WebSocket: every message it received, and a bounded wait for the next matching one. */
-class Device {
-  readonly messages: Message[] = [];
-  closed: { code: number; reason: string } | undefined;
-
-  private constructor(readonly ws: WebSocket) {
-    ws.on('message', (data) => this.messages.push(JSON.parse(String(data)) as Message));
-    ws.on('close', (code, reason) => (this.closed = { code, reason: String(reason) }));
-  }
-
-  static async connect(gatewayUrl: string, token: string | undefined, options: WebSocket.ClientOptions = {}): Promise<Device> {
-    const protocols = token ? ['overture.v1', `bearer.${token}`] : ['overture.v1'];
-    const ws = new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/v1/ws`, protocols, options);
-    const device = new Device(ws);
-    await once(ws, 'open');
-    return device;
-  }
-
-  async next(predicate: (m: Message) => boolean, what: string): Promise<Message> {
-    let found: Message | undefined;
-    await vi.waitFor(
-      () => {
-        found = this.messages.find(predicate);
-        expect(found, `${what}; got ${JSON.stringify(this.messages)}`).toBeDefined();
-      },
-      { timeout: 10_000, interval: 20 },
-    );
-    return found!;
-  }
-
-  send(message: unknown): void {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  close(): void {
-    this.ws.close();
-  }
-}
+import { Device } from './ws-device.js';
 
 describe('real-time push over /v1/ws, two gateway replicas and two playback-queue replicas', () => {
   let running: RunningSuite;
