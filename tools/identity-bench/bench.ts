@@ -4,9 +4,13 @@
 // alternating which goes first, on GET /v1/tracks/{id} (gateway → metadata) and a queue edit
 // (PUT /v1/me/player/queue: gateway → playback-queue → metadata, and a write).
 //
-//   npx node tools/identity-bench/bench.ts [--seconds 10] [--connections 16] [--rounds 3]
+//   npx node tools/identity-bench/bench.ts [--seconds 10] [--connections 16] [--rounds 3] [--profile <app>]
+//
+// --profile writes V8 CPU profiles of that app in each suite to .data/identity-bench-profiles/<mode>/
+// (the largest one is the server's; the others are its migrate and seed commands).
 //
 // Uses OVERTURE_DATABASE_URL when set, else an embedded PostgreSQL in a throwaway folder.
+import { readFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -21,6 +25,7 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '10' },
     connections: { type: 'string', default: '16' },
     rounds: { type: 'string', default: '3' },
+    profile: { type: 'string' },
   },
 });
 const SECONDS = Number(args.seconds);
@@ -41,6 +46,15 @@ interface Run {
   failed: number;
   /** Non-2xx answers by status, to say what failed. */
   statuses: Record<number, number>;
+  /** CPU time per request of each app, in µs: where the cost goes. */
+  cpuPerRequest: Partial<Record<AppName, number>>;
+}
+
+// CPU seconds a process has used (user + system), from /proc (Linux; clock ticks of 10 ms).
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -70,7 +84,11 @@ interface Target {
 async function startTarget(mode: Mode, serverUrl: string, tlsRoot: string): Promise<Target> {
   const databaseUrls = Object.fromEntries(SERVICES.map((s) => [s, databaseUrl(serverUrl, `identity_bench_${process.pid}_${mode}_${s.replace('-', '_')}`)])) as Record<ServiceName, string>;
   const plaintext = mode === 'plaintext' ? { GRPC_INSECURE_PLAINTEXT: 'true' } : {};
-  const extraEnv = Object.fromEntries((['api-gateway', ...SERVICES] as AppName[]).map((app) => [app, plaintext]));
+  const extraEnv = Object.fromEntries((['api-gateway', ...SERVICES] as AppName[]).map((app) => [app, { ...plaintext }])) as Record<AppName, Record<string, string>>;
+  if (args.profile) {
+    const dir = path.join(ROOT, '.data', 'identity-bench-profiles');
+    extraEnv[args.profile as AppName] = { ...extraEnv[args.profile as AppName], NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(dir, mode)}` };
+  }
   const suite = new Suite({
     tlsRoot,
     databaseUrls,
@@ -106,6 +124,8 @@ async function load(target: Target, route: Route): Promise<Run> {
       ? { method: 'GET' as const, url: `${target.suite.gatewayUrl}/v1/tracks/${trackId}` }
       : { method: 'PUT' as const, url: `${target.suite.gatewayUrl}/v1/me/player/queue`, body: JSON.stringify({ track_ids: target.trackIds.slice(0, 5) }) };
   let next = 0;
+  const apps: AppName[] = ['api-gateway', 'metadata', 'playback-queue', 'auth'];
+  const cpuBefore = apps.map((app) => cpuSeconds(target.suite.processes.get(app)?.pid));
   const result = await autocannon({
     connections: CONNECTIONS,
     duration: SECONDS,
@@ -120,6 +140,9 @@ async function load(target: Target, route: Route): Promise<Run> {
     },
   });
   latencies.sort((a, b) => a - b);
+  const cpuPerRequest = Object.fromEntries(
+    apps.map((app, i) => [app, ((cpuSeconds(target.suite.processes.get(app)?.pid) - cpuBefore[i]!) / result.requests.total) * 1e6]),
+  );
   return {
     rps: result.requests.total / SECONDS,
     p50: percentile(latencies, 50),
@@ -127,7 +150,14 @@ async function load(target: Target, route: Route): Promise<Run> {
     p99: percentile(latencies, 99),
     failed: result.non2xx + result.errors + result.timeouts,
     statuses,
+    cpuPerRequest,
   };
+}
+
+function cpuLine(run: Run): string {
+  return Object.entries(run.cpuPerRequest)
+    .map(([app, us]) => `${app} ${us.toFixed(0)}`)
+    .join(', ');
 }
 
 async function main(): Promise<void> {
@@ -153,7 +183,7 @@ async function main(): Promise<void> {
           const run = await load(targets[mode], route);
           const key = `${route}|${mode}`;
           runs.set(key, [...(runs.get(key) ?? []), run]);
-          say(`  round ${round + 1} ${route.padEnd(26)} ${mode.padEnd(9)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(1)} p95 ${run.p95.toFixed(1)} p99 ${run.p99.toFixed(1)} ms  failed ${run.failed}${run.failed ? ` ${JSON.stringify(run.statuses)}` : ''}`);
+          say(`  round ${round + 1} ${route.padEnd(26)} ${mode.padEnd(9)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(1)} p95 ${run.p95.toFixed(1)} p99 ${run.p99.toFixed(1)} ms  failed ${run.failed}${run.failed ? ` ${JSON.stringify(run.statuses)}` : ''}  CPU µs/request ${cpuLine(run)}`);
         }
       }
     }
@@ -163,7 +193,7 @@ async function main(): Promise<void> {
         MODES.map((mode) => {
           const list = runs.get(`${route}|${mode}`) ?? [];
           const failed = list.reduce((n, r) => n + r.failed, 0);
-          return [mode, { rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p95: median(list.map((r) => r.p95)), p99: median(list.map((r) => r.p99)), failed, statuses: {} }];
+          return [mode, { rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p95: median(list.map((r) => r.p95)), p99: median(list.map((r) => r.p99)), failed, statuses: {}, cpuPerRequest: {} }];
         }),
       ) as Record<Mode, Run>;
       for (const mode of MODES) {

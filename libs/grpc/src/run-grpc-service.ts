@@ -7,6 +7,7 @@ import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
 import { GrpcHealth, healthProtoPath, ReadinessMonitor, type ReadinessCheck } from '@overture/health';
 import path from 'node:path';
+import { cacheAuthContextPerConnection } from './cache-auth-context.js';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
 import type { ServiceIdentity } from './service-identity.js';
 import { transportSecurity, type TransportSettings } from './transport-security.js';
@@ -68,6 +69,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
   const readiness = new ReadinessMonitor(() => (check ? check() : Promise.reject(new Error('starting'))));
   const health = new GrpcHealth(options.serviceNames, readiness);
   const transport = transportSecurity(settings, options.identity);
+  cacheAuthContextPerConnection();
   if (transport.plaintext) {
     options.logger.warn('GRPC_INSECURE_PLAINTEXT: gRPC without TLS, callers unchecked; never run this way in production', 'Transport');
   }

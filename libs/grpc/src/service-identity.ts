@@ -40,5 +40,15 @@ export type CallerProof = { readonly transport: 'plaintext' } | { readonly trans
 export function callerOf(call: AuthenticatedCall): CallerProof {
   const context = call.getAuthContext();
   if (!context.transportSecurityType) return { transport: 'plaintext' };
-  return { transport: 'mtls', identity: identityOfCertificate(context.sslPeerCertificate) };
+  const certificate = context.sslPeerCertificate;
+  if (!certificate) return { transport: 'mtls', identity: undefined };
+  // One certificate object per connection (see cache-auth-context.ts): read its names once.
+  let proof = proofs.get(certificate);
+  if (!proof) {
+    proof = { transport: 'mtls', identity: identityOfCertificate(certificate) };
+    proofs.set(certificate, proof);
+  }
+  return proof;
 }
+
+const proofs = new WeakMap<PeerCertificate, CallerProof>();

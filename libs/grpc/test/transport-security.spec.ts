@@ -6,10 +6,11 @@ import { cp, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect } from 'node:tls';
+import { connect, TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { issueServiceCertificate, writeDevCertificates } from '../src/dev-certificates.js';
 import {
+  callerOf,
   createGrpcClient,
   readGrpcError,
   runGrpcService,
@@ -17,6 +18,7 @@ import {
   transportSecurity,
   unary,
   withDeadline,
+  type AuthenticatedCall,
   type RunningGrpcService,
   type ServiceIdentity,
   type TransportSecurity,
@@ -25,8 +27,11 @@ import {
 @Controller()
 @metadataV1.MetadataServiceControllerMethods()
 class EchoController implements metadataV1.MetadataServiceController {
-  getTrack(request: metadataV1.GetTrackRequest): metadataV1.GetTrackResponse {
-    return { track: { trackId: request.trackId, title: '', artistName: '', albumTitle: '', durationMs: 1, isrc: '', releaseYear: 0, popularity: 0, explicit: false } };
+  // Answers with the caller its connection proves, as the title.
+  getTrack(request: metadataV1.GetTrackRequest, _metadata: Metadata, call: AuthenticatedCall): metadataV1.GetTrackResponse {
+    const caller = callerOf(call);
+    const title = caller.transport === 'mtls' ? (caller.identity ?? 'unnamed') : 'plaintext';
+    return { track: { trackId: request.trackId, title, artistName: '', albumTitle: '', durationMs: 1, isrc: '', releaseYear: 0, popularity: 0, explicit: false } };
   }
   batchGetTracks(): metadataV1.BatchGetTracksResponse {
     return { tracks: [], missingTrackIds: [] };
@@ -96,6 +101,28 @@ describe('mutual TLS between apps', () => {
 
   it('serves a client that presents a certificate of the same CA', async () => {
     expect(await getTrack(transportSecurity(settingsIn(root, 'api-gateway'), 'api-gateway'))).toBe(status.OK);
+  });
+
+  it("tells a handler the caller's workload, parsing the certificate once per connection, not per call", async () => {
+    const client = createGrpcClient<metadataV1.MetadataServiceClient>({
+      contract: METADATA_V1,
+      serviceName: 'MetadataService',
+      url: address,
+      transport: transportSecurity(settingsIn(root, 'playback-queue'), 'playback-queue'),
+    });
+    clients.push(client);
+    const titles = async (n: number) =>
+      Promise.all(Array.from({ length: n }, () => unary(client.service.getTrack({ trackId: 't' }, new Metadata(), withDeadline(2_000))))).then((r) =>
+        r.map((response) => response.track?.title),
+      );
+    expect(await titles(1)).toEqual(['playback-queue']);
+    const parse = vi.spyOn(TLSSocket.prototype, 'getPeerCertificate');
+    try {
+      expect(await titles(50)).toEqual(Array(50).fill('playback-queue'));
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it('refuses a plaintext client at the connection', async () => {
