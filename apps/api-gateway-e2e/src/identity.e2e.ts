@@ -56,6 +56,16 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
     await running?.stop();
   });
 
+  it('registers an email pasted with spaces and capitals as the address itself, once', async () => {
+    const local = `Trim-${randomUUID()}`;
+    const registered = await api<{ email: string }>('POST', '/v1/auth/register', { body: { email: `  ${local}@Example.com `, password: PASSWORD, display_name: 'Ada' } });
+    expect(registered.status, JSON.stringify(registered.body)).toBe(201);
+    expect(registered.body.email).toBe(`${local.toLowerCase()}@example.com`);
+    await signIn(`${local.toLowerCase()}@example.com`);
+    const again = await api('POST', '/v1/auth/register', { body: { email: `${local}@example.com`, password: PASSWORD, display_name: 'Ada' } });
+    expect(again.status).toBe(409);
+  });
+
   it('lists sessions, marks the current one, and ends one on request', async () => {
     const { email } = await signUp();
     const phone = await signIn(email);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-const email = z.email('must be an email address').max(254, 'at most 254 characters');
+// Trimmed before it is checked, as auth stores it: a pasted address with a space is still the address.
+const email = z.string().trim().pipe(z.email('must be an email address').max(254, 'at most 254 characters'));
 // The password policy is auth's; the gateway only bounds what it forwards.
 const password = z.string().min(1, 'must not be empty').max(1024, 'at most 1024 characters');
 

@@ -14,7 +14,7 @@ const requestTimeoutSchema = z.coerce
   .int('must be a whole number of milliseconds')
   .min(1, 'must be at least 1')
   .optional()
-  .describe('Time budget for the whole request, in ms; it can shorten the gateway budget for each service call, never lengthen it.');
+  .describe('Time budget for the whole request, in ms; it can shorten the gateway budget for each service call (to no less than 100 ms while any of it is left), never lengthen it.');
 
 /** Documents the `x-request-timeout-ms` header every route calling a service accepts. */
 export const ApiRequestTimeoutHeader = (): MethodDecorator & ClassDecorator =>
