@@ -64,6 +64,19 @@ describe('the last admin cannot be removed (real PostgreSQL, real gRPC)', () => 
     expect(await outcome(revokeAdmin(second.token, second.userId))).toMatchObject({ reason: 'LAST_ADMIN' });
   });
 
+  it('refuses to delete the account of the last admin, and allows it once another admin exists', async () => {
+    const first = await signUp(['listener', 'admin']);
+    await service.dataSource.query("UPDATE users SET roles = array_remove(roles, 'admin') WHERE id <> $1", [first.userId]);
+    const deleteOwn = () => call((c, md) => c.deleteAccount({ userId: first.userId, password: PASSWORD, clientAddress: '' }, md, withDeadline(5000)), first.token);
+    expect(await outcome(deleteOwn())).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'LAST_ADMIN' });
+    const [{ count: kept }] = await service.dataSource.query('SELECT count(*)::int AS count FROM users WHERE id = $1', [first.userId]);
+    expect(kept).toBe(1);
+    await signUp(['listener', 'admin']);
+    expect(await outcome(deleteOwn())).toBe('OK');
+    const [{ count: gone }] = await service.dataSource.query('SELECT count(*)::int AS count FROM users WHERE id = $1', [first.userId]);
+    expect(gone).toBe(0);
+  });
+
   it('two admins revoking each other at once leave one admin, 10 times over', async () => {
     for (let round = 0; round < 10; round++) {
       await service.dataSource.query("UPDATE users SET roles = array_remove(roles, 'admin')");

@@ -12,6 +12,8 @@ type Client = authV1.AuthServiceClient;
 type Tokens = authV1.IssueTokenResponse;
 const PASSWORD = 'correct horse battery staple';
 const TRIES = 25;
+// Each of these races a password change against dozens of sign-ins (about a second a try).
+const SIGN_IN_TRIES = 8;
 
 /**
  * Ending a session while it refreshes: every revoke path against a client that refreshes the same
@@ -126,6 +128,34 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
       ),
     );
     expect(result).toEqual({ survivors: 0, details: [] });
+  });
+
+  it(`a sign-in with the old password racing a password change never outlives it, in ${SIGN_IN_TRIES} tries`, async () => {
+    const leftovers: string[] = [];
+    for (let i = 0; i < SIGN_IN_TRIES; i++) {
+      const user = await signUp();
+      const own = await signIn(user.email);
+      const change = call(
+        a,
+        (c, md) => c.changePassword({ userId: user.userId, currentPassword: PASSWORD, newPassword: `${PASSWORD} changed`, clientAddress: '' }, md, withDeadline(5000)),
+        own.accessToken,
+      );
+      let changed = false;
+      void change.finally(() => (changed = true));
+      // Sign-ins with the old password on the other replica, started one after another for as long as
+      // the change is under way: some check the password before it commits and finish after.
+      const signIns: Promise<unknown>[] = [];
+      while (!changed && signIns.length < 40) {
+        signIns.push(call(b, (c, md) => c.issueToken({ password: { email: user.email, password: PASSWORD }, clientAddress: '' }, md, withDeadline(5000))).catch(() => undefined));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await change;
+      await Promise.all(signIns);
+      const listed = await call(b, (c, md) => c.listSessions({ userId: user.userId }, md, withDeadline(5000)), own.accessToken);
+      const others = listed.sessions.map((s) => s.sessionId).filter((id) => id !== sidOf(own));
+      if (others.length > 0) leftovers.push(`try ${i}: ${others.length} session(s) from the old password after ${signIns.length} sign-ins`);
+    }
+    expect(leftovers).toEqual([]);
   });
 
   it(`RFC 7009 revocation by refresh token ends the session every time, in ${TRIES} tries`, async () => {

@@ -10,7 +10,14 @@ import type { RegisterInput } from './account.schemas.js';
 import { PasswordHasher } from './password-hasher.js';
 import { changeRole } from './role-change.js';
 import { UserRepository } from './user.repository.js';
+import type { SqlRunner } from '../tokens/refresh-token.repository.js';
 import type { User } from './user.js';
+
+/** A user whose password was just checked, and the hash it was checked against (or rehashed to). */
+export interface Authenticated {
+  user: User;
+  passwordHash: string;
+}
 
 const invalidCredentials = (): DomainError =>
   new DomainError(ErrorCategory.Unauthenticated, 'INVALID_CREDENTIALS', 'email or password is incorrect');
@@ -56,7 +63,7 @@ export class AccountService implements OnModuleInit {
    * account. Attempts are throttled per account and client address; a hash made with older
    * argon2id parameters is replaced now that the password is known.
    */
-  async authenticate(email: string, password: string, clientAddress?: string): Promise<User> {
+  async authenticate(email: string, password: string, clientAddress?: string): Promise<Authenticated> {
     await this.throttled(email, clientAddress);
     const found = await this.users.findWithPasswordHash(email);
     const matches = await this.hasher.verify(found?.passwordHash ?? this.dummyHash, password);
@@ -65,8 +72,21 @@ export class AccountService implements OnModuleInit {
       throw invalidCredentials();
     }
     await this.throttle.succeeded(email, clientAddress);
-    await this.rehashIfOutdated(found.user.id, found.passwordHash, password);
-    return found.user;
+    const passwordHash = await this.rehashIfOutdated(found.user.id, found.passwordHash, password);
+    return { user: found.user, passwordHash };
+  }
+
+  /**
+   * Inside the transaction that starts a session: the password `authenticate` checked is still the
+   * user's, and stays so until `tx` commits. A password change that committed meanwhile would not
+   * have ended a session that did not exist yet, so the sign-in is refused instead; a change that
+   * comes later waits for this transaction and then ends its session too.
+   */
+  async confirmPasswordUnchanged(tx: SqlRunner, authenticated: Authenticated, password: string): Promise<void> {
+    const current = await this.users.lockPasswordHash(tx, authenticated.user.id);
+    if (current === authenticated.passwordHash) return;
+    // A different hash may be a concurrent sign-in's rehash of the same password: check it once more.
+    if (current === undefined || !(await this.hasher.verify(current, password))) throw invalidCredentials();
   }
 
   /** Sets a new password after checking the current one, and ends every other session of the user. */
@@ -80,12 +100,17 @@ export class AccountService implements OnModuleInit {
     });
   }
 
-  /** Deletes the account after checking its password; every session ends at once. */
+  /**
+   * Deletes the account after checking its password; every session ends at once. Refused
+   * (LAST_ADMIN) when no one else would hold an admin permission.
+   */
   async deleteAccount(userId: string, password: string, clientAddress?: string): Promise<void> {
     await this.verifyOwnPassword(userId, password, clientAddress);
     await this.users.transaction(async (tx) => {
-      await this.sessions.end(tx, userId, { reason: 'account deleted' });
-      await this.users.delete(tx, userId);
+      await this.policy.guardAdminPermissions(tx, async () => {
+        await this.sessions.end(tx, userId, { reason: 'account deleted' });
+        await this.users.delete(tx, userId);
+      });
       await this.audit.record({ kind: 'ACCOUNT_DELETED', userId, clientAddress }, tx);
     });
   }
@@ -116,14 +141,18 @@ export class AccountService implements OnModuleInit {
     }
   }
 
-  private async rehashIfOutdated(userId: string, passwordHash: string, password: string): Promise<void> {
-    if (!this.hasher.needsRehash(passwordHash)) return;
+  /** Returns the hash stored now: the new one, or the old one when none was needed or it failed. */
+  private async rehashIfOutdated(userId: string, passwordHash: string, password: string): Promise<string> {
+    if (!this.hasher.needsRehash(passwordHash)) return passwordHash;
     // A failed rehash must not fail the sign-in: the old hash still verifies, and the next sign-in retries.
     try {
-      await this.users.updatePasswordHash(userId, await this.hasher.hash(password));
+      const rehashed = await this.hasher.hash(password);
+      await this.users.updatePasswordHash(userId, rehashed);
       await this.audit.record({ kind: 'PASSWORD_REHASHED', userId });
+      return rehashed;
     } catch (error) {
       this.logger.warn({ msg: 'could not rehash a password with the current parameters', error: String(error) });
+      return passwordHash;
     }
   }
 }

@@ -46,6 +46,15 @@ export class UserRepository {
     await runner.query('UPDATE credentials SET password_hash = $2, updated_at = now() WHERE user_id = $1', [userId, passwordHash]);
   }
 
+  /**
+   * The user's password hash, locked against change until `tx` ends (a password change waits for
+   * the sign-ins that lock it, and so sees their sessions).
+   */
+  async lockPasswordHash(tx: SqlRunner, userId: string): Promise<string | undefined> {
+    const rows: { password_hash: string }[] = await tx.query('SELECT password_hash FROM credentials WHERE user_id = $1 FOR SHARE', [userId]);
+    return rows[0]?.password_hash;
+  }
+
   /** The user and its password hash, by id. */
   async findByIdWithPasswordHash(id: string): Promise<{ user: User; passwordHash: string } | undefined> {
     const rows: (UserRow & { password_hash: string })[] = await this.db.query(

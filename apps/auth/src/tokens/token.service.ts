@@ -52,7 +52,8 @@ export class TokenService {
   ) {}
 
   async passwordGrant(email: string, password: string, clientAddress?: string): Promise<IssuedTokens> {
-    const user = await this.accounts.authenticate(email, password, clientAddress);
+    const authenticated = await this.accounts.authenticate(email, password, clientAddress);
+    const { user } = authenticated;
     const session: Session = {
       userId: user.id,
       sessionId: randomUUID(),
@@ -61,6 +62,7 @@ export class TokenService {
       expiresAt: new Date(Date.now() + this.config.AUTH_SESSION_MAX_AGE_SECONDS * 1000),
     };
     return this.refreshTokens.transaction(async (tx) => {
+      await this.accounts.confirmPasswordUnchanged(tx, authenticated, password);
       const issued = await this.issue(session);
       await this.sessionRows.insert(tx, { id: session.sessionId, userId: user.id, idleExpiresAt: issued.refreshExpiresAt, expiresAt: session.expiresAt });
       await this.refreshTokens.insert(issued.refreshRow, tx);
