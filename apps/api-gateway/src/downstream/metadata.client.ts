@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { metadataV1 } from '@overture/contracts';
+import { mapWithConcurrency } from '@overture/resilience';
 import type { CallContext } from './call-context.js';
 import { CATALOGUE_DOWNSTREAM, METADATA_DOWNSTREAM } from './downstream.tokens.js';
 import type { Downstream } from './downstream.js';
@@ -35,22 +36,9 @@ export class MetadataClient {
     if (trackIds.length === 0) return { tracks: [], missingTrackIds: [] };
     const batches: string[][] = [];
     for (let i = 0; i < trackIds.length; i += METADATA_BATCH_LIMIT) batches.push(trackIds.slice(i, i + METADATA_BATCH_LIMIT));
-    const responses: metadataV1.BatchGetTracksResponse[] = [];
-    let next = 0;
-    // Each worker takes the next batch when its last one is answered; after a failure none starts.
-    const worker = async (): Promise<void> => {
-      while (next < batches.length) {
-        const index = next++;
-        const ids = batches[index];
-        try {
-          responses[index] = await this.metadata.call(ctx, (c, md, opts) => c.batchGetTracks({ trackIds: ids }, md, opts));
-        } catch (error) {
-          next = batches.length;
-          throw error;
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(METADATA_BATCHES_IN_FLIGHT, batches.length) }, worker));
+    const responses = await mapWithConcurrency(batches, METADATA_BATCHES_IN_FLIGHT, (ids) =>
+      this.metadata.call(ctx, (c, md, opts) => c.batchGetTracks({ trackIds: ids }, md, opts)),
+    );
     return {
       tracks: responses.flatMap((r) => r.tracks),
       missingTrackIds: [...new Set(responses.flatMap((r) => r.missingTrackIds))],

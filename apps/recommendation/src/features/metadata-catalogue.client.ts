@@ -2,7 +2,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { createGrpcClient, unary, withDeadline, type GrpcClientHandle, type TransportSecurity } from '@overture/grpc';
-import { createCallPolicy, type CallPolicy } from '@overture/resilience';
+import { type CallPolicy, createCallPolicy, mapWithConcurrency } from '@overture/resilience';
 import type { Observable } from 'rxjs';
 import { Catalogue, type CatalogueSearch } from './catalogue.js';
 import type { TrackFeatures } from './track-features.js';
@@ -17,6 +17,8 @@ export const METADATA_CATALOGUE_OPTIONS = Symbol('METADATA_CATALOGUE_OPTIONS');
 
 /** BatchGetTracks takes at most this many ids per call. */
 const BATCH_LIMIT = 100;
+// Batches of one request in flight at once, so a large sync takes a few of metadata's slots, not one per batch.
+const BATCHES_IN_FLIGHT = 4;
 
 /** The catalogue read from the metadata service over gRPC, every call with a deadline. */
 @Injectable()
@@ -42,8 +44,8 @@ export class MetadataCatalogueClient extends Catalogue implements OnApplicationS
     const ids = [...new Set(trackIds)];
     const chunks: string[][] = [];
     for (let i = 0; i < ids.length; i += BATCH_LIMIT) chunks.push(ids.slice(i, i + BATCH_LIMIT));
-    const responses = await Promise.all(
-      chunks.map((chunk) => this.call((md) => this.client.service.batchGetTracks({ trackIds: chunk }, md, this.deadline()))),
+    const responses = await mapWithConcurrency(chunks, BATCHES_IN_FLIGHT, (chunk) =>
+      this.call((md) => this.client.service.batchGetTracks({ trackIds: chunk }, md, this.deadline())),
     );
     return responses.flatMap((response) => response.tracks.map(toFeatures));
   }
