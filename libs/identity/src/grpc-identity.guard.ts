@@ -2,6 +2,7 @@ import type { Metadata } from '@grpc/grpc-js';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { callerOf, DomainError, ErrorCategory, type AuthenticatedCall, type ServiceIdentity } from '@overture/grpc';
+import { bearerToken } from './bearer.js';
 import { ACCEPTED_CALLERS, ACTS_ON_ANY_USER, ALLOW_ANONYMOUS, REQUIRED_PERMISSION } from './permissions.js';
 import { PolicyCache } from './policy-cache.js';
 import type { Principal } from './principal.js';
@@ -15,7 +16,6 @@ export interface AccessTokenChecker {
 /** Injection token of the AccessTokenChecker the guard uses. */
 export const ACCESS_TOKEN_CHECKER = Symbol('ACCESS_TOKEN_CHECKER');
 
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 const principals = new WeakMap<Metadata, Principal>();
 
 /**
@@ -82,7 +82,7 @@ export class GrpcIdentityGuard implements CanActivate {
   private async authenticate(metadata: Metadata): Promise<Principal> {
     const header = metadata.get('authorization')[0];
     if (typeof header !== 'string') throw new DomainError(ErrorCategory.Unauthenticated, 'UNAUTHENTICATED', 'an access token is required');
-    const token = BEARER.exec(header)?.[1];
+    const token = bearerToken(header);
     if (!token) throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_TOKEN', 'authorization is not "Bearer <token>"');
     if (!this.policy.ready) throw new DomainError(ErrorCategory.Unavailable, 'POLICY_NOT_LOADED', 'the access policy has not been loaded yet');
     let principal: Principal;

@@ -1,3 +1,4 @@
+export { bearerToken } from './bearer.js';
 export { ACCESS_TOKEN_CHECKER, GrpcIdentityGuard, principalOf, type AccessTokenChecker } from './grpc-identity.guard.js';
 export { identityConfig, type IdentityConfig } from './identity.config.js';
 export { allOf, identityReadiness } from './identity-readiness.js';

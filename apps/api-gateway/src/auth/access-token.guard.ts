@@ -1,13 +1,11 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { PolicyCache, REQUIRED_PERMISSION, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from '@overture/identity';
+import { bearerToken, PolicyCache, REQUIRED_PERMISSION, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from '@overture/identity';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from '../http/api-error.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 const CHALLENGE = 'Bearer realm="overture"';
-// RFC 6750 §2.1: the b64token syntax.
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /**
  * Every route requires a valid access token unless marked @Public(). The token is verified locally
@@ -34,7 +32,7 @@ export class AccessTokenGuard implements CanActivate {
         'www-authenticate': CHALLENGE,
       });
     }
-    const token = BEARER.exec(header)?.[1];
+    const token = bearerToken(header);
     if (!token) throw invalidToken('INVALID_TOKEN', 'the Authorization header is not "Bearer <token>"');
     if (!this.policy.ready) {
       throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'access cannot be checked yet; try again shortly', { 'retry-after': '1' });

@@ -1,13 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import { BlockList, isIPv6 } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { bearerToken } from '@overture/identity';
 import type { GatewayConfig } from '../gateway.config.js';
 import type { ApiError } from '../http/api-error.js';
 import { rawErrorResponse } from '../http/raw-response.js';
 import { headerCount } from '../http/request-hooks.js';
 import { BEARER_PROTOCOL_PREFIX } from './realtime.protocol.js';
-
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** The token of an upgrade request, `undefined` for none, or `'ambiguous'` for several Authorization headers. */
 export function tokenOf(request: IncomingMessage): string | undefined | 'ambiguous' {
@@ -21,7 +20,7 @@ export function tokenOf(request: IncomingMessage): string | undefined | 'ambiguo
   const header = request.headers.authorization;
   if (header === undefined) return undefined;
   if (headerCount(request.rawHeaders, 'authorization') > 1) return 'ambiguous';
-  return BEARER.exec(header)?.[1];
+  return bearerToken(header);
 }
 
 type TrustProxy = GatewayConfig['TRUST_PROXY'];
