@@ -9,7 +9,7 @@ const { SearchService } = await import(path.join(DIST, 'search/search.service.js
 const { SearchRepository } = await import(path.join(DIST, 'search/search.repository.js'));
 const { TermCache } = await import(path.join(DIST, 'cache/term-cache.js'));
 const { StatementRunner } = await import(path.join(DIST, 'database/statement.runner.js'));
-const { SearchCursorCodec } = await import(path.join(DIST, 'search/search-cursor.js'));
+const { SearchCursorCodec } = await import(path.join(DIST, 'catalogue/search-cursor.js'));
 const { searchTracksSchema } = await import(path.join(DIST, 'tracks/track.schemas.js'));
 
 /** One SQL statement a search sent, with how long it took. */

@@ -12,7 +12,7 @@ import { BackendCanceller } from './database/backend.canceller.js';
 import { migrations } from './database/migrations/index.js';
 import { StatementRunner } from './database/statement.runner.js';
 import { METADATA_CONFIG, type MetadataConfig } from './metadata.config.js';
-import { SearchCursorCodec } from './search/search-cursor.js';
+import { SearchCursorCodec } from './catalogue/search-cursor.js';
 import { SearchRepository } from './search/search.repository.js';
 import { SearchService } from './search/search.service.js';
 import { CatalogueGrpcController } from './curation/catalogue.grpc-controller.js';

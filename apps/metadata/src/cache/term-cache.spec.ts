@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TermInfo } from '../search/search.repository.js';
+import type { TermInfo } from '../catalogue/term-info.js';
 import { TermCache } from './term-cache.js';
 
 const info = (term: string, id = 1): TermInfo => ({ id, term, trackCount: 3 });

@@ -1,4 +1,4 @@
-import type { TermCount, TermInfo } from '../search/search.repository.js';
+import type { TermCount, TermInfo } from '../catalogue/term-info.js';
 import { InvalidatedCache } from './invalidated-cache.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import pg from 'pg';
-import { TRACK_CACHE_CHANNEL } from '../import/track-bulk.writer.js';
+import { TRACK_CACHE_CHANNEL } from '../catalogue/track-cache.channel.js';
 import { METADATA_CONFIG, type MetadataConfig } from '../metadata.config.js';
 import { TermCache } from './term-cache.js';
 import { TrackCache } from './track-cache.js';

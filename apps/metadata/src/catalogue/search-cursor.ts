@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { z } from 'zod';
-import { RANGES } from '../catalogue/attribute-vocabulary.js';
+import { RANGES } from './attribute-vocabulary.js';
 
 /**
  * A keyset position: the sort key (popularity, or release date in days since 1970) and the track's doc

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import { CHANGE_FEED_LOCK } from '../catalogue/change-feed.lock.js';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 import { nameKey } from '../catalogue/name-key.js';
+import { sourceHash } from '../catalogue/source-hash.js';
 import { ADD_PAIR_COUNTS_SQL, PairCounter, PAIRED_AMONG_SQL } from '../catalogue/term-pairs.js';
 import { trackTerms } from '../catalogue/track-terms.js';
-import { CHANGE_FEED_LOCK, sourceHash, TRACK_CACHE_CHANNEL } from '../import/track-bulk.writer.js';
+import { TRACK_CACHE_CHANNEL } from '../catalogue/track-cache.channel.js';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
 import type { Track } from '../tracks/track.js';
 

@@ -1,23 +1,22 @@
-import { hash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { StringDecoder } from 'node:string_decoder';
 import type { ClientBase, QueryResultRow } from 'pg';
 import copyStreams from 'pg-copy-streams';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
+import { CHANGE_FEED_LOCK } from '../catalogue/change-feed.lock.js';
+import { copyOut, flat } from '../catalogue/copy-out.reader.js';
 import { nameKey } from '../catalogue/name-key.js';
-import { ADD_PAIR_COUNTS_SQL, isPairedTerm, PairCounter, PAIRED_AMONG_SQL, PAIRED_IDS_SQL } from '../catalogue/term-pairs.js';
+import { recountPairs } from '../catalogue/pair-recount.js';
+import { sourceHash } from '../catalogue/source-hash.js';
+import { ADD_PAIR_COUNTS_SQL, isPairedTerm, PairCounter, PAIRED_AMONG_SQL } from '../catalogue/term-pairs.js';
 import { trackBits } from '../catalogue/term-bits.js';
+import { TRACK_CACHE_CHANNEL } from '../catalogue/track-cache.channel.js';
 import { trackTerms } from '../catalogue/track-terms.js';
 import { IsrcSet } from './isrc-set.js';
 
 /** Most ids an id cache of the writer keeps between batches. */
 const ID_CACHE_LIMIT = 1_000_000;
-
-/** The cache-invalidation channel: payload is a track id, or `*` for "anything may have changed". */
-export const TRACK_CACHE_CHANNEL = 'metadata_track_cache';
-/** Advisory lock every writer of the change feed holds from its insert to its commit. */
-export const CHANGE_FEED_LOCK = 7_302_417;
 
 export interface BulkRow {
   /** Where the row came from (line number), for reports. */
@@ -144,64 +143,9 @@ function asciiBytes(text: string): Uint8Array {
   return ASCII_SCRATCH.subarray(0, ASCII_SCRATCH.write(text, 0, 'latin1'));
 }
 
-/** The content hash of a track as written: an import skips rows whose hash is unchanged. */
-export function sourceHash(track: TrackInput): string {
-  return hash('md5', JSON.stringify(track), 'base64url');
-}
-
 /** COPY text format: backslash, tab, newline and carriage return escaped. */
 function copyText(value: string): string {
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
-}
-
-/** COPY text format, read back: the escapes `COPY … TO` writes for control characters and backslash. */
-function copyUnescape(value: string): string {
-  if (!value.includes('\\')) return value;
-  const escapes: Record<string, string> = { b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
-  return value.replace(/\\(.)/g, (_, c: string) => escapes[c] ?? c);
-}
-
-/**
- * `value` copied into one flat string. The id caches of a bulk load keep millions of strings, and a
- * string made by concatenation or slicing costs far more kept than its characters: `randomUUID`
- * builds its text from 14 pieces, and a column split out of a COPY chunk keeps the whole chunk. At
- * 1.1M rows of the 10M catalogue the heap held 15M such pieces, 490 MB of its 800 MB.
- */
-function flat(value: string): string {
-  return /[\u0100-\uffff]/.test(value) ? Buffer.from(value, 'utf16le').toString('utf16le') : Buffer.from(value, 'latin1').toString('latin1');
-}
-
-/** The rows of a `COPY … TO STDOUT` (text format, no NULLs), streamed: each as its column values. */
-async function* copyOut(client: ClientBase, sql: string): AsyncGenerator<string[]> {
-  // A chunk may end inside a character: the decoder keeps its first bytes for the next one.
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  for await (const chunk of client.query(copyStreams.to(sql)) as AsyncIterable<Buffer>) {
-    const text = rest + decoder.write(chunk);
-    const lines = text.split('\n');
-    rest = lines.pop() as string;
-    for (const line of lines) yield line.split('\t').map((value) => flat(copyUnescape(value)));
-  }
-}
-
-/**
- * Sets every term pair count from the tracks, in the caller's transaction: for a migration and a
- * resumed bulk load, not for a write. The tracks' term ids are streamed out with COPY and counted
- * here; the same count in SQL (each track's paired ids unnested twice and aggregated, 550M rows)
- * took 10 minutes at 10M tracks.
- */
-export async function recountPairs(client: ClientBase): Promise<void> {
-  const paired = new Set((await client.query<{ id: number }>(PAIRED_IDS_SQL)).rows.map((r) => r.id));
-  const counter = new PairCounter();
-  const ids: number[] = [];
-  for await (const [termIds] of copyOut(client, 'COPY (SELECT term_ids FROM tracks) TO STDOUT')) {
-    ids.length = 0;
-    // An int[] in COPY text: {1,2,3}.
-    for (const id of (termIds as string).slice(1, -1).split(',')) if (paired.has(Number(id))) ids.push(Number(id));
-    counter.add(ids);
-  }
-  await client.query('DELETE FROM catalogue_term_pairs');
-  if (!counter.empty) await client.query(ADD_PAIR_COUNTS_SQL, counter.rows());
 }
 
 /** A track's values for the STAGING_COLUMNS, as one tab-separated COPY text fragment (no line end). */

@@ -4,7 +4,8 @@ import { StatementRunner } from '../database/statement.runner.js';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
 import type { Track } from '../tracks/track.js';
 import type { BitCheck } from '../catalogue/term-bits.js';
-import type { SearchPosition } from './search-cursor.js';
+import type { SearchPosition } from '../catalogue/search-cursor.js';
+import type { TermCount, TermInfo } from '../catalogue/term-info.js';
 
 /** Exact range conditions: BPM and year on the walked postings (every posting carries both), energy on the track row. */
 export interface ExactChecks {
@@ -56,16 +57,6 @@ export interface WalkResult {
   tracks: { track: Track; key: number; doc: number }[];
   /** Set when the walk stopped at its budget before finding a full page: where to continue. */
   scanEnd?: SearchPosition;
-}
-
-/** A term id and a number of tracks. */
-export interface TermCount {
-  id: number;
-  trackCount: number;
-}
-
-export interface TermInfo extends TermCount {
-  term: string;
 }
 
 class Sql {

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { TermCache } from '../cache/term-cache.js';
 import { termBitCheck } from '../catalogue/term-bits.js';
 import { searchTracksSchema } from '../tracks/track.schemas.js';
-import type { MatchSpec, SearchRepository, TermCount, TermInfo, WalkResult } from './search.repository.js';
+import type { TermCount, TermInfo } from '../catalogue/term-info.js';
+import type { MatchSpec, SearchRepository, WalkResult } from './search.repository.js';
 import { SCAN_BUDGET, SearchService } from './search.service.js';
-import { SearchCursorCodec } from './search-cursor.js';
+import { SearchCursorCodec } from '../catalogue/search-cursor.js';
 import type { Track } from '../tracks/track.js';
 
 /** A dictionary, its pair counts and a recording walk: the repository as the service sees it. */

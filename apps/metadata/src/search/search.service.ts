@@ -7,8 +7,9 @@ import { ALL_TRACKS_TERM, bpmBucket, decadeTerm, tokenize } from '../catalogue/t
 import { DEFAULT_PAGE, type FacetName, type SearchTracksInput } from '../tracks/track.schemas.js';
 import type { Track } from '../tracks/track.js';
 import { TermCache } from '../cache/term-cache.js';
-import { MAX_BUDGET_DOUBLINGS, SearchCursorCodec, type CursorScope, type SearchCursor } from './search-cursor.js';
-import { probesAndChecks, SearchRepository, type MatchSpec, type ExactChecks, type TermCount, type TermInfo } from './search.repository.js';
+import { MAX_BUDGET_DOUBLINGS, SearchCursorCodec, type CursorScope, type SearchCursor } from '../catalogue/search-cursor.js';
+import type { TermCount, TermInfo } from '../catalogue/term-info.js';
+import { probesAndChecks, SearchRepository, type MatchSpec, type ExactChecks } from './search.repository.js';
 
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
 export const SCAN_BUDGET = 1_000;

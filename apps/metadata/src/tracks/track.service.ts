@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 import { TrackCache } from '../cache/track-cache.js';
-import { SearchCursorCodec } from '../search/search-cursor.js';
+import { SearchCursorCodec } from '../catalogue/search-cursor.js';
 import { TrackRepository } from './track.repository.js';
 import { DEFAULT_PAGE } from './track.schemas.js';
 import type { Album, Artist, Track } from './track.js';

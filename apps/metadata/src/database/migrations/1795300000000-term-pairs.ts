@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { PoolClient } from 'pg';
-import { recountPairs } from '../../import/track-bulk.writer.js';
+import { recountPairs } from '../../catalogue/pair-recount.js';
 
 /**
  * `catalogue_term_pairs`: how many tracks have both of two closed-vocabulary terms (see
