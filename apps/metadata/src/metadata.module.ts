@@ -15,8 +15,8 @@ import { METADATA_CONFIG, type MetadataConfig } from './metadata.config.js';
 import { SearchCursorCodec } from './catalogue/search-cursor.js';
 import { SearchRepository } from './search/search.repository.js';
 import { SearchService } from './search/search.service.js';
-import { CatalogueGrpcController } from './curation/catalogue.grpc-controller.js';
-import { MetadataGrpcController } from './tracks/metadata.grpc-controller.js';
+import { CatalogueGrpcController } from './catalogue.grpc-controller.js';
+import { MetadataGrpcController } from './metadata.grpc-controller.js';
 import { TrackRepository } from './tracks/track.repository.js';
 import { TrackService } from './tracks/track.service.js';
 

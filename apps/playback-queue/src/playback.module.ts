@@ -15,7 +15,7 @@ import { RecommendationPlayEventSink } from './outbox/recommendation-play-event.
 import { PLAYBACK_CONFIG, type PlaybackConfig } from './playback.config.js';
 import { PlayHistoryRepository } from './playback/play-history.repository.js';
 import { PlaybackStateRepository } from './playback/playback-state.repository.js';
-import { PlaybackGrpcController } from './playback/playback.grpc-controller.js';
+import { PlaybackGrpcController } from './playback.grpc-controller.js';
 import { PlaybackService } from './playback/playback.service.js';
 import { QueueRepository } from './playback/queue.repository.js';
 import { QueueService } from './playback/queue.service.js';

@@ -3,12 +3,12 @@ import { metadataV1 } from '@overture/contracts';
 import { callSignal, parseRequest, type CancellableCall } from '@overture/grpc';
 import type { Metadata } from '@grpc/grpc-js';
 import { z } from 'zod';
-import { ATTRIBUTE_SPECS } from '../catalogue/attribute-vocabulary.js';
-import { trackInputSchema } from '../catalogue/track-input.schema.js';
-import { albumToProto, fromProtoInput, toProto } from '../tracks/track.proto-mapper.js';
-import { entityId, getAlbumSchema, getArtistSchema } from '../tracks/track.schemas.js';
-import { TrackService } from '../tracks/track.service.js';
-import { CurationService } from './curation.service.js';
+import { ATTRIBUTE_SPECS } from './catalogue/attribute-vocabulary.js';
+import { trackInputSchema } from './catalogue/track-input.schema.js';
+import { albumToProto, fromProtoInput, toProto } from './tracks/track.proto-mapper.js';
+import { entityId, getAlbumSchema, getArtistSchema } from './tracks/track.schemas.js';
+import { TrackService } from './tracks/track.service.js';
+import { CurationService } from './curation/curation.service.js';
 import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
 
 const updateTrackSchema = z.object({

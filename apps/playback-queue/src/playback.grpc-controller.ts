@@ -3,9 +3,9 @@ import { playbackV1 } from '@overture/contracts';
 import { DomainError, ErrorCategory, parseRequest } from '@overture/grpc';
 import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
 import { map, type Observable } from 'rxjs';
-import { PlaybackChangeHub } from '../events/playback-change.hub.js';
-import type { PlaybackChange } from '../events/playback-change.js';
-import { PlaybackService } from './playback.service.js';
+import { PlaybackChangeHub } from './events/playback-change.hub.js';
+import type { PlaybackChange } from './events/playback-change.js';
+import { PlaybackService } from './playback/playback.service.js';
 import {
   addToQueueSchema,
   clearQueueSchema,
@@ -23,9 +23,9 @@ import {
   skipToPreviousSchema,
   transferPlaybackSchema,
   userRequestSchema,
-} from './playback.schemas.js';
-import type { Device, PlaybackState, PlayedItem, Queue, QueueItem, RepeatMode } from './playback.js';
-import { QueueService } from './queue.service.js';
+} from './playback/playback.schemas.js';
+import type { Device, PlaybackState, PlayedItem, Queue, QueueItem, RepeatMode } from './playback/playback.js';
+import { QueueService } from './playback/queue.service.js';
 
 @Callers('api-gateway')
 @Controller()

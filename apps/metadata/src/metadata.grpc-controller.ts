@@ -2,10 +2,10 @@ import { Controller, Inject } from '@nestjs/common';
 import { metadataV1 } from '@overture/contracts';
 import { callSignal, parseRequest, type CancellableCall } from '@overture/grpc';
 import type { Metadata } from '@grpc/grpc-js';
-import { SearchService } from '../search/search.service.js';
-import { toProto } from './track.proto-mapper.js';
-import { batchGetTracksSchema, getTrackSchema, searchTracksSchema } from './track.schemas.js';
-import { TrackService } from './track.service.js';
+import { SearchService } from './search/search.service.js';
+import { toProto } from './tracks/track.proto-mapper.js';
+import { batchGetTracksSchema, getTrackSchema, searchTracksSchema } from './tracks/track.schemas.js';
+import { TrackService } from './tracks/track.service.js';
 import { AllowAnonymous, Callers } from '@overture/identity';
 
 // Catalogue reads serve the gateway (which checks catalogue:read) and other services without a
