@@ -3,10 +3,10 @@ import { copyOut } from './copy-out.reader.js';
 import { ADD_PAIR_COUNTS_SQL, PairCounter, PAIRED_IDS_SQL } from './term-pairs.js';
 
 /**
- * Sets every term pair count from the tracks, in the caller's transaction: for a migration and a
- * resumed bulk load, not for a write. The tracks' term ids are streamed out with COPY and counted
- * here; the same count in SQL (each track's paired ids unnested twice and aggregated, 550M rows)
- * took 10 minutes at 10M tracks.
+ * Sets every term pair count from the tracks, in the caller's transaction: for a resumed bulk load,
+ * not for a write. The tracks' term ids are streamed out with COPY and counted here; the same count
+ * in SQL (each track's paired ids unnested twice and aggregated, 550M rows) took 10 minutes at 10M
+ * tracks.
  */
 export async function recountPairs(client: ClientBase): Promise<void> {
   const paired = new Set((await client.query<{ id: number }>(PAIRED_IDS_SQL)).rows.map((r) => r.id));

@@ -14,11 +14,11 @@ import { GENRES, KEYS, LANGUAGES, MODES, MOODS, VOCAL_TYPES } from './attribute-
  * - bits 53–56: key, position + 1; bits 57–58: mode, position + 1; bits 59–61: vocal type, position + 1;
  * - bit 62: explicit. Bit 63 stays clear, so the value is a non-negative bigint.
  * A value that does not fit (a 31st genre, say) gets no bits: a filter on it is probed as before.
+ * The SQL write paths compute the same bits with `catalogue_track_bits(jsonb, boolean)`, created by
+ * the posting-bits migration; the migration tests check that both agree.
  */
 interface Field {
   prefix: string;
-  /** The attribute it is read from. */
-  attribute: 'genres' | 'moods' | 'language' | 'key' | 'mode' | 'vocal_type';
   values: readonly string[];
   shift: number;
   /** One bit per value (multi-valued attributes) or the value's position + 1 in `width` bits. */
@@ -27,12 +27,12 @@ interface Field {
 }
 
 const FIELDS: readonly Field[] = [
-  { prefix: 'g:', attribute: 'genres', values: GENRES, shift: 0, kind: 'flags', width: 30 },
-  { prefix: 'm:', attribute: 'moods', values: MOODS, shift: 30, kind: 'flags', width: 18 },
-  { prefix: 'l:', attribute: 'language', values: LANGUAGES, shift: 48, kind: 'enum', width: 5 },
-  { prefix: 'k:', attribute: 'key', values: KEYS, shift: 53, kind: 'enum', width: 4 },
-  { prefix: 'o:', attribute: 'mode', values: MODES, shift: 57, kind: 'enum', width: 2 },
-  { prefix: 'v:', attribute: 'vocal_type', values: VOCAL_TYPES, shift: 59, kind: 'enum', width: 3 },
+  { prefix: 'g:', values: GENRES, shift: 0, kind: 'flags', width: 30 },
+  { prefix: 'm:', values: MOODS, shift: 30, kind: 'flags', width: 18 },
+  { prefix: 'l:', values: LANGUAGES, shift: 48, kind: 'enum', width: 5 },
+  { prefix: 'k:', values: KEYS, shift: 53, kind: 'enum', width: 4 },
+  { prefix: 'o:', values: MODES, shift: 57, kind: 'enum', width: 2 },
+  { prefix: 'v:', values: VOCAL_TYPES, shift: 59, kind: 'enum', width: 3 },
 ];
 const EXPLICIT_BIT = 62n;
 /** The term kinds (the letter before the colon) that can have bits. */
@@ -83,21 +83,3 @@ export function trackBits(terms: readonly string[]): string {
   }
   return bits.toString();
 }
-
-const sqlArray = (values: readonly string[]): string => `ARRAY[${values.map((v) => `'${v.replace(/'/g, "''")}'`).join(',')}]::text[]`;
-
-/**
- * The same bits in SQL, from a tracks row's `attributes` and `explicit`: the function
- * `catalogue_track_bits(jsonb, boolean)`, which the SQL write paths use (the bulk load computes them
- * in Node with `trackBits`; the tests check that both agree).
- */
-export const TRACK_BITS_FUNCTION_SQL = `
-  CREATE OR REPLACE FUNCTION catalogue_track_bits(a jsonb, explicit boolean) RETURNS bigint
-  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ${FIELDS.map((f) =>
-      f.kind === 'flags'
-        ? `coalesce((SELECT bit_or(1::bigint << (${f.shift} + p - 1)) FROM jsonb_array_elements_text(coalesce(a->'${f.attribute}', '[]')) v, array_position(${sqlArray(f.values.slice(0, f.width))}, v) p WHERE p IS NOT NULL), 0)`
-        : `(coalesce(array_position(${sqlArray(f.values.slice(0, 2 ** f.width - 1))}, a->>'${f.attribute}'), 0)::bigint << ${f.shift})`,
-    ).join('\n      | ')}
-      | (CASE WHEN explicit THEN 1::bigint << ${EXPLICIT_BIT} ELSE 0 END)
-  $$`;

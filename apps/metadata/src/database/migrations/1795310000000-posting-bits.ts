@@ -1,5 +1,4 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { TRACK_BITS_FUNCTION_SQL } from '../../catalogue/term-bits.js';
 
 /**
  * `track_postings.bits`: every posting carries its track's closed-vocabulary attributes packed into
@@ -8,6 +7,20 @@ import { TRACK_BITS_FUNCTION_SQL } from '../../catalogue/term-bits.js';
  * rewritten from the tracks (as the integer-postings migration did): faster than an UPDATE of every
  * posting, and it leaves no dead rows.
  */
+// The function as this migration created it, frozen: catalogue/term-bits.ts packs the same bits in
+// Node, and the migration tests check that both agree.
+const TRACK_BITS_FUNCTION_SQL = `
+  CREATE OR REPLACE FUNCTION catalogue_track_bits(a jsonb, explicit boolean) RETURNS bigint
+  LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT bit_or(1::bigint << (0 + p - 1)) FROM jsonb_array_elements_text(coalesce(a->'genres', '[]')) v, array_position(ARRAY['pop','rock','hip-hop','electronic','jazz','classical','r&b','folk','metal','ambient','mandopop','j-pop','k-pop','latin','country','blues','soul','funk','reggae','punk','indie','house','techno','soundtrack','world','gospel','disco','lo-fi','city-pop','afrobeats']::text[], v) p WHERE p IS NOT NULL), 0)
+      | coalesce((SELECT bit_or(1::bigint << (30 + p - 1)) FROM jsonb_array_elements_text(coalesce(a->'moods', '[]')) v, array_position(ARRAY['happy','romantic','uplifting','energetic','angry','confident','dark','euphoric','relaxed','melancholic','calm','dreamy','sad','nostalgic','playful','epic','tense','peaceful']::text[], v) p WHERE p IS NOT NULL), 0)
+      | (coalesce(array_position(ARRAY['en','es','fr','de','it','pt','nl','sv','pl','ru','tr','ar','hi','zh','ja','ko','id','th','vi','yo','sw']::text[], a->>'language'), 0)::bigint << 48)
+      | (coalesce(array_position(ARRAY['c','c#','d','d#','e','f','f#','g','g#','a','a#','b']::text[], a->>'key'), 0)::bigint << 53)
+      | (coalesce(array_position(ARRAY['major','minor']::text[], a->>'mode'), 0)::bigint << 57)
+      | (coalesce(array_position(ARRAY['male','female','mixed','instrumental','choir']::text[], a->>'vocal_type'), 0)::bigint << 59)
+      | (CASE WHEN explicit THEN 1::bigint << 62 ELSE 0 END)
+  $$`;
+
 export class PostingBits1795310000000 implements MigrationInterface {
   name = 'PostingBits1795310000000';
 
