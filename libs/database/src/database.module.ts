@@ -1,4 +1,5 @@
 import { type DynamicModule, Global, Inject, Injectable, Logger, Module, type OnApplicationShutdown } from '@nestjs/common';
+import { Backoff } from '@overture/resilience';
 import { DataSource } from 'typeorm';
 import { createDataSource, type DataSourceOptions } from './data-source.js';
 
@@ -7,12 +8,13 @@ import { createDataSource, type DataSourceOptions } from './data-source.js';
  * so a service waits for its database instead of crash-looping.
  */
 export async function initializeWithRetry(dataSource: DataSource, attempts = 15, logger = new Logger('Database')): Promise<DataSource> {
+  const backoff = new Backoff({ initialMs: 400, maxMs: 2_000 });
   for (let attempt = 1; ; attempt++) {
     try {
       return await dataSource.initialize();
     } catch (error) {
       if (attempt >= attempts) throw error;
-      const wait = Math.min(200 * 2 ** attempt, 2_000);
+      const wait = backoff.next();
       logger.warn(`database not reachable (${(error as Error).message}); retrying in ${wait} ms`);
       await new Promise((resolve) => setTimeout(resolve, wait));
     }

@@ -1,13 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
 import type { authV1 } from '@overture/contracts';
+import { Backoff } from '@overture/resilience';
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 import type { KeySource } from './token-verifier.js';
 
 // jose's own rule for remote key sets: a token with an unknown kid triggers at most one re-read per
 // 30 s, so a flood of forged kids cannot turn into a flood of calls to auth.
 const UNKNOWN_KID_COOLDOWN_MS = 30_000;
-// Until the first load succeeds nothing can be verified, so retries stay frequent (auth may start later).
-const FIRST_LOAD_RETRY_MS = { initial: 100, max: 1_000 };
 
 export interface JwksCacheOptions {
   /** Reads auth's published keys (GetJwks). */
@@ -28,6 +27,8 @@ export class JwksCache implements KeySource {
   private refreshTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
+  // Until the first load succeeds nothing can be verified, so retries stay frequent (auth may start later).
+  private readonly firstLoadRetry = new Backoff({ initialMs: 100, maxMs: 1_000 });
 
   constructor(private readonly options: JwksCacheOptions) {}
 
@@ -45,7 +46,7 @@ export class JwksCache implements KeySource {
   }
 
   start(): void {
-    this.loadUntilAvailable(FIRST_LOAD_RETRY_MS.initial);
+    this.loadUntilAvailable();
     this.refreshTimer = setInterval(() => {
       this.refresh().catch((error: unknown) =>
         this.options.logger.warn({ msg: 'could not refresh the signing keys; keeping the last ones', error: String(error) }),
@@ -86,13 +87,14 @@ export class JwksCache implements KeySource {
     this.current = { jwks, keySet: createLocalJWKSet(jwks) };
   }
 
-  private loadUntilAvailable(delayMs: number): void {
+  private loadUntilAvailable(): void {
     this.refresh().then(
       () => this.options.logger.log(`signing keys loaded (${this.jwks?.keys.length ?? 0})`),
       (error: unknown) => {
         if (this.stopped || this.isLoaded) return;
+        const delayMs = this.firstLoadRetry.next();
         this.options.logger.warn({ msg: `signing keys not available yet; retrying in ${delayMs} ms`, error: String(error) });
-        this.retryTimer = setTimeout(() => this.loadUntilAvailable(Math.min(delayMs * 2, FIRST_LOAD_RETRY_MS.max)), delayMs);
+        this.retryTimer = setTimeout(() => this.loadUntilAvailable(), delayMs);
         this.retryTimer.unref();
       },
     );

@@ -1,9 +1,9 @@
 import type { LoggerService } from '@nestjs/common';
 import type { authV1 } from '@overture/contracts';
+import { Backoff } from '@overture/resilience';
 import type { Observable, Subscription } from 'rxjs';
 import type { Principal } from './principal.js';
 
-const BACKOFF_MS = { initial: 100, max: 5_000 };
 // Before the first snapshot every check answers UNAVAILABLE, so reconnects stay frequent meanwhile.
 const BACKOFF_BEFORE_READY_MAX_MS = 1_000;
 // Expired entries are dropped this often; they are harmless meanwhile (their tokens have expired too).
@@ -32,7 +32,8 @@ export class PolicyCache {
   private subscription: Subscription | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
-  private backoffMs = BACKOFF_MS.initial;
+  // Jitter spreads the reconnects of many replicas after an auth restart.
+  private readonly reconnect = new Backoff({ initialMs: 100, maxMs: 5_000, jitter: true });
   private stopped = false;
   private readonly listeners = new Set<(version: number) => void>();
 
@@ -123,26 +124,22 @@ export class PolicyCache {
         }
         if (!received) {
           received = true;
-          this.backoffMs = BACKOFF_MS.initial;
+          this.reconnect.reset();
           logger.log(`policy snapshot loaded (version ${event.version})`);
         }
         this.apply(event);
       },
-      error: (error: unknown) => {
-        logger.warn({ msg: `policy stream failed; reconnecting in ${this.backoffMs} ms`, error: String(error) });
-        this.scheduleReconnect();
-      },
+      error: (error: unknown) => this.scheduleReconnect(error),
       complete: () => this.scheduleReconnect(),
     });
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(failure?: unknown): void {
     if (this.stopped) return;
-    const delay = this.backoffMs;
-    this.backoffMs = Math.min(this.backoffMs * 2, this.ready ? BACKOFF_MS.max : BACKOFF_BEFORE_READY_MAX_MS);
+    const delay = this.ready ? this.reconnect.next() : this.reconnect.next(BACKOFF_BEFORE_READY_MAX_MS);
+    if (failure !== undefined) this.options?.logger.warn({ msg: `policy stream failed; reconnecting in ${delay} ms`, error: String(failure) });
     clearTimeout(this.retryTimer);
-    // Jitter spreads the reconnects of many replicas after an auth restart.
-    this.retryTimer = setTimeout(() => this.connect(), delay / 2 + Math.random() * (delay / 2));
+    this.retryTimer = setTimeout(() => this.connect(), delay);
     this.retryTimer.unref();
   }
 }

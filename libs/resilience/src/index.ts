@@ -1,3 +1,4 @@
+export { Backoff, type BackoffOptions } from './backoff.js';
 export { BulkheadFullError } from './bulkhead-full.error.js';
 export { createCallPolicy, type CallPolicy, type CallPolicyOptions, type CallPolicyState } from './call-policy.js';
 export { CircuitOpenError } from './circuit-open.error.js';

@@ -2,11 +2,10 @@ import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { PLAYBACK_V1, playbackV1 } from '@overture/contracts';
 import { createGrpcClient, transportSecurity, type GrpcClientHandle } from '@overture/grpc';
+import { Backoff } from '@overture/resilience';
 import { Subject, Subscription, type Observable } from 'rxjs';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../gateway.config.js';
 
-const MIN_RETRY_MS = 100;
-const MAX_RETRY_MS = 5_000;
 // Services end every connection after ~5 minutes and cut its streams 30 s later (max connection
 // age and its grace, so clients spread over new replicas). Replacing the stream more often than
 // that grace, with an overlap, means no stream is ever cut under us and no change is missed.
@@ -43,7 +42,7 @@ export class PlaybackEventStream implements OnApplicationBootstrap, BeforeApplic
   private readonly overlapSeen = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private rotateTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
+  private readonly retry = new Backoff({ initialMs: 100, maxMs: 5_000, jitter: true });
   private started = false;
   private stopped = false;
 
@@ -101,8 +100,8 @@ export class PlaybackEventStream implements OnApplicationBootstrap, BeforeApplic
     if (!event || this.stopped) return;
     if (event.kind === PLAYBACK_EVENT_KIND_RESYNC && !stream.live) {
       stream.live = true;
-      if (this.failures > 0) this.logger.log(`receiving playback events again after ${this.failures} failed attempts`);
-      this.failures = 0;
+      if (this.retry.failures > 0) this.logger.log(`receiving playback events again after ${this.retry.failures} failed attempts`);
+      this.retry.reset();
       if (stream === this.next) return this.takeOver(stream);
       if (stream.announce) this.subject.next(event);
       return;
@@ -149,12 +148,11 @@ export class PlaybackEventStream implements OnApplicationBootstrap, BeforeApplic
       return;
     }
     this.current = undefined;
-    this.failures++;
-    if (this.failures === 1) this.logger.warn(`playback event stream lost, reopening: ${error instanceof Error ? error.message : String(error)}`);
-    const ceiling = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** Math.min(this.failures - 1, 10));
+    const delay = this.retry.next();
+    if (this.retry.failures === 1) this.logger.warn(`playback event stream lost, reopening: ${error instanceof Error ? error.message : String(error)}`);
     this.retryTimer = setTimeout(() => {
       if (!this.stopped) this.current = this.open(true);
-    }, ceiling / 2 + (Math.random() * ceiling) / 2);
+    }, delay);
     this.retryTimer.unref();
   }
 }

@@ -1,12 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { authV1 } from '@overture/contracts';
 import { DomainError, ErrorCategory } from '@overture/grpc';
+import { Backoff } from '@overture/resilience';
 import pg from 'pg';
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
 import { POLICY_CHANNEL, PolicyRepository } from './policy.repository.js';
 
-const RECONNECT_MS = { initial: 200, max: 5_000 };
 const PRUNE_INTERVAL_MS = 60_000;
 
 /**
@@ -25,7 +25,7 @@ export class PolicyStream implements OnModuleInit, OnModuleDestroy {
   private client: pg.Client | undefined;
   private listening = false;
   private closed = false;
-  private reconnectMs = RECONNECT_MS.initial;
+  private readonly reconnect = new Backoff({ initialMs: 200, maxMs: 5_000 });
   private reconnectTimer: NodeJS.Timeout | undefined;
   private pruneTimer: NodeJS.Timeout | undefined;
 
@@ -103,7 +103,7 @@ export class PolicyStream implements OnModuleInit, OnModuleDestroy {
     await client.query(`LISTEN ${POLICY_CHANNEL}`);
     this.client = client;
     this.listening = true;
-    this.reconnectMs = RECONNECT_MS.initial;
+    this.reconnect.reset();
   }
 
   private lost(client: pg.Client, error: Error): void {
@@ -119,15 +119,12 @@ export class PolicyStream implements OnModuleInit, OnModuleDestroy {
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(failure?: unknown): void {
     if (this.closed) return;
-    const delay = this.reconnectMs;
-    this.reconnectMs = Math.min(delay * 2, RECONNECT_MS.max);
+    const delay = this.reconnect.next();
+    if (failure !== undefined) this.logger.warn({ msg: `policy LISTEN reconnect failed; retrying in ${delay} ms`, error: String(failure) });
     this.reconnectTimer = setTimeout(() => {
-      this.listen().catch((error: unknown) => {
-        this.logger.warn({ msg: `policy LISTEN reconnect failed; retrying in ${this.reconnectMs} ms`, error: String(error) });
-        this.scheduleReconnect();
-      });
+      this.listen().catch((error: unknown) => this.scheduleReconnect(error));
     }, delay);
     this.reconnectTimer.unref();
   }

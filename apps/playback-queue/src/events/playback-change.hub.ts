@@ -1,11 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Backoff } from '@overture/resilience';
 import pg from 'pg';
 import { EMPTY, Observable, Subject } from 'rxjs';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { CHANGES_CHANNEL, decodeChange, type PlaybackChange } from './playback-change.js';
-
-const MIN_RETRY_MS = 200;
-const MAX_RETRY_MS = 5_000;
 
 /**
  * This replica's LISTEN on the changes channel, shared by every watcher (WatchEvents stream).
@@ -20,7 +18,7 @@ export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestro
   /** The current connection, connecting or listening. */
   private client: pg.Client | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
-  private failures = 0;
+  private readonly retry = new Backoff({ initialMs: 200, maxMs: 5_000 });
   private started = false;
   private stopped = false;
 
@@ -82,8 +80,8 @@ export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestro
       return;
     }
     if (this.stopped || this.client !== client) return;
-    if (this.failures > 0) this.logger.log(`listening for changes again after ${this.failures} failed attempts`);
-    this.failures = 0;
+    if (this.retry.failures > 0) this.logger.log(`listening for changes again after ${this.retry.failures} failed attempts`);
+    this.retry.reset();
     this.changes.next({ kind: 'resync' });
   }
 
@@ -93,10 +91,9 @@ export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestro
     this.client = undefined;
     client.removeAllListeners('notification');
     void client.end().catch(() => undefined);
-    this.failures++;
-    if (this.failures === 1) this.logger.warn(`lost the change listener, reconnecting: ${error instanceof Error ? error.message : String(error)}`);
+    const delay = this.retry.next();
+    if (this.retry.failures === 1) this.logger.warn(`lost the change listener, reconnecting: ${error instanceof Error ? error.message : String(error)}`);
     clearTimeout(this.retryTimer);
-    const delay = Math.min(MAX_RETRY_MS, MIN_RETRY_MS * 2 ** Math.min(this.failures - 1, 10));
     this.retryTimer = setTimeout(() => void this.connect(), delay);
     this.retryTimer.unref();
   }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DELIVERED_RETENTION_MS, MAX_BACKOFF_MS, OutboxRelay, PURGE_INTERVAL_MS, PURGE_LIMIT, relayBackoffMs } from './outbox.relay.js';
+import { DELIVERED_RETENTION_MS, MAX_BACKOFF_MS, OutboxRelay, PURGE_INTERVAL_MS, PURGE_LIMIT } from './outbox.relay.js';
 import type { OutboxEntry, OutboxLease } from './outbox.repository.js';
 import type { PlayEventPayload } from './play-event-payload.js';
 import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
@@ -243,13 +243,5 @@ describe('OutboxRelay', () => {
     expect(sink.attempts).toBe(1);
     expect(outbox.leads).toBe(1);
     expect(vi.getTimerCount()).toBe(0);
-  });
-});
-
-describe('relayBackoffMs', () => {
-  it('doubles from the poll interval up to the cap, jittering the upper half', () => {
-    const top = () => 1;
-    expect([1, 2, 3, 4, 5, 10].map((failures) => relayBackoffMs(failures, POLL_MS, top))).toEqual([500, 1000, 2000, 4000, 5000, 5000]);
-    expect(relayBackoffMs(3, POLL_MS, () => 0)).toBe(1000);
   });
 });

@@ -1,4 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { Backoff } from '@overture/resilience';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { OutboxRepository, type OutboxEntry, type OutboxLease } from './outbox.repository.js';
 import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
@@ -9,15 +10,6 @@ export const DELIVERED_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** How often the relay purges, and the most events one purge deletes (a bounded statement). */
 export const PURGE_INTERVAL_MS = 60_000;
 export const PURGE_LIMIT = 10_000;
-
-/**
- * Delay before the next attempt after `failures` failed ones in a row: doubling from `baseMs` up to
- * MAX_BACKOFF_MS, with the upper half jittered.
- */
-export function relayBackoffMs(failures: number, baseMs: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(MAX_BACKOFF_MS, baseMs * 2 ** Math.max(0, failures - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
 
 type RelaySettings = Pick<PlaybackConfig, 'OUTBOX_POLL_INTERVAL_MS' | 'OUTBOX_BATCH_SIZE'>;
 
@@ -40,14 +32,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private running: Promise<void> | undefined;
   private wokenWhileRunning = false;
   private stopped = true;
-  private failures = 0;
+  // While delivery fails: doubling from the poll interval up to MAX_BACKOFF_MS, jittered.
+  private readonly retry: Backoff;
   private nextPurgeAt = 0;
 
   constructor(
     @Inject(OutboxRepository) private readonly outbox: Pick<OutboxRepository, 'tryLead'>,
     @Inject(PlayEventSink) private readonly sink: PlayEventSink,
     @Inject(PLAYBACK_CONFIG) private readonly settings: RelaySettings,
-  ) {}
+  ) {
+    this.retry = new Backoff({ initialMs: settings.OUTBOX_POLL_INTERVAL_MS, maxMs: MAX_BACKOFF_MS, jitter: true });
+  }
 
   onApplicationBootstrap(): void {
     this.stopped = false;
@@ -57,7 +52,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Asks for a delivery run now rather than at the next poll, e.g. after a commit that wrote events. */
   wake(): void {
     // While backing off from a failing recommendation, new events wait for the next attempt.
-    if (this.stopped || this.failures > 0) return;
+    if (this.stopped || this.retry.failures > 0) return;
     if (this.running) this.wokenWhileRunning = true;
     else this.schedule(0);
   }
@@ -83,7 +78,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     this.running = this.attempt().then((nextDelayMs) => {
       this.running = undefined;
       if (this.stopped) return;
-      this.schedule(this.wokenWhileRunning && this.failures === 0 ? 0 : nextDelayMs);
+      this.schedule(this.wokenWhileRunning && this.retry.failures === 0 ? 0 : nextDelayMs);
     });
   }
 
@@ -91,14 +86,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async attempt(): Promise<number> {
     try {
       const more = await this.deliverBatch();
-      if (this.failures > 0) this.logger.log(`delivering play events again after ${this.failures} failed attempts`);
-      this.failures = 0;
+      if (this.retry.failures > 0) this.logger.log(`delivering play events again after ${this.retry.failures} failed attempts`);
+      this.retry.reset();
       return more ? 0 : this.settings.OUTBOX_POLL_INTERVAL_MS;
     } catch (error) {
-      this.failures++;
+      const delay = this.retry.next();
       // One warning per outage; the attempts in between would only repeat it.
-      if (this.failures === 1) this.logger.warn(`play event delivery failed, will retry: ${describe(error)}`);
-      return relayBackoffMs(this.failures, this.settings.OUTBOX_POLL_INTERVAL_MS);
+      if (this.retry.failures === 1) this.logger.warn(`play event delivery failed, will retry: ${describe(error)}`);
+      return delay;
     }
   }
 
