@@ -6,6 +6,9 @@ import type pg from 'pg';
 
 const DIST = path.resolve(import.meta.dirname, '../../apps/metadata/dist');
 const { SearchService } = await import(path.join(DIST, 'search/search.service.js'));
+const { SearchQueryPlanner } = await import(path.join(DIST, 'search/search-query.planner.js'));
+const { FacetCounter } = await import(path.join(DIST, 'search/facet.counter.js'));
+const { TermDictionary } = await import(path.join(DIST, 'search/term.dictionary.js'));
 const { SearchRepository } = await import(path.join(DIST, 'search/search.repository.js'));
 const { TermCache } = await import(path.join(DIST, 'cache/term-cache.js'));
 const { StatementRunner } = await import(path.join(DIST, 'database/statement.runner.js'));
@@ -57,7 +60,9 @@ export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) 
   if (options.termCache) cache.setEnabled(true);
   // Nothing here is cancelled, and the cursors never leave this process: any key signs them.
   const statementRunner = new StatementRunner(runner, { cancel: async () => undefined });
-  const service = new SearchService(new SearchRepository(runner, statementRunner), cache, new SearchCursorCodec('in-process-search-cursor-key-0123456789'));
+  const repository = new SearchRepository(runner, statementRunner);
+  const terms = new TermDictionary(repository, cache);
+  const service = new SearchService(repository, new SearchQueryPlanner(terms), new FacetCounter(repository, terms), new SearchCursorCodec('in-process-search-cursor-key-0123456789'));
   return {
     /** Runs one search (SearchTracks fields, options flattened in; the rest defaulted): its page and its SQL. */
     async search(fields: Record<string, unknown>): Promise<{ page: { tracks: unknown[]; nextCursor: string; partial: boolean }; statements: Statement[] }> {

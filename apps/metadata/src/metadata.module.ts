@@ -14,7 +14,10 @@ import { StatementRunner } from './database/statement.runner.js';
 import { METADATA_CONFIG, type MetadataConfig } from './metadata.config.js';
 import { SearchCursorCodec } from './catalogue/search-cursor.js';
 import { SearchRepository } from './search/search.repository.js';
+import { FacetCounter } from './search/facet.counter.js';
+import { SearchQueryPlanner } from './search/search-query.planner.js';
 import { SearchService } from './search/search.service.js';
+import { TermDictionary } from './search/term.dictionary.js';
 import { CatalogueGrpcController } from './catalogue.grpc-controller.js';
 import { MetadataGrpcController } from './metadata.grpc-controller.js';
 import { TrackRepository } from './tracks/track.repository.js';
@@ -42,6 +45,9 @@ export class MetadataModule {
         TrackRepository,
         TrackService,
         SearchRepository,
+        TermDictionary,
+        SearchQueryPlanner,
+        FacetCounter,
         SearchService,
         TrackWriteRepository,
         ChangeFeedRepository,

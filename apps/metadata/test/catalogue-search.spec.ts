@@ -9,7 +9,8 @@ import { trackTerms } from '../src/catalogue/track-terms.js';
 import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
 import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, track, type MetadataTestService } from './fixtures.js';
 import { LANGUAGES, MOODS } from '../src/catalogue/attribute-vocabulary.js';
-import { FACET_SAMPLE, SCAN_BUDGET } from '../src/search/search.service.js';
+import { FACET_SAMPLE } from '../src/search/facet.counter.js';
+import { SCAN_BUDGET } from '../src/search/search.service.js';
 import { seedTracks } from './seed-tracks.js';
 
 describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {

@@ -4,7 +4,10 @@ import { termBitCheck } from '../catalogue/term-bits.js';
 import { searchTracksSchema } from '../tracks/track.schemas.js';
 import type { TermCount, TermInfo } from '../catalogue/term-info.js';
 import type { MatchSpec, SearchRepository, WalkResult } from './search.repository.js';
+import { FacetCounter } from './facet.counter.js';
+import { SearchQueryPlanner } from './search-query.planner.js';
 import { SCAN_BUDGET, SearchService } from './search.service.js';
+import { TermDictionary } from './term.dictionary.js';
 import { SearchCursorCodec } from '../catalogue/search-cursor.js';
 import type { Track } from '../tracks/track.js';
 
@@ -64,7 +67,9 @@ function setUp() {
   const dictionary = new TermCache();
   dictionary.setEnabled(true);
   const cursors = new SearchCursorCodec('a test key of at least thirty-two characters');
-  const service = new SearchService(repository as unknown as SearchRepository, dictionary, cursors);
+  const fake = repository as unknown as SearchRepository;
+  const terms = new TermDictionary(fake, dictionary);
+  const service = new SearchService(fake, new SearchQueryPlanner(terms), new FacetCounter(fake, terms), cursors);
   const search = (input: Record<string, unknown>) =>
     service.search(
       searchTracksSchema.parse({ query: '', genre: '', mood: '', language: '', genres: [], moods: [], tags: [], key: '', mode: '', vocalType: '', sort: '', facets: [], limit: 20, cursor: '', ...input }),
