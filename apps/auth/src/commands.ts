@@ -18,7 +18,7 @@ export async function migrate(config: AuthMigrateConfig): Promise<void> {
   logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
 }
 
-export async function serve(config: AuthConfig, tracing: TracingHandle): Promise<void> {
+export async function serve(config: AuthConfig, tracing: TracingHandle | undefined): Promise<void> {
   const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
   const service = await runGrpcService({
     identity: 'auth',
@@ -42,7 +42,7 @@ export async function serve(config: AuthConfig, tracing: TracingHandle): Promise
     // end them first, so that subscribers reconnect (to another replica) and the drain can finish.
     await service.app.get(PolicyStream).close();
     await service.shutdown(signal);
-    await tracing.shutdown();
+    await tracing?.shutdown();
   }, logger);
 }
 

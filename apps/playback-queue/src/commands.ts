@@ -16,7 +16,7 @@ export async function migrate(config: PlaybackConfig): Promise<void> {
   logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
 }
 
-export async function serve(config: PlaybackConfig, tracing: TracingHandle): Promise<void> {
+export async function serve(config: PlaybackConfig, tracing: TracingHandle | undefined): Promise<void> {
   const logger = createLogger({ service: 'playback-queue', level: config.LOG_LEVEL });
   const service = await runGrpcService({
     identity: 'playback-queue',
@@ -33,6 +33,6 @@ export async function serve(config: PlaybackConfig, tracing: TracingHandle): Pro
     // drain for its whole grace period and watchers move to another replica at once.
     await service.app.get(PlaybackChangeHub).close();
     await service.shutdown(signal);
-    await tracing.shutdown();
+    await tracing?.shutdown();
   }, logger);
 }

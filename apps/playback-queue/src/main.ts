@@ -1,26 +1,11 @@
-import { loadConfigOrExit } from '@overture/config';
-import { startTracing } from '@overture/tracing';
+import { runServiceMain, serviceCommand } from '@overture/grpc';
 import { playbackConfigSchema } from './playback.config.js';
 
-// Tracing must patch http, grpc-js and pg before they are loaded, so the app is imported after it.
-const config = loadConfigOrExit(playbackConfigSchema, 'playback-queue');
-const [command = 'serve'] = process.argv.slice(2);
-try {
-  const commands = await import('./commands.js');
-  switch (command) {
-    case 'migrate':
-      await commands.migrate(config);
-      break;
-    case 'serve':
-      await commands.serve(
-        config,
-        startTracing({ serviceName: 'playback-queue', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO }),
-      );
-      break;
-    default:
-      throw new Error(`unknown command ${JSON.stringify(command)}; usage: main.js [serve | migrate]`);
-  }
-} catch (error) {
-  process.stderr.write(`playback-queue: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-}
+await runServiceMain({
+  name: 'playback-queue',
+  commands: {
+    serve: serviceCommand(playbackConfigSchema, async ({ config, tracing }) => (await import('./commands.js')).serve(config, tracing)),
+    migrate: serviceCommand(playbackConfigSchema, async ({ config }) => (await import('./commands.js')).migrate(config)),
+  },
+  usage: 'usage: main.js [serve | migrate]',
+});

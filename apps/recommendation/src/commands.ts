@@ -15,7 +15,7 @@ export async function migrate(config: RecommendationConfig): Promise<void> {
   logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
 }
 
-export async function serve(config: RecommendationConfig, tracing: TracingHandle): Promise<void> {
+export async function serve(config: RecommendationConfig, tracing: TracingHandle | undefined): Promise<void> {
   await serveGrpcService({
     identity: 'recommendation',
     module: RecommendationModule.forRoot(config),

@@ -22,6 +22,7 @@ export {
   type GrpcServiceSettings,
   type RunningGrpcService,
 } from './run-grpc-service.js';
+export { runServiceMain, serviceCommand, type CommandCall, type ServiceCommand, type ServiceMainOptions } from './run-service-main.js';
 export {
   callerOf,
   identityOfCertificate,
