@@ -2,11 +2,8 @@ import { createDecipheriv, createPrivateKey, generateKeyPairSync, randomBytes, r
 import { decodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
+import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
 
-interface ErrorJson {
-  error: { status: number; reason: string; message: string; request_id: string };
-}
 interface TokenJson {
   access_token: string;
   refresh_token: string;

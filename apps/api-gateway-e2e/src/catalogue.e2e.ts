@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
+import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
 
 interface TrackJson {
   id: string;
@@ -15,9 +15,6 @@ interface SearchJson {
   next_cursor: string | null;
   partial: boolean;
   facets: { name: string; values: { value: string; count: number }[]; exact: boolean; error_margin: number }[];
-}
-interface ErrorJson {
-  error: { status: number; reason: string; message: string };
 }
 
 describe('the catalogue through the gateway (real apps, real PostgreSQL, real gRPC)', () => {

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient, startSuite, type ApiResponse, type RunningSuite } from './suite-fixture.js';
+import { apiClient, startSuite, type ApiResponse, type ErrorJson, type RunningSuite } from './suite-fixture.js';
 
-interface ErrorJson {
-  error: { status: number; reason: string; message: string };
-}
 interface PageJson {
   tracks: { id: string; title: string; artist_id: string }[];
   next_cursor: string | null;

@@ -5,14 +5,11 @@ import { testTransport } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
+import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
 
 interface TokenJson {
   access_token: string;
   refresh_token: string;
-}
-interface ErrorJson {
-  error: { status: number; reason: string };
 }
 interface PolicyJson {
   version: number;

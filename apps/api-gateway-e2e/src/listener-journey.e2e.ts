@@ -1,14 +1,11 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
+import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
 
 interface TrackJson {
   id: string;
   title: string;
   duration_ms: number;
   attributes: { genres: string[]; moods: string[]; language: string; bpm: number };
-}
-interface ErrorJson {
-  error: { status: number; reason: string; message: string; request_id: string };
 }
 interface QueueJson {
   items: { queue_item_id: string; track: TrackJson }[];

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type ApiResponse, type RunningSuite } from './suite-fixture.js';
+import { apiClient, startSuite, type ApiResponse, type ErrorJson, type RunningSuite } from './suite-fixture.js';
 
 interface TrackJson {
   id: string;
@@ -26,9 +26,6 @@ interface StateJson {
 interface ProgressJson extends StateJson {
   applied: boolean;
   ignored_reason: string | null;
-}
-interface ErrorJson {
-  error: { status: number; reason: string; message: string };
 }
 
 function expectError(response: ApiResponse, status: number, reason: string): ErrorJson['error'] {

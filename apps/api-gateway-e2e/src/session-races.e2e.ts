@@ -1,14 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type ApiResponse, type RunningSuite } from './suite-fixture.js';
+import { apiClient, startSuite, type ApiResponse, type ErrorJson, type RunningSuite } from './suite-fixture.js';
 
 interface TokenJson {
   access_token: string;
   refresh_token: string;
-}
-interface ErrorJson {
-  error: { status: number; reason: string };
 }
 
 const PASSWORD = 'correct horse battery staple';
