@@ -6,18 +6,18 @@
  * metadata, `--max-semi-space-size=4` (MiB; V8 grows the young generation to 16–32 MiB by default):
  * a gRPC server call through grpc-js 1.14 leaves part of what it allocated alive at the next
  * scavenge (the call objects and the request; not found what holds them, and the client's two cuts
- * applied to the server's streams and calls changed nothing measurable: docs/catalogue.md, "twelfth
- * session"), so a scavenge's pause grows with the young generation. Every call in flight waits out a
+ * applied to the server's streams and calls changed nothing measurable: docs/decisions/0004), so
+ * a scavenge's pause grows with the young generation. Every call in flight waits out a
  * pause. The client side of the same problem (the decoded responses) is cut in code instead, by
- * `releaseFinishedCalls` in libs/grpc (docs/catalogue.md, "eleventh session"); measured at 1M tracks
+ * `releaseFinishedCalls` in libs/grpc (docs/benchmarks.md, "gRPC client scavenges"); measured at 1M tracks
  * with that cut in the client, metadata without this flag had a p99 22–53 % higher in all five
  * classes. The price of the flag: more frequent scavenges and more promotion, i.e. more CPU per
- * request (tenth session, at 10M: 5–32 %).
+ * request (at 10M: 5–32 %).
  *
  * The other apps keep V8's defaults: the gateway and playback-queue with the flag did worse in the
  * playback benchmark (queue edits p50 36–44 ms against 22–26 ms, push p99 32–39 ms against 25–27 ms;
  * extra CPU near saturation), and auth and recommendation were not measured. Figures in
- * docs/catalogue.md ("tenth session").
+ * docs/benchmarks.md ("Playback").
  */
 const APP_NODE_FLAGS: Readonly<Record<string, readonly string[]>> = {
   metadata: ['--max-semi-space-size=4'],

@@ -23,8 +23,8 @@ import type { ClientHttp2Stream } from 'node:http2';
  * one. The stream and the call objects themselves still ride the chains, but they no longer reach
  * the response. Measured (tools/grpc-gc/scavenges.ts, 30 000 SearchTracks calls of 20 tracks at
  * concurrency 4, medians of 3 rounds): scavenges of 2.6 ms on average instead of 12.2 ms (longest
- * 6.8 instead of 28), a fifth of the time in scavenges, 31 % less CPU. Figures: docs/catalogue.md
- * ("eleventh session").
+ * 6.8 instead of 28), a fifth of the time in scavenges, 31 % less CPU. Figures: docs/benchmarks.md
+ * ("gRPC client scavenges").
  */
 
 /** The part of grpc-js's subchannel call this relies on (private in its typings). */

@@ -50,7 +50,7 @@ export class SearchService {
     // A cursor from a partial page means the matches are sparse where the walk is: each page in a
     // run of partial pages walks twice as far as the last (up to 8 × SCAN_BUDGET), so a client
     // following next_cursor through a rare combination needs tens of requests, not hundreds. A first
-    // page, and every page after a full one, keeps the base budget (figures: docs/catalogue.md).
+    // page, and every page after a full one, keeps the base budget (figures: docs/benchmarks.md).
     const streak = cursor?.partialStreak ?? 0;
     const budget = SCAN_BUDGET * 2 ** streak;
     const found: { track: Track; key: number; doc: number; tier: 0 | 1 }[] = [];
