@@ -78,8 +78,8 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
     return {};
   }
 
-  // The change feed is what a copy of the catalogue (recommendation's features) follows.
-  @Callers('api-gateway', 'recommendation')
+  // The change feed is for the service that keeps a copy of the catalogue (recommendation's features).
+  @Callers('recommendation')
   @AllowAnonymous()
   async listChanges(request: metadataV1.ListChangesRequest): Promise<metadataV1.ListChangesResponse> {
     const { cursor, limit } = parseRequest(listChangesSchema, request);

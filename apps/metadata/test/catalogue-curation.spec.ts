@@ -7,7 +7,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { importCatalogue } from '../src/import/catalogue-import.js';
-import { caller, catalogueCaller, failure, freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, POSTING_BITS_ERRORS_SQL, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
+import { caller, catalogueCaller, changeFeed, failure, freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, POSTING_BITS_ERRORS_SQL, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
 
 describe('curator writes, change feed and the hot-track cache across replicas', () => {
   let db: TestDatabase;
@@ -43,7 +43,7 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
   });
 
   it('creates, updates with an expected version, and deletes; the feed lists each change in order', async () => {
-    const start = await writeA((c, md, o) => c.listChanges({ cursor: '', limit: 1000 }, md, o));
+    const start = await changeFeed(a)('', 1000);
     const input = track({ title: 'Curated Song' }, { genres: ['folk'], key: 'd', vocal_type: 'female' });
     const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(input) }, md, o))).track!;
     expect(created.details?.version).toBe(1);
@@ -104,14 +104,16 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     expect(await pairs(pairCountSql('g:folk', 'k:d'))).toBe(0);
     expect(await pairs(PAIR_COUNT_ERRORS_SQL)).toBe(0);
 
-    const feed = await writeA((c, md, o) => c.listChanges({ cursor: start.nextCursor, limit: 1000 }, md, o));
+    const feed = await changeFeed(a)(start.nextCursor, 1000);
     expect(feed.changes.map((ch) => [ch.kind, ch.version])).toEqual([
       ['created', 1],
       ['updated', 2],
       ['updated', 3],
       ['deleted', 4],
     ]);
-    const empty = await writeA((c, md, o) => c.listChanges({ cursor: feed.nextCursor, limit: 10 }, md, o));
+    const empty = await changeFeed(a)(feed.nextCursor, 10);
+    // The feed is recommendation's: the gateway's certificate is refused.
+    expect(await failure(writeA((c, md, o) => c.listChanges({ cursor: '', limit: 10 }, md, o)))).toMatchObject({ reason: 'CALLER_NOT_ALLOWED' });
     expect(empty.changes).toEqual([]);
   });
 

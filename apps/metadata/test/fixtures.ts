@@ -15,6 +15,8 @@ export type CatalogueClient = metadataV1.CatalogueServiceClient;
 /** The service under test, with clients of both its gRPC services. */
 export interface MetadataTestService extends GrpcTestService<Client> {
   readonly catalogue: CatalogueClient;
+  /** The catalogue service as recommendation calls it: the change feed is for it alone. */
+  readonly feed: CatalogueClient;
   /** Stands in for auth: signs the tokens catalogue writes need. */
   readonly auth: FakeAuthServer;
 }
@@ -39,12 +41,15 @@ export async function startService(databaseUrl: string, env: Record<string, stri
     url: service.url,
     transport: testTransport('api-gateway'),
   });
+  const feed = createGrpcClient<CatalogueClient>({ contract: METADATA_V1, serviceName: 'CatalogueService', url: service.url, transport: testTransport('recommendation') });
   return {
     ...service,
     catalogue: catalogue.service,
+    feed: feed.service,
     auth,
     stop: async () => {
       catalogue.close();
+      feed.close();
       await service.stop();
       await auth.stop();
     },
@@ -63,6 +68,12 @@ export function catalogueCaller(service: MetadataTestService) {
     metadata.set('authorization', `Bearer ${await service.auth.sign({ roles: ['curator'] })}`);
     return unary(fn(service.catalogue, metadata, withDeadline(10_000)));
   };
+}
+
+/** Reads the change feed as recommendation does. */
+export function changeFeed(service: MetadataTestService) {
+  return (cursor: string, limit: number): Promise<metadataV1.ListChangesResponse> =>
+    unary(service.feed.listChanges({ cursor, limit }, new Metadata(), withDeadline(10_000)));
 }
 
 export async function failure(promise: Promise<unknown>) {

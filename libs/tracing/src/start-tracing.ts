@@ -31,7 +31,8 @@ let started: TracingHandle | undefined;
 /**
  * Starts OpenTelemetry for this process: W3C trace-context propagation, a parent-based
  * trace-id-ratio sampler, and instrumentation of http, grpc-js and (when exporting) pg only (the
- * Fastify and Nest instrumentations cost most of the throughput, see NOTES.md). Spans go to `otlpEndpoint` over
+ * Fastify and Nest instrumentations cost most of a trivial route's throughput: −85 % measured with
+ * them against −68 % with http alone). Spans go to `otlpEndpoint` over
  * OTLP/HTTP when it is set; without it they are still created so logs carry trace ids, but nothing
  * is exported. Metrics and logs are never exported by the SDK. Call it first thing in the entry
  * point, before the modules it instruments are loaded (import the app afterwards with `await
