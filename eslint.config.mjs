@@ -51,6 +51,18 @@ export default [
     },
   },
   {
+    // metadata's online service never depends on the offline importer (the CLI's commands.ts may):
+    // what both need lives in catalogue/.
+    files: ['apps/metadata/src/**/*.ts'],
+    ignores: ['apps/metadata/src/import/**', 'apps/metadata/src/commands.ts', 'apps/metadata/src/main.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/import/*'], message: 'the online service must not import the importer; shared catalogue facts live in catalogue/' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts', '**/*.e2e.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
