@@ -76,7 +76,7 @@ export class TokenService {
     const outcome = await this.refreshTokens.transaction(async (tx): Promise<RefreshOutcome> => {
       const found = await this.refreshTokens.findByHash(tx, tokenHash);
       if (!found) return { kind: 'invalid' };
-      // Every refresh and every revocation of this session queue on its row from here on.
+      // Every refresh and every revocation of the session queue on its row from here on.
       const locked = await this.sessionRows.lock(tx, found.sessionId);
       if (!locked || locked.revokedAt || locked.expiresAt <= new Date()) return { kind: 'invalid' };
       const stored = await this.refreshTokens.findByHash(tx, tokenHash);
