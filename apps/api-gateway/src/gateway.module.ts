@@ -3,12 +3,16 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { PolicyCache, TokenVerifier } from '@overture/identity';
 import { AccessTokenGuard } from './auth/access-token.guard.js';
+import { AccountService } from './auth/account.service.js';
 import { AuthController } from './auth/auth.controller.js';
 import { JwksCache } from './auth/jwks-cache.js';
 import { GatewayPolicyCache } from './auth/policy-follower.js';
 import { AdminController } from './admin/admin.controller.js';
+import { AdminService } from './admin/admin.service.js';
 import { SessionsController } from './sessions/sessions.controller.js';
+import { SessionsService } from './sessions/sessions.service.js';
 import { CatalogueController } from './catalogue/catalogue.controller.js';
+import { CatalogueService } from './catalogue/catalogue.service.js';
 import { DownstreamModule } from './downstream/downstream.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway.config.js';
 import { GatewayLifecycle } from './health/gateway-lifecycle.js';
@@ -41,6 +45,10 @@ export class GatewayModule {
           inject: [JwksCache],
           useFactory: (keys: JwksCache) => new TokenVerifier(keys, { issuer: config.AUTH_ISSUER, audience: config.AUTH_AUDIENCE }),
         },
+        AccountService,
+        SessionsService,
+        AdminService,
+        CatalogueService,
         PlayerService,
         PlaybackEventStream,
         SocketAuthenticator,

@@ -1,6 +1,5 @@
-import type { metadataV1 } from '@overture/contracts';
 import { z } from 'zod';
-import { trackViewSchema } from './track.view.js';
+import { trackViewSchema } from './track.schema.js';
 
 export const MAX_TRACK_IDS = 100;
 const MAX_SEARCH_LIMIT = 50;
@@ -139,7 +138,7 @@ export const pageQuerySchema = z.strictObject({
 });
 export type PageQuery = z.output<typeof pageQuerySchema>;
 
-const albumViewSchema = z
+export const albumViewSchema = z
   .object({ id: z.uuid(), title: z.string(), artist_id: z.uuid(), artist_name: z.string(), release_date: z.string().nullable() })
   .meta({ id: 'Album' });
 
@@ -155,12 +154,10 @@ export const artistViewSchema = z
   .meta({ id: 'ArtistPage' });
 export type ArtistView = z.output<typeof artistViewSchema>;
 
+export type AlbumView = z.output<typeof albumViewSchema>;
+
 export const albumPageViewSchema = z.object({ album: albumViewSchema, tracks: z.array(trackViewSchema) }).meta({ id: 'AlbumPage' });
 export type AlbumPageView = z.output<typeof albumPageViewSchema>;
-
-export function toAlbumView(album: metadataV1.Album): z.output<typeof albumViewSchema> {
-  return { id: album.albumId, title: album.title, artist_id: album.artistId, artist_name: album.artistName, release_date: album.releaseDate || null };
-}
 
 /** A track as curators write it; the catalogue service checks every value against the vocabulary. */
 export const trackBodySchema = z.strictObject({
@@ -190,34 +187,6 @@ export const trackBodySchema = z.strictObject({
   }),
 });
 export type TrackBody = z.output<typeof trackBodySchema>;
-
-export function toTrackInput(body: TrackBody): metadataV1.TrackInput {
-  const a = body.attributes;
-  return {
-    title: body.title,
-    artistName: body.artist_name,
-    albumTitle: body.album_title,
-    durationMs: body.duration_ms,
-    isrc: body.isrc,
-    releaseDate: body.release_date,
-    popularity: body.popularity,
-    explicit: body.explicit,
-    regions: body.regions,
-    tier: body.tier,
-    audioRef: body.audio_ref,
-    attributes: {
-      genres: a.genres,
-      moods: a.moods,
-      language: a.language,
-      bpm: a.bpm,
-      energy: a.energy,
-      valence: a.valence,
-      danceability: a.danceability,
-      tags: a.tags,
-      extra: { key: a.key, mode: a.mode, vocalType: a.vocal_type },
-    },
-  };
-}
 
 export const trackVersionSchema = z
   .string({ error: 'is required: the track version in quotes, e.g. "3", from the track\'s version' })

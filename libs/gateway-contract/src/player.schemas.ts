@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { trackId } from '../catalogue/catalogue.schemas.js';
-import { trackViewSchema } from '../catalogue/track.view.js';
+import { trackId } from './catalogue.schemas.js';
+import { trackViewSchema } from './track.schema.js';
 
 /** Track ids per add, insert or replace request. */
 export const MAX_QUEUE_TRACK_IDS = 500;

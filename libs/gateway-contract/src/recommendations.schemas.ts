@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { trackViewSchema } from '../catalogue/track.view.js';
+import { trackViewSchema } from './track.schema.js';
 
 // The popular fallback pages through the catalogue search, which serves at most 50 per page.
 const MAX_RECOMMENDATIONS = 50;

@@ -1,4 +1,3 @@
-import type { metadataV1 } from '@overture/contracts';
 import { z } from 'zod';
 
 export const trackViewSchema = z
@@ -34,40 +33,3 @@ export const trackViewSchema = z
   })
   .meta({ id: 'Track' });
 export type TrackView = z.output<typeof trackViewSchema>;
-
-const orUndefined = (value: string | undefined): string | undefined => (value ? value : undefined);
-
-export function toTrackView(track: metadataV1.Track): TrackView {
-  const a = track.attributes;
-  const d = track.details;
-  return {
-    id: track.trackId,
-    title: track.title,
-    artist_name: track.artistName,
-    album_title: track.albumTitle,
-    duration_ms: track.durationMs,
-    isrc: track.isrc,
-    release_year: track.releaseYear,
-    release_date: orUndefined(d?.releaseDate),
-    popularity: track.popularity,
-    explicit: track.explicit,
-    artist_id: orUndefined(d?.artistId),
-    album_id: orUndefined(d?.albumId),
-    regions: d?.regions,
-    tier: d?.tier === 'free' || d?.tier === 'premium' ? d.tier : undefined,
-    version: d?.version || undefined,
-    attributes: {
-      genres: a?.genres ?? [],
-      moods: a?.moods ?? [],
-      language: a?.language ?? '',
-      bpm: a?.bpm ?? 0,
-      energy: a?.energy ?? 0,
-      valence: a?.valence ?? 0,
-      danceability: a?.danceability ?? 0,
-      tags: a?.tags ?? [],
-      key: orUndefined(a?.extra?.key),
-      mode: orUndefined(a?.extra?.mode),
-      vocal_type: orUndefined(a?.extra?.vocalType),
-    },
-  };
-}

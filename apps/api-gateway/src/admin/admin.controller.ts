@@ -1,13 +1,6 @@
 import { Body, Controller, Delete, Get, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { authV1 } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
-import { userViewSchema, type UserView } from '../auth/auth.schemas.js';
-import { toUserView } from '../auth/auth.views.js';
-import { AuthClient } from '../downstream/auth.client.js';
-import type { CallContext } from '../downstream/call-context.js';
-import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
-import { ApiRequestTimeoutHeader, CallCtx } from '../http/request-params.js';
 import {
   policyViewSchema,
   roleParamsSchema,
@@ -15,13 +8,19 @@ import {
   securityEventsQuerySchema,
   securityEventsViewSchema,
   userRoleParamsSchema,
+  userViewSchema,
   type PolicyView,
   type RoleParams,
   type RolePermissionsBody,
   type SecurityEventsQuery,
   type SecurityEventsView,
   type UserRoleParams,
-} from './admin.schemas.js';
+  type UserView,
+} from '@overture/gateway-contract';
+import type { CallContext } from '../downstream/call-context.js';
+import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
+import { ApiRequestTimeoutHeader, CallCtx } from '../http/request-params.js';
+import { AdminService } from './admin.service.js';
 
 /**
  * Roles, the role→permission map and the security log. The gateway checks the permission here and
@@ -32,7 +31,7 @@ import {
 @ApiRequestTimeoutHeader()
 @Controller('v1/admin')
 export class AdminController {
-  constructor(@Inject(AuthClient) private readonly auth: AuthClient) {}
+  constructor(@Inject(AdminService) private readonly admin: AdminService) {}
 
   @Put('users/:user_id/roles/:role')
   @RequirePermission('users:admin')
@@ -40,7 +39,7 @@ export class AdminController {
   @ApiResponse({ status: 200, description: 'The user after the change', standardSchema: userViewSchema })
   @ApiErrors(400, 401, 403, 404, 503, 504)
   async grantRole(@Param({ schema: userRoleParamsSchema }) params: UserRoleParams, @CallCtx() ctx: CallContext): Promise<UserView> {
-    return toUserView(await this.auth.changeRole(ctx, params.user_id, params.role, true));
+    return this.admin.changeRole(ctx, params.user_id, params.role, true);
   }
 
   @Delete('users/:user_id/roles/:role')
@@ -49,7 +48,7 @@ export class AdminController {
   @ApiResponse({ status: 200, description: 'The user after the change', standardSchema: userViewSchema })
   @ApiErrors(400, 401, 403, 404, 503, 504)
   async revokeRole(@Param({ schema: userRoleParamsSchema }) params: UserRoleParams, @CallCtx() ctx: CallContext): Promise<UserView> {
-    return toUserView(await this.auth.changeRole(ctx, params.user_id, params.role, false));
+    return this.admin.changeRole(ctx, params.user_id, params.role, false);
   }
 
   @Get('policy')
@@ -58,8 +57,7 @@ export class AdminController {
   @ApiResponse({ status: 200, description: 'The policy', standardSchema: policyViewSchema })
   @ApiErrors(401, 403, 503, 504)
   async policy(@CallCtx() ctx: CallContext): Promise<PolicyView> {
-    const policy = await this.auth.getPolicy(ctx);
-    return { version: policy.version, roles: toRoleMap(policy.roles), permissions: policy.permissions };
+    return this.admin.policy(ctx);
   }
 
   @Put('policy/roles/:role')
@@ -72,8 +70,7 @@ export class AdminController {
     @Body({ schema: rolePermissionsBodySchema }) body: RolePermissionsBody,
     @CallCtx() ctx: CallContext,
   ): Promise<PolicyView> {
-    await this.auth.setRolePermissions(ctx, params.role, body.permissions);
-    return this.policy(ctx);
+    return this.admin.setRolePermissions(ctx, params.role, body.permissions);
   }
 
   @Get('security-events')
@@ -82,22 +79,6 @@ export class AdminController {
   @ApiResponse({ status: 200, description: 'Events', standardSchema: securityEventsViewSchema })
   @ApiErrors(400, 401, 403, 503, 504)
   async securityEvents(@Query({ schema: securityEventsQuerySchema }) query: SecurityEventsQuery, @CallCtx() ctx: CallContext): Promise<SecurityEventsView> {
-    const events = await this.auth.listSecurityEvents(ctx, { userId: query.user_id ?? '', limit: query.limit });
-    return {
-      events: events.map((e) => ({
-        id: e.eventId,
-        occurred_at: e.occurredAt,
-        kind: e.kind,
-        user_id: e.userId || null,
-        actor_user_id: e.actorUserId || null,
-        session_id: e.sessionId || null,
-        client_address: e.clientAddress || null,
-        detail: JSON.parse(e.detail || '{}') as Record<string, unknown>,
-      })),
-    };
+    return this.admin.securityEvents(ctx, query);
   }
-}
-
-function toRoleMap(roles: authV1.RolePermissions[]): Record<string, string[]> {
-  return Object.fromEntries(roles.map((r) => [r.role, r.permissions]));
 }

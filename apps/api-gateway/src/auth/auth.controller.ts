@@ -1,18 +1,11 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Put, Req } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
-import type { JSONWebKeySet } from 'jose';
-import type { CallContext } from '../downstream/call-context.js';
-import { AuthClient } from '../downstream/auth.client.js';
-import { ApiError } from '../http/api-error.js';
-import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
-import { ApiRequestTimeoutHeader, CallCtx } from '../http/request-params.js';
 import {
   changePasswordBodySchema,
   deleteAccountBodySchema,
   jwksViewSchema,
-  revokeBodySchema,
   registerBodySchema,
+  revokeBodySchema,
   tokenBodySchema,
   tokenViewSchema,
   userViewSchema,
@@ -23,19 +16,23 @@ import {
   type TokenBody,
   type TokenView,
   type UserView,
-} from './auth.schemas.js';
-import { toTokenView, toUserView } from './auth.views.js';
+} from '@overture/gateway-contract';
+import type { JSONWebKeySet } from 'jose';
+import type { CallContext } from '../downstream/call-context.js';
+import { ApiError } from '../http/api-error.js';
+import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
+import { ApiRequestTimeoutHeader, CallCtx, ClientAddress } from '../http/request-params.js';
+import { AccountService } from './account.service.js';
 import { CurrentUser } from './current-user.decorator.js';
 import { JwksCache } from './jwks-cache.js';
 import type { Principal } from './principal.js';
 import { Public } from './public.decorator.js';
-import { withRetryAfter } from './retry-after.js';
 
 @ApiTags('auth')
 @Controller()
 export class AuthController {
   constructor(
-    @Inject(AuthClient) private readonly auth: AuthClient,
+    @Inject(AccountService) private readonly accounts: AccountService,
     @Inject(JwksCache) private readonly jwksCache: JwksCache,
   ) {}
 
@@ -46,12 +43,8 @@ export class AuthController {
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 201, description: 'The new account', standardSchema: userViewSchema })
   @ApiErrors(400, 409, 413, 429, 503, 504)
-  async register(@Body({ schema: registerBodySchema }) body: RegisterBody, @CallCtx() ctx: CallContext, @Req() request: FastifyRequest): Promise<UserView> {
-    // Registrations are limited per client address; auth counts them against this one.
-    const user = await withRetryAfter(
-      this.auth.register(ctx, { email: body.email, password: body.password, displayName: body.display_name, clientAddress: request.ip }),
-    );
-    return toUserView(user);
+  async register(@Body({ schema: registerBodySchema }) body: RegisterBody, @CallCtx() ctx: CallContext, @ClientAddress() address: string): Promise<UserView> {
+    return this.accounts.register(ctx, body, address);
   }
 
   @Public()
@@ -66,13 +59,8 @@ export class AuthController {
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 200, description: 'Tokens', standardSchema: tokenViewSchema })
   @ApiErrors(400, 401, 413, 415, 429, 503, 504)
-  async token(@Body({ schema: tokenBodySchema }) body: TokenBody, @CallCtx() ctx: CallContext, @Req() request: FastifyRequest): Promise<TokenView> {
-    const grant =
-      body.grant_type === 'password'
-        ? { password: { email: body.email, password: body.password } }
-        : { refresh: { refreshToken: body.refresh_token } };
-    // Sign-in attempts are limited per client address too; auth counts them against this one.
-    return toTokenView(await withRetryAfter(this.auth.issueToken(ctx, { ...grant, clientAddress: request.ip })));
+  async token(@Body({ schema: tokenBodySchema }) body: TokenBody, @CallCtx() ctx: CallContext, @ClientAddress() address: string): Promise<TokenView> {
+    return this.accounts.token(ctx, body, address);
   }
 
   @Public()
@@ -87,8 +75,7 @@ export class AuthController {
   @ApiResponse({ status: 200, description: 'Revoked (or nothing to revoke)' })
   @ApiErrors(400, 413, 415, 503, 504)
   async revoke(@Body({ schema: revokeBodySchema }) body: RevokeBody, @CallCtx() ctx: CallContext): Promise<Record<string, never>> {
-    // An access token is not revocable by itself (it expires in minutes); its session is ended via DELETE /v1/me/sessions/{id}.
-    if (body.token_type_hint !== 'access_token') await this.auth.revokeToken(ctx, body.token);
+    await this.accounts.revoke(ctx, body);
     return {};
   }
 
@@ -103,16 +90,9 @@ export class AuthController {
     @CurrentUser() user: Principal,
     @Body({ schema: changePasswordBodySchema }) body: ChangePasswordBody,
     @CallCtx() ctx: CallContext,
-    @Req() request: FastifyRequest,
+    @ClientAddress() address: string,
   ): Promise<void> {
-    await withRetryAfter(
-      this.auth.changePassword(ctx, {
-        userId: user.userId,
-        currentPassword: body.current_password,
-        newPassword: body.new_password,
-        clientAddress: request.ip,
-      }),
-    );
+    await this.accounts.changePassword(ctx, user.userId, body, address);
   }
 
   @Delete('v1/me')
@@ -126,9 +106,9 @@ export class AuthController {
     @CurrentUser() user: Principal,
     @Body({ schema: deleteAccountBodySchema }) body: DeleteAccountBody,
     @CallCtx() ctx: CallContext,
-    @Req() request: FastifyRequest,
+    @ClientAddress() address: string,
   ): Promise<void> {
-    await withRetryAfter(this.auth.deleteAccount(ctx, { userId: user.userId, password: body.password, clientAddress: request.ip }));
+    await this.accounts.deleteAccount(ctx, user.userId, body, address);
   }
 
   @Get('v1/me')
@@ -138,7 +118,7 @@ export class AuthController {
   @ApiResponse({ status: 200, description: 'The account', standardSchema: userViewSchema })
   @ApiErrors(401, 404, 503, 504)
   async me(@CurrentUser() user: Principal, @CallCtx() ctx: CallContext): Promise<UserView> {
-    return toUserView(await this.auth.getUser(ctx, user.userId));
+    return this.accounts.me(ctx, user.userId);
   }
 
   @Public()

@@ -1,12 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { metadataV1 } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
-import type { CallContext } from '../downstream/call-context.js';
-import { MetadataClient } from '../downstream/metadata.client.js';
-import { required } from '../downstream/required.js';
-import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
-import { ApiRequestTimeoutHeader, CallCtx, HeaderParam } from '../http/request-params.js';
 import {
   albumPageViewSchema,
   artistViewSchema,
@@ -15,13 +9,12 @@ import {
   pageQuerySchema,
   searchQuerySchema,
   searchViewSchema,
-  toAlbumView,
-  toTrackInput,
   trackBodySchema,
   trackParamsSchema,
   tracksQuerySchema,
   tracksViewSchema,
   trackVersionSchema,
+  trackViewSchema,
   type AlbumPageView,
   type ArtistView,
   type AttributesView,
@@ -33,8 +26,12 @@ import {
   type TrackParams,
   type TracksQuery,
   type TracksView,
-} from './catalogue.schemas.js';
-import { toTrackView, trackViewSchema, type TrackView } from './track.view.js';
+  type TrackView,
+} from '@overture/gateway-contract';
+import type { CallContext } from '../downstream/call-context.js';
+import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
+import { ApiRequestTimeoutHeader, CallCtx, HeaderParam } from '../http/request-params.js';
+import { CatalogueService } from './catalogue.service.js';
 
 @ApiTags('catalogue')
 @ApiBearerAuth(BEARER_AUTH)
@@ -43,14 +40,14 @@ import { toTrackView, trackViewSchema, type TrackView } from './track.view.js';
 @RequirePermission('catalogue:read')
 @Controller('v1')
 export class CatalogueController {
-  constructor(@Inject(MetadataClient) private readonly metadata: MetadataClient) {}
+  constructor(@Inject(CatalogueService) private readonly catalogue: CatalogueService) {}
 
   @Get('tracks/:id')
   @ApiOperation({ summary: 'One track' })
   @ApiResponse({ status: 200, description: 'The track', standardSchema: trackViewSchema })
   @ApiErrors(400, 401, 404, 503, 504)
   async track(@Param({ schema: trackParamsSchema }) params: TrackParams, @CallCtx() ctx: CallContext): Promise<TrackView> {
-    return toTrackView(await this.metadata.getTrack(ctx, params.id));
+    return this.catalogue.track(ctx, params.id);
   }
 
   @Get('tracks')
@@ -58,8 +55,7 @@ export class CatalogueController {
   @ApiResponse({ status: 200, description: 'The tracks found and the ids not found', standardSchema: tracksViewSchema })
   @ApiErrors(400, 401, 503, 504)
   async tracks(@Query({ schema: tracksQuerySchema }) query: TracksQuery, @CallCtx() ctx: CallContext): Promise<TracksView> {
-    const result = await this.metadata.batchGetTracks(ctx, query.ids);
-    return { tracks: result.tracks.map(toTrackView), missing_ids: result.missingTrackIds };
+    return this.catalogue.tracks(ctx, query.ids);
   }
 
   @Get('search')
@@ -70,7 +66,7 @@ export class CatalogueController {
   @ApiResponse({ status: 200, description: 'One page of results', standardSchema: searchViewSchema })
   @ApiErrors(400, 401, 503, 504)
   async search(@Query({ schema: searchQuerySchema }) query: SearchQuery, @CallCtx() ctx: CallContext): Promise<SearchView> {
-    return this.find(ctx, query);
+    return this.catalogue.search(ctx, query);
   }
 
   @Get('browse/tracks')
@@ -78,7 +74,7 @@ export class CatalogueController {
   @ApiResponse({ status: 200, description: 'One page of results', standardSchema: searchViewSchema })
   @ApiErrors(400, 401, 503, 504)
   async browse(@Query({ schema: searchQuerySchema }) query: SearchQuery, @CallCtx() ctx: CallContext): Promise<SearchView> {
-    return this.find(ctx, query);
+    return this.catalogue.search(ctx, query);
   }
 
   @Get('attributes')
@@ -86,8 +82,7 @@ export class CatalogueController {
   @ApiResponse({ status: 200, description: 'Every attribute', standardSchema: attributesViewSchema })
   @ApiErrors(401, 503, 504)
   async attributes(@CallCtx() ctx: CallContext): Promise<AttributesView> {
-    const { attributes } = await this.metadata.getAttributes(ctx);
-    return { attributes: attributes.map((a) => ({ ...a, type: a.type as AttributesView['attributes'][number]['type'] })) };
+    return this.catalogue.attributes(ctx);
   }
 
   @Get('artists/:id')
@@ -99,16 +94,7 @@ export class CatalogueController {
     @Query({ schema: pageQuerySchema }) query: PageQuery,
     @CallCtx() ctx: CallContext,
   ): Promise<ArtistView> {
-    const page = await this.metadata.getArtist(ctx, { artistId: params.id, limit: query.limit, cursor: query.cursor ?? '' });
-    const artist = required(page.artist, 'metadata', 'the artist');
-    return {
-      id: artist.artistId,
-      name: artist.name,
-      track_count: artist.trackCount,
-      albums: page.albums.map(toAlbumView),
-      tracks: page.tracks.map(toTrackView),
-      next_cursor: page.nextCursor || null,
-    };
+    return this.catalogue.artist(ctx, params.id, query);
   }
 
   @Get('albums/:id')
@@ -116,8 +102,7 @@ export class CatalogueController {
   @ApiResponse({ status: 200, description: 'The album page', standardSchema: albumPageViewSchema })
   @ApiErrors(400, 401, 404, 503, 504)
   async album(@Param({ schema: entityParamsSchema }) params: EntityParams, @CallCtx() ctx: CallContext): Promise<AlbumPageView> {
-    const page = await this.metadata.getAlbum(ctx, params.id);
-    return { album: toAlbumView(required(page.album, 'metadata', 'the album')), tracks: page.tracks.map(toTrackView) };
+    return this.catalogue.album(ctx, params.id);
   }
 
   @Post('tracks')
@@ -127,7 +112,7 @@ export class CatalogueController {
   @ApiResponse({ status: 201, description: 'The new track', standardSchema: trackViewSchema })
   @ApiErrors(400, 401, 403, 409, 503, 504)
   async createTrack(@Body({ schema: trackBodySchema }) body: TrackBody, @CallCtx() ctx: CallContext): Promise<TrackView> {
-    return toTrackView(await this.metadata.createTrack(ctx, toTrackInput(body)));
+    return this.catalogue.createTrack(ctx, body);
   }
 
   @Put('tracks/:id')
@@ -141,7 +126,7 @@ export class CatalogueController {
     @HeaderParam('If-Match', trackVersionSchema) expectedVersion: number,
     @CallCtx() ctx: CallContext,
   ): Promise<TrackView> {
-    return toTrackView(await this.metadata.updateTrack(ctx, { trackId: params.id, expectedVersion, track: toTrackInput(body) }));
+    return this.catalogue.updateTrack(ctx, params.id, expectedVersion, body);
   }
 
   @Delete('tracks/:id')
@@ -155,41 +140,6 @@ export class CatalogueController {
     @HeaderParam('If-Match', trackVersionSchema) expectedVersion: number,
     @CallCtx() ctx: CallContext,
   ): Promise<void> {
-    await this.metadata.deleteTrack(ctx, params.id, expectedVersion);
-  }
-
-  private async find(ctx: CallContext, query: SearchQuery): Promise<SearchView> {
-    const request: metadataV1.SearchTracksRequest = {
-      query: query.q,
-      genre: query.genre ?? '',
-      mood: query.mood ?? '',
-      language: query.language ?? '',
-      minBpm: query.min_bpm,
-      maxBpm: query.max_bpm,
-      limit: query.limit,
-      cursor: query.cursor ?? '',
-      options: {
-        genres: query.genres ?? [],
-        moods: query.moods ?? [],
-        tags: query.tags ?? [],
-        minYear: query.min_year,
-        maxYear: query.max_year,
-        minEnergy: query.min_energy,
-        maxEnergy: query.max_energy,
-        explicit: query.explicit,
-        sort: query.sort ?? '',
-        facets: query.facets ?? [],
-        key: query.key ?? '',
-        mode: query.mode ?? '',
-        vocalType: query.vocal_type ?? '',
-      },
-    };
-    const page = await this.metadata.searchTracks(ctx, request);
-    return {
-      tracks: page.tracks.map(toTrackView),
-      next_cursor: page.nextCursor || null,
-      partial: page.info?.partial ?? false,
-      facets: (page.info?.facets ?? []).map((f) => ({ name: f.name, values: f.values, exact: f.exact, error_margin: f.errorMargin })),
-    };
+    await this.catalogue.deleteTrack(ctx, params.id, expectedVersion);
   }
 }

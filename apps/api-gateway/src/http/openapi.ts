@@ -3,7 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ApiResponse, DocumentBuilder, type SchemaObject, SwaggerModule } from '@nestjs/swagger';
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { errorBodySchema } from './api-error.js';
+import { errorBodySchema } from '@overture/gateway-contract';
 
 const DOCS_PATH = 'docs';
 const DOCS_JSON_PATH = 'docs/json';

@@ -37,17 +37,36 @@ export const CallCtx = createParamDecorator((_data: unknown, ctx: ExecutionConte
   };
 });
 
+/** The client's address as the gateway resolved it (TRUST_PROXY decides whether X-Forwarded-For counts); auth limits some calls by it. */
+export const ClientAddress = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<FastifyRequest>().ip);
+
 const rawHeader = createParamDecorator((name: string, ctx: ExecutionContext): unknown => {
   return ctx.switchToHttp().getRequest<FastifyRequest>().headers[name];
 });
 
 /** A request header validated by its zod schema, and documented from the same schema. */
 export function HeaderParam(name: string, schema: z.ZodType): ParameterDecorator {
-  const header = ApiHeader({ name, required: !schema.safeParse(undefined).success, schema: openApiSchemaOf(schema) });
+  return headersParam(rawHeader(name.toLowerCase(), new ZodValidationPipe(schema)), { [name]: schema });
+}
+
+const allHeaders = createParamDecorator((_data: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<FastifyRequest>().headers);
+
+/**
+ * Several request headers read as one object keyed by lower-case name, validated by `schema` (an
+ * object schema over those keys) and documented header by header from `documented`.
+ */
+export function HeadersParam(schema: z.ZodType, documented: Readonly<Record<string, z.ZodType>>): ParameterDecorator {
+  return headersParam(allHeaders(new ZodValidationPipe(schema)), documented);
+}
+
+function headersParam(param: ParameterDecorator, documented: Readonly<Record<string, z.ZodType>>): ParameterDecorator {
+  const docs = Object.entries(documented).map(([name, schema]) =>
+    ApiHeader({ name, required: !schema.safeParse(undefined).success, schema: openApiSchemaOf(schema) }),
+  );
   return (target, key, index) => {
-    rawHeader(name.toLowerCase(), new ZodValidationPipe(schema))(target, key, index);
+    param(target, key, index);
     if (key === undefined) return;
     const descriptor = Object.getOwnPropertyDescriptor(target, key);
-    if (descriptor) header(target, key, descriptor);
+    if (descriptor) for (const doc of docs) doc(target, key, descriptor);
   };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { searchQuerySchema } from '../catalogue/catalogue.schemas.js';
+import { searchQuerySchema } from '@overture/gateway-contract';
 import { ApiError } from './api-error.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 

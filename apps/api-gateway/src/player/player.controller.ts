@@ -1,18 +1,10 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res, UseFilters } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res, UseFilters, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { FastifyReply } from 'fastify';
 import { RequirePermission } from '@overture/identity';
-import { CurrentUser } from '../auth/current-user.decorator.js';
-import type { Principal } from '../auth/principal.js';
-import type { CallContext } from '../downstream/call-context.js';
-import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
-import { ApiRequestTimeoutHeader, CallCtx, HeaderParam } from '../http/request-params.js';
 import {
   addToQueueBodySchema,
   clearQueueQuerySchema,
-  deviceHeaderSchema,
   devicesViewSchema,
-  ifMatchSchema,
   ifNoneMatchSchema,
   jumpBodySchema,
   moveItemBodySchema,
@@ -49,18 +41,27 @@ import {
   type ShuffleBody,
   type SkipBody,
   type TransferBody,
-} from './player.schemas.js';
+} from '@overture/gateway-contract';
+import type { FastifyReply } from 'fastify';
+import { CurrentUser } from '../auth/current-user.decorator.js';
+import type { Principal } from '../auth/principal.js';
+import type { CallContext } from '../downstream/call-context.js';
+import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
+import { ApiRequestTimeoutHeader, CallCtx, HeaderParam } from '../http/request-params.js';
 import { PlayerService, type QueueEdit } from './player.service.js';
 import { QueueConflictFilter } from './queue-conflict.filter.js';
+import { QueueEditParams } from './queue-edit.decorator.js';
+import { queueETag, QueueETagInterceptor } from './queue-etag.interceptor.js';
 
 const ETAG = { ETag: { description: 'The queue version, quoted; send it back in If-Match.', schema: { type: 'string' as const } } };
-const QUEUE_CHANGED = { status: 200, description: 'The queue after the change', standardSchema: queueViewSchema, headers: ETAG };
 const CONFLICT_NOTE = 'With If-Match, 409 VERSION_MISMATCH (body also carries the current `queue`) when the queue has moved on.';
 
-/** The expected queue version of an edit, from If-Match. */
-const IfMatch = (): ParameterDecorator => HeaderParam('If-Match', ifMatchSchema);
-/** The device making a queue edit, from X-Device-Id. */
-const DeviceHeader = (): ParameterDecorator => HeaderParam('X-Device-Id', deviceHeaderSchema);
+/** A route that changes the queue: it answers with the queue after the change, its version as the ETag. */
+const QueueChange = (status = 200): MethodDecorator =>
+  applyDecorators(
+    UseInterceptors(QueueETagInterceptor),
+    ApiResponse({ status, description: 'The queue after the change', standardSchema: queueViewSchema, headers: ETAG }),
+  );
 
 /** The caller's own queue, playback state, devices and history; the user is always the token's subject. */
 @ApiTags('player')
@@ -85,147 +86,131 @@ export class PlayerController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView | undefined> {
     if (ifNoneMatch !== undefined) {
-      const { version } = await this.player.queueVersion(ctx, user.userId);
-      if (ifNoneMatch.split(',').some((tag) => tag.trim() === `"${version}"`)) {
-        void reply.status(304).header('etag', `"${version}"`);
+      const version = await this.player.queueVersion(ctx, user.userId);
+      if (ifNoneMatch.split(',').some((tag) => tag.trim() === queueETag(version))) {
+        void reply.status(304).header('etag', queueETag(version));
         return undefined;
       }
     }
-    return withETag(reply, await this.player.queue(ctx, user.userId));
+    const queue = await this.player.queue(ctx, user.userId);
+    void reply.header('etag', queueETag(queue.version));
+    return queue;
   }
 
   @RequirePermission('player:write')
   @Post('queue')
   @HttpCode(201)
   @ApiOperation({ summary: 'Add tracks to the queue: at the end, or next (after the current item)', description: CONFLICT_NOTE })
-  @ApiResponse({ ...QUEUE_CHANGED, status: 201 })
+  @QueueChange(201)
   @ApiErrors(400, 401, 409, 413, 503, 504)
   async addToQueue(
     @CurrentUser() user: Principal,
     @Body({ schema: addToQueueBodySchema }) body: AddToQueueBody,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    const edit: QueueEdit = { expectedVersion, deviceId };
-    return withETag(reply, await this.player.addToQueue(ctx, user.userId, body.track_ids, body.position, edit));
+    return this.player.addToQueue(ctx, user.userId, body.track_ids, body.position, edit);
   }
 
   @RequirePermission('player:write')
   @Put('queue')
   @ApiOperation({ summary: 'Replace the whole queue', description: `Nothing is current afterwards. ${CONFLICT_NOTE}` })
-  @ApiResponse(QUEUE_CHANGED)
+  @QueueChange()
   @ApiErrors(400, 401, 409, 413, 503, 504)
   async replaceQueue(
     @CurrentUser() user: Principal,
     @Body({ schema: replaceQueueBodySchema }) body: ReplaceQueueBody,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.replaceQueue(ctx, user.userId, body.track_ids, { expectedVersion, deviceId }));
+    return this.player.replaceQueue(ctx, user.userId, body.track_ids, edit);
   }
 
   @RequirePermission('player:write')
   @Delete('queue')
   @ApiOperation({ summary: 'Clear the upcoming items (after the current one) or the whole queue', description: CONFLICT_NOTE })
-  @ApiResponse(QUEUE_CHANGED)
+  @QueueChange()
   @ApiErrors(400, 401, 409, 503, 504)
   async clearQueue(
     @CurrentUser() user: Principal,
     @Query({ schema: clearQueueQuerySchema }) query: ClearQueueQuery,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.clearQueue(ctx, user.userId, query.scope, { expectedVersion, deviceId }));
+    return this.player.clearQueue(ctx, user.userId, query.scope, edit);
   }
 
   @RequirePermission('player:write')
   @Delete('queue/items/:queue_item_id')
   @ApiOperation({ summary: 'Remove one item from the queue', description: CONFLICT_NOTE })
-  @ApiResponse(QUEUE_CHANGED)
+  @QueueChange()
   @ApiErrors(400, 401, 404, 409, 503, 504)
   async removeItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.removeItem(ctx, user.userId, params.queue_item_id, { expectedVersion, deviceId }));
+    return this.player.removeItem(ctx, user.userId, params.queue_item_id, edit);
   }
 
   @RequirePermission('player:write')
   @Post('queue/remove')
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove several items at once', description: `All or none: 404 names unknown items. ${CONFLICT_NOTE}` })
-  @ApiResponse(QUEUE_CHANGED)
+  @QueueChange()
   @ApiErrors(400, 401, 404, 409, 503, 504)
   async removeItems(
     @CurrentUser() user: Principal,
     @Body({ schema: removeItemsBodySchema }) body: RemoveItemsBody,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.removeItems(ctx, user.userId, body.queue_item_ids, { expectedVersion, deviceId }));
+    return this.player.removeItems(ctx, user.userId, body.queue_item_ids, edit);
   }
 
   @RequirePermission('player:write')
   @Post('queue/items/:queue_item_id/move')
   @HttpCode(200)
   @ApiOperation({ summary: 'Move an item before another one, or to the end', description: CONFLICT_NOTE })
-  @ApiResponse(QUEUE_CHANGED)
+  @QueueChange()
   @ApiErrors(400, 401, 404, 409, 503, 504)
   async moveItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
     @Body({ schema: moveItemBodySchema }) body: MoveItemBody,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    const edit: QueueEdit = { expectedVersion, deviceId };
-    return withETag(reply, await this.player.moveItem(ctx, user.userId, params.queue_item_id, body.before_queue_item_id, edit));
+    return this.player.moveItem(ctx, user.userId, params.queue_item_id, body.before_queue_item_id, edit);
   }
 
   @RequirePermission('player:write')
   @Put('shuffle')
   @ApiOperation({ summary: 'Shuffle the upcoming items, or restore their order', description: CONFLICT_NOTE })
-  @ApiResponse(QUEUE_CHANGED)
+  @QueueChange()
   @ApiErrors(400, 401, 409, 503, 504)
   async shuffle(
     @CurrentUser() user: Principal,
     @Body({ schema: shuffleBodySchema }) body: ShuffleBody,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.setShuffle(ctx, user.userId, body.shuffle, { expectedVersion, deviceId }));
+    return this.player.setShuffle(ctx, user.userId, body.shuffle, edit);
   }
 
   @RequirePermission('player:write')
   @Put('repeat')
   @ApiOperation({ summary: 'Set repeat: off, track or context', description: CONFLICT_NOTE })
-  @ApiResponse(QUEUE_CHANGED)
+  @QueueChange()
   @ApiErrors(400, 401, 409, 503, 504)
   async repeat(
     @CurrentUser() user: Principal,
     @Body({ schema: repeatBodySchema }) body: RepeatBody,
-    @IfMatch() expectedVersion: number | undefined,
-    @DeviceHeader() deviceId: string | undefined,
+    @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
-    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return withETag(reply, await this.player.setRepeat(ctx, user.userId, body.repeat, { expectedVersion, deviceId }));
+    return this.player.setRepeat(ctx, user.userId, body.repeat, edit);
   }
 
   @RequirePermission('player:write')
@@ -336,9 +321,4 @@ export class PlayerController {
   ): Promise<RecentlyPlayedView> {
     return this.player.recentlyPlayed(ctx, user.userId, query);
   }
-}
-
-function withETag(reply: FastifyReply, queue: QueueView): QueueView {
-  void reply.header('etag', `"${queue.version}"`);
-  return queue;
 }

@@ -1,10 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { playbackV1 } from '@overture/contracts';
-import { toTrackView, type TrackView } from '../catalogue/track.view.js';
-import type { CallContext } from '../downstream/call-context.js';
-import { DownstreamError } from '../downstream/downstream-error.js';
-import { MetadataClient } from '../downstream/metadata.client.js';
-import { PlaybackClient } from '../downstream/playback.client.js';
+import type { playbackV1 } from '@overture/contracts';
 import type {
   DevicesView,
   PlayerStateView,
@@ -14,7 +9,23 @@ import type {
   RecentlyPlayedQuery,
   RecentlyPlayedView,
   RepeatModeName,
-} from './player.schemas.js';
+} from '@overture/gateway-contract';
+import { toTrackView } from '../catalogue/catalogue.mapper.js';
+import type { CallContext } from '../downstream/call-context.js';
+import { DownstreamError } from '../downstream/downstream-error.js';
+import { MetadataClient } from '../downstream/metadata.client.js';
+import { PlaybackClient } from '../downstream/playback.client.js';
+import {
+  toDevicesView,
+  toProgressRequest,
+  toProgressView,
+  toQueueView,
+  toRecentlyPlayedView,
+  toRepeatMode,
+  toStateView,
+  trackIdsOf,
+  type TracksById,
+} from './player.mapper.js';
 import { QueueConflictError } from './queue-conflict.error.js';
 
 /** Who makes a queue change and the version they expect it to apply to. */
@@ -22,18 +33,6 @@ export interface QueueEdit {
   readonly expectedVersion: number | undefined;
   readonly deviceId: string | undefined;
 }
-
-const REPEAT_NAMES: Record<playbackV1.RepeatMode, RepeatModeName> = {
-  [playbackV1.RepeatMode.REPEAT_MODE_UNSPECIFIED]: 'off',
-  [playbackV1.RepeatMode.REPEAT_MODE_OFF]: 'off',
-  [playbackV1.RepeatMode.REPEAT_MODE_TRACK]: 'track',
-  [playbackV1.RepeatMode.REPEAT_MODE_CONTEXT]: 'context',
-};
-const REPEAT_MODES: Record<RepeatModeName, playbackV1.RepeatMode> = {
-  off: playbackV1.RepeatMode.REPEAT_MODE_OFF,
-  track: playbackV1.RepeatMode.REPEAT_MODE_TRACK,
-  context: playbackV1.RepeatMode.REPEAT_MODE_CONTEXT,
-};
 
 /**
  * The player as clients see it: the playback service's queue, state, devices and history, with
@@ -51,47 +50,45 @@ export class PlayerService {
   }
 
   /** The queue version alone, without resolving tracks (for conditional reads). */
-  async queueVersion(ctx: CallContext, userId: string): Promise<playbackV1.Queue> {
-    return this.playback.getQueue(ctx, userId);
+  async queueVersion(ctx: CallContext, userId: string): Promise<number> {
+    return (await this.playback.getQueue(ctx, userId)).version;
   }
 
   async addToQueue(ctx: CallContext, userId: string, trackIds: string[], position: 'end' | 'next', edit: QueueEdit): Promise<QueueView> {
-    const request = { userId, trackIds, ...this.editFields(edit) };
+    const request = { userId, trackIds, ...editFields(edit) };
     return this.editQueue(ctx, userId, () =>
       position === 'next' ? this.playback.insertNext(ctx, request) : this.playback.addToQueue(ctx, request),
     );
   }
 
   async replaceQueue(ctx: CallContext, userId: string, trackIds: string[], edit: QueueEdit): Promise<QueueView> {
-    return this.editQueue(ctx, userId, () => this.playback.replaceQueue(ctx, { userId, trackIds, ...this.editFields(edit) }));
+    return this.editQueue(ctx, userId, () => this.playback.replaceQueue(ctx, { userId, trackIds, ...editFields(edit) }));
   }
 
   async removeItem(ctx: CallContext, userId: string, queueItemId: string, edit: QueueEdit): Promise<QueueView> {
-    return this.editQueue(ctx, userId, () => this.playback.removeQueueItem(ctx, { userId, queueItemId, ...this.editFields(edit) }));
+    return this.editQueue(ctx, userId, () => this.playback.removeQueueItem(ctx, { userId, queueItemId, ...editFields(edit) }));
   }
 
   async removeItems(ctx: CallContext, userId: string, queueItemIds: string[], edit: QueueEdit): Promise<QueueView> {
-    return this.editQueue(ctx, userId, () => this.playback.removeQueueItems(ctx, { userId, queueItemIds, ...this.editFields(edit) }));
+    return this.editQueue(ctx, userId, () => this.playback.removeQueueItems(ctx, { userId, queueItemIds, ...editFields(edit) }));
   }
 
   async moveItem(ctx: CallContext, userId: string, queueItemId: string, beforeQueueItemId: string | null, edit: QueueEdit): Promise<QueueView> {
     return this.editQueue(ctx, userId, () =>
-      this.playback.moveQueueItem(ctx, { userId, queueItemId, beforeQueueItemId: beforeQueueItemId ?? '', ...this.editFields(edit) }),
+      this.playback.moveQueueItem(ctx, { userId, queueItemId, beforeQueueItemId: beforeQueueItemId ?? '', ...editFields(edit) }),
     );
   }
 
   async clearQueue(ctx: CallContext, userId: string, scope: 'upcoming' | 'all', edit: QueueEdit): Promise<QueueView> {
-    return this.editQueue(ctx, userId, () =>
-      this.playback.clearQueue(ctx, { userId, upcomingOnly: scope === 'upcoming', ...this.editFields(edit) }),
-    );
+    return this.editQueue(ctx, userId, () => this.playback.clearQueue(ctx, { userId, upcomingOnly: scope === 'upcoming', ...editFields(edit) }));
   }
 
   async setShuffle(ctx: CallContext, userId: string, shuffle: boolean, edit: QueueEdit): Promise<QueueView> {
-    return this.editQueue(ctx, userId, () => this.playback.setShuffle(ctx, { userId, shuffle, ...this.editFields(edit) }));
+    return this.editQueue(ctx, userId, () => this.playback.setShuffle(ctx, { userId, shuffle, ...editFields(edit) }));
   }
 
   async setRepeat(ctx: CallContext, userId: string, repeat: RepeatModeName, edit: QueueEdit): Promise<QueueView> {
-    return this.editQueue(ctx, userId, () => this.playback.setRepeat(ctx, { userId, repeat: REPEAT_MODES[repeat], ...this.editFields(edit) }));
+    return this.editQueue(ctx, userId, () => this.playback.setRepeat(ctx, { userId, repeat: toRepeatMode(repeat), ...editFields(edit) }));
   }
 
   async skipToNext(ctx: CallContext, userId: string, deviceId: string, trackEnded: boolean): Promise<PlayerStateView> {
@@ -111,19 +108,8 @@ export class PlayerService {
   }
 
   async reportProgress(ctx: CallContext, userId: string, progress: ProgressBody): Promise<ProgressView> {
-    const outcome = await this.playback.reportProgress(ctx, {
-      userId,
-      deviceId: progress.device_id,
-      queueItemId: progress.queue_item_id,
-      positionMs: progress.position_ms,
-      isPlaying: progress.is_playing,
-      playbackRate: progress.playback_rate,
-      clientTimestampMs: progress.client_timestamp_ms,
-      takeOver: progress.take_over,
-    });
-    const state = await this.stateView(ctx, outcome.state);
-    const reason = outcome.ignoredReason;
-    return { ...state, applied: outcome.applied, ignored_reason: reason === 'STALE_REPORT' || reason === 'NOT_ACTIVE_DEVICE' ? reason : null };
+    const outcome = await this.playback.reportProgress(ctx, toProgressRequest(userId, progress));
+    return toProgressView(outcome, await this.stateView(ctx, outcome.state));
   }
 
   /** The current playback state, or undefined when the user has never played anything. */
@@ -133,32 +119,12 @@ export class PlayerService {
   }
 
   async devices(ctx: CallContext, userId: string): Promise<DevicesView> {
-    const devices = await this.playback.listDevices(ctx, userId);
-    return { devices: devices.map((d) => ({ device_id: d.deviceId, is_active: d.isActive, last_seen_at: d.lastSeenAt })) };
+    return toDevicesView(await this.playback.listDevices(ctx, userId));
   }
 
   async recentlyPlayed(ctx: CallContext, userId: string, query: RecentlyPlayedQuery): Promise<RecentlyPlayedView> {
-    const page = await this.playback.listRecentlyPlayed(ctx, {
-      userId,
-      limit: query.limit,
-      cursor: query.cursor ?? '',
-      includeSkips: query.include_skips,
-    });
-    const tracks = await this.tracksById(ctx, page.items.map((item) => item.trackId));
-    return {
-      items: page.items.map((item) => ({
-        track: tracks.get(item.trackId) ?? null,
-        queue_item_id: item.queueItemId,
-        kind: item.kind === 'skip' ? 'skip' : 'play',
-        played_ms: item.playedMs,
-        played_at: item.playedAt,
-      })),
-      next_cursor: page.nextCursor || null,
-    };
-  }
-
-  private editFields(edit: QueueEdit): { expectedVersion: number | undefined; deviceId: string } {
-    return { expectedVersion: edit.expectedVersion, deviceId: edit.deviceId ?? '' };
+    const page = await this.playback.listRecentlyPlayed(ctx, { userId, limit: query.limit, cursor: query.cursor ?? '', includeSkips: query.include_skips });
+    return toRecentlyPlayedView(page, await this.tracksById(ctx, page.items.map((item) => item.trackId)));
   }
 
   // A stale If-Match is answered with the current queue, so the client can rebase at once.
@@ -176,37 +142,19 @@ export class PlayerService {
   }
 
   private async queueView(ctx: CallContext, queue: playbackV1.Queue): Promise<QueueView> {
-    const tracks = await this.tracksById(ctx, queue.items.map((item) => item.trackId));
-    return {
-      items: queue.items.map((item) => ({
-        queue_item_id: item.queueItemId,
-        track: tracks.get(item.trackId) ?? null,
-        added_at: item.addedAt,
-      })),
-      current_queue_item_id: queue.currentQueueItemId || null,
-      version: queue.version,
-      shuffle: queue.shuffle,
-      repeat: REPEAT_NAMES[queue.repeat],
-    };
+    return toQueueView(queue, await this.tracksById(ctx, trackIdsOf(queue)));
   }
 
   private async stateView(ctx: CallContext, state: playbackV1.PlaybackState): Promise<PlayerStateView> {
-    const item = state.currentItem;
-    const tracks = await this.tracksById(ctx, item ? [item.trackId] : []);
-    return {
-      device_id: state.deviceId,
-      item: item ? { queue_item_id: item.queueItemId, track: tracks.get(item.trackId) ?? null } : null,
-      position_ms: state.positionMs,
-      is_playing: state.isPlaying,
-      playback_rate: state.playbackRate || 1,
-      updated_at: state.updatedAt,
-      server_time: state.serverTime || new Date().toISOString(),
-      version: state.version,
-    };
+    return toStateView(state, await this.tracksById(ctx, trackIdsOf(state)));
   }
 
-  private async tracksById(ctx: CallContext, trackIds: readonly string[]): Promise<Map<string, TrackView>> {
+  private async tracksById(ctx: CallContext, trackIds: readonly string[]): Promise<TracksById> {
     const { tracks } = await this.metadata.batchGetTracks(ctx, [...new Set(trackIds)]);
     return new Map(tracks.map((track) => [track.trackId, toTrackView(track)]));
   }
+}
+
+function editFields(edit: QueueEdit): { expectedVersion: number | undefined; deviceId: string } {
+  return { expectedVersion: edit.expectedVersion, deviceId: edit.deviceId ?? '' };
 }

@@ -1,5 +1,5 @@
 import { ApiError } from '../http/api-error.js';
-import type { QueueView } from './player.schemas.js';
+import type { QueueView } from '@overture/gateway-contract';
 
 /** 409 for a queue change made against a version the queue has moved past; carries the current queue. */
 export class QueueConflictError extends ApiError {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PolicyCache, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier, type Principal } from '@overture/identity';
 import { decodeJwt } from 'jose';
-import { CLOSE } from './realtime.protocol.js';
+import { CLOSE } from '@overture/gateway-contract';
 
 /** The permission a connection needs, at the handshake and for as long as it stays open. */
 export const REALTIME_PERMISSION = 'player:read';

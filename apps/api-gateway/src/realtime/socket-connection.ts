@@ -1,5 +1,5 @@
 import type { WebSocket } from 'ws';
-import { CLOSE, type ServerMessage } from './realtime.protocol.js';
+import { CLOSE, type ServerMessage } from '@overture/gateway-contract';
 import type { Refusal, SocketIdentity } from './socket-authenticator.js';
 import type { TokenBucket } from './token-bucket.js';
 

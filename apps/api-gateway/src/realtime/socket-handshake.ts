@@ -6,7 +6,7 @@ import type { GatewayConfig } from '../gateway.config.js';
 import type { ApiError } from '../http/api-error.js';
 import { rawErrorResponse } from '../http/raw-response.js';
 import { headerCount } from '../http/request-hooks.js';
-import { BEARER_PROTOCOL_PREFIX } from './realtime.protocol.js';
+import { BEARER_PROTOCOL_PREFIX } from '@overture/gateway-contract';
 
 /** The token of an upgrade request, `undefined` for none, or `'ambiguous'` for several Authorization headers. */
 export function tokenOf(request: IncomingMessage): string | undefined | 'ambiguous' {

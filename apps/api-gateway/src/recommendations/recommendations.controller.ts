@@ -1,5 +1,12 @@
 import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  FALLBACK_STRATEGY,
+  recommendationsQuerySchema,
+  recommendationsViewSchema,
+  type RecommendationsQuery,
+  type RecommendationsView,
+} from '@overture/gateway-contract';
 import { RequirePermission } from '@overture/identity';
 import type { FastifyReply } from 'fastify';
 import { CurrentUser } from '../auth/current-user.decorator.js';
@@ -7,13 +14,6 @@ import type { Principal } from '../auth/principal.js';
 import type { CallContext } from '../downstream/call-context.js';
 import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
 import { ApiRequestTimeoutHeader, CallCtx } from '../http/request-params.js';
-import {
-  FALLBACK_STRATEGY,
-  recommendationsQuerySchema,
-  recommendationsViewSchema,
-  type RecommendationsQuery,
-  type RecommendationsView,
-} from './recommendations.schemas.js';
 import { RecommendationsService } from './recommendations.service.js';
 
 @ApiTags('recommendations')

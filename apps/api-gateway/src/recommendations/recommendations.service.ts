@@ -1,12 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { Inject, Injectable } from '@nestjs/common';
 import type { recommendationV1 } from '@overture/contracts';
-import { toTrackView } from '../catalogue/track.view.js';
+import type { RecommendationsView } from '@overture/gateway-contract';
 import type { CallContext } from '../downstream/call-context.js';
 import { DownstreamError } from '../downstream/downstream-error.js';
 import { MetadataClient } from '../downstream/metadata.client.js';
 import { RecommendationClient } from '../downstream/recommendation.client.js';
-import { FALLBACK_STRATEGY, type RecommendationsView } from './recommendations.schemas.js';
+import { toFallbackView, toRecommendationsView } from './recommendations.mapper.js';
 
 export interface Recommendations {
   readonly view: RecommendationsView;
@@ -35,26 +35,12 @@ export class RecommendationsService {
       return { view: await this.popular(ctx, limit), degraded: true };
     }
     const { tracks } = await this.metadata.batchGetTracks(ctx, recommended.tracks.map((t) => t.trackId));
-    const byId = new Map(tracks.map((track) => [track.trackId, track]));
-    return {
-      view: {
-        strategy: recommended.strategy,
-        // A track that left the catalogue since it was recommended is dropped.
-        tracks: recommended.tracks.flatMap((r) => {
-          const track = byId.get(r.trackId);
-          return track ? [{ track: toTrackView(track), score: r.score, reason: r.reason }] : [];
-        }),
-      },
-      degraded: false,
-    };
+    return { view: toRecommendationsView(recommended, tracks), degraded: false };
   }
 
   private async popular(ctx: CallContext, limit: number): Promise<RecommendationsView> {
     const page = await this.metadata.searchTracks(ctx, { query: '', genre: '', mood: '', language: '', limit, cursor: '' });
-    return {
-      strategy: FALLBACK_STRATEGY,
-      tracks: page.tracks.map((track) => ({ track: toTrackView(track), score: track.popularity / 100, reason: 'popular' })),
-    };
+    return toFallbackView(page.tracks);
   }
 }
 

@@ -1,12 +1,12 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { sessionParamsSchema, sessionsViewSchema, type SessionParams, type SessionsView } from '@overture/gateway-contract';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { Principal } from '../auth/principal.js';
-import { AuthClient } from '../downstream/auth.client.js';
 import type { CallContext } from '../downstream/call-context.js';
 import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
 import { ApiRequestTimeoutHeader, CallCtx } from '../http/request-params.js';
-import { sessionParamsSchema, sessionsViewSchema, type SessionParams, type SessionsView } from './sessions.schemas.js';
+import { SessionsService } from './sessions.service.js';
 
 /** The caller's own sign-in sessions; another user's session id is 404, like an unknown one. */
 @ApiTags('sessions')
@@ -14,23 +14,14 @@ import { sessionParamsSchema, sessionsViewSchema, type SessionParams, type Sessi
 @ApiRequestTimeoutHeader()
 @Controller('v1/me/sessions')
 export class SessionsController {
-  constructor(@Inject(AuthClient) private readonly auth: AuthClient) {}
+  constructor(@Inject(SessionsService) private readonly sessions: SessionsService) {}
 
   @Get()
   @ApiOperation({ summary: 'The active sessions of the account' })
   @ApiResponse({ status: 200, description: 'Sessions, newest first', standardSchema: sessionsViewSchema })
   @ApiErrors(401, 503, 504)
   async list(@CurrentUser() user: Principal, @CallCtx() ctx: CallContext): Promise<SessionsView> {
-    const sessions = await this.auth.listSessions(ctx, user.userId);
-    return {
-      sessions: sessions.map((s) => ({
-        id: s.sessionId,
-        created_at: s.createdAt,
-        last_used_at: s.lastUsedAt,
-        expires_at: s.expiresAt,
-        current: s.current,
-      })),
-    };
+    return this.sessions.list(ctx, user.userId);
   }
 
   @Delete(':session_id')
@@ -39,6 +30,6 @@ export class SessionsController {
   @ApiResponse({ status: 204, description: 'Ended' })
   @ApiErrors(400, 401, 404, 503, 504)
   async revoke(@CurrentUser() user: Principal, @Param({ schema: sessionParamsSchema }) params: SessionParams, @CallCtx() ctx: CallContext): Promise<void> {
-    await this.auth.revokeSession(ctx, user.userId, params.session_id);
+    await this.sessions.revoke(ctx, user.userId, params.session_id);
   }
 }
