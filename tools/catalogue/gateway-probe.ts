@@ -13,8 +13,7 @@
 // genres and words) behind the gateway: `npm start`, or the suite on the benchmark's database.
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import type { SearchView } from '../../apps/api-gateway/src/catalogue/catalogue.schemas.ts';
-import type { TrackView } from '../../apps/api-gateway/src/catalogue/track.view.ts';
+import type { SearchView, TrackView } from '@overture/gateway-contract';
 
 const { values } = parseArgs({ options: { api: { type: 'string', default: 'http://127.0.0.1:8080' }, 'deep-pages': { type: 'string', default: '60' } } });
 const API = values.api;

@@ -2,7 +2,8 @@ import { createDecipheriv, createPrivateKey, generateKeyPairSync, randomBytes, r
 import { decodeJwt, decodeProtectedHeader, SignJWT, UnsecuredJWT } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
+import type { ErrorBody } from '@overture/gateway-contract';
+import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
 
 interface TokenJson {
   access_token: string;
@@ -28,7 +29,7 @@ describe('attacks on identity and access, end to end', () => {
 
   const expectError = (response: { status: number; body: unknown; headers: Headers }, status: number, reason?: string) => {
     expect(response.status, JSON.stringify(response.body)).toBe(status);
-    if (reason) expect((response.body as ErrorJson).error.reason).toBe(reason);
+    if (reason) expect((response.body as ErrorBody).error.reason).toBe(reason);
   };
   const signUp = async () => {
     const email = `attack-${randomUUID()}@example.com`;
@@ -198,8 +199,8 @@ describe('attacks on identity and access, end to end', () => {
 
   it('answers an unknown email exactly like a wrong password', async () => {
     const { email } = await signUp();
-    const wrong = await api<ErrorJson>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: 'not it at all' } });
-    const unknown = await api<ErrorJson>('POST', '/v1/auth/token', {
+    const wrong = await api<ErrorBody>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: 'not it at all' } });
+    const unknown = await api<ErrorBody>('POST', '/v1/auth/token', {
       body: { grant_type: 'password', username: `nobody-${randomUUID()}@example.com`, password: 'not it at all' },
     });
     expect(wrong.status).toBe(401);

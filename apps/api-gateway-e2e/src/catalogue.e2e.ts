@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
+import type { ErrorBody } from '@overture/gateway-contract';
+import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
 
 interface TrackJson {
   id: string;
@@ -76,7 +77,7 @@ describe('the catalogue through the gateway (real apps, real PostgreSQL, real gR
       popularity: 99,
       attributes: { genres: ['folk'], moods: ['calm'], language: 'en', bpm: 90, energy: 0.3, valence: 0.4, danceability: 0.5 },
     };
-    const denied = await api<ErrorJson>('POST', '/v1/tracks', { token: listener, body });
+    const denied = await api<ErrorBody>('POST', '/v1/tracks', { token: listener, body });
     expect(denied.status).toBe(403);
 
     const created = await api<TrackJson>('POST', '/v1/tracks', { token: curator, body });
@@ -89,13 +90,13 @@ describe('the catalogue through the gateway (real apps, real PostgreSQL, real gR
     });
     expect(updated.status, JSON.stringify(updated.body)).toBe(200);
     expect(updated.body).toMatchObject({ title: 'Gateway Curated II', version: 2 });
-    const stale = await api<ErrorJson>('PUT', `/v1/tracks/${created.body.id}`, { token: curator, body, headers: { 'if-match': '"1"' } });
+    const stale = await api<ErrorBody>('PUT', `/v1/tracks/${created.body.id}`, { token: curator, body, headers: { 'if-match': '"1"' } });
     expect(stale.status).toBe(409);
     expect(stale.body.error.reason).toBe('VERSION_CONFLICT');
 
     const found = await api<SearchJson>('GET', '/v1/search?q=gateway%20curated', { token: listener });
     expect(found.body.tracks.map((t) => t.title)).toContain('Gateway Curated II');
-    const badGenre = await api<ErrorJson>('POST', '/v1/tracks', { token: curator, body: { ...body, isrc: 'ZZE2E0000002', attributes: { ...body.attributes, genres: ['polka-step'] } } });
+    const badGenre = await api<ErrorBody>('POST', '/v1/tracks', { token: curator, body: { ...body, isrc: 'ZZE2E0000002', attributes: { ...body.attributes, genres: ['polka-step'] } } });
     expect(badGenre.status).toBe(400);
     expect(badGenre.body.error.message).toMatch(/genre/);
   });
@@ -114,7 +115,7 @@ describe('the catalogue through the gateway (real apps, real PostgreSQL, real gR
       ['/v1/artists/not-an-id', /id/],
     ];
     for (const [path, message] of cases) {
-      const response = await api<ErrorJson>('GET', path, { token: listener });
+      const response = await api<ErrorBody>('GET', path, { token: listener });
       expect(response.status, `${path}: ${JSON.stringify(response.body)}`).toBe(400);
       expect(response.body.error.message, path).toMatch(message);
     }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { apiClient, startSuite, type ApiResponse, type ErrorJson, type RunningSuite } from './suite-fixture.js';
+import type { ErrorBody } from '@overture/gateway-contract';
+import { apiClient, startSuite, type ApiResponse, type RunningSuite } from './suite-fixture.js';
 
 interface PageJson {
   tracks: { id: string; title: string; artist_id: string }[];
@@ -26,7 +27,7 @@ describe('hostile input through the gateway', () => {
 
   const expectError = (response: ApiResponse, status: number, reason: string) => {
     expect(response.status, JSON.stringify(response.body)).toBe(status);
-    expect((response.body as ErrorJson).error.reason, JSON.stringify(response.body)).toBe(reason);
+    expect((response.body as ErrorBody).error.reason, JSON.stringify(response.body)).toBe(reason);
   };
   const signUp = async () => {
     const email = `hostile-${randomUUID()}@example.com`;

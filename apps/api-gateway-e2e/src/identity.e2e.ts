@@ -5,7 +5,8 @@ import { testTransport } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
+import type { ErrorBody } from '@overture/gateway-contract';
+import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
 
 interface TokenJson {
   access_token: string;
@@ -26,7 +27,7 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
   let api: ReturnType<typeof apiClient>;
   let adminToken: string;
 
-  const reasonOf = (response: { body: unknown }) => (response.body as ErrorJson).error?.reason;
+  const reasonOf = (response: { body: unknown }) => (response.body as ErrorBody).error?.reason;
   const signUp = async () => {
     const email = `id-${randomUUID()}@example.com`;
     const registered = await api<{ id: string }>('POST', '/v1/auth/register', { body: { email, password: PASSWORD, display_name: 'Ada' } });

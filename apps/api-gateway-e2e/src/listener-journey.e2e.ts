@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type ErrorJson, type RunningSuite } from './suite-fixture.js';
+import type { ErrorBody } from '@overture/gateway-contract';
+import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
 
 interface TrackJson {
   id: string;
@@ -24,9 +25,9 @@ interface RecommendationsJson {
   tracks: { track: TrackJson; score: number; reason: string }[];
 }
 
-function expectError(response: { status: number; body: unknown }, status: number, reason?: string): ErrorJson['error'] {
+function expectError(response: { status: number; body: unknown }, status: number, reason?: string): ErrorBody['error'] {
   expect(response.status, JSON.stringify(response.body)).toBe(status);
-  const body = response.body as ErrorJson;
+  const body = response.body as ErrorBody;
   expect(body.error).toMatchObject({ status, message: expect.any(String), request_id: expect.any(String), reason: expect.any(String) });
   if (reason) expect(body.error.reason).toBe(reason);
   return body.error;

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type ApiResponse, type ErrorJson, type RunningSuite } from './suite-fixture.js';
+import type { ErrorBody } from '@overture/gateway-contract';
+import { apiClient, startSuite, type ApiResponse, type RunningSuite } from './suite-fixture.js';
 
 interface TrackJson {
   id: string;
@@ -28,9 +29,9 @@ interface ProgressJson extends StateJson {
   ignored_reason: string | null;
 }
 
-function expectError(response: ApiResponse, status: number, reason: string): ErrorJson['error'] {
+function expectError(response: ApiResponse, status: number, reason: string): ErrorBody['error'] {
   expect(response.status, JSON.stringify(response.body)).toBe(status);
-  const { error } = response.body as ErrorJson;
+  const { error } = response.body as ErrorBody;
   expect(error.reason).toBe(reason);
   return error;
 }
@@ -105,7 +106,7 @@ describe('queue, playback state, history and play delivery, end to end through t
     const token = await signUp('stale');
     const first = await api<QueueJson>('POST', '/v1/me/player/queue', { token, body: { track_ids: [tracks[0]!.id] } });
     await api('POST', '/v1/me/player/queue', { token, body: { track_ids: [tracks[1]!.id] } });
-    const stale = await api<ErrorJson & { queue: QueueJson }>('POST', '/v1/me/player/queue', {
+    const stale = await api<ErrorBody & { queue: QueueJson }>('POST', '/v1/me/player/queue', {
       token,
       body: { track_ids: [tracks[2]!.id] },
       headers: { 'if-match': `"${first.body.version}"` },

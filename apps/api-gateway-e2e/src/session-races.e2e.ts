@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { apiClient, startSuite, type ApiResponse, type ErrorJson, type RunningSuite } from './suite-fixture.js';
+import type { ErrorBody } from '@overture/gateway-contract';
+import { apiClient, startSuite, type ApiResponse, type RunningSuite } from './suite-fixture.js';
 
 interface TokenJson {
   access_token: string;
@@ -21,7 +22,7 @@ describe('ending a session while it refreshes, end to end', () => {
   let running: RunningSuite;
   let api: ReturnType<typeof apiClient>;
 
-  const reasonOf = (response: ApiResponse) => (response.body as ErrorJson).error?.reason;
+  const reasonOf = (response: ApiResponse) => (response.body as ErrorBody).error?.reason;
   const signUp = async () => {
     const email = `race-${randomUUID()}@example.com`;
     const registered = await api('POST', '/v1/auth/register', { body: { email, password: PASSWORD, display_name: 'Racer' } });

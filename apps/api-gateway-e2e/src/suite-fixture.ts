@@ -65,11 +65,6 @@ export interface ApiResponse<T = unknown> {
   body: T;
 }
 
-/** The gateway's body of every error response. */
-export interface ErrorJson {
-  error: { status: number; reason: string; message: string; request_id: string };
-}
-
 /** A tiny JSON client for the gateway, as a client app would use it. */
 export function apiClient(baseUrl: string) {
   return async function api<T = Record<string, unknown>>(

@@ -1,3 +1,4 @@
+import { BEARER_PROTOCOL_PREFIX, WS_PATH, WS_SUBPROTOCOL } from '@overture/gateway-contract';
 import { once } from 'node:events';
 import { vi } from 'vitest';
 import WebSocket from 'ws';
@@ -28,8 +29,8 @@ export class Device {
 
   /** A socket to /v1/ws, with the token as the `bearer.` subprotocol when given. */
   static open(gatewayUrl: string, token?: string, options: WebSocket.ClientOptions = {}): WebSocket {
-    const protocols = token ? ['overture.v1', `bearer.${token}`] : ['overture.v1'];
-    return new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}/v1/ws`, protocols, options);
+    const protocols = token ? [WS_SUBPROTOCOL, `${BEARER_PROTOCOL_PREFIX}${token}`] : [WS_SUBPROTOCOL];
+    return new WebSocket(`${gatewayUrl.replace(/^http/, 'ws')}${WS_PATH}`, protocols, options);
   }
 
   static async connect(gatewayUrl: string, token?: string, options: WebSocket.ClientOptions = {}): Promise<Device> {
