@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Put, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { GatewayReason } from '@overture/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { JSONWebKeySet } from 'jose';
 import type { CallContext } from '../downstream/call-context.js';
@@ -149,7 +150,7 @@ export class AuthController {
   @ApiErrors(503)
   jwks(): JSONWebKeySet {
     const jwks = this.jwksCache.jwks;
-    if (!jwks) throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'the signing keys have not been loaded yet; try again shortly');
+    if (!jwks) throw new ApiError(503, GatewayReason.SERVICE_UNAVAILABLE, 'the signing keys have not been loaded yet; try again shortly');
     return jwks;
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { playbackV1 } from '@overture/contracts';
+import { PlaybackReason, playbackV1 } from '@overture/contracts';
 import { toTrackView, type TrackView } from '../catalogue/track.view.js';
 import type { CallContext } from '../downstream/call-context.js';
 import { DownstreamError } from '../downstream/downstream-error.js';
@@ -167,7 +167,7 @@ export class PlayerService {
     try {
       queue = await change();
     } catch (error) {
-      if (error instanceof DownstreamError && error.reason === 'VERSION_MISMATCH') {
+      if (error instanceof DownstreamError && error.reason === PlaybackReason.VERSION_MISMATCH) {
         throw new QueueConflictError(await this.queue(ctx, userId), error.details, { cause: error });
       }
       throw error;

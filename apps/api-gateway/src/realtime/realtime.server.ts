@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { playbackV1 } from '@overture/contracts';
+import { CommonReason, GatewayReason, playbackV1 } from '@overture/contracts';
 import { newRequestId } from '@overture/tracing';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -117,10 +117,10 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
 
   private async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = (request.url ?? '/').split('?', 1)[0];
-    if (path !== WS_PATH) return refuse(socket, new ApiError(404, 'ROUTE_NOT_FOUND', `no WebSocket endpoint at ${path}; use ${WS_PATH}`));
-    if (this.lifecycle.draining) return refuse(socket, new ApiError(503, 'SHUTTING_DOWN', 'this gateway instance is shutting down; reconnect'));
+    if (path !== WS_PATH) return refuse(socket, new ApiError(404, GatewayReason.ROUTE_NOT_FOUND, `no WebSocket endpoint at ${path}; use ${WS_PATH}`));
+    if (this.lifecycle.draining) return refuse(socket, new ApiError(503, GatewayReason.SHUTTING_DOWN, 'this gateway instance is shutting down; reconnect'));
     const token = tokenOf(request);
-    if (token === 'ambiguous') return refuse(socket, new ApiError(400, 'MALFORMED_REQUEST', 'send one Authorization header, not several'));
+    if (token === 'ambiguous') return refuse(socket, new ApiError(400, GatewayReason.MALFORMED_REQUEST, 'send one Authorization header, not several'));
     const address = this.clientAddress(request);
     let identity: SocketIdentity | undefined;
     if (token !== undefined) {
@@ -129,7 +129,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       } catch (error) {
         if (error instanceof SocketAuthError) return refuse(socket, new ApiError(error.status, error.reason, error.message, error.status === 401 ? CHALLENGE : {}));
         this.logger.error(`WebSocket authentication failed: ${String(error)}`);
-        return refuse(socket, new ApiError(500, 'INTERNAL', 'internal error'));
+        return refuse(socket, new ApiError(500, CommonReason.INTERNAL, 'internal error'));
       }
     }
     // Checked after the await and acted on synchronously by handleUpgrade's callback: no other upgrade can slip in between.
@@ -151,7 +151,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     ws.on('message', (data, isBinary) => {
       this.receive(connection, data, isBinary).catch((error: unknown) => {
         this.logger.error(`WebSocket message handling failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        connection.send({ type: 'error', reason: 'INTERNAL', message: 'internal error' });
+        connection.send({ type: 'error', reason: CommonReason.INTERNAL, message: 'internal error' });
       });
     });
     if (identity && token) {
@@ -186,13 +186,13 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     const message = isBinary ? undefined : parse(data);
     if (!this.withinRate(connection, message ? MESSAGE_COST[message.type] : 1)) return;
     if (!message) {
-      connection.send({ type: 'error', reason: 'INVALID_MESSAGE', message: 'send JSON text: {"type":"auth"|"resume"|"ping", …}' });
+      connection.send({ type: 'error', reason: GatewayReason.INVALID_MESSAGE, message: 'send JSON text: {"type":"auth"|"resume"|"ping", …}' });
       return;
     }
     if (message.type === 'ping') return void connection.send({ type: 'pong' });
     if (message.type === 'auth') return this.reauthenticate(connection, message.token);
     if (!connection.identity || !connection.token) {
-      return void connection.send({ type: 'error', reason: 'UNAUTHENTICATED', message: 'send {"type":"auth","token":…} first' });
+      return void connection.send({ type: 'error', reason: CommonReason.UNAUTHENTICATED, message: 'send {"type":"auth","token":…} first' });
     }
     await this.resume(connection, connection.identity.principal.userId, connection.token, message);
   }
@@ -212,7 +212,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     }
     connection.send({
       type: 'error',
-      reason: 'RATE_LIMITED',
+      reason: GatewayReason.RATE_LIMITED,
       message: `at most ${this.settings.WS_MESSAGES_PER_SECOND} messages a second (resume counts as ${MESSAGE_COST.resume}); this one was not handled`,
       retry_after_ms: connection.allowance.waitMs(cost),
     });
@@ -247,7 +247,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
       }
       connection.send({ type: 'resumed', queue_version: queue.version, state_version: stateVersion });
     } catch {
-      connection.send({ type: 'error', reason: 'SERVICE_UNAVAILABLE', message: 'the playback service is unavailable; send resume again shortly' });
+      connection.send({ type: 'error', reason: GatewayReason.SERVICE_UNAVAILABLE, message: 'the playback service is unavailable; send resume again shortly' });
     }
   }
 
@@ -301,7 +301,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
 }
 
 function tooMany(message: string): ApiError {
-  return new ApiError(429, 'TOO_MANY_CONNECTIONS', message);
+  return new ApiError(429, GatewayReason.TOO_MANY_CONNECTIONS, message);
 }
 
 function parse(data: RawData): ClientMessage | undefined {

@@ -15,7 +15,8 @@ export const protobufFileName = "overture/gateway/v1/errors.proto";
  * involved. Besides these, a client sees the common reasons (overture.common.v1.CommonErrorReason:
  * the gateway checks access tokens itself, with the same reasons as the services) and the reasons
  * of the service a route calls, passed on unchanged. A failed service call that carried no reason
- * (a failure of gRPC itself) is named after its gRPC status, e.g. RESOURCE_EXHAUSTED.
+ * (a failure of gRPC itself) is named after its gRPC status, e.g. RESOURCE_EXHAUSTED, and a
+ * framework error the gateway does not know by its code after its HTTP status, e.g. BAD_REQUEST.
  *
  * A reason travels as a string: the value name without the GATEWAY_ERROR_REASON_ prefix (e.g.
  * "ROUTE_NOT_FOUND"), as `error.reason` in the HTTP error body, as `reason` in a WebSocket `error`
