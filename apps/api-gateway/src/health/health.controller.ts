@@ -37,7 +37,7 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: signing keys loaded and not shutting down' })
   @ApiResponse({ status: 200, description: 'Ready' })
-  @ApiErrors(503)
+  @ApiErrors([503, GatewayReason.NOT_READY])
   async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([() => this.signingKeys(), () => this.accessPolicy(), () => this.serving()]);

@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res, UseFilters } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { CommonReason, PlaybackReason } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { Principal } from '../auth/principal.js';
@@ -99,7 +100,15 @@ export class PlayerController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Add tracks to the queue: at the end, or next (after the current item)', description: CONFLICT_NOTE })
   @ApiResponse({ ...QUEUE_CHANGED, status: 201 })
-  @ApiErrors(400, 401, 409, 413, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.UNKNOWN_TRACK],
+    401,
+    [409, PlaybackReason.VERSION_MISMATCH, PlaybackReason.QUEUE_FULL],
+    413,
+    // Playback looks the tracks up in metadata, which may be down or slow.
+    [503, CommonReason.DEPENDENCY_UNAVAILABLE],
+    [504, CommonReason.DEPENDENCY_UNAVAILABLE],
+  )
   async addToQueue(
     @CurrentUser() user: Principal,
     @Body({ schema: addToQueueBodySchema }) body: AddToQueueBody,
@@ -116,7 +125,15 @@ export class PlayerController {
   @Put('queue')
   @ApiOperation({ summary: 'Replace the whole queue', description: `Nothing is current afterwards. ${CONFLICT_NOTE}` })
   @ApiResponse(QUEUE_CHANGED)
-  @ApiErrors(400, 401, 409, 413, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.UNKNOWN_TRACK],
+    401,
+    [409, PlaybackReason.VERSION_MISMATCH, PlaybackReason.QUEUE_FULL],
+    413,
+    // Playback looks the tracks up in metadata, which may be down or slow.
+    [503, CommonReason.DEPENDENCY_UNAVAILABLE],
+    [504, CommonReason.DEPENDENCY_UNAVAILABLE],
+  )
   async replaceQueue(
     @CurrentUser() user: Principal,
     @Body({ schema: replaceQueueBodySchema }) body: ReplaceQueueBody,
@@ -132,7 +149,7 @@ export class PlayerController {
   @Delete('queue')
   @ApiOperation({ summary: 'Clear the upcoming items (after the current one) or the whole queue', description: CONFLICT_NOTE })
   @ApiResponse(QUEUE_CHANGED)
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async clearQueue(
     @CurrentUser() user: Principal,
     @Query({ schema: clearQueueQuerySchema }) query: ClearQueueQuery,
@@ -148,7 +165,7 @@ export class PlayerController {
   @Delete('queue/items/:queue_item_id')
   @ApiOperation({ summary: 'Remove one item from the queue', description: CONFLICT_NOTE })
   @ApiResponse(QUEUE_CHANGED)
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async removeItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
@@ -165,7 +182,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove several items at once', description: `All or none: 404 names unknown items. ${CONFLICT_NOTE}` })
   @ApiResponse(QUEUE_CHANGED)
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async removeItems(
     @CurrentUser() user: Principal,
     @Body({ schema: removeItemsBodySchema }) body: RemoveItemsBody,
@@ -182,7 +199,14 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Move an item before another one, or to the end', description: CONFLICT_NOTE })
   @ApiResponse(QUEUE_CHANGED)
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.INVALID_MOVE],
+    401,
+    [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND],
+    [409, PlaybackReason.VERSION_MISMATCH],
+    503,
+    504,
+  )
   async moveItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
@@ -200,7 +224,7 @@ export class PlayerController {
   @Put('shuffle')
   @ApiOperation({ summary: 'Shuffle the upcoming items, or restore their order', description: CONFLICT_NOTE })
   @ApiResponse(QUEUE_CHANGED)
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async shuffle(
     @CurrentUser() user: Principal,
     @Body({ schema: shuffleBodySchema }) body: ShuffleBody,
@@ -216,7 +240,7 @@ export class PlayerController {
   @Put('repeat')
   @ApiOperation({ summary: 'Set repeat: off, track or context', description: CONFLICT_NOTE })
   @ApiResponse(QUEUE_CHANGED)
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async repeat(
     @CurrentUser() user: Principal,
     @Body({ schema: repeatBodySchema }) body: RepeatBody,
@@ -233,7 +257,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Skip to the next item', description: '409 NO_NEXT_TRACK at the end of the queue (unless repeating).' })
   @ApiResponse({ status: 200, description: 'The playback state after the skip', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_NEXT_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
   async next(@CurrentUser() user: Principal, @Body({ schema: skipBodySchema }) body: SkipBody, @CallCtx() ctx: CallContext): Promise<PlayerStateView> {
     return this.player.skipToNext(ctx, user.userId, body.device_id, body.track_ended);
   }
@@ -243,7 +267,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Go back to the previous item', description: '409 NO_PREVIOUS_TRACK at the start of the queue (unless repeating).' })
   @ApiResponse({ status: 200, description: 'The playback state after the change', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_PREVIOUS_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
   async previous(
     @CurrentUser() user: Principal,
     @Body({ schema: previousBodySchema }) body: PreviousBody,
@@ -257,7 +281,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Jump to an item and play it from its start' })
   @ApiResponse({ status: 200, description: 'The playback state after the jump', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 404, 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], 503, 504)
   async jump(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
@@ -277,7 +301,14 @@ export class PlayerController {
       'unless it sets take_over; a report not newer (client_timestamp_ms) than the same device\'s latest is ignored (STALE_REPORT).',
   })
   @ApiResponse({ status: 200, description: 'The playback state after the report', standardSchema: progressViewSchema })
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.POSITION_OUT_OF_RANGE],
+    401,
+    [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND],
+    [409, PlaybackReason.NOT_CURRENT_ITEM],
+    503,
+    504,
+  )
   async progress(
     @CurrentUser() user: Principal,
     @Body({ schema: progressBodySchema }) body: ProgressBody,
@@ -308,7 +339,7 @@ export class PlayerController {
     description: 'Resumes there at the position extrapolated to now. 409 NO_ACTIVE_DEVICE when nothing was ever played.',
   })
   @ApiResponse({ status: 200, description: 'The playback state on the new device', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_ACTIVE_DEVICE], 503, 504)
   async transfer(
     @CurrentUser() user: Principal,
     @Body({ schema: transferBodySchema }) body: TransferBody,
@@ -328,7 +359,7 @@ export class PlayerController {
   @Get('recently-played')
   @ApiOperation({ summary: 'Plays (≥ 30 s or to the end), newest first; skips too with include_skips=true', description: 'Cursor paging, no cap.' })
   @ApiResponse({ status: 200, description: 'One page', standardSchema: recentlyPlayedViewSchema })
-  @ApiErrors(400, 401, 503, 504)
+  @ApiErrors([400, PlaybackReason.INVALID_CURSOR], 401, 503, 504)
   async recentlyPlayed(
     @CurrentUser() user: Principal,
     @Query({ schema: recentlyPlayedQuerySchema }) query: RecentlyPlayedQuery,
