@@ -63,6 +63,21 @@ export default [
     },
   },
   {
+    // A service's errors are made in its errors file only, where each reason comes from the proto
+    // contract's list (STYLE.md 4): a throw site cannot invent a reason.
+    files: ['apps/{auth,metadata,playback-queue,recommendation}/src/**/*.ts'],
+    ignores: ['**/*.errors.ts', '**/*.spec.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'NewExpression[callee.name=/^(DomainError|ThrottledError)$/]',
+          message: "throw a factory from the app's *.errors.ts, whose reasons are listed in proto/overture/<domain>/v1/errors.proto",
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/test/**/*.ts', '**/*.e2e.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },

@@ -1,5 +1,17 @@
 import { type Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, status } from '@grpc/grpc-js';
-import { AUTH_V1, type authV1, METADATA_V1, type metadataV1, PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
+import {
+  AUTH_V1,
+  AuthReason,
+  type authV1,
+  CommonReason,
+  GatewayReason,
+  METADATA_V1,
+  MetadataReason,
+  type metadataV1,
+  PLAYBACK_V1,
+  PlaybackReason,
+  type playbackV1,
+} from '@overture/contracts';
 import type { ErrorBody, QueueView, RecommendationsView, SearchView, TokenView, TracksView, TrackView, UserView } from '@overture/gateway-contract';
 import { freePort, quietLogger, testTlsEnv } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +27,11 @@ import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '@
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
 const PASSWORD = 'correct horse battery staple';
+
+/** An error response's schema as the document lists its reasons: the Error body, narrowed by an enum. */
+interface ListedErrorSchema {
+  allOf?: [unknown, { properties: { error: { properties: { reason: { enum: string[] } } } } }];
+}
 
 interface OpenApiDocument {
   paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
@@ -429,6 +446,30 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
     expect(search?.responses['400']?.content?.['application/json']?.schema).toBeDefined();
     expect(document.components.schemas.Track).toBeDefined();
     expect(document.components.schemas.Error).toBeDefined();
+  });
+
+  it("lists in the OpenAPI document the reasons each route's error responses can carry, all from the contracts", async () => {
+    const document = await json<OpenApiDocument>(await get('/docs/json'));
+    const reasons = (path: string, method: string, status: number): unknown => {
+      const schema = document.paths[path]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema as ListedErrorSchema | undefined;
+      return schema?.allOf?.[1]?.properties.error.properties.reason.enum;
+    };
+    expect(reasons('/v1/me/player/queue', 'post', 409)).toEqual(expect.arrayContaining(['VERSION_MISMATCH', 'QUEUE_FULL']));
+    expect(reasons('/v1/tracks/{id}', 'get', 404)).toEqual(['TRACK_NOT_FOUND']);
+    // Shared reasons join a route's own: the token checks on a route that needs a token, and only there.
+    expect(reasons('/v1/tracks/{id}', 'get', 401)).toEqual(expect.arrayContaining(['UNAUTHENTICATED', 'INVALID_TOKEN', 'SESSION_REVOKED']));
+    expect(reasons('/v1/auth/token', 'post', 401)).toEqual(['INVALID_CREDENTIALS', 'INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED']);
+
+    const contracts = new Set<unknown>([CommonReason, GatewayReason, AuthReason, MetadataReason, PlaybackReason].flatMap((list) => Object.values(list)));
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        for (const status of Object.keys(operation.responses).filter((code) => Number(code) >= 400)) {
+          const listed = reasons(path, method, Number(status));
+          expect(listed, `${method} ${path} ${status}`).toEqual(expect.arrayContaining([expect.any(String)]));
+          for (const reason of listed as unknown[]) expect(contracts.has(reason), `${method} ${path} ${status}: ${String(reason)}`).toBe(true);
+        }
+      }
+    }
   });
 });
 

@@ -1,8 +1,9 @@
 import { Controller, Inject } from '@nestjs/common';
 import { playbackV1 } from '@overture/contracts';
-import { DomainError, ErrorCategory, parseRequest } from '@overture/grpc';
+import { parseRequest } from '@overture/grpc';
 import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
 import { map, type Observable } from 'rxjs';
+import { invalidCursor } from './playback.errors.js';
 import { PlaybackChangeHub } from './events/playback-change.hub.js';
 import type { PlaybackChange } from './events/playback-change.js';
 import { PlaybackService } from './playback/playback.service.js';
@@ -175,7 +176,7 @@ function decodeCursor(cursor: string): string {
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
   const id = text.slice(CURSOR_PREFIX.length);
   if (!text.startsWith(CURSOR_PREFIX) || !UUID.test(id)) {
-    throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor: not a cursor of this listing');
+    throw invalidCursor();
   }
   return id;
 }

@@ -4,6 +4,9 @@ export * as authV1 from './generated/overture/auth/v1/auth.js';
 export * as metadataV1 from './generated/overture/metadata/v1/metadata.js';
 export * as playbackV1 from './generated/overture/playback/v1/playback.js';
 export * as recommendationV1 from './generated/overture/recommendation/v1/recommendation.js';
+// The error reasons of every contract, as sent on the wire; also at `@overture/contracts/error-reasons`,
+// which loads no NestJS (the generated service code does).
+export { AuthReason, CommonReason, GatewayReason, MetadataReason, PlaybackReason } from './error-reasons.js';
 
 /** The folder holding `overture/<domain>/v1/*.proto`, the single source of every contract. */
 export const PROTO_ROOT = fileURLToPath(new URL('../../../proto/', import.meta.url));

@@ -1,3 +1,4 @@
+import { CommonReason } from '@overture/contracts';
 import { DomainError, ErrorCategory } from './domain-error.js';
 
 /** What `callSignal` needs of a grpc-js server call (Nest passes it to a handler as its third argument). */
@@ -19,4 +20,4 @@ export function callSignal(call: CancellableCall | undefined): AbortSignal | und
 
 // One error for every call: grpc-js emits 'cancelled' when any call's stream closes, answered or not,
 // and an error made per call captured a stack trace each time for nothing.
-const CALL_CANCELLED = new DomainError(ErrorCategory.Cancelled, 'CALL_CANCELLED', 'the caller cancelled the call or its deadline passed');
+const CALL_CANCELLED = new DomainError(ErrorCategory.Cancelled, CommonReason.CALL_CANCELLED, 'the caller cancelled the call or its deadline passed');

@@ -19,8 +19,9 @@ export enum ErrorCategory {
 }
 
 /**
- * An expected failure with a stable, machine-readable `reason` (SCREAMING_SNAKE_CASE, e.g.
- * `TRACK_NOT_FOUND`) that clients may branch on, and a message for humans.
+ * An expected failure with a stable, machine-readable `reason` that clients may branch on, and a
+ * message for humans. Every reason is listed in the contract (`proto/overture/<domain>/v1/errors.proto`)
+ * and taken from its derived constants (e.g. `MetadataReason.TRACK_NOT_FOUND`), never spelled out.
  */
 export class DomainError extends Error {
   constructor(

@@ -1,5 +1,6 @@
 import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { Metadata, status } from '@grpc/grpc-js';
+import { CommonReason } from '@overture/contracts';
 import { type Observable, throwError } from 'rxjs';
 import { DomainError } from './domain-error.js';
 import { ERROR_REASON_KEY, isGrpcCallError, toGrpcError, type GrpcErrorResponse } from './grpc-status.js';
@@ -23,17 +24,17 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
     if (isGrpcCallError(exception)) {
       const code = exception.code;
       if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) {
-        return withReason(code, 'DEPENDENCY_UNAVAILABLE', `a dependency did not answer: ${exception.message}`);
+        return withReason(code, CommonReason.DEPENDENCY_UNAVAILABLE, `a dependency did not answer: ${exception.message}`);
       }
       // Local overload (a full bulkhead): tell the caller to back off rather than report a bug.
-      if (code === status.RESOURCE_EXHAUSTED) return withReason(code, 'OVERLOADED', exception.message);
+      if (code === status.RESOURCE_EXHAUSTED) return withReason(code, CommonReason.OVERLOADED, exception.message);
     }
     this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
-    return withReason(status.INTERNAL, 'INTERNAL', 'internal error');
+    return withReason(status.INTERNAL, CommonReason.INTERNAL, 'internal error');
   }
 }
 
-function withReason(code: status, reason: string, message: string): GrpcErrorResponse {
+function withReason(code: status, reason: CommonReason, message: string): GrpcErrorResponse {
   const metadata = new Metadata();
   metadata.set(ERROR_REASON_KEY, reason);
   return { code, message, details: message, metadata };

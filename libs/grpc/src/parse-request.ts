@@ -1,3 +1,4 @@
+import { CommonReason } from '@overture/contracts';
 import type { z } from 'zod';
 import { DomainError, ErrorCategory } from './domain-error.js';
 
@@ -13,5 +14,5 @@ export function parseRequest<S extends z.ZodType>(schema: S, request: unknown): 
     const field = issue.path.map(String).join('.');
     return field ? `${field}: ${issue.message}` : issue.message;
   });
-  throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_ARGUMENT', problems.join('; '));
+  throw new DomainError(ErrorCategory.InvalidArgument, CommonReason.INVALID_ARGUMENT, problems.join('; '));
 }

@@ -1,6 +1,7 @@
 import type { Metadata } from '@grpc/grpc-js';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { CommonReason } from '@overture/contracts';
 import { callerOf, DomainError, ErrorCategory, type AuthenticatedCall, type ServiceIdentity } from '@overture/grpc';
 import { bearerToken } from './bearer.js';
 import { ACCEPTED_CALLERS, ACTS_ON_ANY_USER, ALLOW_ANONYMOUS, REQUIRED_PERMISSION } from './permissions.js';
@@ -56,14 +57,14 @@ export class GrpcIdentityGuard implements CanActivate {
     const principal = await this.authenticate(metadata);
     const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, targets);
     if (permission && !this.policy.allows(principal.roles, permission)) {
-      throw new DomainError(ErrorCategory.PermissionDenied, 'PERMISSION_DENIED', `this needs the ${permission} permission`);
+      throw new DomainError(ErrorCategory.PermissionDenied, CommonReason.PERMISSION_DENIED, `this needs the ${permission} permission`);
     }
     const request: unknown = rpc.getData();
     const userId = typeof request === 'object' && request !== null ? (request as { userId?: unknown }).userId : undefined;
     // UUIDs compare case-insensitively: an upper-case spelling of one's own id is still one's own.
     const other = typeof userId === 'string' && userId !== '' && userId.toLowerCase() !== principal.userId.toLowerCase();
     if (other && !this.reflector.getAllAndOverride<boolean>(ACTS_ON_ANY_USER, targets)) {
-      throw new DomainError(ErrorCategory.PermissionDenied, 'USER_MISMATCH', 'userId must be the caller named by the access token');
+      throw new DomainError(ErrorCategory.PermissionDenied, CommonReason.USER_MISMATCH, 'userId must be the caller named by the access token');
     }
     principals.set(metadata, principal);
     return true;
@@ -73,30 +74,30 @@ export class GrpcIdentityGuard implements CanActivate {
     const proof = callerOf(call);
     // A plaintext connection reaches a handler only on a server started with GRPC_INSECURE_PLAINTEXT.
     if (proof.transport === 'plaintext') return;
-    if (!proof.identity) throw new DomainError(ErrorCategory.Unauthenticated, 'UNKNOWN_CALLER', 'the client certificate names no Overture service');
+    if (!proof.identity) throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.UNKNOWN_CALLER, 'the client certificate names no Overture service');
     if (!accepted?.includes(proof.identity)) {
-      throw new DomainError(ErrorCategory.PermissionDenied, 'CALLER_NOT_ALLOWED', `${proof.identity} may not call this method`);
+      throw new DomainError(ErrorCategory.PermissionDenied, CommonReason.CALLER_NOT_ALLOWED, `${proof.identity} may not call this method`);
     }
   }
 
   private async authenticate(metadata: Metadata): Promise<Principal> {
     const header = metadata.get('authorization')[0];
-    if (typeof header !== 'string') throw new DomainError(ErrorCategory.Unauthenticated, 'UNAUTHENTICATED', 'an access token is required');
+    if (typeof header !== 'string') throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.UNAUTHENTICATED, 'an access token is required');
     const token = bearerToken(header);
-    if (!token) throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_TOKEN', 'authorization is not "Bearer <token>"');
-    if (!this.policy.ready) throw new DomainError(ErrorCategory.Unavailable, 'POLICY_NOT_LOADED', 'the access policy has not been loaded yet');
+    if (!token) throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.INVALID_TOKEN, 'authorization is not "Bearer <token>"');
+    if (!this.policy.ready) throw new DomainError(ErrorCategory.Unavailable, CommonReason.POLICY_NOT_LOADED, 'the access policy has not been loaded yet');
     let principal: Principal;
     try {
       principal = await this.tokens.verify(token);
     } catch (error) {
-      if (error instanceof TokenRejectedError) throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_TOKEN', error.message);
-      if (error instanceof SigningKeysUnavailableError) throw new DomainError(ErrorCategory.Unavailable, 'KEYS_NOT_LOADED', error.message);
+      if (error instanceof TokenRejectedError) throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.INVALID_TOKEN, error.message);
+      if (error instanceof SigningKeysUnavailableError) throw new DomainError(ErrorCategory.Unavailable, CommonReason.KEYS_NOT_LOADED, error.message);
       throw error;
     }
     const stale = this.policy.staleness(principal);
-    if (stale === 'SESSION_REVOKED') throw new DomainError(ErrorCategory.Unauthenticated, 'SESSION_REVOKED', 'the session of this access token has ended');
-    if (stale === 'ROLES_CHANGED') {
-      throw new DomainError(ErrorCategory.Unauthenticated, 'ROLES_CHANGED', "the account's roles changed; refresh the access token");
+    if (stale === CommonReason.SESSION_REVOKED) throw new DomainError(ErrorCategory.Unauthenticated, stale, 'the session of this access token has ended');
+    if (stale === CommonReason.ROLES_CHANGED) {
+      throw new DomainError(ErrorCategory.Unauthenticated, stale, "the account's roles changed; refresh the access token");
     }
     return principal;
   }

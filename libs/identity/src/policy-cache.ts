@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import type { authV1 } from '@overture/contracts';
+import { type authV1, CommonReason } from '@overture/contracts';
 import { Backoff } from '@overture/resilience';
 import type { Observable, Subscription } from 'rxjs';
 import type { Principal } from './principal.js';
@@ -15,8 +15,8 @@ export interface PolicyCacheOptions {
   logger: Pick<LoggerService, 'log' | 'warn'>;
 }
 
-/** Why a token that verified is still refused. */
-export type Staleness = 'SESSION_REVOKED' | 'ROLES_CHANGED';
+/** Why a token that verified is still refused: the reason its refusal carries. */
+export type Staleness = typeof CommonReason.SESSION_REVOKED | typeof CommonReason.ROLES_CHANGED;
 
 /**
  * The live access policy, held in memory: permissions per role, revoked sessions and users whose
@@ -79,9 +79,9 @@ export class PolicyCache {
   /** Why this verified token must still be refused, or undefined when it may be used. */
   staleness(principal: Principal, now = Date.now()): Staleness | undefined {
     const revokedUntil = this.revokedSessions.get(principal.sessionId);
-    if (revokedUntil !== undefined && revokedUntil > now) return 'SESSION_REVOKED';
+    if (revokedUntil !== undefined && revokedUntil > now) return CommonReason.SESSION_REVOKED;
     const changed = this.rolesChanged.get(principal.userId);
-    if (changed && changed.expiresAtMs > now && principal.rolesVersion < changed.rolesVersion) return 'ROLES_CHANGED';
+    if (changed && changed.expiresAtMs > now && principal.rolesVersion < changed.rolesVersion) return CommonReason.ROLES_CHANGED;
     return undefined;
   }
 

@@ -1,4 +1,6 @@
 import { status } from '@grpc/grpc-js';
+// The NestJS-free entry point: this util lib stays free of Nest.
+import { CommonReason } from '@overture/contracts/error-reasons';
 
 /** The numeric gRPC status code an error carries (grpc-js `ServiceError.code`), if any. */
 export function grpcCodeOf(error: unknown): status | undefined {
@@ -11,9 +13,6 @@ export function grpcCodeOf(error: unknown): status | undefined {
 // The trailing-metadata key an Overture service puts its error reason under (ERROR_REASON_KEY in
 // libs/grpc, which this util lib does not import: it stays free of Nest).
 const REASON_KEY = 'overture-error-reason';
-
-// The reason a service answers with when its own bulkhead is full (libs/grpc's exception filter).
-const OVERLOADED_REASON = 'OVERLOADED';
 
 /** The Overture reason a gRPC error carries in its trailing metadata, if any. */
 function reasonOf(error: unknown): string | undefined {
@@ -41,7 +40,7 @@ export function isServiceFailure(error: unknown): boolean {
     case status.INTERNAL:
     case status.UNKNOWN: {
       const reason = reasonOf(error);
-      return reason === undefined || reason === OVERLOADED_REASON;
+      return reason === undefined || reason === CommonReason.OVERLOADED;
     }
     default:
       return false;

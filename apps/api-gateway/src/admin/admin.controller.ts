@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Inject, Param, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuthReason } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
 import {
   policyViewSchema,
@@ -37,7 +38,7 @@ export class AdminController {
   @RequirePermission('users:admin')
   @ApiOperation({ summary: "Grant a role (the user's current access tokens must be refreshed to use it)" })
   @ApiResponse({ status: 200, description: 'The user after the change', standardSchema: userViewSchema })
-  @ApiErrors(400, 401, 403, 404, 503, 504)
+  @ApiErrors(400, 401, 403, [404, AuthReason.USER_NOT_FOUND], 503, 504)
   async grantRole(@Param({ schema: userRoleParamsSchema }) params: UserRoleParams, @CallCtx() ctx: CallContext): Promise<UserView> {
     return this.admin.changeRole(ctx, params.user_id, params.role, true);
   }
@@ -46,7 +47,7 @@ export class AdminController {
   @RequirePermission('users:admin')
   @ApiOperation({ summary: "Revoke a role (the user's access tokens with it stop working within a second)" })
   @ApiResponse({ status: 200, description: 'The user after the change', standardSchema: userViewSchema })
-  @ApiErrors(400, 401, 403, 404, 503, 504)
+  @ApiErrors(400, 401, 403, [404, AuthReason.USER_NOT_FOUND], [409, AuthReason.LAST_ADMIN], 503, 504)
   async revokeRole(@Param({ schema: userRoleParamsSchema }) params: UserRoleParams, @CallCtx() ctx: CallContext): Promise<UserView> {
     return this.admin.changeRole(ctx, params.user_id, params.role, false);
   }
@@ -64,7 +65,7 @@ export class AdminController {
   @RequirePermission('policy:admin')
   @ApiOperation({ summary: "Replace a role's permissions", description: 'Enforced by the gateway and every service within a second.' })
   @ApiResponse({ status: 200, description: 'The policy after the change', standardSchema: policyViewSchema })
-  @ApiErrors(400, 401, 403, 413, 503, 504)
+  @ApiErrors([400, AuthReason.UNKNOWN_PERMISSION], 401, 403, [409, AuthReason.LAST_ADMIN], 413, 503, 504)
   async setRolePermissions(
     @Param({ schema: roleParamsSchema }) params: RoleParams,
     @Body({ schema: rolePermissionsBodySchema }) body: RolePermissionsBody,

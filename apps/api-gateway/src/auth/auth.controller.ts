@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuthReason, GatewayReason } from '@overture/contracts';
 import {
   changePasswordBodySchema,
   deleteAccountBodySchema,
@@ -42,7 +43,14 @@ export class AuthController {
   @ApiOperation({ summary: 'Create an account (role: listener)' })
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 201, description: 'The new account', standardSchema: userViewSchema })
-  @ApiErrors(400, 409, 413, 429, 503, 504)
+  @ApiErrors(
+    400,
+    [409, AuthReason.EMAIL_TAKEN],
+    413,
+    [429, AuthReason.TOO_MANY_REGISTRATIONS, AuthReason.PASSWORD_HASHING_BUSY],
+    [503, GatewayReason.SERVICE_UNAVAILABLE],
+    504,
+  )
   async register(@Body({ schema: registerBodySchema }) body: RegisterBody, @CallCtx() ctx: CallContext, @ClientAddress() address: string): Promise<UserView> {
     return this.accounts.register(ctx, body, address);
   }
@@ -58,7 +66,15 @@ export class AuthController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 200, description: 'Tokens', standardSchema: tokenViewSchema })
-  @ApiErrors(400, 401, 413, 415, 429, 503, 504)
+  @ApiErrors(
+    400,
+    [401, AuthReason.INVALID_CREDENTIALS, AuthReason.INVALID_REFRESH_TOKEN, AuthReason.REFRESH_TOKEN_REUSED],
+    413,
+    415,
+    [429, AuthReason.TOO_MANY_SIGN_IN_ATTEMPTS, AuthReason.PASSWORD_HASHING_BUSY],
+    [503, GatewayReason.SERVICE_UNAVAILABLE],
+    504,
+  )
   async token(@Body({ schema: tokenBodySchema }) body: TokenBody, @CallCtx() ctx: CallContext, @ClientAddress() address: string): Promise<TokenView> {
     return this.accounts.token(ctx, body, address);
   }
@@ -73,7 +89,7 @@ export class AuthController {
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 200, description: 'Revoked (or nothing to revoke)' })
-  @ApiErrors(400, 413, 415, 503, 504)
+  @ApiErrors(400, 413, 415, [503, GatewayReason.SERVICE_UNAVAILABLE], 504)
   async revoke(@Body({ schema: revokeBodySchema }) body: RevokeBody, @CallCtx() ctx: CallContext): Promise<Record<string, never>> {
     await this.accounts.revoke(ctx, body);
     return {};
@@ -85,7 +101,14 @@ export class AuthController {
   @ApiOperation({ summary: 'Change the password', description: 'Every other session of the account ends; this one goes on.' })
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 204, description: 'Changed' })
-  @ApiErrors(400, 401, 413, 429, 503, 504)
+  @ApiErrors(
+    400,
+    [401, AuthReason.INVALID_CREDENTIALS],
+    413,
+    [429, AuthReason.TOO_MANY_SIGN_IN_ATTEMPTS, AuthReason.PASSWORD_HASHING_BUSY],
+    503,
+    504,
+  )
   async changePassword(
     @CurrentUser() user: Principal,
     @Body({ schema: changePasswordBodySchema }) body: ChangePasswordBody,
@@ -101,7 +124,15 @@ export class AuthController {
   @ApiOperation({ summary: 'Delete the account', description: 'Needs the password; every session ends at once.' })
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 413, 429, 503, 504)
+  @ApiErrors(
+    400,
+    [401, AuthReason.INVALID_CREDENTIALS],
+    [409, AuthReason.LAST_ADMIN],
+    413,
+    [429, AuthReason.TOO_MANY_SIGN_IN_ATTEMPTS, AuthReason.PASSWORD_HASHING_BUSY],
+    503,
+    504,
+  )
   async deleteAccount(
     @CurrentUser() user: Principal,
     @Body({ schema: deleteAccountBodySchema }) body: DeleteAccountBody,
@@ -116,7 +147,7 @@ export class AuthController {
   @ApiOperation({ summary: 'The signed-in account' })
   @ApiRequestTimeoutHeader()
   @ApiResponse({ status: 200, description: 'The account', standardSchema: userViewSchema })
-  @ApiErrors(401, 404, 503, 504)
+  @ApiErrors(401, [404, AuthReason.USER_NOT_FOUND], 503, 504)
   async me(@CurrentUser() user: Principal, @CallCtx() ctx: CallContext): Promise<UserView> {
     return this.accounts.me(ctx, user.userId);
   }
@@ -126,10 +157,10 @@ export class AuthController {
   @Header('cache-control', 'public, max-age=60')
   @ApiOperation({ summary: 'Public keys that verify access tokens', description: 'Served from the gateway cache of auth keys.' })
   @ApiResponse({ status: 200, description: 'JWKS', standardSchema: jwksViewSchema })
-  @ApiErrors(503)
+  @ApiErrors([503, GatewayReason.SERVICE_UNAVAILABLE])
   jwks(): JSONWebKeySet {
     const jwks = this.jwksCache.jwks;
-    if (!jwks) throw new ApiError(503, 'SERVICE_UNAVAILABLE', 'the signing keys have not been loaded yet; try again shortly');
+    if (!jwks) throw new ApiError(503, GatewayReason.SERVICE_UNAVAILABLE, 'the signing keys have not been loaded yet; try again shortly');
     return jwks;
   }
 }

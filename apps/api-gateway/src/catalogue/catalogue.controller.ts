@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { MetadataReason } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
 import {
   albumPageViewSchema,
@@ -45,7 +46,7 @@ export class CatalogueController {
   @Get('tracks/:id')
   @ApiOperation({ summary: 'One track' })
   @ApiResponse({ status: 200, description: 'The track', standardSchema: trackViewSchema })
-  @ApiErrors(400, 401, 404, 503, 504)
+  @ApiErrors(400, 401, [404, MetadataReason.TRACK_NOT_FOUND], 503, 504)
   async track(@Param({ schema: trackParamsSchema }) params: TrackParams, @CallCtx() ctx: CallContext): Promise<TrackView> {
     return this.catalogue.track(ctx, params.id);
   }
@@ -64,7 +65,7 @@ export class CatalogueController {
     description: 'Text (prefix, fuzzy, CJK), filters, sorts, facet counts; page with next_cursor.',
   })
   @ApiResponse({ status: 200, description: 'One page of results', standardSchema: searchViewSchema })
-  @ApiErrors(400, 401, 503, 504)
+  @ApiErrors([400, MetadataReason.INVALID_CURSOR], 401, 503, 504)
   async search(@Query({ schema: searchQuerySchema }) query: SearchQuery, @CallCtx() ctx: CallContext): Promise<SearchView> {
     return this.catalogue.search(ctx, query);
   }
@@ -72,7 +73,7 @@ export class CatalogueController {
   @Get('browse/tracks')
   @ApiOperation({ summary: 'Browse tracks by attributes', description: 'The same filters, sorts and facets as search; text is optional.' })
   @ApiResponse({ status: 200, description: 'One page of results', standardSchema: searchViewSchema })
-  @ApiErrors(400, 401, 503, 504)
+  @ApiErrors([400, MetadataReason.INVALID_CURSOR], 401, 503, 504)
   async browse(@Query({ schema: searchQuerySchema }) query: SearchQuery, @CallCtx() ctx: CallContext): Promise<SearchView> {
     return this.catalogue.search(ctx, query);
   }
@@ -88,7 +89,7 @@ export class CatalogueController {
   @Get('artists/:id')
   @ApiOperation({ summary: 'An artist, their albums and a page of their tracks (most popular first)' })
   @ApiResponse({ status: 200, description: 'The artist page', standardSchema: artistViewSchema })
-  @ApiErrors(400, 401, 404, 503, 504)
+  @ApiErrors([400, MetadataReason.INVALID_CURSOR], 401, [404, MetadataReason.ARTIST_NOT_FOUND], 503, 504)
   async artist(
     @Param({ schema: entityParamsSchema }) params: EntityParams,
     @Query({ schema: pageQuerySchema }) query: PageQuery,
@@ -100,7 +101,7 @@ export class CatalogueController {
   @Get('albums/:id')
   @ApiOperation({ summary: 'An album and its tracks' })
   @ApiResponse({ status: 200, description: 'The album page', standardSchema: albumPageViewSchema })
-  @ApiErrors(400, 401, 404, 503, 504)
+  @ApiErrors(400, 401, [404, MetadataReason.ALBUM_NOT_FOUND], 503, 504)
   async album(@Param({ schema: entityParamsSchema }) params: EntityParams, @CallCtx() ctx: CallContext): Promise<AlbumPageView> {
     return this.catalogue.album(ctx, params.id);
   }
@@ -110,7 +111,7 @@ export class CatalogueController {
   @RequirePermission('catalogue:write')
   @ApiOperation({ summary: 'Add a track (curators)' })
   @ApiResponse({ status: 201, description: 'The new track', standardSchema: trackViewSchema })
-  @ApiErrors(400, 401, 403, 409, 503, 504)
+  @ApiErrors(400, 401, 403, [409, MetadataReason.ISRC_TAKEN], 503, 504)
   async createTrack(@Body({ schema: trackBodySchema }) body: TrackBody, @CallCtx() ctx: CallContext): Promise<TrackView> {
     return this.catalogue.createTrack(ctx, body);
   }
@@ -119,7 +120,15 @@ export class CatalogueController {
   @RequirePermission('catalogue:write')
   @ApiOperation({ summary: 'Replace a track (curators)', description: 'If-Match carries the version the change is based on.' })
   @ApiResponse({ status: 200, description: 'The track after the change', standardSchema: trackViewSchema })
-  @ApiErrors(400, 401, 403, 404, 409, 503, 504)
+  @ApiErrors(
+    400,
+    401,
+    403,
+    [404, MetadataReason.TRACK_NOT_FOUND],
+    [409, MetadataReason.VERSION_CONFLICT, MetadataReason.ISRC_TAKEN],
+    503,
+    504,
+  )
   async updateTrack(
     @Param({ schema: trackParamsSchema }) params: TrackParams,
     @Body({ schema: trackBodySchema }) body: TrackBody,
@@ -134,7 +143,7 @@ export class CatalogueController {
   @RequirePermission('catalogue:write')
   @ApiOperation({ summary: 'Delete a track (curators)' })
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, 404, 409, 503, 504)
+  @ApiErrors(400, 401, 403, [404, MetadataReason.TRACK_NOT_FOUND], [409, MetadataReason.VERSION_CONFLICT], 503, 504)
   async deleteTrack(
     @Param({ schema: trackParamsSchema }) params: TrackParams,
     @HeaderParam('If-Match', trackVersionSchema) expectedVersion: number,

@@ -1,5 +1,6 @@
 import { type CallOptions, Metadata, status } from '@grpc/grpc-js';
 import type { OnApplicationShutdown } from '@nestjs/common';
+import { GatewayReason } from '@overture/contracts';
 import { type GrpcClientHandle, readGrpcError, unary } from '@overture/grpc';
 import { CircuitOpenError, type CallPolicy } from '@overture/resilience';
 import { REQUEST_ID_HEADER } from '@overture/tracing';
@@ -69,7 +70,7 @@ export class Downstream<T extends object> implements OnApplicationShutdown {
 
   private downstreamError(error: unknown): unknown {
     if (error instanceof ClientBudgetExceeded) {
-      return new DownstreamError(this.name, status.DEADLINE_EXCEEDED, 'REQUEST_TIMEOUT', 'the request timeout (x-request-timeout-ms) passed');
+      return new DownstreamError(this.name, status.DEADLINE_EXCEEDED, GatewayReason.REQUEST_TIMEOUT, 'the request timeout (x-request-timeout-ms) passed');
     }
     if (error instanceof CircuitOpenError) {
       return new DownstreamError(this.name, status.UNAVAILABLE, undefined, error.message, { cause: error });

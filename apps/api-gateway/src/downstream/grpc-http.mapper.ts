@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { CommonReason, GatewayReason } from '@overture/contracts';
 import { ApiError } from '../http/api-error.js';
 import type { DownstreamError } from './downstream-error.js';
 
@@ -38,7 +39,7 @@ export function httpErrorOf(error: DownstreamError): ApiError {
     case status.CANCELLED:
       return new ApiError(
         503,
-        error.reason ?? 'SERVICE_UNAVAILABLE',
+        error.reason ?? GatewayReason.SERVICE_UNAVAILABLE,
         `the ${error.service} service is unavailable; try again shortly`,
         {},
         { cause: error },
@@ -46,7 +47,7 @@ export function httpErrorOf(error: DownstreamError): ApiError {
     case status.DEADLINE_EXCEEDED:
       return new ApiError(
         504,
-        error.reason ?? 'DEADLINE_EXCEEDED',
+        error.reason ?? GatewayReason.DEADLINE_EXCEEDED,
         `the ${error.service} service did not answer in time`,
         {},
         { cause: error },
@@ -67,5 +68,5 @@ export function httpErrorOf(error: DownstreamError): ApiError {
 }
 
 function internal(cause: Error): ApiError {
-  return new ApiError(500, 'INTERNAL', 'internal error', {}, { cause });
+  return new ApiError(500, CommonReason.INTERNAL, 'internal error', {}, { cause });
 }

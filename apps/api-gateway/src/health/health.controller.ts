@@ -1,5 +1,6 @@
 import { Controller, Get, Inject, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { GatewayReason } from '@overture/contracts';
 import { HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
 import { PolicyCache } from '@overture/identity';
@@ -36,7 +37,7 @@ export class HealthController {
   @Get('ready')
   @ApiOperation({ summary: 'Readiness: signing keys loaded and not shutting down' })
   @ApiResponse({ status: 200, description: 'Ready' })
-  @ApiErrors(503)
+  @ApiErrors([503, GatewayReason.NOT_READY])
   async ready(): Promise<HealthCheckResult> {
     try {
       return await this.health.check([() => this.signingKeys(), () => this.accessPolicy(), () => this.serving()]);
@@ -44,7 +45,7 @@ export class HealthController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const failed = Object.entries((error.getResponse() as HealthCheckResult).error ?? {});
       const because = failed.map(([name, result]) => `${name}: ${String(result?.message ?? result?.status)}`).join('; ');
-      throw new ApiError(503, 'NOT_READY', `not ready: ${because}`);
+      throw new ApiError(503, GatewayReason.NOT_READY, `not ready: ${because}`);
     }
   }
 

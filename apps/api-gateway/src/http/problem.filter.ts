@@ -8,6 +8,7 @@ import {
   Logger,
   NotFoundException,
 } from '@nestjs/common';
+import { CommonReason, GatewayReason } from '@overture/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { DownstreamError } from '../downstream/downstream-error.js';
@@ -17,13 +18,13 @@ import { problemBody } from './problem-body.js';
 import { RouteTable } from './route-table.js';
 
 // Fastify's own request errors (raised before a handler runs), by error code.
-const FASTIFY_ERRORS: Readonly<Record<string, { reason: string; message: string }>> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: { reason: 'MALFORMED_BODY', message: 'the request body is not valid JSON' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { reason: 'MALFORMED_BODY', message: 'the request body is empty but its content-type is JSON' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { reason: 'MALFORMED_BODY', message: 'content-length does not match the body' },
-  FST_ERR_CTP_BODY_TOO_LARGE: { reason: 'PAYLOAD_TOO_LARGE', message: 'the request body is too large' },
+const FASTIFY_ERRORS: Readonly<Record<string, { reason: GatewayReason; message: string }>> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { reason: GatewayReason.MALFORMED_BODY, message: 'the request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { reason: GatewayReason.MALFORMED_BODY, message: 'the request body is empty but its content-type is JSON' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { reason: GatewayReason.MALFORMED_BODY, message: 'content-length does not match the body' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { reason: GatewayReason.PAYLOAD_TOO_LARGE, message: 'the request body is too large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    reason: 'UNSUPPORTED_MEDIA_TYPE',
+    reason: GatewayReason.UNSUPPORTED_MEDIA_TYPE,
     message: 'send the body as application/json (or application/x-www-form-urlencoded to /v1/auth/token)',
   },
 };
@@ -62,18 +63,18 @@ export class ProblemFilter implements ExceptionFilter {
     // Nest's not-found handler is the only source of NotFoundException: handlers throw ApiErrors.
     if (exception instanceof NotFoundException) return this.routeNotFound(request);
     if (exception instanceof HttpException && exception.getStatus() < 500) return fromHttpException(exception);
-    return new ApiError(500, 'INTERNAL', 'internal error', {}, { cause: exception });
+    return new ApiError(500, CommonReason.INTERNAL, 'internal error', {}, { cause: exception });
   }
 
   private routeNotFound(request: FastifyRequest): ApiError {
     const path = request.url.split('?', 1)[0] ?? '/';
     const allowed = this.routes.allowedMethods(path);
     if (allowed.length > 0) {
-      return new ApiError(405, 'METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`, {
+      return new ApiError(405, GatewayReason.METHOD_NOT_ALLOWED, `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`, {
         allow: allowed.join(', '),
       });
     }
-    return new ApiError(404, 'ROUTE_NOT_FOUND', `no route ${request.method} ${path}`);
+    return new ApiError(404, GatewayReason.ROUTE_NOT_FOUND, `no route ${request.method} ${path}`);
   }
 
   private log(error: ApiError, request: FastifyRequest): void {
@@ -95,7 +96,7 @@ function fromHttpException(exception: HttpException): ApiError {
   const known = typeof code === 'string' ? FASTIFY_ERRORS[code] : undefined;
   if (known) return new ApiError(status, known.reason, known.message);
   // Nest's form-body parser rejects `__proto__` keys this way; handlers throw ApiErrors instead.
-  if (exception instanceof BadRequestException) return new ApiError(400, 'MALFORMED_BODY', exception.message);
+  if (exception instanceof BadRequestException) return new ApiError(400, GatewayReason.MALFORMED_BODY, exception.message);
   const name = STATUS_CODES[status] ?? 'Bad Request';
   return new ApiError(status, name.toUpperCase().replace(/[^A-Z0-9]+/g, '_'), exception.message || name);
 }

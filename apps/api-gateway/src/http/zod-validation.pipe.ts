@@ -1,4 +1,5 @@
 import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
+import { GatewayReason } from '@overture/contracts';
 import { z } from 'zod';
 import { ApiError } from './api-error.js';
 
@@ -22,7 +23,7 @@ export class ZodValidationPipe implements PipeTransform {
     if (!(schema instanceof z.ZodType)) throw new Error('request schemas must be zod schemas');
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    throw new ApiError(400, 'INVALID_REQUEST', describeIssues(result.error.issues, value, partName(metadata), pagedByCursor(schema)));
+    throw new ApiError(400, GatewayReason.INVALID_REQUEST, describeIssues(result.error.issues, value, partName(metadata), pagedByCursor(schema)));
   }
 }
 

@@ -1,5 +1,6 @@
 import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res, UseFilters, UseInterceptors } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { CommonReason, PlaybackReason } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
 import {
   addToQueueBodySchema,
@@ -102,7 +103,15 @@ export class PlayerController {
   @HttpCode(201)
   @ApiOperation({ summary: 'Add tracks to the queue: at the end, or next (after the current item)', description: CONFLICT_NOTE })
   @QueueChange(201)
-  @ApiErrors(400, 401, 409, 413, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.UNKNOWN_TRACK],
+    401,
+    [409, PlaybackReason.VERSION_MISMATCH, PlaybackReason.QUEUE_FULL],
+    413,
+    // Playback looks the tracks up in metadata, which may be down or slow.
+    [503, CommonReason.DEPENDENCY_UNAVAILABLE],
+    [504, CommonReason.DEPENDENCY_UNAVAILABLE],
+  )
   async addToQueue(
     @CurrentUser() user: Principal,
     @Body({ schema: addToQueueBodySchema }) body: AddToQueueBody,
@@ -116,7 +125,15 @@ export class PlayerController {
   @Put('queue')
   @ApiOperation({ summary: 'Replace the whole queue', description: `Nothing is current afterwards. ${CONFLICT_NOTE}` })
   @QueueChange()
-  @ApiErrors(400, 401, 409, 413, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.UNKNOWN_TRACK],
+    401,
+    [409, PlaybackReason.VERSION_MISMATCH, PlaybackReason.QUEUE_FULL],
+    413,
+    // Playback looks the tracks up in metadata, which may be down or slow.
+    [503, CommonReason.DEPENDENCY_UNAVAILABLE],
+    [504, CommonReason.DEPENDENCY_UNAVAILABLE],
+  )
   async replaceQueue(
     @CurrentUser() user: Principal,
     @Body({ schema: replaceQueueBodySchema }) body: ReplaceQueueBody,
@@ -130,7 +147,7 @@ export class PlayerController {
   @Delete('queue')
   @ApiOperation({ summary: 'Clear the upcoming items (after the current one) or the whole queue', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async clearQueue(
     @CurrentUser() user: Principal,
     @Query({ schema: clearQueueQuerySchema }) query: ClearQueueQuery,
@@ -144,7 +161,7 @@ export class PlayerController {
   @Delete('queue/items/:queue_item_id')
   @ApiOperation({ summary: 'Remove one item from the queue', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async removeItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
@@ -159,7 +176,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove several items at once', description: `All or none: 404 names unknown items. ${CONFLICT_NOTE}` })
   @QueueChange()
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async removeItems(
     @CurrentUser() user: Principal,
     @Body({ schema: removeItemsBodySchema }) body: RemoveItemsBody,
@@ -174,7 +191,14 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Move an item before another one, or to the end', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.INVALID_MOVE],
+    401,
+    [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND],
+    [409, PlaybackReason.VERSION_MISMATCH],
+    503,
+    504,
+  )
   async moveItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
@@ -189,7 +213,7 @@ export class PlayerController {
   @Put('shuffle')
   @ApiOperation({ summary: 'Shuffle the upcoming items, or restore their order', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async shuffle(
     @CurrentUser() user: Principal,
     @Body({ schema: shuffleBodySchema }) body: ShuffleBody,
@@ -203,7 +227,7 @@ export class PlayerController {
   @Put('repeat')
   @ApiOperation({ summary: 'Set repeat: off, track or context', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
   async repeat(
     @CurrentUser() user: Principal,
     @Body({ schema: repeatBodySchema }) body: RepeatBody,
@@ -218,7 +242,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Skip to the next item', description: '409 NO_NEXT_TRACK at the end of the queue (unless repeating).' })
   @ApiResponse({ status: 200, description: 'The playback state after the skip', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_NEXT_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
   async next(@CurrentUser() user: Principal, @Body({ schema: skipBodySchema }) body: SkipBody, @CallCtx() ctx: CallContext): Promise<PlayerStateView> {
     return this.player.skipToNext(ctx, user.userId, body.device_id, body.track_ended);
   }
@@ -228,7 +252,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Go back to the previous item', description: '409 NO_PREVIOUS_TRACK at the start of the queue (unless repeating).' })
   @ApiResponse({ status: 200, description: 'The playback state after the change', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_PREVIOUS_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
   async previous(
     @CurrentUser() user: Principal,
     @Body({ schema: previousBodySchema }) body: PreviousBody,
@@ -242,7 +266,7 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Jump to an item and play it from its start' })
   @ApiResponse({ status: 200, description: 'The playback state after the jump', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 404, 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], 503, 504)
   async jump(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
@@ -262,7 +286,14 @@ export class PlayerController {
       'unless it sets take_over; a report not newer (client_timestamp_ms) than the same device\'s latest is ignored (STALE_REPORT).',
   })
   @ApiResponse({ status: 200, description: 'The playback state after the report', standardSchema: progressViewSchema })
-  @ApiErrors(400, 401, 404, 409, 503, 504)
+  @ApiErrors(
+    [400, PlaybackReason.POSITION_OUT_OF_RANGE],
+    401,
+    [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND],
+    [409, PlaybackReason.NOT_CURRENT_ITEM],
+    503,
+    504,
+  )
   async progress(
     @CurrentUser() user: Principal,
     @Body({ schema: progressBodySchema }) body: ProgressBody,
@@ -293,7 +324,7 @@ export class PlayerController {
     description: 'Resumes there at the position extrapolated to now. 409 NO_ACTIVE_DEVICE when nothing was ever played.',
   })
   @ApiResponse({ status: 200, description: 'The playback state on the new device', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, 409, 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_ACTIVE_DEVICE], 503, 504)
   async transfer(
     @CurrentUser() user: Principal,
     @Body({ schema: transferBodySchema }) body: TransferBody,
@@ -313,7 +344,7 @@ export class PlayerController {
   @Get('recently-played')
   @ApiOperation({ summary: 'Plays (≥ 30 s or to the end), newest first; skips too with include_skips=true', description: 'Cursor paging, no cap.' })
   @ApiResponse({ status: 200, description: 'One page', standardSchema: recentlyPlayedViewSchema })
-  @ApiErrors(400, 401, 503, 504)
+  @ApiErrors([400, PlaybackReason.INVALID_CURSOR], 401, 503, 504)
   async recentlyPlayed(
     @CurrentUser() user: Principal,
     @Query({ schema: recentlyPlayedQuerySchema }) query: RecentlyPlayedQuery,

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { playbackV1 } from '@overture/contracts';
+import { PlaybackReason, type playbackV1 } from '@overture/contracts';
 import type {
   DevicesView,
   PlayerStateView,
@@ -133,7 +133,7 @@ export class PlayerService {
     try {
       queue = await change();
     } catch (error) {
-      if (error instanceof DownstreamError && error.reason === 'VERSION_MISMATCH') {
+      if (error instanceof DownstreamError && error.reason === PlaybackReason.VERSION_MISMATCH) {
         throw new QueueConflictError(await this.queue(ctx, userId), error.details, { cause: error });
       }
       throw error;

@@ -1,3 +1,4 @@
+import { PlaybackReason } from '@overture/contracts';
 import { ApiError } from '../http/api-error.js';
 import type { QueueView } from '@overture/gateway-contract';
 
@@ -8,6 +9,6 @@ export class QueueConflictError extends ApiError {
     message: string,
     options?: ErrorOptions,
   ) {
-    super(409, 'VERSION_MISMATCH', message, { etag: `"${queue.version}"` }, options);
+    super(409, PlaybackReason.VERSION_MISMATCH, message, { etag: `"${queue.version}"` }, options);
   }
 }

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CommonReason, GatewayReason } from '@overture/contracts';
 import { clientMessageSchema, CLOSE, MESSAGE_COST, type ClientMessage } from '@overture/gateway-contract';
 import { newRequestId } from '@overture/tracing';
 import type { RawData } from 'ws';
@@ -30,7 +31,7 @@ export class ClientMessages {
   receive(connection: SocketConnection, data: RawData, isBinary: boolean): void {
     this.handle(connection, data, isBinary).catch((error: unknown) => {
       this.logger.error(`WebSocket message handling failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      connection.send({ type: 'error', reason: 'INTERNAL', message: 'internal error' });
+      connection.send({ type: 'error', reason: CommonReason.INTERNAL, message: 'internal error' });
     });
   }
 
@@ -56,7 +57,7 @@ export class ClientMessages {
     const message = isBinary ? undefined : parse(data);
     if (!this.withinRate(connection, message ? MESSAGE_COST[message.type] : 1)) return;
     if (!message) {
-      connection.send({ type: 'error', reason: 'INVALID_MESSAGE', message: 'send JSON text: {"type":"auth"|"resume"|"ping", …}' });
+      connection.send({ type: 'error', reason: GatewayReason.INVALID_MESSAGE, message: 'send JSON text: {"type":"auth"|"resume"|"ping", …}' });
       return;
     }
     switch (message.type) {
@@ -66,7 +67,7 @@ export class ClientMessages {
         return this.reauthenticate(connection, message.token);
       case 'resume':
         if (!connection.identity || !connection.token) {
-          return void connection.send({ type: 'error', reason: 'UNAUTHENTICATED', message: 'send {"type":"auth","token":…} first' });
+          return void connection.send({ type: 'error', reason: CommonReason.UNAUTHENTICATED, message: 'send {"type":"auth","token":…} first' });
         }
         return this.resume(connection, connection.identity.principal.userId, connection.token, message);
     }
@@ -87,7 +88,7 @@ export class ClientMessages {
     }
     connection.send({
       type: 'error',
-      reason: 'RATE_LIMITED',
+      reason: GatewayReason.RATE_LIMITED,
       message: `at most ${this.settings.WS_MESSAGES_PER_SECOND} messages a second (resume counts as ${MESSAGE_COST.resume}); this one was not handled`,
       retry_after_ms: connection.allowance.waitMs(cost),
     });
@@ -122,7 +123,7 @@ export class ClientMessages {
       }
       connection.send({ type: 'resumed', queue_version: queue.version, state_version: stateVersion });
     } catch {
-      connection.send({ type: 'error', reason: 'SERVICE_UNAVAILABLE', message: 'the playback service is unavailable; send resume again shortly' });
+      connection.send({ type: 'error', reason: GatewayReason.SERVICE_UNAVAILABLE, message: 'the playback service is unavailable; send resume again shortly' });
     }
   }
 }

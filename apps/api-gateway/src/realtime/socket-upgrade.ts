@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { CommonReason, GatewayReason } from '@overture/contracts';
 import { CLOSE, MAX_CLIENT_MESSAGE_BYTES, WS_PATH, WS_SUBPROTOCOL } from '@overture/gateway-contract';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -56,10 +57,10 @@ export class SocketUpgrade {
 
   async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = (request.url ?? '/').split('?', 1)[0];
-    if (path !== WS_PATH) return refuse(socket, new ApiError(404, 'ROUTE_NOT_FOUND', `no WebSocket endpoint at ${path}; use ${WS_PATH}`));
-    if (this.lifecycle.draining) return refuse(socket, new ApiError(503, 'SHUTTING_DOWN', 'this gateway instance is shutting down; reconnect'));
+    if (path !== WS_PATH) return refuse(socket, new ApiError(404, GatewayReason.ROUTE_NOT_FOUND, `no WebSocket endpoint at ${path}; use ${WS_PATH}`));
+    if (this.lifecycle.draining) return refuse(socket, new ApiError(503, GatewayReason.SHUTTING_DOWN, 'this gateway instance is shutting down; reconnect'));
     const token = tokenOf(request);
-    if (token === 'ambiguous') return refuse(socket, new ApiError(400, 'MALFORMED_REQUEST', 'send one Authorization header, not several'));
+    if (token === 'ambiguous') return refuse(socket, new ApiError(400, GatewayReason.MALFORMED_REQUEST, 'send one Authorization header, not several'));
     const address = this.clientAddress(request);
     let identity: SocketIdentity | undefined;
     if (token !== undefined) {
@@ -68,7 +69,7 @@ export class SocketUpgrade {
       } catch (error) {
         if (error instanceof SocketAuthError) return refuse(socket, new ApiError(error.status, error.reason, error.message, error.status === 401 ? CHALLENGE : {}));
         this.logger.error(`WebSocket authentication failed: ${String(error)}`);
-        return refuse(socket, new ApiError(500, 'INTERNAL', 'internal error'));
+        return refuse(socket, new ApiError(500, CommonReason.INTERNAL, 'internal error'));
       }
     }
     // Checked after the await and acted on synchronously by handleUpgrade's callback: no other upgrade can slip in between.
@@ -105,5 +106,5 @@ export class SocketUpgrade {
 }
 
 function tooMany(message: string): ApiError {
-  return new ApiError(429, 'TOO_MANY_CONNECTIONS', message);
+  return new ApiError(429, GatewayReason.TOO_MANY_CONNECTIONS, message);
 }

@@ -1,6 +1,7 @@
 import { Controller, Delete, Get, HttpCode, Inject, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { sessionParamsSchema, sessionsViewSchema, type SessionParams, type SessionsView } from '@overture/gateway-contract';
+import { AuthReason } from '@overture/contracts';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import type { CallContext } from '../downstream/call-context.js';
@@ -28,7 +29,7 @@ export class SessionsController {
   @HttpCode(204)
   @ApiOperation({ summary: 'End a session', description: 'Its refresh token stops working at once, its access tokens within seconds.' })
   @ApiResponse({ status: 204, description: 'Ended' })
-  @ApiErrors(400, 401, 404, 503, 504)
+  @ApiErrors(400, 401, [404, AuthReason.SESSION_NOT_FOUND], 503, 504)
   async revoke(@CurrentUser() user: Principal, @Param({ schema: sessionParamsSchema }) params: SessionParams, @CallCtx() ctx: CallContext): Promise<void> {
     await this.sessions.revoke(ctx, user.userId, params.session_id);
   }

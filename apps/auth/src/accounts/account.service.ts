@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
+import { DomainError } from '@overture/grpc';
 import { randomBytes } from 'node:crypto';
 import { SecurityEventRepository } from '../audit/security-event.repository.js';
+import { emailTaken, invalidCredentials, userNotFound } from '../auth.errors.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { SessionService } from '../sessions/session.service.js';
 import { RegistrationThrottle } from '../throttle/registration-throttle.js';
@@ -18,9 +19,6 @@ export interface Authenticated {
   user: User;
   passwordHash: string;
 }
-
-const invalidCredentials = (): DomainError =>
-  new DomainError(ErrorCategory.Unauthenticated, 'INVALID_CREDENTIALS', 'email or password is incorrect');
 
 @Injectable()
 export class AccountService implements OnModuleInit {
@@ -47,13 +45,13 @@ export class AccountService implements OnModuleInit {
     await this.registrations.begin(input.clientAddress);
     const passwordHash = await this.hasher.hash(input.password);
     const user = await this.users.insertWithCredential({ email: input.email, displayName: input.displayName }, passwordHash);
-    if (!user) throw new DomainError(ErrorCategory.AlreadyExists, 'EMAIL_TAKEN', 'an account with this email already exists');
+    if (!user) throw emailTaken();
     return user;
   }
 
   async getUser(id: string): Promise<User> {
     const user = await this.users.findById(id);
-    if (!user) throw new DomainError(ErrorCategory.NotFound, 'USER_NOT_FOUND', `no user with id ${id}`);
+    if (!user) throw userNotFound(id);
     return user;
   }
 
@@ -122,11 +120,11 @@ export class AccountService implements OnModuleInit {
 
   private async verifyOwnPassword(userId: string, password: string, clientAddress?: string): Promise<User> {
     const found = await this.users.findByIdWithPasswordHash(userId);
-    if (!found) throw new DomainError(ErrorCategory.NotFound, 'USER_NOT_FOUND', `no user with id ${userId}`);
+    if (!found) throw userNotFound(userId);
     await this.throttled(found.user.email, clientAddress);
     if (!(await this.hasher.verify(found.passwordHash, password))) {
       await this.audit.record({ kind: 'SIGN_IN_FAILED', userId, clientAddress, detail: { during: 'password check' } });
-      throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_CREDENTIALS', 'the current password is incorrect');
+      throw invalidCredentials('the current password is incorrect');
     }
     await this.throttle.succeeded(found.user.email, clientAddress);
     return found.user;

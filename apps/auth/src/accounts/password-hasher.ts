@@ -1,5 +1,5 @@
 import { argon2, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ThrottledError } from '../throttle/throttled.error.js';
+import { passwordHashingBusy } from '../auth.errors.js';
 import { ConcurrencyLimit, QueueFullError } from './concurrency-limit.js';
 
 export interface Argon2Options {
@@ -71,7 +71,7 @@ export class PasswordHasher {
       return await this.limit.run(work);
     } catch (error) {
       if (error instanceof QueueFullError) {
-        throw new ThrottledError('PASSWORD_HASHING_BUSY', 'too many password checks in progress; try again shortly', 1);
+        throw passwordHashingBusy();
       }
       throw error;
     }

@@ -1,5 +1,5 @@
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import type { SecurityEventRepository } from '../audit/security-event.repository.js';
+import { userNotFound } from '../auth.errors.js';
 import type { PolicyService } from '../policy/policy.service.js';
 import type { UserRepository } from './user.repository.js';
 import type { User } from './user.js';
@@ -18,7 +18,7 @@ export function changeRole(
   return users.transaction(async (tx) => {
     // Guarded for grants too: every role change then takes the policy row first, in one lock order.
     const result = await policy.guardAdminPermissions(tx, () => users.changeRole(tx, change.userId, change.role, change.grant));
-    if (!result) throw new DomainError(ErrorCategory.NotFound, 'USER_NOT_FOUND', `no user with id ${change.userId}`);
+    if (!result) throw userNotFound(change.userId);
     if (result.changed) {
       await policy.rolesChanged(tx, change.userId, result.user.rolesVersion);
       await audit.record(

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import type { authV1 } from '@overture/contracts';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { Backoff } from '@overture/resilience';
 import pg from 'pg';
 import { Observable, Subject, type Subscriber } from 'rxjs';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
+import { policyStreamInterrupted, policyStreamUnavailable } from '../auth.errors.js';
 import { POLICY_CHANNEL, PolicyRepository } from './policy.repository.js';
 
 const PRUNE_INTERVAL_MS = 60_000;
@@ -62,7 +62,7 @@ export class PolicyStream implements OnModuleInit, OnModuleDestroy {
   watch(): Observable<authV1.WatchPolicyResponse> {
     return new Observable<authV1.WatchPolicyResponse>((subscriber) => {
       if (this.closed || !this.listening) {
-        subscriber.error(new DomainError(ErrorCategory.Unavailable, 'POLICY_STREAM_UNAVAILABLE', 'policy changes cannot be followed right now'));
+        subscriber.error(policyStreamUnavailable());
         return undefined;
       }
       const buffered: authV1.WatchPolicyResponse[] = [];
@@ -81,7 +81,7 @@ export class PolicyStream implements OnModuleInit, OnModuleDestroy {
         },
         (error: unknown) => {
           this.logger.warn({ msg: 'could not read the policy snapshot', error: String(error) });
-          subscriber.error(new DomainError(ErrorCategory.Unavailable, 'POLICY_STREAM_UNAVAILABLE', 'the policy could not be read'));
+          subscriber.error(policyStreamUnavailable('the policy could not be read'));
         },
       );
       return () => {
@@ -113,7 +113,7 @@ export class PolicyStream implements OnModuleInit, OnModuleDestroy {
     this.listening = false;
     client.end().catch(() => undefined);
     for (const stream of this.streams) {
-      stream.error(new DomainError(ErrorCategory.Unavailable, 'POLICY_STREAM_INTERRUPTED', 'policy changes were interrupted; reconnect'));
+      stream.error(policyStreamInterrupted());
     }
     this.streams.clear();
     this.scheduleReconnect();

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { authV1 } from '@overture/contracts';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { SecurityEventRepository } from '../audit/security-event.repository.js';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
+import { lastAdmin, unknownPermission } from '../auth.errors.js';
 import type { SqlRunner } from '../tokens/refresh-token.repository.js';
 import { PolicyRepository } from './policy.repository.js';
 
@@ -32,7 +32,7 @@ export class PolicyService {
     const known = new Set(await this.policy.knownPermissions());
     const unknown = permissions.filter((p) => !known.has(p));
     if (unknown.length > 0) {
-      throw new DomainError(ErrorCategory.InvalidArgument, 'UNKNOWN_PERMISSION', `permissions: unknown ${unknown.join(', ')}`);
+      throw unknownPermission(unknown);
     }
     const unique = [...new Set(permissions)].sort();
     return this.policy.transaction(async (tx) => {
@@ -57,11 +57,7 @@ export class PolicyService {
     const after = new Set(await this.policy.heldPermissions(tx, ADMIN_PERMISSIONS));
     const lost = before.filter((permission) => !after.has(permission));
     if (lost.length > 0) {
-      throw new DomainError(
-        ErrorCategory.FailedPrecondition,
-        'LAST_ADMIN',
-        `no one would hold ${lost.join(' and ')} any more; give it to another user or role first`,
-      );
+      throw lastAdmin(lost);
     }
     return result;
   }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { SecurityEventRepository } from '../audit/security-event.repository.js';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
+import { sessionNotFound } from '../auth.errors.js';
 import { PolicyService } from '../policy/policy.service.js';
 import { hashRefreshToken } from '../tokens/refresh-token.js';
 import type { SqlRunner } from '../tokens/refresh-token.repository.js';
@@ -29,7 +29,7 @@ export class SessionService {
   /** Ends one of the user's sessions; someone else's, an ended or an unknown session is NOT_FOUND. */
   async revoke(userId: string, sessionId: string): Promise<void> {
     const revoked = await this.sessions.transaction((tx) => this.end(tx, userId, { only: [sessionId], reason: 'revoked by user' }));
-    if (revoked.length === 0) throw new DomainError(ErrorCategory.NotFound, 'SESSION_NOT_FOUND', `no active session ${sessionId}`);
+    if (revoked.length === 0) throw sessionNotFound(sessionId);
   }
 
   /** RFC 7009: ends the session of a refresh token (used or not); an unknown token is not an error. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
+import { tooManyRegistrations } from '../auth.errors.js';
 import { ThrottleRepository } from './throttle.repository.js';
-import { ThrottledError } from './throttled.error.js';
 
 /**
  * Limits registrations per client address (AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS within
@@ -26,7 +26,7 @@ export class RegistrationThrottle {
       },
     ]);
     if (retryAfter > 0) {
-      throw new ThrottledError('TOO_MANY_REGISTRATIONS', `too many registrations from this address; try again in ${retryAfter} s`, retryAfter);
+      throw tooManyRegistrations(retryAfter);
     }
   }
 }

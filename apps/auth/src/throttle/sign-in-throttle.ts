@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
+import { tooManySignInAttempts } from '../auth.errors.js';
 import { ThrottleRepository, type AttemptLimit } from './throttle.repository.js';
-import { ThrottledError } from './throttled.error.js';
 
 /**
  * Limits password attempts, all counted in PostgreSQL so every replica shares them, each admitted or
@@ -25,7 +25,7 @@ export class SignInThrottle {
   async begin(email: string, clientAddress: string | undefined): Promise<void> {
     const retryAfter = await this.throttle.admit(this.limits(email, clientAddress));
     if (retryAfter > 0) {
-      throw new ThrottledError('TOO_MANY_SIGN_IN_ATTEMPTS', `too many sign-in attempts; try again in ${retryAfter} s`, retryAfter);
+      throw tooManySignInAttempts(retryAfter);
     }
   }
 

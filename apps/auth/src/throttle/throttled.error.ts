@@ -1,9 +1,10 @@
+import type { AuthReason } from '@overture/contracts';
 import { DomainError, ErrorCategory } from '@overture/grpc';
 
 /** Refused for now; `retryAfterSeconds` goes to the client as Retry-After (see ThrottledFilter). */
 export class ThrottledError extends DomainError {
   constructor(
-    reason: string,
+    reason: AuthReason,
     message: string,
     readonly retryAfterSeconds: number,
   ) {

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { AccountService } from '../accounts/account.service.js';
 import { SecurityEventRepository } from '../audit/security-event.repository.js';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
+import { invalidRefreshToken, refreshTokenReused } from '../auth.errors.js';
 import { SigningKeyService } from '../keys/signing-key.service.js';
 import { SIGNING_ALGORITHM } from '../keys/signing-key.js';
 import { SessionRepository } from '../sessions/session.repository.js';
@@ -105,13 +105,9 @@ export class TokenService {
       case 'issued':
         return outcome.tokens;
       case 'invalid':
-        throw new DomainError(ErrorCategory.Unauthenticated, 'INVALID_REFRESH_TOKEN', 'refresh token is invalid or expired');
+        throw invalidRefreshToken();
       case 'reused':
-        throw new DomainError(
-          ErrorCategory.Unauthenticated,
-          'REFRESH_TOKEN_REUSED',
-          'refresh token was already used; the session is revoked and must sign in again',
-        );
+        throw refreshTokenReused();
     }
   }
 

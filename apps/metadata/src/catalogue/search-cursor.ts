@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { z } from 'zod';
+import { invalidCursor } from '../metadata.errors.js';
 import { RANGES } from './attribute-vocabulary.js';
 
 /**
@@ -49,8 +49,6 @@ const cursorSchema = z
 
 /** Bytes of HMAC-SHA256 kept in a cursor: 128 bits, too many to guess, few enough to keep cursors short. */
 const MAC_BYTES = 16;
-
-const invalidCursor = (): DomainError => new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
 
 /**
  * Opaque page cursors: base64url JSON of the sort, the relevance tier, the last row's sort key and,

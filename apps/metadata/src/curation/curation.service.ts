@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
+import { MetadataReason } from '@overture/contracts';
 import { z } from 'zod';
 import { TermCache } from '../cache/term-cache.js';
 import { TrackCache } from '../cache/track-cache.js';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
 import type { Track } from '../tracks/track.js';
+import { invalidCursor, isrcTaken, trackNotFound, versionConflict } from '../metadata.errors.js';
 import { ChangeFeedRepository, type TrackChange } from './change-feed.repository.js';
 import { TrackWriteRepository, type WriteOutcome } from './track-write.repository.js';
 
@@ -54,15 +55,16 @@ export class CurationService {
   }
 }
 
-function unwrap<T>(outcome: WriteOutcome<T>, isrc: string, id?: string): T {
+// `id` is empty for a create, which can only be refused for its ISRC.
+function unwrap<T>(outcome: WriteOutcome<T>, isrc: string, id = ''): T {
   if (outcome.ok) return outcome.value;
   switch (outcome.reason) {
-    case 'NOT_FOUND':
-      throw new DomainError(ErrorCategory.NotFound, 'TRACK_NOT_FOUND', `no track with id ${id}`);
-    case 'VERSION_CONFLICT':
-      throw new DomainError(ErrorCategory.Aborted, 'VERSION_CONFLICT', `track ${id} is at version ${outcome.version}; reload it and retry`);
-    case 'ISRC_TAKEN':
-      throw new DomainError(ErrorCategory.AlreadyExists, 'ISRC_TAKEN', `another track already has ISRC ${isrc}`);
+    case MetadataReason.TRACK_NOT_FOUND:
+      throw trackNotFound(id);
+    case MetadataReason.VERSION_CONFLICT:
+      throw versionConflict(id, outcome.version);
+    case MetadataReason.ISRC_TAKEN:
+      throw isrcTaken(isrc);
   }
 }
 
@@ -74,6 +76,6 @@ function decodeChangeCursor(value: string): number {
     parsed = undefined;
   }
   const result = changeCursorSchema.safeParse(parsed);
-  if (!result.success) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
+  if (!result.success) throw invalidCursor();
   return result.data.s;
 }

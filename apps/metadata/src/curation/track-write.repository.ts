@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { MetadataReason } from '@overture/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CHANGE_FEED_LOCK } from '../catalogue/change-feed.lock.js';
 import type { TrackInput } from '../catalogue/track-input.schema.js';
@@ -10,7 +11,10 @@ import { TRACK_CACHE_CHANNEL } from '../catalogue/track-cache.channel.js';
 import { TRACK_COLUMNS, toTrack, type TrackRow } from '../tracks/track.repository.js';
 import type { Track } from '../tracks/track.js';
 
-export type WriteOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'NOT_FOUND' | 'VERSION_CONFLICT' | 'ISRC_TAKEN'; version?: number };
+/** A write's result; a refused one names the reason the client will be told. */
+export type WriteOutcome<T> =
+  | { ok: true; value: T }
+  | { ok: false; reason: typeof MetadataReason.TRACK_NOT_FOUND | typeof MetadataReason.VERSION_CONFLICT | typeof MetadataReason.ISRC_TAKEN; version?: number };
 
 /** What a track's postings are made of. */
 interface Indexed {
@@ -35,7 +39,7 @@ export class TrackWriteRepository {
   async create(input: TrackInput): Promise<WriteOutcome<Track>> {
     return this.db.transaction(async (em) => {
       const taken: unknown[] = await em.query('SELECT 1 FROM tracks WHERE isrc = $1', [input.isrc]);
-      if (taken.length) return { ok: false, reason: 'ISRC_TAKEN' };
+      if (taken.length) return { ok: false, reason: MetadataReason.ISRC_TAKEN };
       const values = await this.values(em, input);
       const rows: Indexed[] = await em.query(
         `INSERT INTO tracks (isrc, title, artist_name, album_title, duration_ms, release_year, release_date, popularity, explicit,
@@ -46,7 +50,7 @@ export class TrackWriteRepository {
         values,
       );
       const created = rows[0];
-      if (!created) return { ok: false, reason: 'ISRC_TAKEN' };
+      if (!created) return { ok: false, reason: MetadataReason.ISRC_TAKEN };
       await this.reindex(em, undefined, created);
       await this.recordChange(em, created.id, 'created', 1);
       return { ok: true, value: await this.read(em, created.id) };
@@ -57,10 +61,10 @@ export class TrackWriteRepository {
     return this.db.transaction(async (em) => {
       const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [id]);
       const old = current[0];
-      if (!old) return { ok: false, reason: 'NOT_FOUND' };
-      if (old.version !== expectedVersion) return { ok: false, reason: 'VERSION_CONFLICT', version: old.version };
+      if (!old) return { ok: false, reason: MetadataReason.TRACK_NOT_FOUND };
+      if (old.version !== expectedVersion) return { ok: false, reason: MetadataReason.VERSION_CONFLICT, version: old.version };
       const other: unknown[] = await em.query('SELECT 1 FROM tracks WHERE isrc = $1 AND id <> $2', [input.isrc, id]);
-      if (other.length) return { ok: false, reason: 'ISRC_TAKEN' };
+      if (other.length) return { ok: false, reason: MetadataReason.ISRC_TAKEN };
       const values = await this.values(em, input);
       // TypeORM answers an UPDATE with [rows, affected count].
       const [rows]: [(Indexed & { version: number })[], number] = await em.query(
@@ -72,7 +76,7 @@ export class TrackWriteRepository {
         [...values, id],
       );
       const [updated] = rows;
-      if (!updated) return { ok: false, reason: 'NOT_FOUND' };
+      if (!updated) return { ok: false, reason: MetadataReason.TRACK_NOT_FOUND };
       await this.reindex(em, old, updated);
       await this.recordChange(em, id, 'updated', updated.version);
       return { ok: true, value: await this.read(em, id) };
@@ -83,8 +87,8 @@ export class TrackWriteRepository {
     return this.db.transaction(async (em) => {
       const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [id]);
       const old = current[0];
-      if (!old) return { ok: false, reason: 'NOT_FOUND' };
-      if (expectedVersion !== 0 && old.version !== expectedVersion) return { ok: false, reason: 'VERSION_CONFLICT', version: old.version };
+      if (!old) return { ok: false, reason: MetadataReason.TRACK_NOT_FOUND };
+      if (expectedVersion !== 0 && old.version !== expectedVersion) return { ok: false, reason: MetadataReason.VERSION_CONFLICT, version: old.version };
       await em.query('DELETE FROM tracks WHERE id = $1', [id]);
       await this.reindex(em, old, undefined);
       await this.recordChange(em, id, 'deleted', old.version + 1);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { MAX_BUDGET_DOUBLINGS, SearchCursorCodec, type CursorScope, type SearchCursor } from '../catalogue/search-cursor.js';
+import { invalidCursor } from '../metadata.errors.js';
 import { DEFAULT_PAGE, type SearchTracksInput } from '../tracks/track.schemas.js';
 import type { Track } from '../tracks/track.js';
 import { FacetCounter, type FacetResult } from './facet.counter.js';
@@ -40,7 +40,7 @@ export class SearchService {
     const sort = input.sort || (hasText ? 'relevance' : 'popularity');
     const order = sort === 'release_date' ? 'release_date' : 'popularity';
     const cursor = input.cursor ? this.cursors.decode(input.cursor, SEARCH) : undefined;
-    if (cursor && cursor.order !== order) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor belongs to a different sort');
+    if (cursor && cursor.order !== order) throw invalidCursor('cursor belongs to a different sort');
 
     const compiled = await this.planner.plan(input, sort === 'relevance');
     const tiers: { tier: 0 | 1; spec: MatchSpec }[] = [];

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { TrackCache } from '../cache/track-cache.js';
 import { SearchCursorCodec } from '../catalogue/search-cursor.js';
+import { albumNotFound, artistNotFound, invalidCursor, trackNotFound } from '../metadata.errors.js';
 import { TrackRepository } from './track.repository.js';
 import { DEFAULT_PAGE } from './track.schemas.js';
 import type { Album, Artist, Track } from './track.js';
@@ -20,7 +20,7 @@ export class TrackService {
 
   async getTrack(id: string): Promise<Track> {
     const [track] = (await this.batchGet([id])).tracks;
-    if (!track) throw new DomainError(ErrorCategory.NotFound, 'TRACK_NOT_FOUND', `no track with id ${id}`);
+    if (!track) throw trackNotFound(id);
     return track;
   }
 
@@ -53,9 +53,9 @@ export class TrackService {
   async artistPage(artistId: string, limit: number, cursor: string, signal?: AbortSignal): Promise<{ artist: Artist; albums: Album[]; tracks: Track[]; nextCursor: string }> {
     const scope = { route: 'artist', artistId } as const;
     const position = cursor ? this.cursors.decode(cursor, scope) : undefined;
-    if (position && position.order !== 'popularity') throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor is not valid');
+    if (position && position.order !== 'popularity') throw invalidCursor();
     const artist = await this.tracks.findArtist(artistId, signal);
-    if (!artist) throw new DomainError(ErrorCategory.NotFound, 'ARTIST_NOT_FOUND', `no artist with id ${artistId}`);
+    if (!artist) throw artistNotFound(artistId);
     const pageSize = limit || DEFAULT_PAGE;
     const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, doc: position.after.doc }, signal);
     const page = rows.slice(0, pageSize);
@@ -67,7 +67,7 @@ export class TrackService {
 
   async albumPage(albumId: string, signal?: AbortSignal): Promise<{ album: Album; tracks: Track[] }> {
     const album = await this.tracks.findAlbum(albumId, signal);
-    if (!album) throw new DomainError(ErrorCategory.NotFound, 'ALBUM_NOT_FOUND', `no album with id ${albumId}`);
+    if (!album) throw albumNotFound(albumId);
     return { album, tracks: await this.tracks.albumTracks(albumId, ALBUM_TRACKS, signal) };
   }
 }

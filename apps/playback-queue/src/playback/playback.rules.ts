@@ -1,4 +1,4 @@
-import { DomainError, ErrorCategory } from '@overture/grpc';
+import { noNextTrack, noPreviousTrack, notCurrentItem, positionOutOfRange, queueEmpty, queueItemNotFound, versionMismatch } from '../playback.errors.js';
 import type { PlaybackState, PlayKind, QueueItem, RepeatMode } from './playback.js';
 
 /** A listen counts as a play from 30 s on, or at the end of a track shorter than that. */
@@ -11,24 +11,20 @@ export function countsAsPlay(positionMs: number, durationMs: number): boolean {
 /** ABORTED unless the queue is at the version the client expects (when it gave one). */
 export function assertVersion(current: number, expected: number | undefined): void {
   if (expected !== undefined && expected !== current) {
-    throw new DomainError(
-      ErrorCategory.Aborted,
-      'VERSION_MISMATCH',
-      `the queue is at version ${current}, not ${expected}; reload it and retry`,
-    );
+    throw versionMismatch(current, expected);
   }
 }
 
 /** The item asked for; NOT_FOUND alike for an unknown id and for another user's item. */
 export function requireItem(item: QueueItem | undefined, itemId: string): QueueItem {
-  if (!item) throw new DomainError(ErrorCategory.NotFound, 'QUEUE_ITEM_NOT_FOUND', `queueItemId: no item ${itemId} in the queue`);
+  if (!item) throw queueItemNotFound([itemId]);
   return item;
 }
 
 /** FAILED_PRECONDITION unless `item` is the queue's current item. */
 export function assertCurrent(currentItemId: string | null, item: QueueItem): void {
   if (currentItemId !== item.id) {
-    throw new DomainError(ErrorCategory.FailedPrecondition, 'NOT_CURRENT_ITEM', `queueItemId: ${item.id} is not the current item`);
+    throw notCurrentItem(item.id);
   }
 }
 
@@ -41,17 +37,17 @@ export function nextItem(current: QueueItem | undefined, following: QueueItem | 
   if (following) return following;
   // Repeat track only replays a track that ended; a skip moves on, wrapping like repeat context.
   if (current && repeat !== 'off' && first) return first;
-  if (current) throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_NEXT_TRACK', 'the current item is the last in the queue');
-  throw new DomainError(ErrorCategory.FailedPrecondition, 'QUEUE_EMPTY', 'the queue is empty');
+  if (current) throw noNextTrack();
+  throw queueEmpty();
 }
 
 /** The item SkipToPrevious moves to: the one before `current`, or the last one when repeat wraps. */
 export function previousItem(current: QueueItem | undefined, preceding: QueueItem | undefined, repeat: RepeatMode, last: QueueItem | undefined): QueueItem {
-  if (!last) throw new DomainError(ErrorCategory.FailedPrecondition, 'QUEUE_EMPTY', 'the queue is empty');
-  if (!current) throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_PREVIOUS_TRACK', 'nothing is playing yet');
+  if (!last) throw queueEmpty();
+  if (!current) throw noPreviousTrack('nothing is playing yet');
   if (preceding) return preceding;
   if (repeat !== 'off') return last;
-  throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_PREVIOUS_TRACK', 'the current item is the first in the queue');
+  throw noPreviousTrack();
 }
 
 /**
@@ -151,11 +147,7 @@ export function applyProgress(
   now: Date,
 ): { state: PlaybackState; recordPlay: boolean } {
   if (report.positionMs > item.durationMs) {
-    throw new DomainError(
-      ErrorCategory.InvalidArgument,
-      'POSITION_OUT_OF_RANGE',
-      `positionMs: ${report.positionMs} is past the end of the track (${item.durationMs} ms)`,
-    );
+    throw positionOutOfRange(report.positionMs, item.durationMs);
   }
   const alreadyRecorded = previous?.currentItem?.id === item.id && previous.recordedCurrent;
   const recordPlay = !alreadyRecorded && countsAsPlay(report.positionMs, item.durationMs);

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DeviceRepository } from '../devices/device.repository.js';
 import { PlaybackChangePublisher } from '../events/playback-change.publisher.js';
 import { OutboxRelay } from '../outbox/outbox.relay.js';
 import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { invalidCursor, noActiveDevice } from '../playback.errors.js';
 import { PlayHistoryRepository } from './play-history.repository.js';
 import { PlaybackStateRepository } from './playback-state.repository.js';
 import {
@@ -120,7 +120,7 @@ export class PlaybackService {
       const now = new Date();
       await this.devices.touch(em, userId, deviceId, now);
       const previous = await this.states.find(userId, em);
-      if (!previous) throw new DomainError(ErrorCategory.FailedPrecondition, 'NO_ACTIVE_DEVICE', 'nothing has been played yet; nothing to transfer');
+      if (!previous) throw noActiveDevice();
       const state = transferTo(previous, deviceId, play, now);
       await this.states.save(em, userId, state);
       await this.publishState(em, userId, deviceId, state);
@@ -136,7 +136,7 @@ export class PlaybackService {
   /** Newest first; `afterId` continues after that entry. NOT a cap: page on with nextAfterId. */
   async recentlyPlayed(userId: string, limit: number, afterId: string | undefined, includeSkips: boolean): Promise<RecentlyPlayedPage> {
     const items = await this.history.listRecent(userId, { limit: limit + 1, afterId, includeSkips });
-    if (!items) throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_CURSOR', 'cursor: not a cursor of this listing');
+    if (!items) throw invalidCursor();
     const page = items.slice(0, limit);
     return { items: page, nextAfterId: items.length > limit ? page.at(-1)?.id : undefined };
   }

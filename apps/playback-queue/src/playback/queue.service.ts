@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DomainError, ErrorCategory } from '@overture/grpc';
 import { DataSource, type EntityManager } from 'typeorm';
 import { TrackCatalogue } from '../catalogue/track-catalogue.js';
 import { DeviceRepository } from '../devices/device.repository.js';
 import { PlaybackChangePublisher } from '../events/playback-change.publisher.js';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
+import { invalidMove, queueFull, queueItemNotFound, unknownTrack } from '../playback.errors.js';
 import { PlaybackStateRepository } from './playback-state.repository.js';
 import { assertVersion, replaceRemovedItem, requireItem } from './playback.rules.js';
 import type { PlaybackState, Queue, QueueHead, RepeatMode } from './playback.js';
@@ -80,7 +80,7 @@ export class QueueService {
   /** Moves an item right before another one, or to the end when `beforeItemId` is undefined. */
   async move(userId: string, itemId: string, beforeItemId: string | undefined, options: EditOptions): Promise<Queue> {
     if (itemId === beforeItemId) {
-      throw new DomainError(ErrorCategory.InvalidArgument, 'INVALID_MOVE', 'beforeQueueItemId: an item cannot be moved before itself');
+      throw invalidMove();
     }
     return this.edit(userId, options, 'move', async (em) => {
       const item = requireItem(await this.queues.findItem(em, userId, itemId), itemId);
@@ -100,7 +100,7 @@ export class QueueService {
       const found = await this.queues.findItems(em, userId, ids);
       const missing = ids.filter((id) => !found.some((item) => item.id === id));
       if (missing.length > 0) {
-        throw new DomainError(ErrorCategory.NotFound, 'QUEUE_ITEM_NOT_FOUND', `queueItemId: no item ${missing.join(', ')} in the queue`);
+        throw queueItemNotFound(missing);
       }
       const current = found.find((item) => item.id === head.currentItemId);
       if (!current) {
@@ -131,7 +131,7 @@ export class QueueService {
   /** Replaces every item with the tracks given; nothing is current afterwards (shuffled again if shuffle is on). */
   async replace(userId: string, trackIds: readonly string[], options: EditOptions): Promise<Queue> {
     const tracks = await this.resolve(trackIds);
-    if (tracks.length > this.config.QUEUE_MAX_ITEMS) throw this.queueFull(0, tracks.length);
+    if (tracks.length > this.config.QUEUE_MAX_ITEMS) throw queueFull(0, tracks.length, this.config.QUEUE_MAX_ITEMS);
     return this.edit(userId, options, 'replace', async (em, head) => {
       const state = await this.moveStateOff(em, userId, null, (previous) => replaceRemovedItem(previous, undefined, new Date()));
       await this.queues.deleteAfter(em, userId, null);
@@ -211,7 +211,7 @@ export class QueueService {
     const lookups = await Promise.all(chunks.map((chunk) => this.catalogue.lookup(chunk)));
     const missing = lookups.flatMap((lookup) => lookup.missing);
     if (missing.length > 0) {
-      throw new DomainError(ErrorCategory.InvalidArgument, 'UNKNOWN_TRACK', `trackIds: no such track: ${missing.join(', ')}`);
+      throw unknownTrack(missing);
     }
     const durations = new Map(lookups.flatMap((lookup) => [...lookup.durations]));
     return trackIds.map((trackId) => ({ trackId, durationMs: durations.get(trackId) ?? 0 }));
@@ -219,14 +219,6 @@ export class QueueService {
 
   private async assertRoom(em: EntityManager, userId: string, adding: number): Promise<void> {
     const count = await this.queues.countItems(em, userId);
-    if (count + adding > this.config.QUEUE_MAX_ITEMS) throw this.queueFull(count, adding);
-  }
-
-  private queueFull(count: number, adding: number): DomainError {
-    return new DomainError(
-      ErrorCategory.FailedPrecondition,
-      'QUEUE_FULL',
-      `the queue holds ${count} of at most ${this.config.QUEUE_MAX_ITEMS} items; ${adding} more do not fit`,
-    );
+    if (count + adding > this.config.QUEUE_MAX_ITEMS) throw queueFull(count, adding, this.config.QUEUE_MAX_ITEMS);
   }
 }
