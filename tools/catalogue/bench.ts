@@ -17,7 +17,8 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedded.ts';
 import { statementName } from '../../libs/database/src/prepared-query.ts';
-import { GENRES, mulberry32 as rng, WORDS, writeCatalogue } from './generate.ts';
+import { GENRE_PROFILES, mulberry32, TITLE_WORDS } from '../../apps/metadata/src/demo/synthetic-catalogue.ts';
+import { writeCatalogue } from './generate.ts';
 import { inProcessSearch, type Statement } from './in-process-search.ts';
 import { nodeFlagsOf } from '../suite/node-flags.ts';
 import { devTlsRoot } from '../suite/suite.ts';
@@ -139,12 +140,12 @@ result.tableSizes = Object.fromEntries(
 
 // --- the query mix -------------------------------------------------------------------------------
 type Request = metadataV1.SearchTracksRequest;
-const r = rng(1234);
+const r = mulberry32(1234);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
-const genres = GENRES.map((g) => g.name);
-const moods = [...new Set(GENRES.flatMap((g) => g.moods))];
-const languages = [...new Set(GENRES.flatMap((g) => g.languages))];
-const words = [...WORDS.en!, ...WORDS.es!, ...WORDS.zh!, ...WORDS.ja!];
+const genres = GENRE_PROFILES.map((g) => g.name);
+const moods = [...new Set(GENRE_PROFILES.flatMap((g) => g.moods))];
+const languages = [...new Set(GENRE_PROFILES.flatMap((g) => g.languages))];
+const words = [...TITLE_WORDS.en!, ...TITLE_WORDS.es!, ...TITLE_WORDS.zh!, ...TITLE_WORDS.ja!];
 const base = (over: Partial<Request>, options: Partial<metadataV1.SearchOptions> = {}): Request => ({
   query: '',
   genre: '',
