@@ -1,6 +1,6 @@
 import { type Metadata, type sendUnaryData, type ServerUnaryCall, type ServerWritableStream, status } from '@grpc/grpc-js';
 import { AUTH_V1, type authV1, METADATA_V1, type metadataV1, PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
-import { freePort, quietLogger, testTlsEnv } from '@overture/testing';
+import { createTestSigner, freePort, quietLogger, TEST_AUDIENCE, TEST_ISSUER, testTlsEnv, type TestSigner } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { once } from 'node:events';
@@ -15,7 +15,6 @@ import type { QueueView } from '../src/player/player.schemas.js';
 import type { RecommendationsView } from '../src/recommendations/recommendations.schemas.js';
 import { gatewayConfigSchema } from '../src/gateway.config.js';
 import { type FakeGrpcServer, grpcFailure, startFakeGrpcServer } from './fake-grpc-server.js';
-import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '@overture/identity/testing';
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 
