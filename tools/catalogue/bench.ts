@@ -8,6 +8,8 @@
 import 'reflect-metadata';
 import { Metadata } from '@grpc/grpc-js';
 import { METADATA_V1, type metadataV1 } from '@overture/contracts';
+import { statementName } from '@overture/database';
+import { freePort, startEmbeddedPostgres } from '@overture/database/embedded';
 import { createGrpcClient, transportSecurity, unary, withDeadline } from '@overture/grpc';
 import { spawn, spawnSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,8 +17,6 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedded.ts';
-import { statementName } from '../../libs/database/src/prepared-query.ts';
 import { GENRE_PROFILES, mulberry32, TITLE_WORDS } from '../../apps/metadata/src/demo/synthetic-catalogue.ts';
 import { writeCatalogue } from './generate.ts';
 import { inProcessSearch, type Statement } from './in-process-search.ts';
@@ -58,7 +58,7 @@ const { values: args } = parseArgs({
 const N = Number(args.tracks);
 const CONCURRENCY = Number(args.concurrency);
 const REQUESTS = Number(args.requests);
-const dataDir = path.resolve(args['data-dir']!);
+const dataDir = path.resolve(args['data-dir']);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const load = () => execSync('uptime').toString().trim().replace(/^.*load average: /, '');
 
@@ -77,7 +77,7 @@ const server = await startEmbeddedPostgres({
   dataDir: path.join(dataDir, 'pg'),
   persistent: true,
   settings: {
-    shared_buffers: args['shared-buffers']!,
+    shared_buffers: args['shared-buffers'],
     effective_cache_size: '16GB',
     maintenance_work_mem: '2GB',
     work_mem: '32MB',
@@ -145,7 +145,7 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)
 const genres = GENRE_PROFILES.map((g) => g.name);
 const moods = [...new Set(GENRE_PROFILES.flatMap((g) => g.moods))];
 const languages = [...new Set(GENRE_PROFILES.flatMap((g) => g.languages))];
-const words = [...TITLE_WORDS.en!, ...TITLE_WORDS.es!, ...TITLE_WORDS.zh!, ...TITLE_WORDS.ja!];
+const words = [...TITLE_WORDS.en, ...TITLE_WORDS.es, ...TITLE_WORDS.zh, ...TITLE_WORDS.ja];
 const base = (over: Partial<Request>, options: Partial<metadataV1.SearchOptions> = {}): Request => ({
   query: '',
   genre: '',
@@ -240,11 +240,11 @@ for (let i = 0; ; i++) {
   }
 }
 
-/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone (or never started). */
+function cpuSeconds(pid: number | undefined): number {
   try {
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
@@ -258,7 +258,7 @@ function postgresCpuSeconds(): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(postmaster)) total += cpuSeconds(Number(entry));
+      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster)) total += cpuSeconds(Number(entry));
     } catch {
       // The process ended between the listing and the read.
     }
@@ -268,7 +268,7 @@ function postgresCpuSeconds(): number {
 
 /** Jiffies the hypervisor gave to others while this VM wanted to run (`steal`, /proc/stat), and all jiffies. */
 function stealAndTotal(): { steal: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
@@ -288,7 +288,7 @@ async function measure(label: { class: string; side: string; distinct: number },
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
-  const cpuBefore = { service: cpuSeconds(service.pid!), postgres: postgresCpuSeconds(), client: process.cpuUsage(), machine: stealAndTotal() };
+  const cpuBefore = { service: cpuSeconds(service.pid), postgres: postgresCpuSeconds(), client: process.cpuUsage(), machine: stealAndTotal() };
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -311,13 +311,13 @@ async function measure(label: { class: string; side: string; distinct: number },
   const machine = stealAndTotal();
   const perRequest = (cpuSecondsUsed: number) => Number(((cpuSecondsUsed * 1000) / REQUESTS).toFixed(2));
   const cpuMs = {
-    service: perRequest(cpuSeconds(service.pid!) - cpuBefore.service),
+    service: perRequest(cpuSeconds(service.pid) - cpuBefore.service),
     postgres: perRequest(postgresCpuSeconds() - cpuBefore.postgres),
     client: perRequest((client.user + client.system) / 1e6),
     stealPercent: Number(((100 * (machine.steal - cpuBefore.machine.steal)) / Math.max(1, machine.total - cpuBefore.machine.total)).toFixed(1)),
   };
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2));
+  const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2));
   return { p50: q(0.5), p95: q(0.95), p99: q(0.99), rps: Math.round(REQUESTS / seconds), errors, cpuMs };
 }
 
@@ -329,7 +329,7 @@ if (process.env.BENCH_NO_SERVICE_WARMUP !== '1') {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < all.length * 4) {
-        const s = all[next++ % all.length]!;
+        const s = all[next++ % all.length];
         await unary(client.service.searchTracks(s.request, new Metadata(), withDeadline(30_000)));
       }
     }),
@@ -343,9 +343,9 @@ for (const [name, list] of Object.entries(samples)) {
   // Prepared as the service prepares them (`statementName`): each connection parses and plans a text once.
   const replay = (st: Statement) => db.query({ name: statementName(st.sql), text: st.sql, values: st.params });
   for (const s of list) for (const st of s.statements) await replay(st);
-  const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));
+  const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length].request, new Metadata(), withDeadline(30_000))));
   const raw = await measure({ class: name, side: 'raw', distinct: list.length }, async (i) => {
-    for (const st of list[i % list.length]!.statements) await replay(st);
+    for (const st of list[i % list.length].statements) await replay(st);
   });
   const row = { class: name, service: viaService, raw, ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)), ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)) };
   rows.push(row);
