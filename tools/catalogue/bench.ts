@@ -46,9 +46,9 @@ const { values: args } = parseArgs({
     'skip-reimport': { type: 'boolean', default: false },
     // A comma-separated subset of the query classes (default: all).
     classes: { type: 'string', default: '' },
-    // Large enough for the hot relations at 10M tracks (postings index 5.7 GB, tracks 6.1 GB): on this
-    // VM the kernel reclaims the page cache within a minute (seen: 3.9 → 1.5 GB in 45 s), so PostgreSQL's
-    // own buffers are the only cache that stays. The embedded default is 128 MB.
+    // Large enough for the hot relations at 10M tracks (postings index 5.7 GB, tracks 6.1 GB): on a VM
+    // the kernel may reclaim the page cache within a minute, so PostgreSQL's own buffers are the only
+    // cache that stays. The embedded default is 128 MB.
     'shared-buffers': { type: 'string', default: '16GB' },
     // Load those relations into shared_buffers before measuring (pg_prewarm), as a server that has been
     // serving for a while would have them; --no-prewarm measures from a cold start.
