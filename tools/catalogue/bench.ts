@@ -46,7 +46,7 @@ const { values: args } = parseArgs({
     'skip-reimport': { type: 'boolean', default: false },
     // A comma-separated subset of the query classes (default: all).
     classes: { type: 'string', default: '' },
-    // Large enough for the hot relations at 10M tracks (postings index 5.7 GB, tracks 6.1 GB): on a VM
+    // Large enough for the hot relations at 10M tracks (deploy/README.md, "Sizing"): on a VM
     // the kernel may reclaim the page cache within a minute, so PostgreSQL's own buffers are the only
     // cache that stays. The embedded default is 128 MB.
     'shared-buffers': { type: 'string', default: '16GB' },
