@@ -88,6 +88,13 @@ const server = await startEmbeddedPostgres({
 const dbName = `catalogue_${N}`;
 const adminUrl = server.url;
 const dbUrl = adminUrl.replace(/\/postgres$/, `/${dbName}`);
+const tlsRoot = await devTlsRoot();
+// Every command of main.js reads the service's whole config, certificate and cursor key included.
+const metadataEnv = {
+  DATABASE_URL: dbUrl,
+  GRPC_TLS_DIR: path.join(tlsRoot, 'metadata'),
+  METADATA_CURSOR_KEY: 'catalogue-bench-cursor-key-0123456789abcdef',
+};
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount;
@@ -100,17 +107,17 @@ if (args.reload || !exists) {
     log(`generating ${N} tracks into ${file}`);
     await writeCatalogue(file, N);
   }
-  await run(process.execPath, [MAIN, 'migrate'], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+  await run(process.execPath, [MAIN, 'migrate'], { ...metadataEnv, LOG_LEVEL: 'warn' });
   log(`importing with the CLI (load: ${load()})`);
   const started = Date.now();
-  await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+  await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { ...metadataEnv, LOG_LEVEL: 'warn' });
   const seconds = (Date.now() - started) / 1000;
   result.importSeconds = seconds;
   result.importRate = Math.round(N / seconds);
   if (!args['skip-reimport']) {
     log(`rerunning the import (idempotence check)`);
     const again = Date.now();
-    await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+    await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { ...metadataEnv, LOG_LEVEL: 'warn' });
     result.reimportSeconds = (Date.now() - again) / 1000;
   }
 }
@@ -204,17 +211,14 @@ for (const [name, make] of Object.entries(classes)) {
 if (process.env.BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DUMP, JSON.stringify(samples));
 // --- the service -------------------------------------------------------------------------------
 const port = await freePort();
-const tlsRoot = await devTlsRoot();
 // BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof`, `--trace-gc`) go to the service's node only, as arguments:
 // NODE_OPTIONS refuses some of them.
 const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
 const service = spawn(process.execPath, [...nodeFlagsOf('metadata'), ...serviceNodeArgs, MAIN, 'serve'], {
   env: {
     ...process.env,
-    DATABASE_URL: dbUrl,
+    ...metadataEnv,
     GRPC_LISTEN: `127.0.0.1:${port}`,
-    GRPC_TLS_DIR: path.join(tlsRoot, 'metadata'),
-    METADATA_CURSOR_KEY: 'catalogue-bench-cursor-key-0123456789abcdef',
     // Without auth running, the service warns every second that it cannot reach it; not a finding here.
     LOG_LEVEL: 'error',
     DATABASE_POOL_SIZE: String(CONCURRENCY),
