@@ -135,7 +135,7 @@ async function main(): Promise<void> {
     });
     const probeUrl = await probe.listen({ port: 0, host: '127.0.0.1' });
     closers.push(() => probe.close());
-    const track = (await json<{ tracks: { id: string }[] }>(`${base}/v1/search?limit=1`, { token: listener })).body.tracks[0]!.id;
+    const track = (await json<{ tracks: { id: string }[] }>(`${base}/v1/search?limit=1`, { token: listener })).body.tracks[0].id;
 
     // The first check of a token (signature included), which the verifier then remembers: timed in
     // process with a new verifier, so nothing is remembered, for one token 2,000 times.
@@ -210,7 +210,7 @@ async function main(): Promise<void> {
       while (performance.now() - since < 5_000) if ((await check()) === wanted) return performance.now() - since;
       return Number.NaN;
     };
-    const policyBefore = (await json<{ roles: Record<string, string[]> }>(`${base}/v1/admin/policy`, { token: admin })).body.roles.listener!;
+    const policyBefore = (await json<{ roles: Record<string, string[]> }>(`${base}/v1/admin/policy`, { token: admin })).body.roles.listener;
     // One change takes away a permission the gateway checks (recommendations) and one the service checks (player:read).
     const without = policyBefore.filter((p) => p !== 'player:read' && p !== 'recommendations:read');
     // Whether the service checks callers at all: an anonymous call is UNAUTHENTICATED if it does.
@@ -235,17 +235,17 @@ async function main(): Promise<void> {
     await json(`${base}/v1/admin/policy/roles/listener`, { method: 'PUT', token: admin, body: JSON.stringify({ permissions: policyBefore }) });
     const summary = (delays: number[]) => {
       const ok = delays.filter((d) => !Number.isNaN(d)).sort((a, b) => a - b);
-      return ok.length ? `p50 ${percentile(ok, 50).toFixed(1)} ms, p99 ${percentile(ok, 99).toFixed(1)} ms, max ${ok.at(-1)!.toFixed(1)} ms (${ok.length}/${delays.length})` : 'not measured';
+      return ok.length ? `p50 ${percentile(ok, 50).toFixed(1)} ms, p99 ${percentile(ok, 99).toFixed(1)} ms, max ${ok[ok.length - 1].toFixed(1)} ms (${ok.length}/${delays.length})` : 'not measured';
     };
 
     const [one, five] = loadavg();
-    process.stdout.write(`\nauth-bench: ${DURATION_S} s per load, ${CONNECTIONS} connections (sign-in: 4), load average ${one!.toFixed(2)} / ${five!.toFixed(2)}\n\n`);
+    process.stdout.write(`\nauth-bench: ${DURATION_S} s per load, ${CONNECTIONS} connections (sign-in: 4), load average ${one.toFixed(2)} / ${five.toFixed(2)}\n\n`);
     process.stdout.write('| load | req/s | p50 ms | p97.5 ms | p99 ms | non-2xx | errors |\n|---|---|---|---|---|---|---|\n');
     for (const r of results) process.stdout.write(`| ${r.label} | ${r.rps} | ${r.p50} | ${r.p97_5} | ${r.p99} | ${r.non2xx} | ${r.errors} |\n`);
     const [open, guarded] = results;
     // The probe server is one saturated event loop: the difference of the time per request is the check's cost.
-    const perRequestUs = 1_000_000 / guarded!.rps - 1_000_000 / open!.rps;
-    process.stdout.write(`\nverification + permission check: ${(100 * (1 - guarded!.rps / open!.rps)).toFixed(1)} % fewer req/s on the probe route, ≈ ${perRequestUs.toFixed(0)} µs of event-loop time per request (token remembered after its first check)\n`);
+    const perRequestUs = 1_000_000 / guarded.rps - 1_000_000 / open.rps;
+    process.stdout.write(`\nverification + permission check: ${(100 * (1 - guarded.rps / open.rps)).toFixed(1)} % fewer req/s on the probe route, ≈ ${perRequestUs.toFixed(0)} µs of event-loop time per request (token remembered after its first check)\n`);
     process.stdout.write(`first check of a token (EdDSA signature + claims), in process: ${uncachedUs.toFixed(0)} µs\n`);
     process.stdout.write(`argon2id m=19456 KiB, t=2, p=1: ${argonPerSecond.toFixed(1)} hashes/s in process (2 concurrent), sign-in ${signInLoad.rps} req/s through the gateway\n`);
     process.stdout.write(`policy propagation (change committed → enforced), ${ROUNDS} rounds:\n  gateway: ${summary(gatewayDelays)}\n  playback-queue service: ${serviceEnforces ? summary(serviceDelays) : 'the service does not check callers yet'}\n`);

@@ -8,6 +8,8 @@
 import 'reflect-metadata';
 import { Metadata } from '@grpc/grpc-js';
 import { METADATA_V1, type metadataV1 } from '@overture/contracts';
+import { statementName } from '@overture/database';
+import { freePort, startEmbeddedPostgres } from '@overture/database/embedded';
 import { createGrpcClient, transportSecurity, unary, withDeadline } from '@overture/grpc';
 import { spawn, spawnSync, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,9 +17,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { freePort, startEmbeddedPostgres } from '../../libs/database/src/embedded.ts';
-import { statementName } from '../../libs/database/src/prepared-query.ts';
-import { GENRES, mulberry32 as rng, WORDS, writeCatalogue } from './generate.ts';
+import { GENRE_PROFILES, mulberry32, TITLE_WORDS } from '../../apps/metadata/src/demo/synthetic-catalogue.ts';
+import { writeCatalogue } from './generate.ts';
 import { inProcessSearch, type Statement } from './in-process-search.ts';
 import { nodeFlagsOf } from '../suite/node-flags.ts';
 import { devTlsRoot } from '../suite/suite.ts';
@@ -45,9 +46,9 @@ const { values: args } = parseArgs({
     'skip-reimport': { type: 'boolean', default: false },
     // A comma-separated subset of the query classes (default: all).
     classes: { type: 'string', default: '' },
-    // Large enough for the hot relations at 10M tracks (postings index 5.7 GB, tracks 6.1 GB): on this
-    // VM the kernel reclaims the page cache within a minute (seen: 3.9 → 1.5 GB in 45 s), so PostgreSQL's
-    // own buffers are the only cache that stays. The embedded default is 128 MB.
+    // Large enough for the hot relations at 10M tracks (deploy/README.md, "Sizing"): on a VM
+    // the kernel may reclaim the page cache within a minute, so PostgreSQL's own buffers are the only
+    // cache that stays. The embedded default is 128 MB.
     'shared-buffers': { type: 'string', default: '16GB' },
     // Load those relations into shared_buffers before measuring (pg_prewarm), as a server that has been
     // serving for a while would have them; --no-prewarm measures from a cold start.
@@ -57,7 +58,7 @@ const { values: args } = parseArgs({
 const N = Number(args.tracks);
 const CONCURRENCY = Number(args.concurrency);
 const REQUESTS = Number(args.requests);
-const dataDir = path.resolve(args['data-dir']!);
+const dataDir = path.resolve(args['data-dir']);
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const load = () => execSync('uptime').toString().trim().replace(/^.*load average: /, '');
 
@@ -76,7 +77,7 @@ const server = await startEmbeddedPostgres({
   dataDir: path.join(dataDir, 'pg'),
   persistent: true,
   settings: {
-    shared_buffers: args['shared-buffers']!,
+    shared_buffers: args['shared-buffers'],
     effective_cache_size: '16GB',
     maintenance_work_mem: '2GB',
     work_mem: '32MB',
@@ -87,6 +88,13 @@ const server = await startEmbeddedPostgres({
 const dbName = `catalogue_${N}`;
 const adminUrl = server.url;
 const dbUrl = adminUrl.replace(/\/postgres$/, `/${dbName}`);
+const tlsRoot = await devTlsRoot();
+// Every command of main.js reads the service's whole config, certificate and cursor key included.
+const metadataEnv = {
+  DATABASE_URL: dbUrl,
+  GRPC_TLS_DIR: path.join(tlsRoot, 'metadata'),
+  METADATA_CURSOR_KEY: 'catalogue-bench-cursor-key-0123456789abcdef',
+};
 const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount;
@@ -99,17 +107,17 @@ if (args.reload || !exists) {
     log(`generating ${N} tracks into ${file}`);
     await writeCatalogue(file, N);
   }
-  await run(process.execPath, [MAIN, 'migrate'], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+  await run(process.execPath, [MAIN, 'migrate'], { ...metadataEnv, LOG_LEVEL: 'warn' });
   log(`importing with the CLI (load: ${load()})`);
   const started = Date.now();
-  await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+  await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { ...metadataEnv, LOG_LEVEL: 'warn' });
   const seconds = (Date.now() - started) / 1000;
   result.importSeconds = seconds;
   result.importRate = Math.round(N / seconds);
   if (!args['skip-reimport']) {
     log(`rerunning the import (idempotence check)`);
     const again = Date.now();
-    await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { DATABASE_URL: dbUrl, LOG_LEVEL: 'warn' });
+    await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { ...metadataEnv, LOG_LEVEL: 'warn' });
     result.reimportSeconds = (Date.now() - again) / 1000;
   }
 }
@@ -139,12 +147,12 @@ result.tableSizes = Object.fromEntries(
 
 // --- the query mix -------------------------------------------------------------------------------
 type Request = metadataV1.SearchTracksRequest;
-const r = rng(1234);
+const r = mulberry32(1234);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(r() * items.length)] as T;
-const genres = GENRES.map((g) => g.name);
-const moods = [...new Set(GENRES.flatMap((g) => g.moods))];
-const languages = [...new Set(GENRES.flatMap((g) => g.languages))];
-const words = [...WORDS.en!, ...WORDS.es!, ...WORDS.zh!, ...WORDS.ja!];
+const genres = GENRE_PROFILES.map((g) => g.name);
+const moods = [...new Set(GENRE_PROFILES.flatMap((g) => g.moods))];
+const languages = [...new Set(GENRE_PROFILES.flatMap((g) => g.languages))];
+const words = [...TITLE_WORDS.en, ...TITLE_WORDS.es, ...TITLE_WORDS.zh, ...TITLE_WORDS.ja];
 const base = (over: Partial<Request>, options: Partial<metadataV1.SearchOptions> = {}): Request => ({
   query: '',
   genre: '',
@@ -203,17 +211,14 @@ for (const [name, make] of Object.entries(classes)) {
 if (process.env.BENCH_DUMP) (await import('node:fs')).writeFileSync(process.env.BENCH_DUMP, JSON.stringify(samples));
 // --- the service -------------------------------------------------------------------------------
 const port = await freePort();
-const tlsRoot = await devTlsRoot();
 // BENCH_SERVICE_NODE_OPTIONS (e.g. `--cpu-prof`, `--trace-gc`) go to the service's node only, as arguments:
 // NODE_OPTIONS refuses some of them.
 const serviceNodeArgs = (process.env.BENCH_SERVICE_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
 const service = spawn(process.execPath, [...nodeFlagsOf('metadata'), ...serviceNodeArgs, MAIN, 'serve'], {
   env: {
     ...process.env,
-    DATABASE_URL: dbUrl,
+    ...metadataEnv,
     GRPC_LISTEN: `127.0.0.1:${port}`,
-    GRPC_TLS_DIR: path.join(tlsRoot, 'metadata'),
-    METADATA_CURSOR_KEY: 'catalogue-bench-cursor-key-0123456789abcdef',
     // Without auth running, the service warns every second that it cannot reach it; not a finding here.
     LOG_LEVEL: 'error',
     DATABASE_POOL_SIZE: String(CONCURRENCY),
@@ -239,11 +244,11 @@ for (let i = 0; ; i++) {
   }
 }
 
-/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone. */
-function cpuSeconds(pid: number): number {
+/** CPU seconds (user + system) a process has used, from /proc; 0 once it is gone (or never started). */
+function cpuSeconds(pid: number | undefined): number {
   try {
     // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     return 0;
@@ -257,7 +262,7 @@ function postgresCpuSeconds(): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(postmaster)) total += cpuSeconds(Number(entry));
+      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster)) total += cpuSeconds(Number(entry));
     } catch {
       // The process ended between the listing and the read.
     }
@@ -267,7 +272,7 @@ function postgresCpuSeconds(): number {
 
 /** Jiffies the hypervisor gave to others while this VM wanted to run (`steal`, /proc/stat), and all jiffies. */
 function stealAndTotal(): { steal: number; total: number } {
-  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   return { steal: fields[7] ?? 0, total: fields.slice(0, 8).reduce((a, b) => a + b, 0) };
 }
 
@@ -287,7 +292,7 @@ async function measure(label: { class: string; side: string; distinct: number },
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
-  const cpuBefore = { service: cpuSeconds(service.pid!), postgres: postgresCpuSeconds(), client: process.cpuUsage(), machine: stealAndTotal() };
+  const cpuBefore = { service: cpuSeconds(service.pid), postgres: postgresCpuSeconds(), client: process.cpuUsage(), machine: stealAndTotal() };
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -310,13 +315,13 @@ async function measure(label: { class: string; side: string; distinct: number },
   const machine = stealAndTotal();
   const perRequest = (cpuSecondsUsed: number) => Number(((cpuSecondsUsed * 1000) / REQUESTS).toFixed(2));
   const cpuMs = {
-    service: perRequest(cpuSeconds(service.pid!) - cpuBefore.service),
+    service: perRequest(cpuSeconds(service.pid) - cpuBefore.service),
     postgres: perRequest(postgresCpuSeconds() - cpuBefore.postgres),
     client: perRequest((client.user + client.system) / 1e6),
     stealPercent: Number(((100 * (machine.steal - cpuBefore.machine.steal)) / Math.max(1, machine.total - cpuBefore.machine.total)).toFixed(1)),
   };
   latencies.sort((a, b) => a - b);
-  const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2));
+  const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2));
   return { p50: q(0.5), p95: q(0.95), p99: q(0.99), rps: Math.round(REQUESTS / seconds), errors, cpuMs };
 }
 
@@ -328,7 +333,7 @@ if (process.env.BENCH_NO_SERVICE_WARMUP !== '1') {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < all.length * 4) {
-        const s = all[next++ % all.length]!;
+        const s = all[next++ % all.length];
         await unary(client.service.searchTracks(s.request, new Metadata(), withDeadline(30_000)));
       }
     }),
@@ -342,9 +347,9 @@ for (const [name, list] of Object.entries(samples)) {
   // Prepared as the service prepares them (`statementName`): each connection parses and plans a text once.
   const replay = (st: Statement) => db.query({ name: statementName(st.sql), text: st.sql, values: st.params });
   for (const s of list) for (const st of s.statements) await replay(st);
-  const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length]!.request, new Metadata(), withDeadline(30_000))));
+  const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length].request, new Metadata(), withDeadline(30_000))));
   const raw = await measure({ class: name, side: 'raw', distinct: list.length }, async (i) => {
-    for (const st of list[i % list.length]!.statements) await replay(st);
+    for (const st of list[i % list.length].statements) await replay(st);
   });
   const row = { class: name, service: viaService, raw, ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)), ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)) };
   rows.push(row);

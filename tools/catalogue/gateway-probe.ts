@@ -66,7 +66,7 @@ function checkPage(answer: Answer<Page>, what: string, matches: (t: Track) => bo
   }
   const { tracks } = answer.body;
   for (const t of tracks) check(matches(t), `${what}: track ${t.id} does not match (${JSON.stringify(t.attributes)})`);
-  if (ordered) for (let i = 1; i < tracks.length; i++) check(tracks[i - 1]!.popularity >= tracks[i]!.popularity, `${what}: not in popularity order at ${i}`);
+  if (ordered) for (let i = 1; i < tracks.length; i++) check(tracks[i - 1].popularity >= tracks[i].popularity, `${what}: not in popularity order at ${i}`);
   return tracks;
 }
 
@@ -95,7 +95,7 @@ async function deepPages(group: string, query: Record<string, string | number>, 
   return { pages: n, tracks: seen.size, partial };
 }
 
-const pick = <T>(items: readonly T[], i: number): T => items[i % items.length]!;
+const pick = <T>(items: readonly T[], i: number): T => items[i % items.length];
 
 // An account and a token.
 const email = `probe-${randomUUID()}@example.com`;
@@ -122,7 +122,7 @@ for (const genre of genres) {
   genreCounts.set(genre, count);
 }
 const byCount = [...genreCounts].filter(([, c]) => c > 0).sort((a, b) => b[1] - a[1]);
-const [common, rare] = [byCount[0]![0], byCount.at(-1)![0]];
+const [common, rare] = [byCount[0][0], byCount[byCount.length - 1][0]];
 
 // Deep pages, by cursor.
 const deepCommon = await deepPages('deep pages, common genre', { genre: common, limit: 50 }, DEEP_PAGES, (t) => t.attributes.genres.includes(common));
@@ -181,7 +181,7 @@ checkPage(textFacet, 'q=夜空&language=zh', (t) => has(t, '夜空') && t.attrib
 // Sorts.
 const byDate = await search('sorts', { genre: common, sort: 'release_date', limit: 50 });
 const dates = checkPage(byDate, 'sort=release_date', () => true, false).map((t) => t.release_date ?? '');
-check(dates.every((d, i) => i === 0 || dates[i - 1]! >= d), 'sort=release_date: not newest first');
+check(dates.every((d, i) => i === 0 || dates[i - 1] >= d), 'sort=release_date: not newest first');
 const byPopularity = await search('sorts', { q: 'river', sort: 'popularity', limit: 50 });
 checkPage(byPopularity, 'q=river&sort=popularity', (t) => has(t, 'river'));
 
@@ -192,13 +192,13 @@ check(facets.status === 200 && ['mood', 'language', 'bpm'].every((n) => facets.b
 // Batch get (order kept, missing reported), artist and album pages.
 const some = (await search('batch, artist, album', { genre: common, limit: 3 })).body.tracks;
 const missing = randomUUID();
-const ids = [some[2]!.id, missing, some[0]!.id];
+const ids = [some[2].id, missing, some[0].id];
 const batch = await call<{ tracks: Track[]; missing_ids: string[] }>('batch, artist, album', 'GET', `/v1/tracks?ids=${ids.join(',')}`);
-check(batch.status === 200 && batch.body.tracks.map((t) => t.id).join() === [some[2]!.id, some[0]!.id].join() && batch.body.missing_ids.includes(missing), `batch get: ${JSON.stringify(batch.body).slice(0, 200)}`);
-const artist = await call<{ name: string; tracks: Track[] }>('batch, artist, album', 'GET', `/v1/artists/${some[0]!.artist_id}`);
-check(artist.status === 200 && artist.body.name === some[0]!.artist_name && artist.body.tracks.length > 0, `artist page: ${artist.status}`);
-const album = await call<{ tracks: Track[] }>('batch, artist, album', 'GET', `/v1/albums/${some[0]!.album_id}`);
-check(album.status === 200 && album.body.tracks.some((t) => t.id === some[0]!.id), `album page: ${album.status}`);
+check(batch.status === 200 && batch.body.tracks.map((t) => t.id).join() === [some[2].id, some[0].id].join() && batch.body.missing_ids.includes(missing), `batch get: ${JSON.stringify(batch.body).slice(0, 200)}`);
+const artist = await call<{ name: string; tracks: Track[] }>('batch, artist, album', 'GET', `/v1/artists/${some[0].artist_id}`);
+check(artist.status === 200 && artist.body.name === some[0].artist_name && artist.body.tracks.length > 0, `artist page: ${artist.status}`);
+const album = await call<{ tracks: Track[] }>('batch, artist, album', 'GET', `/v1/albums/${some[0].album_id}`);
+check(album.status === 200 && album.body.tracks.some((t) => t.id === some[0].id), `album page: ${album.status}`);
 
 // Malformed requests: each a 400 with the error body, naming the problem.
 const malformed = [
@@ -237,7 +237,7 @@ const unknown = await call('malformed', 'GET', `/v1/tracks/${randomUUID()}`);
 check(unknown.status === 404, `unknown track: ${unknown.status}`);
 
 // Report.
-const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
+const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 let serverErrors = 0;
 process.stdout.write(`common genre ${common} (${genreCounts.get(common)} tracks), rarest ${rare} (${genreCounts.get(rare)})\n`);
 process.stdout.write(`deep pages: ${common} ${deepCommon.pages} pages, ${deepCommon.tracks} tracks, ${deepCommon.partial} partial; ${rare} ${deepRare.pages} pages, ${deepRare.tracks} tracks, ${deepRare.partial} partial\n`);
@@ -246,7 +246,7 @@ for (const [group, { ms, statuses }] of timings) {
   const sorted = [...ms].sort((a, b) => a - b);
   for (const [status, n] of statuses) if (status >= 500) serverErrors += n;
   const st = [...statuses].map(([s, n]) => `${s}×${n}`).join(' ');
-  process.stdout.write(`${group.padEnd(26)} ${String(ms.length).padStart(4)} requests  ${st.padEnd(14)} ${pct(sorted, 0.5).toFixed(1)} / ${pct(sorted, 0.95).toFixed(1)} / ${sorted.at(-1)!.toFixed(1)} ms\n`);
+  process.stdout.write(`${group.padEnd(26)} ${String(ms.length).padStart(4)} requests  ${st.padEnd(14)} ${pct(sorted, 0.5).toFixed(1)} / ${pct(sorted, 0.95).toFixed(1)} / ${sorted[sorted.length - 1].toFixed(1)} ms\n`);
 }
 for (const failure of failures) process.stdout.write(`FAIL ${failure}\n`);
 process.stdout.write(`${failures.length} failed checks, ${serverErrors} answers 5xx\n`);

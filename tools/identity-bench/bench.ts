@@ -141,7 +141,7 @@ async function load(target: Target, route: Route): Promise<Run> {
   });
   latencies.sort((a, b) => a - b);
   const cpuPerRequest = Object.fromEntries(
-    apps.map((app, i) => [app, ((cpuSeconds(target.suite.processes.get(app)?.pid) - cpuBefore[i]!) / result.requests.total) * 1e6]),
+    apps.map((app, i) => [app, ((cpuSeconds(target.suite.processes.get(app)?.pid) - cpuBefore[i]) / result.requests.total) * 1e6]),
   );
   return {
     rps: result.requests.total / SECONDS,
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
   const targets = {} as Record<Mode, Target>;
   try {
     for (const mode of MODES) targets[mode] = await startTarget(mode, serverUrl, tlsRoot);
-    say(`identity bench: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds, load average ${loadavg()[0]!.toFixed(2)}`);
+    say(`identity bench: ${CONNECTIONS} connections, ${SECONDS} s per run, ${ROUNDS} rounds, load average ${loadavg()[0].toFixed(2)}`);
     const runs = new Map<string, Run[]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const route of ROUTES) {

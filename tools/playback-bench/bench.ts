@@ -39,7 +39,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 function summary(name: string, samples: number[], errors: number, seconds: number): string {
@@ -151,7 +151,8 @@ async function main(): Promise<void> {
 
     // Memory first, while the gateway is fresh: later phases grow its heap, which would hide the sockets' share.
     say(`\n== memory of one gateway holding ${CONNECTIONS} idle WebSocket connections ==`);
-    const gatewayPid = suite.processes.get('api-gateway')!.pid!;
+    const gatewayPid = suite.processes.get('api-gateway')?.pid;
+    if (gatewayPid === undefined) throw new Error('api-gateway is not running');
     const idleTokens: string[] = [];
     for (let i = 0; i < 10; i++) idleTokens.push(await signUp(`idle-${i}`));
     const settledRss = async (): Promise<number> => {
@@ -167,7 +168,7 @@ async function main(): Promise<void> {
     const clients = spawn(process.execPath, [path.join(ROOT, 'tools/playback-bench/idle-clients.ts'), gateway1, String(CONNECTIONS), idleTokens.join(',')], {
       stdio: ['pipe', 'pipe', 'inherit'],
     });
-    const [opened] = (await once(clients.stdout!, 'data')) as [Buffer];
+    const [opened] = (await once(clients.stdout, 'data')) as [Buffer];
     const report = JSON.parse(String(opened)) as { open: number; failed: number; ms: number };
     const after = await settledRss();
     say(`opened ${report.open} (failed ${report.failed}) in ${report.ms} ms`);
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
       `gateway RSS before ${(before / 1024).toFixed(1)} MiB, with the connections ${(after / 1024).toFixed(1)} MiB: ` +
         `+${((after - before) / 1024).toFixed(1)} MiB, ${(((after - before) * 1024) / Math.max(1, report.open) / 1024).toFixed(1)} KiB per connection`,
     );
-    clients.stdin!.end();
+    clients.stdin.end();
     await once(clients, 'exit');
 
     // Listeners, each with a queue of 30 items; edits go round them (a user's own edits are serialised by design).
@@ -187,11 +188,11 @@ async function main(): Promise<void> {
       const seeded = await request(gateway1, 'POST', '/v1/me/player/queue', token, { track_ids: trackIds.slice(0, 30) });
       listeners.push({ token, pool: (seeded.body.items as { queue_item_id: string }[]).map((item) => item.queue_item_id) });
     }
-    const pick = (pool: string[]) => pool[Math.floor(Math.random() * pool.length)]!;
+    const pick = (pool: string[]) => pool[Math.floor(Math.random() * pool.length)];
 
     // Warm-up (reads and moves): connections, JIT, the JWKS and policy caches, metadata's caches.
     await atFixedRate(50, 4, async (i) => {
-      const { token, pool } = listeners[i % USERS]!;
+      const { token, pool } = listeners[i % USERS];
       if (i % 2 === 0) return (await request(gateway1, 'GET', '/v1/me/player/queue', token)).status === 200;
       return (await request(gateway1, 'POST', `/v1/me/player/queue/items/${pick(pool)}/move`, token, { before_queue_item_id: null })).status === 200;
     });
@@ -199,15 +200,15 @@ async function main(): Promise<void> {
     say(`\n== queue operations through the gateway, ${RATE}/s for ${SECONDS} s over ${USERS} listeners (open loop) ==`);
     const live = await atFixedRate(RATE, SECONDS, async () => (await request(gateway1, 'GET', '/health/live')).status === 200);
     say(summary('reference: GET /health/live', live.samples, live.errors, SECONDS) + failureLine());
-    const read = await atFixedRate(RATE, SECONDS, async (i) => (await request(gateway1, 'GET', '/v1/me/player/queue', listeners[i % USERS]!.token)).status === 200);
+    const read = await atFixedRate(RATE, SECONDS, async (i) => (await request(gateway1, 'GET', '/v1/me/player/queue', listeners[i % USERS].token)).status === 200);
     say(summary('reference: GET queue (~30 items)', read.samples, read.errors, SECONDS) + failureLine());
     const edits = await atFixedRate(RATE, SECONDS, async (i) => {
-      const { token, pool } = listeners[i % USERS]!;
+      const { token, pool } = listeners[i % USERS];
       const kind = Math.floor(i / USERS) % 3;
       if (kind === 0 || pool.length < 10) {
         const added = await request(gateway1, 'POST', '/v1/me/player/queue', token, { track_ids: [trackIds[i % trackIds.length]] }, { 'x-device-id': 'bench' });
         const items = added.body.items as { queue_item_id: string }[] | undefined;
-        if (items) pool.push(items.at(-1)!.queue_item_id);
+        if (items) pool.push(items[items.length - 1].queue_item_id);
         return added.status === 201;
       }
       if (kind === 1) {
@@ -216,14 +217,14 @@ async function main(): Promise<void> {
         const moved = await request(gateway1, 'POST', `/v1/me/player/queue/items/${item}/move`, token, { before_queue_item_id: before });
         return moved.status === 200 || moved.status === 404;
       }
-      const victim = pool.splice(Math.floor(Math.random() * pool.length), 1)[0]!;
+      const victim = pool.splice(Math.floor(Math.random() * pool.length), 1)[0];
       const removed = await request(gateway1, 'DELETE', `/v1/me/player/queue/items/${victim}`, token);
       return removed.status === 200 || removed.status === 404;
     });
     say(summary('queue edits (add / move / remove)', edits.samples, edits.errors, SECONDS) + failureLine());
 
     say(`\n== push latency: op on device A (gateway 1 → playback-queue 1) to event on device B (gateway 2 ← playback-queue 2), ${PUSH_RATE}/s for ${PUSH_SECONDS} s ==`);
-    const { token, pool } = listeners[0]!;
+    const { token, pool } = listeners[0];
     const arrivals = new Map<number, number>();
     const deviceB = new WebSocket(`${gateway2.url.replace(/^http/, 'ws')}/v1/ws`, ['overture.v1', `bearer.${token}`]);
     deviceB.on('message', (data) => {
@@ -244,10 +245,13 @@ async function main(): Promise<void> {
     });
     const deadline = Date.now() + 5_000;
     while (sent.some((s) => !arrivals.has(s.version)) && Date.now() < deadline) await sleep(20);
-    const delivered = sent.filter((s) => arrivals.has(s.version));
+    const delivered = sent.flatMap((s) => {
+      const at = arrivals.get(s.version);
+      return at === undefined ? [] : [{ ...s, at }];
+    });
     const missing = sent.length - delivered.length;
-    say(summary('A request start → B event', delivered.map((s) => arrivals.get(s.version)! - s.start), missing + pushOps.errors, PUSH_SECONDS) + failureLine());
-    say(summary('A response received → B event', delivered.map((s) => arrivals.get(s.version)! - s.acked), missing, PUSH_SECONDS));
+    say(summary('A request start → B event', delivered.map((s) => s.at - s.start), missing + pushOps.errors, PUSH_SECONDS) + failureLine());
+    say(summary('A response received → B event', delivered.map((s) => s.at - s.acked), missing, PUSH_SECONDS));
     say(`   events missing: ${missing} of ${sent.length}; negative "after response" values: the event beat the HTTP answer`);
 
     // Heartbeats: a small transaction and no catalogue lookup, so the push path shows more plainly;
@@ -277,9 +281,12 @@ async function main(): Promise<void> {
     });
     const beatDeadline = Date.now() + 5_000;
     while (beats.some((b) => !stateArrivals.has(b.version)) && Date.now() < beatDeadline) await sleep(20);
-    const beatDelivered = beats.filter((b) => stateArrivals.has(b.version));
-    say(summary('heartbeat request start → B event', beatDelivered.map((b) => stateArrivals.get(b.version)!.at - b.start), beats.length - beatDelivered.length + beatOps.errors, PUSH_SECONDS) + failureLine());
-    say(summary('state change (server time) → B event', beatDelivered.map((b) => stateArrivals.get(b.version)!.sinceChange), 0, PUSH_SECONDS));
+    const beatDelivered = beats.flatMap((b) => {
+      const arrival = stateArrivals.get(b.version);
+      return arrival ? [{ ...b, arrival }] : [];
+    });
+    say(summary('heartbeat request start → B event', beatDelivered.map((b) => b.arrival.at - b.start), beats.length - beatDelivered.length + beatOps.errors, PUSH_SECONDS) + failureLine());
+    say(summary('state change (server time) → B event', beatDelivered.map((b) => b.arrival.sinceChange), 0, PUSH_SECONDS));
     deviceB.close();
     say(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores, shared)`);
   } finally {

@@ -13,7 +13,7 @@ import {
   type playbackV1,
 } from '@overture/contracts';
 import type { ErrorBody, QueueView, RecommendationsView, SearchView, TokenView, TracksView, TrackView, UserView } from '@overture/gateway-contract';
-import { freePort, quietLogger, testTlsEnv } from '@overture/testing';
+import { createTestSigner, freePort, quietLogger, TEST_AUDIENCE, TEST_ISSUER, testTlsEnv, type TestSigner } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { once } from 'node:events';
@@ -22,7 +22,6 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway, type RunningGateway } from '../src/gateway.app.js';
 import { gatewayConfigSchema } from '../src/gateway.config.js';
 import { type FakeGrpcServer, grpcFailure, startFakeGrpcServer } from './fake-grpc-server.js';
-import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '@overture/identity/testing';
 
 type Unary<Req, Res> = (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => void;
 

@@ -6,7 +6,7 @@ import { allOf, identityReadiness } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { migrations } from './database/migrations/index.js';
-import { generateDemoCatalogue } from './demo/demo-catalogue.js';
+import { syntheticCatalogue } from './demo/synthetic-catalogue.js';
 import type { MetadataConfig } from './metadata.config.js';
 import { MetadataModule } from './metadata.module.js';
 import { BULK_LOAD_CHOICES, formatReport, importCatalogue, type BulkLoadChoice } from './import/catalogue-import.js';
@@ -31,7 +31,7 @@ export async function runCommand(command: string, args: string[], config: Metada
       await client.connect();
       try {
         const writer = new TrackBulkWriter(client);
-        const catalogue = generateDemoCatalogue(count);
+        const catalogue = [...syntheticCatalogue(count)];
         let created = 0;
         for (let i = 0; i < catalogue.length; i += 5000) {
           const result = await writer.write(catalogue.slice(i, i + 5000).map((track, j) => ({ line: i + j + 1, track })));

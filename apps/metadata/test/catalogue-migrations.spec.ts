@@ -6,7 +6,7 @@ import { KEYS, MODES, VOCAL_TYPES } from '../src/catalogue/attribute-vocabulary.
 import { trackBits } from '../src/catalogue/term-bits.js';
 import { trackTerms } from '../src/catalogue/track-terms.js';
 import { migrations } from '../src/database/migrations/index.js';
-import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
+import { syntheticCatalogue } from '../src/demo/synthetic-catalogue.js';
 import { PAIR_COUNT_ERRORS_SQL, pairCountSql } from './fixtures.js';
 import { seedTracks } from './seed-tracks.js';
 
@@ -23,9 +23,9 @@ async function postings(db: DataSource, key: 'doc' | 'track_id'): Promise<string
 describe('catalogue migrations on a database that already has tracks', () => {
   let db: TestDatabase;
   let dataSource: DataSource;
-  // With every key, mode and vocal type too (the demo catalogue sets none), so the posting bits
-  // migration's SQL is compared with Node's over every field.
-  const catalogue = generateDemoCatalogue(300, 5).map((t, i) => ({
+  // Every key, mode and vocal type in turn (the synthetic catalogue draws no choir), so the posting
+  // bits migration's SQL is compared with Node's over every value.
+  const catalogue = [...syntheticCatalogue(300, 5)].map((t, i) => ({
     ...t,
     attributes: { ...t.attributes, key: KEYS[i % KEYS.length], mode: MODES[i % MODES.length], vocal_type: VOCAL_TYPES[i % VOCAL_TYPES.length] },
   }));
@@ -91,7 +91,7 @@ describe('catalogue migrations on a database that already has tracks', () => {
     // compared with Node's from the terms.
     const expectedBits = new Map(catalogue.map((t) => [t.isrc, new Set([trackBits(trackTerms(t))])]));
     expect(await bitsOf()).toEqual(expectedBits);
-    // The demo catalogue sets every field the bits hold, and some tracks are explicit.
+    // The catalogue sets every field the bits hold, and some tracks are explicit.
     expect(new Set(catalogue.map((t) => trackBits(trackTerms(t)))).size).toBeGreaterThan(100);
     expect(catalogue.some((t) => t.explicit)).toBe(true);
 

@@ -1,8 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { createGrpcClient, readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { LISTENER_PERMISSIONS, startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
+import { createTestDatabase, LISTENER_PERMISSIONS, migrate, startFakeAuthServer, startGrpcTestService, type FakeAuthServer, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
 import type { Observable } from 'rxjs';
 import type { TrackInput } from '../src/catalogue/track-input.schema.js';
 import { migrations } from '../src/database/migrations/index.js';

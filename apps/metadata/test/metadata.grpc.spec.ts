@@ -4,7 +4,7 @@ import { readGrpcError, unary, withDeadline } from '@overture/grpc';
 import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { migrations } from '../src/database/migrations/index.js';
-import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
+import { syntheticCatalogue } from '../src/demo/synthetic-catalogue.js';
 import { TEST_CURSOR_KEY } from './fixtures.js';
 import { metadataConfigSchema } from '../src/metadata.config.js';
 import { MetadataModule } from '../src/metadata.module.js';
@@ -23,7 +23,7 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
     await migrate(db.url, migrations);
     const config = metadataConfigSchema.parse({ ...testTlsEnv('metadata'), DATABASE_URL: db.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY });
     service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
-    await seedTracks(db.url, generateDemoCatalogue(500));
+    await seedTracks(db.url, [...syntheticCatalogue(500)]);
   });
 
   afterAll(async () => {
@@ -32,7 +32,7 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
   });
 
   it('loads the demo catalogue idempotently (upsert by ISRC)', async () => {
-    const again = await seedTracks(db.url, generateDemoCatalogue(500));
+    const again = await seedTracks(db.url, [...syntheticCatalogue(500)]);
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 500 });
     const [{ count }] = await service.dataSource.query('SELECT count(*)::int AS count FROM tracks');
     expect(count).toBe(500);

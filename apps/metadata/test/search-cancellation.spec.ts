@@ -3,7 +3,7 @@ import { unary, withDeadline } from '@overture/grpc';
 import type { TestDatabase } from '@overture/testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { generateDemoCatalogue } from '../src/demo/demo-catalogue.js';
+import { syntheticCatalogue } from '../src/demo/synthetic-catalogue.js';
 import { failure, freshDatabase, searchRequest, startService, type MetadataTestService } from './fixtures.js';
 import { seedTracks } from './seed-tracks.js';
 
@@ -31,7 +31,7 @@ describe('cancelling searches whose callers have gone (real PostgreSQL, real gRP
 
   beforeAll(async () => {
     db = await freshDatabase(inject('postgresServerUrl'), 'metadata_cancel');
-    await seedTracks(db.url, generateDemoCatalogue(1500, 3));
+    await seedTracks(db.url, [...syntheticCatalogue(1500, 3)]);
     observer = new pg.Client({ connectionString: db.url });
     await observer.connect();
   });

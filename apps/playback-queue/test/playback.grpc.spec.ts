@@ -1,8 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { playbackV1, recommendationV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
-import type { FakeAuthServer } from '@overture/identity/testing';
-import type { GrpcTestService } from '@overture/testing';
+import type { FakeAuthServer, GrpcTestService } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';

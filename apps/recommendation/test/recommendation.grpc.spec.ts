@@ -1,8 +1,7 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline, createGrpcClient, type GrpcClientHandle } from '@overture/grpc';
-import { startFakeAuthServer, type FakeAuthServer } from '@overture/identity/testing';
-import { createTestDatabase, migrate, startGrpcTestService, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
+import { createTestDatabase, migrate, startFakeAuthServer, startGrpcTestService, type FakeAuthServer, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';

@@ -14,17 +14,13 @@ import type { ClientHttp2Stream } from 'node:http2';
  * every client call: Node keeps each session's HTTP/2 streams in a Map, grpc-js 1.14 keeps each
  * transport's calls in a Set (`Http2Transport.activeCalls`). A stream's event listeners and a
  * call's `listener` lead up grpc-js's call stack to the decoded response, so every response
- * survived every scavenge until the next full GC (of 200 finished calls, a forced scavenge freed
- * none and a full GC all 200: release-finished-calls.spec.ts; objects passed through a Set alone
- * behave the same). Scavenges copied them and promoted them, and took 12 ms each on average.
+ * survived every scavenge until the next full GC (release-finished-calls.spec.ts shows it), and
+ * each scavenge copied and promoted them.
  *
  * The cuts: when a client stream has closed (and every listener of its 'close' has run), its
  * listeners go; when grpc-js has delivered a call's status, the call's listener becomes an inert
  * one. The stream and the call objects themselves still ride the chains, but they no longer reach
- * the response. Measured (tools/grpc-gc/scavenges.ts, 30 000 SearchTracks calls of 20 tracks at
- * concurrency 4, medians of 3 rounds): scavenges of 2.6 ms on average instead of 12.2 ms (longest
- * 6.8 instead of 28), a fifth of the time in scavenges, 31 % less CPU. Figures: docs/benchmarks.md
- * ("gRPC client scavenges").
+ * the response. Figures: docs/benchmarks.md ("gRPC client scavenges").
  */
 
 /** The part of grpc-js's subchannel call this relies on (private in its typings). */

@@ -6,7 +6,7 @@ import { DomainError, grpcStatusOf, spiffeIdOf, type AuthenticatedCall, type Ser
 import { createLocalJWKSet } from 'jose';
 import { randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from './testing/test-tokens.js';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '@overture/testing';
 import { GrpcIdentityGuard, principalOf } from './grpc-identity.guard.js';
 import { ActsOnAnyUser, AllowAnonymous, Callers, RequirePermission } from './permissions.js';
 import { PolicyCache } from './policy-cache.js';

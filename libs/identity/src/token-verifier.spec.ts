@@ -1,6 +1,6 @@
 import { createLocalJWKSet, generateKeyPair, type JWTVerifyGetKey, SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it, vi } from 'vitest';
-import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from './testing/test-tokens.js';
+import { createTestSigner, TEST_AUDIENCE, TEST_ISSUER, type TestSigner } from '@overture/testing';
 import { type KeySource, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from './token-verifier.js';
 
 const USER = '3f0b6c2e-8a41-4c1e-9b7a-2f4d5e6a7b8c';

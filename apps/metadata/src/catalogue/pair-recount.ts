@@ -4,9 +4,8 @@ import { ADD_PAIR_COUNTS_SQL, PairCounter, PAIRED_IDS_SQL } from './term-pairs.j
 
 /**
  * Sets every term pair count from the tracks, in the caller's transaction: for a resumed bulk load,
- * not for a write. The tracks' term ids are streamed out with COPY and counted here; the same count
- * in SQL (each track's paired ids unnested twice and aggregated, 550M rows) took 10 minutes at 10M
- * tracks.
+ * not for a write. The tracks' term ids are streamed out with COPY and counted here: in SQL each
+ * track's paired ids would be unnested twice and aggregated, an order of magnitude slower.
  */
 export async function recountPairs(client: ClientBase): Promise<void> {
   const paired = new Set((await client.query<{ id: number }>(PAIRED_IDS_SQL)).rows.map((r) => r.id));

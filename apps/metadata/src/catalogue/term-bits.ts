@@ -4,8 +4,8 @@ import { GENRES, KEYS, LANGUAGES, MODES, MOODS, VOCAL_TYPES } from './attribute-
  * Term bits: a track's closed-vocabulary attributes packed into one 63-bit integer that every one of
  * its postings carries (`track_postings.bits`, in the walk index's INCLUDE list). A walk then checks
  * a genre, mood, language, key, mode, vocal type or explicit filter on the walked index entry itself,
- * instead of one more descent into the postings index per walked row (≈ 2 µs each at 10M tracks: two
- * thirds of a three-filter walk's time).
+ * instead of one more descent into the postings index per walked row (most of a three-filter walk's
+ * time without them).
  *
  * Layout, low bit first (a vocabulary's position is its value: vocabularies are append-only):
  * - bits 0–29: one bit per genre (a track has up to 3);

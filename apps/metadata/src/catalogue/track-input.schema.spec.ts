@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { generateDemoCatalogue } from '../demo/demo-catalogue.js';
+import { syntheticCatalogue } from '../demo/synthetic-catalogue.js';
 import { compiledTrackInputSchema, trackInputSchema } from './track-input.schema.js';
 
 describe('compiledTrackInputSchema (the import validator)', () => {
-  const valid = generateDemoCatalogue(50, 3) as unknown as Record<string, unknown>[];
+  const valid = [...syntheticCatalogue(50, 3)] as unknown as Record<string, unknown>[];
   const broken: unknown[] = [
     null,
     'not an object',

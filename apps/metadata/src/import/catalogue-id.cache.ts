@@ -126,7 +126,7 @@ export class CatalogueIdCache {
    * Ids of rows by key, creating the missing ones: an INSERT … ON CONFLICT DO NOTHING returns the
    * rows it created, then the keys it did not return are read. Existing rows are never rewritten: an
    * ON CONFLICT DO UPDATE (to have them returned) writes a new version of every row it touches, and a
-   * rerun touches them all (400 ms a batch for albums at 1M tracks). They are read by a scalar
+   * rerun touches them all. They are read by a scalar
    * subquery per key, a shape that can only be an index probe (as a join the planner may hash the
    * whole table for every batch). A row that a concurrent writer inserts is waited for by the insert
    * and seen by the read, which has a later snapshot; another round covers the unexpected.

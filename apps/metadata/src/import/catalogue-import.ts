@@ -278,11 +278,9 @@ async function enterBulkLoad(client: pg.Client, choice: BulkLoadChoice, rows: nu
 }
 
 /**
- * The end of a bulk load: term counts, vacuums, index builds, one after the other. The tracks'
- * indexes built beside the postings' one took longer (PostgreSQL already sorts for a build with
- * parallel workers; 1M tracks: the postings' index 36 s instead of 28 s, the tracks' four 9 s
- * instead of 4 s). The two vacuums at once showed no gain worth a second lane (10M tracks: 1 m 42 s,
- * against 1 m 28 s one after the other in an earlier import on a faster VM).
+ * The end of a bulk load: term counts, vacuums, index builds, one after the other. PostgreSQL
+ * already builds an index with parallel workers, so builds side by side only slow each other, and
+ * two vacuums at once gain nothing (figures: docs/benchmarks.md).
  */
 async function leaveBulkLoad(databaseUrl: string, client: pg.Client, writer: TrackBulkWriter, out: NodeJS.WriteStream): Promise<void> {
   // What PostgreSQL reports of the steps is read on a connection of its own: the import's is busy
@@ -333,8 +331,7 @@ async function finishBulkLoad(client: pg.Client, writer: TrackBulkWriter, step: 
   // first pass over a loaded page sets its tuples' hint bits, which with data checksums (the default
   // since PostgreSQL 18) writes the whole page to the WAL again when a checkpoint came since it was
   // written. Done by VACUUM, before the index builds, that pass has no index to vacuum and the builds
-  // read settled pages (1M tracks' postings after a checkpoint: vacuum and index build 33 s instead of
-  // 38 s, 1.7 GB of WAL instead of 2.6 GB; no difference in a whole 1M import, where none came).
+  // read settled pages.
   for (const table of ['tracks', 'track_postings']) await step(['vacuuming', 'vacuumed'], table, () => client.query(`VACUUM (ANALYZE) ${table}`));
   const deferred = await client.query<{ name: string; definition: string }>('SELECT name, definition FROM import_deferred_indexes ORDER BY name');
   for (const index of deferred.rows) {

@@ -8,7 +8,7 @@ export const STAGING_COLUMNS =
  * COPY data written straight into 1 MiB buffers, handed to the COPY stream as they are. Building it
  * as strings cost more than everything else the import does in Node: appending made a rope of
  * thousands of small strings per chunk (garbage for the collector), and the stream then flattened
- * and UTF-8-encoded each one (11 µs a track). Numbers are written as digits without a string.
+ * and UTF-8-encoded each one. Numbers are written as digits without a string.
  */
 export class CopyData {
   private static readonly SIZE = 1 << 20;
@@ -68,9 +68,8 @@ const ASCII_SCRATCH = Buffer.allocUnsafe(256);
 
 /**
  * `text` (ASCII, under 256 characters) as bytes, in a scratch buffer valid until the next call. The
- * tail of a track's postings is the same for each of its ≈ 19 postings: encoded once and copied
- * instead of written character by character each time (`addAscii`), the import's CPU for 300k
- * rows went from 24.6–27.9 s to 23.3–25.2 s (two alternated pairs of runs).
+ * tail of a track's postings is the same for each of its ≈ 19 postings: it is encoded once and
+ * copied, not written character by character each time (`addAscii`).
  */
 export function asciiBytes(text: string): Uint8Array {
   return ASCII_SCRATCH.subarray(0, ASCII_SCRATCH.write(text, 0, 'latin1'));

@@ -19,8 +19,8 @@ export interface ExactChecks {
 
 /**
  * A term group with more alternatives than this is checked on the track row's `term_ids`, not probed
- * in the postings index: each alternative of a probe is one more index descent (a 16-word prefix
- * expansion cost 18 µs per probed row), the row is fetched for the page anyway.
+ * in the postings index: each alternative of a probe is one more index descent, and the row is
+ * fetched for the page anyway.
  */
 const MAX_PROBE_TERMS = 3;
 
@@ -168,8 +168,8 @@ export class SearchRepository {
    * Facet counts over the matches among the driver's postings, restricted to a uniform sample when
    * `sample` is given: docs are scrambled sequence numbers, so a doc range is a random subset. Returns
    * how many driver postings were considered, and per facet term id the matching count among them.
-   * The term ids are unnested in the select list, which streams them; `unnest` in FROM stored each
-   * track's ids in a tuple store first (the statement took 6.1–7.5 ms instead of 4.3–5.8 at 1M tracks).
+   * The term ids are unnested in the select list, which streams them; `unnest` in FROM would store
+   * each track's ids in a tuple store first.
    */
   async facetCounts(
     spec: MatchSpec,

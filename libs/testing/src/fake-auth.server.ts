@@ -1,7 +1,7 @@
 import { loadPackageDefinition, type GrpcObject, Server, type ServerWritableStream, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { AUTH_V1, type authV1, PROTO_LOADER_OPTIONS, PROTO_ROOT } from '@overture/contracts';
-import { testTransport } from '@overture/testing';
+import { testTransport } from './test-transport.js';
 import { exportJWK, generateKeyPair, type JWTPayload, SignJWT } from 'jose';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
