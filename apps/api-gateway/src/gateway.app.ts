@@ -1,7 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { GatewayReason } from '@overture/contracts';
 import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
 import { ApiError } from './http/api-error.js';
 import { rawErrorResponse } from './http/raw-response.js';
@@ -12,6 +11,7 @@ import { GatewayLifecycle } from './health/gateway-lifecycle.js';
 import { setupOpenApi } from './http/openapi.js';
 import { registerRequestHooks } from './http/request-hooks.js';
 import { RouteTable } from './http/route-table.js';
+import { headersTooLarge, malformedRequest, requestTimeout } from './http/gateway.errors.js';
 
 const BODY_LIMIT_BYTES = 64 * 1024;
 
@@ -94,11 +94,11 @@ async function closeWithin(app: NestFastifyApplication, graceMs: number): Promis
 function clientErrorOf(error: Error): ApiError {
   switch ((error as { code?: string }).code) {
     case 'HPE_HEADER_OVERFLOW':
-      return new ApiError(431, GatewayReason.HEADERS_TOO_LARGE, 'the request headers are too large');
+      return headersTooLarge();
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return new ApiError(408, GatewayReason.REQUEST_TIMEOUT, 'the request (headers and body) did not arrive in time');
+      return requestTimeout();
     default:
-      return new ApiError(400, GatewayReason.MALFORMED_REQUEST, 'the request could not be parsed as HTTP (non-ASCII characters in the URL must be percent-encoded)');
+      return malformedRequest('the request could not be parsed as HTTP (non-ASCII characters in the URL must be percent-encoded)');
   }
 }
 

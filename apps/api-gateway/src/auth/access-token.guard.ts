@@ -1,12 +1,11 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { CommonReason, GatewayReason } from '@overture/contracts';
+import { CommonReason } from '@overture/contracts';
 import { bearerToken, PolicyCache, REQUIRED_PERMISSION, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from '@overture/identity';
 import type { FastifyRequest } from 'fastify';
-import { ApiError } from '../http/api-error.js';
 import { IS_PUBLIC } from './public.decorator.js';
+import { authenticationRequired, invalidToken, permissionDenied, serviceUnavailable } from '../http/gateway.errors.js';
 
-const CHALLENGE = 'Bearer realm="overture"';
 
 /**
  * Every route requires a valid access token unless marked @Public(). The token is verified locally
@@ -29,21 +28,19 @@ export class AccessTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers.authorization;
     if (!header) {
-      throw new ApiError(401, CommonReason.UNAUTHENTICATED, 'an access token is required: send "Authorization: Bearer <token>"', {
-        'www-authenticate': CHALLENGE,
-      });
+      throw authenticationRequired();
     }
     const token = bearerToken(header);
     if (!token) throw invalidToken(CommonReason.INVALID_TOKEN, 'the Authorization header is not "Bearer <token>"');
     if (!this.policy.ready) {
-      throw new ApiError(503, GatewayReason.SERVICE_UNAVAILABLE, 'access cannot be checked yet; try again shortly', { 'retry-after': '1' });
+      throw serviceUnavailable('access cannot be checked yet; try again shortly', 1);
     }
     try {
       request.principal = await this.verifier.verify(token);
     } catch (error) {
       if (error instanceof TokenRejectedError) throw invalidToken(CommonReason.INVALID_TOKEN, error.message);
       if (error instanceof SigningKeysUnavailableError) {
-        throw new ApiError(503, GatewayReason.SERVICE_UNAVAILABLE, 'access tokens cannot be checked yet; try again shortly', { 'retry-after': '1' });
+        throw serviceUnavailable('access tokens cannot be checked yet; try again shortly', 1);
       }
       throw error;
     }
@@ -52,14 +49,8 @@ export class AccessTokenGuard implements CanActivate {
     if (stale === CommonReason.ROLES_CHANGED) throw invalidToken(stale, "the account's roles changed; refresh the access token");
     const permission = this.reflector.getAllAndOverride<string | undefined>(REQUIRED_PERMISSION, targets);
     if (permission && !this.policy.allows(request.principal.roles, permission)) {
-      throw new ApiError(403, CommonReason.PERMISSION_DENIED, `this needs the ${permission} permission, which the account's roles do not grant`);
+      throw permissionDenied(permission);
     }
     return true;
   }
-}
-
-function invalidToken(reason: CommonReason, message: string): ApiError {
-  return new ApiError(401, reason, message, {
-    'www-authenticate': `${CHALLENGE}, error="invalid_token", error_description="${message.replace(/["\\]/g, '')}"`,
-  });
 }

@@ -20,7 +20,7 @@ import {
 } from '@overture/gateway-contract';
 import type { JSONWebKeySet } from 'jose';
 import type { CallContext } from '../downstream/call-context.js';
-import { ApiError } from '../http/api-error.js';
+import { serviceUnavailable } from '../http/gateway.errors.js';
 import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
 import { ApiRequestTimeoutHeader, CallCtx, ClientAddress } from '../http/request-params.js';
 import { AccountService } from './account.service.js';
@@ -160,7 +160,7 @@ export class AuthController {
   @ApiErrors([503, GatewayReason.SERVICE_UNAVAILABLE])
   jwks(): JSONWebKeySet {
     const jwks = this.jwksCache.jwks;
-    if (!jwks) throw new ApiError(503, GatewayReason.SERVICE_UNAVAILABLE, 'the signing keys have not been loaded yet; try again shortly');
+    if (!jwks) throw serviceUnavailable('the signing keys have not been loaded yet; try again shortly');
     return jwks;
   }
 }

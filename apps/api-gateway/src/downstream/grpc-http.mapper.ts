@@ -1,7 +1,8 @@
 import { status } from '@grpc/grpc-js';
-import { CommonReason, GatewayReason } from '@overture/contracts';
+import { GatewayReason } from '@overture/contracts';
 import { ApiError } from '../http/api-error.js';
 import type { DownstreamError } from './downstream-error.js';
+import { internalError } from '../http/gateway.errors.js';
 
 /**
  * The one mapping of a failed downstream call to the HTTP answer, exhaustive over gRPC codes.
@@ -67,6 +68,4 @@ export function httpErrorOf(error: DownstreamError): ApiError {
   }
 }
 
-function internal(cause: Error): ApiError {
-  return new ApiError(500, CommonReason.INTERNAL, 'internal error', {}, { cause });
-}
+const internal = (cause: Error): ApiError => internalError(cause);

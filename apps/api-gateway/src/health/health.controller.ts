@@ -5,9 +5,9 @@ import { HealthCheckService, HealthIndicatorService, type HealthCheckResult, typ
 import { Public } from '../auth/public.decorator.js';
 import { PolicyCache } from '@overture/identity';
 import { JwksCache } from '../auth/jwks-cache.js';
-import { ApiError } from '../http/api-error.js';
 import { ApiErrors } from '../http/openapi.js';
 import { GatewayLifecycle } from './gateway-lifecycle.js';
+import { notReady } from '../http/gateway.errors.js';
 
 /**
  * Liveness (the process answers) and readiness (it can serve: signing keys and access policy
@@ -45,7 +45,7 @@ export class HealthController {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const failed = Object.entries((error.getResponse() as HealthCheckResult).error ?? {});
       const because = failed.map(([name, result]) => `${name}: ${String(result?.message ?? result?.status)}`).join('; ');
-      throw new ApiError(503, GatewayReason.NOT_READY, `not ready: ${because}`);
+      throw notReady(because);
     }
   }
 

@@ -8,7 +8,7 @@ import {
   Logger,
   NotFoundException,
 } from '@nestjs/common';
-import { CommonReason, GatewayReason } from '@overture/contracts';
+import { GatewayReason } from '@overture/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import { DownstreamError } from '../downstream/downstream-error.js';
@@ -16,6 +16,7 @@ import { httpErrorOf } from '../downstream/grpc-http.mapper.js';
 import { ApiError } from './api-error.js';
 import { problemBody } from './problem-body.js';
 import { RouteTable } from './route-table.js';
+import { internalError, malformedBody, methodNotAllowed, routeNotFound } from './gateway.errors.js';
 
 // Fastify's own request errors (raised before a handler runs), by error code.
 const FASTIFY_ERRORS: Readonly<Record<string, { reason: GatewayReason; message: string }>> = {
@@ -63,18 +64,16 @@ export class ProblemFilter implements ExceptionFilter {
     // Nest's not-found handler is the only source of NotFoundException: handlers throw ApiErrors.
     if (exception instanceof NotFoundException) return this.routeNotFound(request);
     if (exception instanceof HttpException && exception.getStatus() < 500) return fromHttpException(exception);
-    return new ApiError(500, CommonReason.INTERNAL, 'internal error', {}, { cause: exception });
+    return internalError(exception);
   }
 
   private routeNotFound(request: FastifyRequest): ApiError {
     const path = request.url.split('?', 1)[0] ?? '/';
     const allowed = this.routes.allowedMethods(path);
     if (allowed.length > 0) {
-      return new ApiError(405, GatewayReason.METHOD_NOT_ALLOWED, `${request.method} is not allowed on ${path}; use ${allowed.join(', ')}`, {
-        allow: allowed.join(', '),
-      });
+      return methodNotAllowed(request.method, path, allowed);
     }
-    return new ApiError(404, GatewayReason.ROUTE_NOT_FOUND, `no route ${request.method} ${path}`);
+    return routeNotFound(`no route ${request.method} ${path}`);
   }
 
   private log(error: ApiError, request: FastifyRequest): void {
@@ -96,7 +95,7 @@ function fromHttpException(exception: HttpException): ApiError {
   const known = typeof code === 'string' ? FASTIFY_ERRORS[code] : undefined;
   if (known) return new ApiError(status, known.reason, known.message);
   // Nest's form-body parser rejects `__proto__` keys this way; handlers throw ApiErrors instead.
-  if (exception instanceof BadRequestException) return new ApiError(400, GatewayReason.MALFORMED_BODY, exception.message);
+  if (exception instanceof BadRequestException) return malformedBody(exception.message);
   const name = STATUS_CODES[status] ?? 'Bad Request';
   return new ApiError(status, name.toUpperCase().replace(/[^A-Z0-9]+/g, '_'), exception.message || name);
 }

@@ -1,11 +1,10 @@
-import { GatewayReason } from '@overture/contracts';
 import { REQUEST_ID_HEADER, requestContext } from '@overture/tracing';
 import type { FastifyInstance } from 'fastify';
 import type { GatewayLifecycle } from '../health/gateway-lifecycle.js';
-import { ApiError } from './api-error.js';
 import { problemBody } from './problem-body.js';
 import { SECURITY_HEADERS } from './raw-response.js';
 import type { RouteTable } from './route-table.js';
+import { malformedRequest, shuttingDown } from './gateway.errors.js';
 
 // Answers about one account (its profile, player, sessions, tokens, recommendations) and admin
 // answers about others: no cache on the way may keep them.
@@ -35,13 +34,13 @@ export function registerRequestHooks(fastify: FastifyInstance, lifecycle: Gatewa
     void reply.header(REQUEST_ID_HEADER, request.id).headers(SECURITY_HEADERS);
     if (PERSONAL_PATH.test(request.url)) void reply.header('cache-control', 'no-store');
     if (lifecycle.closing) {
-      const error = new ApiError(503, GatewayReason.SHUTTING_DOWN, 'this gateway instance is shutting down; retry the request');
+      const error = shuttingDown('this gateway instance is shutting down; retry the request');
       void reply.status(503).header('connection', 'close').send(problemBody(error, request.id));
       return;
     }
     if (request.headers.authorization !== undefined && headerCount(request.raw.rawHeaders, 'authorization') > 1) {
       // Node keeps only the first; a proxy or cache in front may have used another.
-      const error = new ApiError(400, GatewayReason.MALFORMED_REQUEST, 'send one Authorization header, not several');
+      const error = malformedRequest('send one Authorization header, not several');
       void reply.status(400).send(problemBody(error, request.id));
       return;
     }

@@ -1,12 +1,11 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { ApiHeader } from '@nestjs/swagger';
-import { GatewayReason } from '@overture/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { CallContext } from '../downstream/call-context.js';
-import { ApiError } from './api-error.js';
 import { openApiSchemaOf } from './openapi.js';
 import { describeIssues, ZodValidationPipe } from './zod-validation.pipe.js';
+import { invalidRequest } from './gateway.errors.js';
 
 const REQUEST_TIMEOUT_HEADER = 'x-request-timeout-ms';
 
@@ -30,7 +29,7 @@ export const CallCtx = createParamDecorator((_data: unknown, ctx: ExecutionConte
   const reply = ctx.switchToHttp().getResponse<FastifyReply>();
   const header = request.headers[REQUEST_TIMEOUT_HEADER];
   const timeout = requestTimeoutSchema.safeParse(header);
-  if (!timeout.success) throw new ApiError(400, GatewayReason.INVALID_REQUEST, describeIssues(timeout.error.issues, header, REQUEST_TIMEOUT_HEADER));
+  if (!timeout.success) throw invalidRequest(describeIssues(timeout.error.issues, header, REQUEST_TIMEOUT_HEADER));
   return {
     requestId: request.id,
     authorization: request.headers.authorization,

@@ -1,7 +1,6 @@
 import type { ArgumentMetadata, PipeTransform } from '@nestjs/common';
-import { GatewayReason } from '@overture/contracts';
 import { z } from 'zod';
-import { ApiError } from './api-error.js';
+import { invalidRequest } from './gateway.errors.js';
 
 /**
  * Validates one request part against its zod schema and hands the handler the parsed value.
@@ -23,7 +22,7 @@ export class ZodValidationPipe implements PipeTransform {
     if (!(schema instanceof z.ZodType)) throw new Error('request schemas must be zod schemas');
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    throw new ApiError(400, GatewayReason.INVALID_REQUEST, describeIssues(result.error.issues, value, partName(metadata), pagedByCursor(schema)));
+    throw invalidRequest(describeIssues(result.error.issues, value, partName(metadata), pagedByCursor(schema)));
   }
 }
 

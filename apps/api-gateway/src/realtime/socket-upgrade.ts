@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { CommonReason, GatewayReason } from '@overture/contracts';
 import { CLOSE, MAX_CLIENT_MESSAGE_BYTES, WS_PATH, WS_SUBPROTOCOL } from '@overture/gateway-contract';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -13,6 +12,7 @@ import { SocketAuthError, type SocketAuthenticator, type SocketIdentity } from '
 import { SocketConnection, type SendPolicy } from './socket-connection.js';
 import { clientAddressResolver, refuse, tokenOf } from './socket-handshake.js';
 import { TokenBucket } from './token-bucket.js';
+import { internalError, malformedRequest, routeNotFound, shuttingDown, tooManyConnections } from '../http/gateway.errors.js';
 
 export type UpgradeSettings = Pick<
   GatewayConfig,
@@ -57,10 +57,10 @@ export class SocketUpgrade {
 
   async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const path = (request.url ?? '/').split('?', 1)[0];
-    if (path !== WS_PATH) return refuse(socket, new ApiError(404, GatewayReason.ROUTE_NOT_FOUND, `no WebSocket endpoint at ${path}; use ${WS_PATH}`));
-    if (this.lifecycle.draining) return refuse(socket, new ApiError(503, GatewayReason.SHUTTING_DOWN, 'this gateway instance is shutting down; reconnect'));
+    if (path !== WS_PATH) return refuse(socket, routeNotFound(`no WebSocket endpoint at ${path}; use ${WS_PATH}`));
+    if (this.lifecycle.draining) return refuse(socket, shuttingDown('this gateway instance is shutting down; reconnect'));
     const token = tokenOf(request);
-    if (token === 'ambiguous') return refuse(socket, new ApiError(400, GatewayReason.MALFORMED_REQUEST, 'send one Authorization header, not several'));
+    if (token === 'ambiguous') return refuse(socket, malformedRequest('send one Authorization header, not several'));
     const address = this.clientAddress(request);
     let identity: SocketIdentity | undefined;
     if (token !== undefined) {
@@ -69,13 +69,13 @@ export class SocketUpgrade {
       } catch (error) {
         if (error instanceof SocketAuthError) return refuse(socket, new ApiError(error.status, error.reason, error.message, error.status === 401 ? CHALLENGE : {}));
         this.logger.error(`WebSocket authentication failed: ${String(error)}`);
-        return refuse(socket, new ApiError(500, CommonReason.INTERNAL, 'internal error'));
+        return refuse(socket, internalError(error));
       }
     }
     // Checked after the await and acted on synchronously by handleUpgrade's callback: no other upgrade can slip in between.
-    if (this.registry.addressFull(address)) return refuse(socket, tooMany(`this address already has ${this.settings.WS_MAX_CONNECTIONS_PER_ADDRESS} connections open`));
+    if (this.registry.addressFull(address)) return refuse(socket, tooManyConnections(`this address already has ${this.settings.WS_MAX_CONNECTIONS_PER_ADDRESS} connections open`));
     if (identity && this.registry.userFull(identity.principal.userId)) {
-      return refuse(socket, tooMany(`this account already has ${this.settings.WS_MAX_CONNECTIONS_PER_USER} connections open; close one first`));
+      return refuse(socket, tooManyConnections(`this account already has ${this.settings.WS_MAX_CONNECTIONS_PER_USER} connections open; close one first`));
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, address, identity, token));
   }
@@ -105,6 +105,4 @@ export class SocketUpgrade {
   }
 }
 
-function tooMany(message: string): ApiError {
-  return new ApiError(429, GatewayReason.TOO_MANY_CONNECTIONS, message);
-}
+
