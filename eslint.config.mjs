@@ -47,7 +47,17 @@ function moduleBoundaries({ allow = [], testing = false } = {}) {
 }
 
 export default [
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/.nx/**', '**/.data/**', 'libs/contracts/src/generated/**', '**/*.mjs', '**/vitest.config.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/.nx/**',
+      '**/.data/**',
+      'libs/contracts/src/generated/**',
+      '**/*.mjs',
+      '**/vitest.config.ts',
+    ],
+  },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   {
@@ -68,7 +78,10 @@ export default [
       // A switch over a union or enum names every member or says `default` on purpose; one over a
       // plain string or number has a default. (A default after every member stays allowed: the
       // `never` check in it guards values a newer peer sends.)
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: true }],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: true },
+      ],
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -83,7 +96,14 @@ export default [
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/import/*'], message: 'the online service must not import the importer; shared catalogue facts live in catalogue/' }] },
+        {
+          patterns: [
+            {
+              group: ['**/import/*'],
+              message: 'the online service must not import the importer; shared catalogue facts live in catalogue/',
+            },
+          ],
+        },
       ],
     },
   },
@@ -128,7 +148,9 @@ export default [
     // lib sources it needs by path.
     files: ['tools/test/global-setup.ts'],
     rules: {
-      '@nx/enforce-module-boundaries': moduleBoundaries({ allow: ['^\\.\\./\\.\\./libs/(database/src/embedded|grpc/src/(dev-certificates|service-identity))\\.ts$'] }),
+      '@nx/enforce-module-boundaries': moduleBoundaries({
+        allow: ['^\\.\\./\\.\\./libs/(database/src/embedded|grpc/src/(dev-certificates|service-identity))\\.ts$'],
+      }),
     },
   },
 ];

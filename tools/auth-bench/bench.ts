@@ -81,7 +81,13 @@ async function main(): Promise<void> {
   const suite = new Suite({
     tlsRoot: await devTlsRoot(),
     databaseUrls,
-    ports: { http: await freePort(), auth: await freePort(), metadata: await freePort(), 'playback-queue': await freePort(), recommendation: await freePort() },
+    ports: {
+      http: await freePort(),
+      auth: await freePort(),
+      metadata: await freePort(),
+      'playback-queue': await freePort(),
+      recommendation: await freePort(),
+    },
     logLevel: 'warn',
     onOutput: () => undefined,
   });
@@ -93,19 +99,27 @@ async function main(): Promise<void> {
     const base = suite.gatewayUrl;
     const authUrl = `127.0.0.1:${suite.options.ports.auth}`;
     // The bench's own gRPC clients act as the gateway would.
-    const gatewayTransport = transportSecurity({ GRPC_TLS_DIR: suite.envFor('api-gateway').GRPC_TLS_DIR ?? '', GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false }, 'api-gateway');
+    const gatewayTransport = transportSecurity(
+      { GRPC_TLS_DIR: suite.envFor('api-gateway').GRPC_TLS_DIR ?? '', GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false },
+      'api-gateway',
+    );
 
     // Accounts: an admin (made with the auth command) and a listener.
     const signUp = async (): Promise<string> => {
       const email = `bench-${randomUUID()}@example.com`;
-      await json(`${base}/v1/auth/register`, { method: 'POST', body: JSON.stringify({ email, password: PASSWORD, display_name: 'Bench' }) });
+      await json(`${base}/v1/auth/register`, {
+        method: 'POST',
+        body: JSON.stringify({ email, password: PASSWORD, display_name: 'Bench' }),
+      });
       return email;
     };
     const signIn = async (email: string) =>
-      (await json<{ access_token: string }>(`${base}/v1/auth/token`, {
-        method: 'POST',
-        body: JSON.stringify({ grant_type: 'password', username: email, password: PASSWORD }),
-      })).body.access_token;
+      (
+        await json<{ access_token: string }>(`${base}/v1/auth/token`, {
+          method: 'POST',
+          body: JSON.stringify({ grant_type: 'password', username: email, password: PASSWORD }),
+        })
+      ).body.access_token;
     const adminEmail = await signUp();
     await suite.runCommand('auth', ['grant-role', adminEmail, 'admin']);
     const admin = await signIn(adminEmail);
@@ -121,7 +135,10 @@ async function main(): Promise<void> {
     const policy = new PolicyCache({ watch: () => source.watch(), logger: quiet });
     jwks.start();
     policy.start();
-    closers.push(() => jwks.stop(), () => policy.stop());
+    closers.push(
+      () => jwks.stop(),
+      () => policy.stop(),
+    );
     const verifier = new TokenVerifier(jwks, { issuer: 'https://overture.local/auth', audience: 'overture-api' });
     while (!jwks.isLoaded || !policy.ready) await new Promise((resolve) => setTimeout(resolve, 20));
     const probe = Fastify();
@@ -147,9 +164,19 @@ async function main(): Promise<void> {
 
     const results: Load[] = [];
     results.push(await load('probe: route without check', { url: `${probeUrl}/open/${track}` }));
-    results.push(await load('probe: same route, verify token + permission', { url: `${probeUrl}/guarded/${track}`, headers: { authorization: `Bearer ${listener}` } }));
+    results.push(
+      await load('probe: same route, verify token + permission', {
+        url: `${probeUrl}/guarded/${track}`,
+        headers: { authorization: `Bearer ${listener}` },
+      }),
+    );
     // 2. Through the real gateway: an authenticated route that calls metadata, and a public route.
-    results.push(await load('gateway: GET /v1/tracks/{id} (token, permission, gRPC)', { url: `${base}/v1/tracks/${track}`, headers: { authorization: `Bearer ${listener}` } }));
+    results.push(
+      await load('gateway: GET /v1/tracks/{id} (token, permission, gRPC)', {
+        url: `${base}/v1/tracks/${track}`,
+        headers: { authorization: `Bearer ${listener}` },
+      }),
+    );
     results.push(await load('gateway: GET /v1/tracks/{id} without token (401 at the guard)', { url: `${base}/v1/tracks/${track}` }));
     // 3. Sign-in throughput (argon2id verify per request) and the raw argon2id rate for reference.
     const signInLoad = await load('gateway: POST /v1/auth/token (password grant)', {
@@ -167,8 +194,10 @@ async function main(): Promise<void> {
         [0, 1].map(
           () =>
             new Promise<void>((resolve, reject) =>
-              argon2('argon2id', { message: PASSWORD, nonce: Buffer.alloc(16, 7), parallelism: 1, tagLength: 32, memory: 19_456, passes: 2 }, (e) =>
-                e ? reject(e) : resolve(),
+              argon2(
+                'argon2id',
+                { message: PASSWORD, nonce: Buffer.alloc(16, 7), parallelism: 1, tagLength: 32, memory: 19_456, passes: 2 },
+                (e) => (e ? reject(e) : resolve()),
               ),
             ),
         ),
@@ -223,7 +252,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const allow = round % 2 === 1;
       const started = performance.now();
-      const changed = await json(`${base}/v1/admin/policy/roles/listener`, { method: 'PUT', token: admin, body: JSON.stringify({ permissions: allow ? policyBefore : without }) });
+      const changed = await json(`${base}/v1/admin/policy/roles/listener`, {
+        method: 'PUT',
+        token: admin,
+        body: JSON.stringify({ permissions: allow ? policyBefore : without }),
+      });
       if (changed.status !== 200) throw new Error(`policy change answered ${changed.status}`);
       const [gateway, service] = await Promise.all([
         until(gatewayAllows, allow, started),
@@ -232,23 +265,38 @@ async function main(): Promise<void> {
       gatewayDelays.push(gateway);
       serviceDelays.push(service);
     }
-    await json(`${base}/v1/admin/policy/roles/listener`, { method: 'PUT', token: admin, body: JSON.stringify({ permissions: policyBefore }) });
+    await json(`${base}/v1/admin/policy/roles/listener`, {
+      method: 'PUT',
+      token: admin,
+      body: JSON.stringify({ permissions: policyBefore }),
+    });
     const summary = (delays: number[]) => {
       const ok = delays.filter((d) => !Number.isNaN(d)).sort((a, b) => a - b);
-      return ok.length ? `p50 ${percentile(ok, 50).toFixed(1)} ms, p99 ${percentile(ok, 99).toFixed(1)} ms, max ${ok[ok.length - 1].toFixed(1)} ms (${ok.length}/${delays.length})` : 'not measured';
+      return ok.length
+        ? `p50 ${percentile(ok, 50).toFixed(1)} ms, p99 ${percentile(ok, 99).toFixed(1)} ms, max ${ok[ok.length - 1].toFixed(1)} ms (${ok.length}/${delays.length})`
+        : 'not measured';
     };
 
     const [one, five] = loadavg();
-    process.stdout.write(`\nauth-bench: ${DURATION_S} s per load, ${CONNECTIONS} connections (sign-in: 4), load average ${one.toFixed(2)} / ${five.toFixed(2)}\n\n`);
+    process.stdout.write(
+      `\nauth-bench: ${DURATION_S} s per load, ${CONNECTIONS} connections (sign-in: 4), load average ${one.toFixed(2)} / ${five.toFixed(2)}\n\n`,
+    );
     process.stdout.write('| load | req/s | p50 ms | p97.5 ms | p99 ms | non-2xx | errors |\n|---|---|---|---|---|---|---|\n');
-    for (const r of results) process.stdout.write(`| ${r.label} | ${r.rps} | ${r.p50} | ${r.p97_5} | ${r.p99} | ${r.non2xx} | ${r.errors} |\n`);
+    for (const r of results)
+      process.stdout.write(`| ${r.label} | ${r.rps} | ${r.p50} | ${r.p97_5} | ${r.p99} | ${r.non2xx} | ${r.errors} |\n`);
     const [open, guarded] = results;
     // The probe server is one saturated event loop: the difference of the time per request is the check's cost.
     const perRequestUs = 1_000_000 / guarded.rps - 1_000_000 / open.rps;
-    process.stdout.write(`\nverification + permission check: ${(100 * (1 - guarded.rps / open.rps)).toFixed(1)} % fewer req/s on the probe route, ≈ ${perRequestUs.toFixed(0)} µs of event-loop time per request (token remembered after its first check)\n`);
+    process.stdout.write(
+      `\nverification + permission check: ${(100 * (1 - guarded.rps / open.rps)).toFixed(1)} % fewer req/s on the probe route, ≈ ${perRequestUs.toFixed(0)} µs of event-loop time per request (token remembered after its first check)\n`,
+    );
     process.stdout.write(`first check of a token (EdDSA signature + claims), in process: ${uncachedUs.toFixed(0)} µs\n`);
-    process.stdout.write(`argon2id m=19456 KiB, t=2, p=1: ${argonPerSecond.toFixed(1)} hashes/s in process (2 concurrent), sign-in ${signInLoad.rps} req/s through the gateway\n`);
-    process.stdout.write(`policy propagation (change committed → enforced), ${ROUNDS} rounds:\n  gateway: ${summary(gatewayDelays)}\n  playback-queue service: ${serviceEnforces ? summary(serviceDelays) : 'the service does not check callers yet'}\n`);
+    process.stdout.write(
+      `argon2id m=19456 KiB, t=2, p=1: ${argonPerSecond.toFixed(1)} hashes/s in process (2 concurrent), sign-in ${signInLoad.rps} req/s through the gateway\n`,
+    );
+    process.stdout.write(
+      `policy propagation (change committed → enforced), ${ROUNDS} rounds:\n  gateway: ${summary(gatewayDelays)}\n  playback-queue service: ${serviceEnforces ? summary(serviceDelays) : 'the service does not check callers yet'}\n`,
+    );
   } finally {
     for (const close of closers.reverse()) await close();
     await suite.stopAll();

@@ -60,7 +60,11 @@ const CONCURRENCY = Number(args.concurrency);
 const REQUESTS = Number(args.requests);
 const dataDir = path.resolve(args['data-dir']);
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const load = () => execSync('uptime').toString().trim().replace(/^.*load average: /, '');
+const load = () =>
+  execSync('uptime')
+    .toString()
+    .trim()
+    .replace(/^.*load average: /, '');
 
 function run(cmd: string, argv: string[], env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -99,7 +103,13 @@ const admin = new pg.Client({ connectionString: adminUrl });
 await admin.connect();
 const exists = (await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [dbName])).rowCount;
 if (args.reload && exists) await admin.query(`DROP DATABASE ${dbName}`);
-const result: Record<string, unknown> = { tracks: N, concurrency: CONCURRENCY, requestsPerClass: REQUESTS, nodeFlags: { client: process.execArgv, service: nodeFlagsOf('metadata') }, loadBefore: load() };
+const result: Record<string, unknown> = {
+  tracks: N,
+  concurrency: CONCURRENCY,
+  requestsPerClass: REQUESTS,
+  nodeFlags: { client: process.execArgv, service: nodeFlagsOf('metadata') },
+  loadBefore: load(),
+};
 if (args.reload || !exists) {
   await admin.query(`CREATE DATABASE ${dbName}`);
   const file = path.join(dataDir, `catalogue-${N}.jsonl`);
@@ -110,14 +120,20 @@ if (args.reload || !exists) {
   await run(process.execPath, [MAIN, 'migrate'], { ...metadataEnv, LOG_LEVEL: 'warn' });
   log(`importing with the CLI (load: ${load()})`);
   const started = Date.now();
-  await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { ...metadataEnv, LOG_LEVEL: 'warn' });
+  await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], {
+    ...metadataEnv,
+    LOG_LEVEL: 'warn',
+  });
   const seconds = (Date.now() - started) / 1000;
   result.importSeconds = seconds;
   result.importRate = Math.round(N / seconds);
   if (!args['skip-reimport']) {
     log(`rerunning the import (idempotence check)`);
     const again = Date.now();
-    await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], { ...metadataEnv, LOG_LEVEL: 'warn' });
+    await run(process.execPath, [MAIN, 'import', file, '--rejects', path.join(dataDir, 'rejected.jsonl')], {
+      ...metadataEnv,
+      LOG_LEVEL: 'warn',
+    });
     result.reimportSeconds = (Date.now() - again) / 1000;
   }
 }
@@ -129,7 +145,15 @@ await db.query('VACUUM ANALYZE');
 if (args.prewarm) {
   const started = Date.now();
   await db.query('CREATE EXTENSION IF NOT EXISTS pg_prewarm');
-  for (const relation of ['catalogue_terms', 'catalogue_terms_prefix', 'tracks_pkey', 'tracks_doc', 'tracks_release_date_doc', 'track_postings_walk', 'tracks']) {
+  for (const relation of [
+    'catalogue_terms',
+    'catalogue_terms_prefix',
+    'tracks_pkey',
+    'tracks_doc',
+    'tracks_release_date_doc',
+    'track_postings_walk',
+    'tracks',
+  ]) {
     await db.query('SELECT pg_prewarm($1)', [relation]);
   }
   result.prewarmSeconds = (Date.now() - started) / 1000;
@@ -232,7 +256,10 @@ const client = createGrpcClient<metadataV1.MetadataServiceClient>({
   contract: METADATA_V1,
   serviceName: 'MetadataService',
   url: `127.0.0.1:${port}`,
-  transport: transportSecurity({ GRPC_TLS_DIR: path.join(tlsRoot, 'api-gateway'), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false }, 'api-gateway'),
+  transport: transportSecurity(
+    { GRPC_TLS_DIR: path.join(tlsRoot, 'api-gateway'), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false },
+    'api-gateway',
+  ),
 });
 for (let i = 0; ; i++) {
   try {
@@ -262,7 +289,8 @@ function postgresCpuSeconds(): number {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster)) total += cpuSeconds(Number(entry));
+      if (readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1].split(' ')[1] === String(postmaster))
+        total += cpuSeconds(Number(entry));
     } catch {
       // The process ended between the listing and the read.
     }
@@ -288,11 +316,19 @@ interface CpuPerRequest {
 /** Every timed request, for BENCH_LATENCIES: where the tail comes from (one request, or a moment of the run). */
 const timed: { class: string; side: string; request: number; start: number; ms: number }[] = [];
 
-async function measure(label: { class: string; side: string; distinct: number }, work: (i: number) => Promise<unknown>): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number; cpuMs: CpuPerRequest }> {
+async function measure(
+  label: { class: string; side: string; distinct: number },
+  work: (i: number) => Promise<unknown>,
+): Promise<{ p50: number; p95: number; p99: number; rps: number; errors: number; cpuMs: CpuPerRequest }> {
   const latencies: number[] = [];
   let next = 0;
   let errors = 0;
-  const cpuBefore = { service: cpuSeconds(service.pid), postgres: postgresCpuSeconds(), client: process.cpuUsage(), machine: stealAndTotal() };
+  const cpuBefore = {
+    service: cpuSeconds(service.pid),
+    postgres: postgresCpuSeconds(),
+    client: process.cpuUsage(),
+    machine: stealAndTotal(),
+  };
   const started = performance.now();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
@@ -306,7 +342,13 @@ async function measure(label: { class: string; side: string; distinct: number },
         }
         const ms = performance.now() - t;
         latencies.push(ms);
-        timed.push({ class: label.class, side: label.side, request: i % label.distinct, start: Number(t.toFixed(2)), ms: Number(ms.toFixed(3)) });
+        timed.push({
+          class: label.class,
+          side: label.side,
+          request: i % label.distinct,
+          start: Number(t.toFixed(2)),
+          ms: Number(ms.toFixed(3)),
+        });
       }
     }),
   );
@@ -318,7 +360,9 @@ async function measure(label: { class: string; side: string; distinct: number },
     service: perRequest(cpuSeconds(service.pid) - cpuBefore.service),
     postgres: perRequest(postgresCpuSeconds() - cpuBefore.postgres),
     client: perRequest((client.user + client.system) / 1e6),
-    stealPercent: Number(((100 * (machine.steal - cpuBefore.machine.steal)) / Math.max(1, machine.total - cpuBefore.machine.total)).toFixed(1)),
+    stealPercent: Number(
+      ((100 * (machine.steal - cpuBefore.machine.steal)) / Math.max(1, machine.total - cpuBefore.machine.total)).toFixed(1),
+    ),
   };
   latencies.sort((a, b) => a - b);
   const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(2));
@@ -347,18 +391,29 @@ for (const [name, list] of Object.entries(samples)) {
   // Prepared as the service prepares them (`statementName`): each connection parses and plans a text once.
   const replay = (st: Statement) => db.query({ name: statementName(st.sql), text: st.sql, values: st.params });
   for (const s of list) for (const st of s.statements) await replay(st);
-  const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) => unary(client.service.searchTracks(list[i % list.length].request, new Metadata(), withDeadline(30_000))));
+  const viaService = await measure({ class: name, side: 'service', distinct: list.length }, (i) =>
+    unary(client.service.searchTracks(list[i % list.length].request, new Metadata(), withDeadline(30_000))),
+  );
   const raw = await measure({ class: name, side: 'raw', distinct: list.length }, async (i) => {
     for (const st of list[i % list.length].statements) await replay(st);
   });
-  const row = { class: name, service: viaService, raw, ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)), ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)) };
+  const row = {
+    class: name,
+    service: viaService,
+    raw,
+    ratioP50: Number((viaService.p50 / raw.p50).toFixed(2)),
+    ratioP99: Number((viaService.p99 / raw.p99).toFixed(2)),
+  };
   rows.push(row);
-  log(`${name.padEnd(13)} service p50 ${viaService.p50} p95 ${viaService.p95} p99 ${viaService.p99} ms ${viaService.rps}/s | raw p50 ${raw.p50} p95 ${raw.p95} p99 ${raw.p99} ms ${raw.rps}/s | ratio p50 ${row.ratioP50} p99 ${row.ratioP99}`);
+  log(
+    `${name.padEnd(13)} service p50 ${viaService.p50} p95 ${viaService.p95} p99 ${viaService.p99} ms ${viaService.rps}/s | raw p50 ${raw.p50} p95 ${raw.p95} p99 ${raw.p99} ms ${raw.rps}/s | ratio p50 ${row.ratioP50} p99 ${row.ratioP99}`,
+  );
   const cpu = (c: CpuPerRequest) => `service ${c.service}, postgres ${c.postgres}, client ${c.client} (steal ${c.stealPercent} %)`;
   log(`${''.padEnd(13)} CPU ms per request: through the service: ${cpu(viaService.cpuMs)} | raw: ${cpu(raw.cpuMs)}`);
 }
 result.classes = rows;
-if (process.env.BENCH_LATENCIES) (await import('node:fs')).writeFileSync(process.env.BENCH_LATENCIES, timed.map((t) => JSON.stringify(t)).join('\n'));
+if (process.env.BENCH_LATENCIES)
+  (await import('node:fs')).writeFileSync(process.env.BENCH_LATENCIES, timed.map((t) => JSON.stringify(t)).join('\n'));
 result.loadAfter = load();
 // The result first: nothing in the shutdown below can lose it.
 process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

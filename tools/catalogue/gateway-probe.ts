@@ -15,7 +15,9 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { SearchView, TrackView } from '@overture/gateway-contract';
 
-const { values } = parseArgs({ options: { api: { type: 'string', default: 'http://127.0.0.1:8080' }, 'deep-pages': { type: 'string', default: '60' } } });
+const { values } = parseArgs({
+  options: { api: { type: 'string', default: 'http://127.0.0.1:8080' }, 'deep-pages': { type: 'string', default: '60' } },
+});
 const API = values.api;
 const DEEP_PAGES = Number(values['deep-pages']);
 
@@ -66,12 +68,19 @@ function checkPage(answer: Answer<Page>, what: string, matches: (t: Track) => bo
   }
   const { tracks } = answer.body;
   for (const t of tracks) check(matches(t), `${what}: track ${t.id} does not match (${JSON.stringify(t.attributes)})`);
-  if (ordered) for (let i = 1; i < tracks.length; i++) check(tracks[i - 1].popularity >= tracks[i].popularity, `${what}: not in popularity order at ${i}`);
+  if (ordered)
+    for (let i = 1; i < tracks.length; i++)
+      check(tracks[i - 1].popularity >= tracks[i].popularity, `${what}: not in popularity order at ${i}`);
   return tracks;
 }
 
 /** Follows next_cursor for up to `pages` pages: no track twice, order kept across pages. */
-async function deepPages(group: string, query: Record<string, string | number>, pages: number, matches: (t: Track) => boolean): Promise<{ pages: number; tracks: number; partial: number }> {
+async function deepPages(
+  group: string,
+  query: Record<string, string | number>,
+  pages: number,
+  matches: (t: Track) => boolean,
+): Promise<{ pages: number; tracks: number; partial: number }> {
   const seen = new Set<string>();
   let cursor: string | null = null;
   let last = Infinity;
@@ -111,7 +120,10 @@ const vocabulary = (name: string): string[] => attributes.body.attributes.find((
 const genres = vocabulary('genres');
 const moods = vocabulary('moods');
 const languages = vocabulary('language');
-check(genres.length > 10 && moods.length > 5 && languages.length > 5, `attributes: vocabulary too small (${genres.length} genres, ${moods.length} moods, ${languages.length} languages)`);
+check(
+  genres.length > 10 && moods.length > 5 && languages.length > 5,
+  `attributes: vocabulary too small (${genres.length} genres, ${moods.length} moods, ${languages.length} languages)`,
+);
 
 // A page per genre; which genre is most and least common, from its facet count.
 const genreCounts = new Map<string, number>();
@@ -125,8 +137,12 @@ const byCount = [...genreCounts].filter(([, c]) => c > 0).sort((a, b) => b[1] - 
 const [common, rare] = [byCount[0][0], byCount[byCount.length - 1][0]];
 
 // Deep pages, by cursor.
-const deepCommon = await deepPages('deep pages, common genre', { genre: common, limit: 50 }, DEEP_PAGES, (t) => t.attributes.genres.includes(common));
-const deepRare = await deepPages('deep pages, rarest genre', { genre: rare, limit: 50 }, DEEP_PAGES, (t) => t.attributes.genres.includes(rare));
+const deepCommon = await deepPages('deep pages, common genre', { genre: common, limit: 50 }, DEEP_PAGES, (t) =>
+  t.attributes.genres.includes(common),
+);
+const deepRare = await deepPages('deep pages, rarest genre', { genre: rare, limit: 50 }, DEEP_PAGES, (t) =>
+  t.attributes.genres.includes(rare),
+);
 
 // Three filters, common and rare combinations, each followed by cursor (as a client UI would, while
 // pages come back partial) until 20 tracks, the end, or 100 requests.
@@ -135,13 +151,20 @@ let threeFollowUps = 0;
 let threeMostRequests = 0;
 for (let i = 0; i < 40; i++) {
   const [genre, mood, language] = [pick(genres, i * 7), pick(moods, i * 3), pick(languages, i * 5)];
-  const matches = (t: Track): boolean => t.attributes.genres.includes(genre) && t.attributes.moods.includes(mood) && t.attributes.language === language;
+  const matches = (t: Track): boolean =>
+    t.attributes.genres.includes(genre) && t.attributes.moods.includes(mood) && t.attributes.language === language;
   let cursor: string | null = null;
   let requests = 0;
   let found = 0;
   let partial = false;
   do {
-    const answer = await search(requests === 0 ? 'three filters' : 'three filters, follow-ups', { genre, mood, language, limit: 20, ...(cursor ? { cursor } : {}) });
+    const answer = await search(requests === 0 ? 'three filters' : 'three filters, follow-ups', {
+      genre,
+      mood,
+      language,
+      limit: 20,
+      ...(cursor ? { cursor } : {}),
+    });
     found += checkPage(answer, `genre=${genre}&mood=${mood}&language=${language} request ${requests + 1}`, matches).length;
     requests++;
     if (answer.status !== 200) break;
@@ -159,7 +182,11 @@ for (let i = 0; i < 20; i++) {
   const genre = pick(genres, i * 5);
   const min = 60 + ((i * 13) % 120);
   const answer = await search('genre + BPM range', { genre, min_bpm: min, max_bpm: min + 20, limit: 20 });
-  checkPage(answer, `genre=${genre}&bpm ${min}-${min + 20}`, (t) => t.attributes.genres.includes(genre) && t.attributes.bpm >= min && t.attributes.bpm <= min + 20);
+  checkPage(
+    answer,
+    `genre=${genre}&bpm ${min}-${min + 20}`,
+    (t) => t.attributes.genres.includes(genre) && t.attributes.bpm >= min && t.attributes.bpm <= min + 20,
+  );
   const years = await search('genre + year range', { genre, min_year: 1990 + (i % 20), max_year: 1995 + (i % 20), limit: 20 });
   checkPage(years, `genre=${genre}&years`, (t) => t.release_year >= 1990 + (i % 20) && t.release_year <= 1995 + (i % 20));
 }
@@ -172,29 +199,46 @@ for (const word of ['midnight', 'river', 'amour', '夜空', '月光', '東京', 
   check(tracks.length > 0, `q=${word}: no tracks`);
 }
 const prefix = await search('text', { q: 'midn', limit: 20 });
-check(checkPage(prefix, 'q=midn (prefix)', (t) => /\bmidn/i.test(`${t.title} ${t.artist_name} ${t.album_title}`), false).length > 0, 'q=midn: no tracks');
+check(
+  checkPage(prefix, 'q=midn (prefix)', (t) => /\bmidn/i.test(`${t.title} ${t.artist_name} ${t.album_title}`), false).length > 0,
+  'q=midn: no tracks',
+);
 const fuzzy = await search('text', { q: 'midnigth', limit: 20 });
-check(checkPage(fuzzy, 'q=midnigth (misspelt)', () => true, false).some((t) => has(t, 'midnight')), 'q=midnigth: no track with "midnight"');
+check(
+  checkPage(fuzzy, 'q=midnigth (misspelt)', () => true, false).some((t) => has(t, 'midnight')),
+  'q=midnigth: no track with "midnight"',
+);
 const textFacet = await search('text + filter', { q: '夜空', language: 'zh', limit: 20 });
 checkPage(textFacet, 'q=夜空&language=zh', (t) => has(t, '夜空') && t.attributes.language === 'zh', false);
 
 // Sorts.
 const byDate = await search('sorts', { genre: common, sort: 'release_date', limit: 50 });
 const dates = checkPage(byDate, 'sort=release_date', () => true, false).map((t) => t.release_date ?? '');
-check(dates.every((d, i) => i === 0 || dates[i - 1] >= d), 'sort=release_date: not newest first');
+check(
+  dates.every((d, i) => i === 0 || dates[i - 1] >= d),
+  'sort=release_date: not newest first',
+);
 const byPopularity = await search('sorts', { q: 'river', sort: 'popularity', limit: 50 });
 checkPage(byPopularity, 'q=river&sort=popularity', (t) => has(t, 'river'));
 
 // Facet counts.
 const facets = await search('facets', { genre: common, facets: 'mood,language,bpm', limit: 1 });
-check(facets.status === 200 && ['mood', 'language', 'bpm'].every((n) => facets.body.facets.some((f) => f.name === n && f.values.length > 0)), `facets: ${JSON.stringify(facets.body).slice(0, 200)}`);
+check(
+  facets.status === 200 && ['mood', 'language', 'bpm'].every((n) => facets.body.facets.some((f) => f.name === n && f.values.length > 0)),
+  `facets: ${JSON.stringify(facets.body).slice(0, 200)}`,
+);
 
 // Batch get (order kept, missing reported), artist and album pages.
 const some = (await search('batch, artist, album', { genre: common, limit: 3 })).body.tracks;
 const missing = randomUUID();
 const ids = [some[2].id, missing, some[0].id];
 const batch = await call<{ tracks: Track[]; missing_ids: string[] }>('batch, artist, album', 'GET', `/v1/tracks?ids=${ids.join(',')}`);
-check(batch.status === 200 && batch.body.tracks.map((t) => t.id).join() === [some[2].id, some[0].id].join() && batch.body.missing_ids.includes(missing), `batch get: ${JSON.stringify(batch.body).slice(0, 200)}`);
+check(
+  batch.status === 200 &&
+    batch.body.tracks.map((t) => t.id).join() === [some[2].id, some[0].id].join() &&
+    batch.body.missing_ids.includes(missing),
+  `batch get: ${JSON.stringify(batch.body).slice(0, 200)}`,
+);
 const artist = await call<{ name: string; tracks: Track[] }>('batch, artist, album', 'GET', `/v1/artists/${some[0].artist_id}`);
 check(artist.status === 200 && artist.body.name === some[0].artist_name && artist.body.tracks.length > 0, `artist page: ${artist.status}`);
 const album = await call<{ tracks: Track[] }>('batch, artist, album', 'GET', `/v1/albums/${some[0].album_id}`);
@@ -227,9 +271,18 @@ const malformed = [
 ];
 for (const query of malformed) {
   const answer = await call<{ error?: { status: number; reason: string; message: string } }>('malformed', 'GET', `/v1/search?${query}`);
-  check(answer.status === 400 && answer.body.error?.status === 400 && Boolean(answer.body.error.message), `malformed ${query}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}`);
+  check(
+    answer.status === 400 && answer.body.error?.status === 400 && Boolean(answer.body.error.message),
+    `malformed ${query}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 160)}`,
+  );
 }
-for (const path of ['/v1/tracks/not-a-uuid', '/v1/tracks?ids=', `/v1/tracks?ids=${Array.from({ length: 101 }, () => randomUUID()).join(',')}`, '/v1/artists/123', '/v1/albums/x%27']) {
+for (const path of [
+  '/v1/tracks/not-a-uuid',
+  '/v1/tracks?ids=',
+  `/v1/tracks?ids=${Array.from({ length: 101 }, () => randomUUID()).join(',')}`,
+  '/v1/artists/123',
+  '/v1/albums/x%27',
+]) {
   const answer = await call<{ error?: { message: string } }>('malformed', 'GET', path);
   check(answer.status === 400 && Boolean(answer.body.error?.message), `malformed ${path.slice(0, 60)}: ${answer.status}`);
 }
@@ -240,13 +293,19 @@ check(unknown.status === 404, `unknown track: ${unknown.status}`);
 const pct = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 let serverErrors = 0;
 process.stdout.write(`common genre ${common} (${genreCounts.get(common)} tracks), rarest ${rare} (${genreCounts.get(rare)})\n`);
-process.stdout.write(`deep pages: ${common} ${deepCommon.pages} pages, ${deepCommon.tracks} tracks, ${deepCommon.partial} partial; ${rare} ${deepRare.pages} pages, ${deepRare.tracks} tracks, ${deepRare.partial} partial\n`);
-process.stdout.write(`three filters: of 40 combinations, ${threeFollowUps} needed follow-ups (at most ${threeMostRequests} requests), ${threeEmpty} have no track\n`);
+process.stdout.write(
+  `deep pages: ${common} ${deepCommon.pages} pages, ${deepCommon.tracks} tracks, ${deepCommon.partial} partial; ${rare} ${deepRare.pages} pages, ${deepRare.tracks} tracks, ${deepRare.partial} partial\n`,
+);
+process.stdout.write(
+  `three filters: of 40 combinations, ${threeFollowUps} needed follow-ups (at most ${threeMostRequests} requests), ${threeEmpty} have no track\n`,
+);
 for (const [group, { ms, statuses }] of timings) {
   const sorted = [...ms].sort((a, b) => a - b);
   for (const [status, n] of statuses) if (status >= 500) serverErrors += n;
   const st = [...statuses].map(([s, n]) => `${s}×${n}`).join(' ');
-  process.stdout.write(`${group.padEnd(26)} ${String(ms.length).padStart(4)} requests  ${st.padEnd(14)} ${pct(sorted, 0.5).toFixed(1)} / ${pct(sorted, 0.95).toFixed(1)} / ${sorted[sorted.length - 1].toFixed(1)} ms\n`);
+  process.stdout.write(
+    `${group.padEnd(26)} ${String(ms.length).padStart(4)} requests  ${st.padEnd(14)} ${pct(sorted, 0.5).toFixed(1)} / ${pct(sorted, 0.95).toFixed(1)} / ${sorted[sorted.length - 1].toFixed(1)} ms\n`,
+  );
 }
 for (const failure of failures) process.stdout.write(`FAIL ${failure}\n`);
 process.stdout.write(`${failures.length} failed checks, ${serverErrors} answers 5xx\n`);

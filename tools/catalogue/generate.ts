@@ -7,8 +7,28 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_SEED, syntheticCatalogue } from '../../apps/metadata/src/demo/synthetic-catalogue.ts';
 
 const CSV_COLUMNS = [
-  'isrc', 'title', 'artist_name', 'album_title', 'duration_ms', 'release_date', 'popularity', 'explicit', 'regions', 'tier',
-  'audio_ref', 'genres', 'moods', 'language', 'bpm', 'key', 'mode', 'energy', 'valence', 'danceability', 'vocal_type', 'tags',
+  'isrc',
+  'title',
+  'artist_name',
+  'album_title',
+  'duration_ms',
+  'release_date',
+  'popularity',
+  'explicit',
+  'regions',
+  'tier',
+  'audio_ref',
+  'genres',
+  'moods',
+  'language',
+  'bpm',
+  'key',
+  'mode',
+  'energy',
+  'valence',
+  'danceability',
+  'vocal_type',
+  'tags',
 ];
 
 function csvField(value: unknown): string {
@@ -38,7 +58,9 @@ export async function writeCatalogue(out: string, count: number, seed = DEFAULT_
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({ options: { count: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string', default: String(DEFAULT_SEED) } } });
+  const { values } = parseArgs({
+    options: { count: { type: 'string' }, out: { type: 'string' }, seed: { type: 'string', default: String(DEFAULT_SEED) } },
+  });
   const count = Number(values.count);
   if (!values.out || !Number.isInteger(count) || count < 1) {
     process.stderr.write('usage: npx node tools/catalogue/generate.ts --count N --out file.jsonl|file.csv [--seed S]\n');

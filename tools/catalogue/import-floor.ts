@@ -54,12 +54,16 @@ try {
   await client.query('ALTER TABLE floor_tracks ADD PRIMARY KEY (id), ADD UNIQUE (isrc)');
   await client.query('CREATE TABLE floor_track_postings (LIKE track_postings INCLUDING DEFAULTS)');
   await timed('copy tracks', () => copyIn(`COPY floor_tracks (${TRACK_COLUMNS}) FROM STDIN`, path.join(dir, 'tracks')));
-  await timed('copy postings', () => copyIn('COPY floor_track_postings (term_id, popularity, doc, bpm, year, bits) FROM STDIN', path.join(dir, 'postings')));
+  await timed('copy postings', () =>
+    copyIn('COPY floor_track_postings (term_id, popularity, doc, bpm, year, bits) FROM STDIN', path.join(dir, 'postings')),
+  );
   await timed('build indexes', async () => {
     for (const definition of indexes) await client.query(definition);
   });
   const total = Object.values(seconds).reduce((a, b) => a + b, 0);
-  process.stdout.write(`${JSON.stringify({ tracks, seconds, totalSeconds: Math.round(total * 10) / 10, tracksPerSecond: Math.round(tracks / total) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ tracks, seconds, totalSeconds: Math.round(total * 10) / 10, tracksPerSecond: Math.round(tracks / total) })}\n`,
+  );
 } finally {
   await client.query('DROP TABLE IF EXISTS floor_tracks, floor_track_postings').catch(() => undefined);
   await client.end();

@@ -22,7 +22,22 @@ export interface Statement {
   ms: number;
 }
 
-const DEFAULTS = { query: '', genre: '', mood: '', language: '', limit: 20, cursor: '', genres: [], moods: [], tags: [], sort: '', facets: [], key: '', mode: '', vocalType: '' };
+const DEFAULTS = {
+  query: '',
+  genre: '',
+  mood: '',
+  language: '',
+  limit: 20,
+  cursor: '',
+  genres: [],
+  moods: [],
+  tags: [],
+  sort: '',
+  facets: [],
+  key: '',
+  mode: '',
+  vocalType: '',
+};
 
 /**
  * A SearchService on `pool`. With `termCache` its dictionary cache is on (as in a running service,
@@ -49,7 +64,8 @@ export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) 
           client = connected;
           return {
             processID: (connected as unknown as { processID: number }).processID,
-            query: (config: { name: string; text: string; values: unknown[] }) => record(config.text, config.values, () => connected.query(config)),
+            query: (config: { name: string; text: string; values: unknown[] }) =>
+              record(config.text, config.values, () => connected.query(config)),
           };
         },
         release: async () => client?.release(),
@@ -62,10 +78,17 @@ export function inProcessSearch(pool: pg.Pool, options: { termCache: boolean }) 
   const statementRunner = new StatementRunner(runner, { cancel: async () => undefined });
   const repository = new SearchRepository(runner, statementRunner);
   const terms = new TermDictionary(repository, cache);
-  const service = new SearchService(repository, new SearchQueryPlanner(terms), new FacetCounter(repository, terms), new SearchCursorCodec('in-process-search-cursor-key-0123456789'));
+  const service = new SearchService(
+    repository,
+    new SearchQueryPlanner(terms),
+    new FacetCounter(repository, terms),
+    new SearchCursorCodec('in-process-search-cursor-key-0123456789'),
+  );
   return {
     /** Runs one search (SearchTracks fields, options flattened in; the rest defaulted): its page and its SQL. */
-    async search(fields: Record<string, unknown>): Promise<{ page: { tracks: unknown[]; nextCursor: string; partial: boolean }; statements: Statement[] }> {
+    async search(
+      fields: Record<string, unknown>,
+    ): Promise<{ page: { tracks: unknown[]; nextCursor: string; partial: boolean }; statements: Statement[] }> {
       statements = [];
       const page = await service.search(searchTracksSchema.parse({ ...DEFAULTS, ...fields }));
       return { page, statements };

@@ -71,7 +71,9 @@ function portMatches(rulePorts, port) {
 /** The rules of one direction that apply to a pod, or undefined when no policy isolates it that way. */
 function rulesFor(policies, direction, pod) {
   const type = direction === 'ingress' ? 'Ingress' : 'Egress';
-  const applying = policies.filter((np) => np.metadata.namespace === pod.namespace && policyTypes(np).includes(type) && selects(np.spec?.podSelector, pod.labels));
+  const applying = policies.filter(
+    (np) => np.metadata.namespace === pod.namespace && policyTypes(np).includes(type) && selects(np.spec?.podSelector, pod.labels),
+  );
   if (applying.length === 0) return undefined;
   return applying.flatMap((np) => (np.spec?.[direction] ?? []).map((rule) => ({ rule, policy: np })));
 }
@@ -94,7 +96,9 @@ function allows(policies, direction, pod, peer, port) {
 /** Rules of `direction` applying to `pod` that admit `port`, each with the peers it names. */
 function rulesOnPort(policies, direction, pod, port) {
   const peersKey = direction === 'ingress' ? 'from' : 'to';
-  return (rulesFor(policies, direction, pod) ?? []).filter(({ rule }) => portMatches(rule.ports, port)).map(({ rule, policy }) => ({ rule, policy, peers: rule[peersKey] ?? [] }));
+  return (rulesFor(policies, direction, pod) ?? [])
+    .filter(({ rule }) => portMatches(rule.ports, port))
+    .map(({ rule, policy }) => ({ rule, policy, peers: rule[peersKey] ?? [] }));
 }
 
 /** Whether a rule's peers reach any address at all (no peers, or an ipBlock). */
@@ -106,7 +110,11 @@ function reachesAddresses(peers) {
 function reachesBeyond(peers, namespace) {
   return (
     reachesAddresses(peers) ||
-    peers.some((p) => p.namespaceSelector && (p.namespaceSelector.matchExpressions?.length || p.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] !== namespace))
+    peers.some(
+      (p) =>
+        p.namespaceSelector &&
+        (p.namespaceSelector.matchExpressions?.length || p.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] !== namespace),
+    )
   );
 }
 
@@ -138,7 +146,9 @@ export function checkNetworkPolicies({ render, objects, apps, callGraph }) {
 
   for (const type of ['Ingress', 'Egress']) {
     const field = type.toLowerCase();
-    const denies = policies.some((np) => isEmptySelector(np.spec?.podSelector) && policyTypes(np).includes(type) && !(np.spec?.[field] ?? []).length);
+    const denies = policies.some(
+      (np) => isEmptySelector(np.spec?.podSelector) && policyTypes(np).includes(type) && !(np.spec?.[field] ?? []).length,
+    );
     if (!denies) fail(at, `no default-deny for ${type} (a policy with podSelector {}, policyTypes [${type}] and no ${field} rules)`);
   }
 
@@ -147,7 +157,9 @@ export function checkNetworkPolicies({ render, objects, apps, callGraph }) {
     .map((d) => {
       const namespace = d.metadata.namespace;
       const spec = apps[d.metadata.name];
-      const ports = (d.spec?.template?.spec?.containers ?? []).flatMap((c) => c.ports ?? []).map((p) => ({ number: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' }));
+      const ports = (d.spec?.template?.spec?.containers ?? [])
+        .flatMap((c) => c.ports ?? [])
+        .map((p) => ({ number: p.containerPort, name: p.name, protocol: p.protocol ?? 'TCP' }));
       return {
         app: d.metadata.name,
         spec,
@@ -174,9 +186,15 @@ export function checkNetworkPolicies({ render, objects, apps, callGraph }) {
         } else if (!inGraph && egress && ingress) {
           fail(at, `${flow} is allowed, but is not in the call graph`);
         } else if (!inGraph && egress) {
-          fail(at, `${src.app}'s egress allows ${dst.app}:${portLabel(port)}, which is not in the call graph (only ${dst.app}'s ingress stops it)`);
+          fail(
+            at,
+            `${src.app}'s egress allows ${dst.app}:${portLabel(port)}, which is not in the call graph (only ${dst.app}'s ingress stops it)`,
+          );
         } else if (!inGraph && ingress && port === dst.main && dst.spec.protocol === 'grpc') {
-          fail(at, `${dst.app}'s ingress admits ${src.app} on its gRPC port ${portLabel(port)}, which is not in the call graph (only ${src.app}'s egress stops it)`);
+          fail(
+            at,
+            `${dst.app}'s ingress admits ${src.app} on its gRPC port ${portLabel(port)}, which is not in the call graph (only ${src.app}'s egress stops it)`,
+          );
         }
       }
     }
@@ -186,25 +204,39 @@ export function checkNetworkPolicies({ render, objects, apps, callGraph }) {
     const where = `${at} (pod ${pod.app})`;
     if (pod.main && pod.spec.protocol === 'grpc') {
       for (const { policy } of rulesOnPort(policies, 'ingress', pod, pod.main).filter(({ peers }) => reachesBeyond(peers, pod.namespace))) {
-        fail(where, `policy ${policy.metadata.name} opens the gRPC port ${portLabel(pod.main)} beyond the namespace: only its callers may reach it`);
+        fail(
+          where,
+          `policy ${policy.metadata.name} opens the gRPC port ${portLabel(pod.main)} beyond the namespace: only its callers may reach it`,
+        );
       }
       const health = pod.ports.find((p) => p.name === 'health');
-      if (health && !allows(policies, 'ingress', pod, ANY_ADDRESS, health)) fail(where, `the health port ${portLabel(health)} must admit any address (the kubelet's probes)`);
+      if (health && !allows(policies, 'ingress', pod, ANY_ADDRESS, health))
+        fail(where, `the health port ${portLabel(health)} must admit any address (the kubelet's probes)`);
     }
-    if (pod.main && pod.spec.protocol === 'http' && !rulesOnPort(policies, 'ingress', pod, pod.main).some(({ peers }) => reachesBeyond(peers, pod.namespace))) {
+    if (
+      pod.main &&
+      pod.spec.protocol === 'http' &&
+      !rulesOnPort(policies, 'ingress', pod, pod.main).some(({ peers }) => reachesBeyond(peers, pod.namespace))
+    ) {
       fail(where, `nothing outside the namespace may reach the HTTP port ${portLabel(pod.main)}: the gateway is the way in`);
     }
     for (const port of DNS_PORTS) {
-      if (!allows(policies, 'egress', pod, KUBE_DNS, port)) fail(where, `egress to DNS (kube-dns in kube-system, ${port.protocol} 53) is not allowed`);
+      if (!allows(policies, 'egress', pod, KUBE_DNS, port))
+        fail(where, `egress to DNS (kube-dns in kube-system, ${port.protocol} 53) is not allowed`);
     }
     if (pod.spec.migrates && !allows(policies, 'egress', pod, ANY_ADDRESS, POSTGRES_PORT)) {
       fail(where, 'egress to PostgreSQL (any address, TCP 5432) is not allowed');
     }
     for (const { rule, policy } of rulesFor(policies, 'egress', pod) ?? []) {
       if (!reachesAddresses(rule.to ?? [])) continue;
-      const postgresOnly = (rule.ports ?? []).length > 0 && rule.ports.every((p) => p.port === POSTGRES_PORT.number && (p.protocol ?? 'TCP') === 'TCP' && !p.endPort);
+      const postgresOnly =
+        (rule.ports ?? []).length > 0 &&
+        rule.ports.every((p) => p.port === POSTGRES_PORT.number && (p.protocol ?? 'TCP') === 'TCP' && !p.endPort);
       if (!postgresOnly || !pod.spec.migrates) {
-        fail(where, `policy ${policy.metadata.name} lets it reach addresses beyond the cluster${postgresOnly ? '' : ' on other ports than TCP 5432'}: only PostgreSQL, and only for apps that own a database`);
+        fail(
+          where,
+          `policy ${policy.metadata.name} lets it reach addresses beyond the cluster${postgresOnly ? '' : ' on other ports than TCP 5432'}: only PostgreSQL, and only for apps that own a database`,
+        );
       }
     }
   }

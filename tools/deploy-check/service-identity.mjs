@@ -18,7 +18,10 @@ const EXTERNAL_CA_SECRET = 'overture-ca';
 export function checkPlaintext(env, where) {
   const v = env.get('GRPC_INSECURE_PLAINTEXT');
   if (v && !['false', '0', 'no'].includes(v.value)) {
-    fail(where, `GRPC_INSECURE_PLAINTEXT=${v.value ?? `(from a ${v.from})`} turns off mutual TLS and caller checks: manifests must never set it`);
+    fail(
+      where,
+      `GRPC_INSECURE_PLAINTEXT=${v.value ?? `(from a ${v.from})`} turns off mutual TLS and caller checks: manifests must never set it`,
+    );
   }
 }
 
@@ -39,8 +42,11 @@ export function checkIdentityMount(container, volumes, issued, app, tlsDir, wher
   if (!cert) return fail(where, `GRPC_TLS_DIR mounts Secret ${secret.secretName}, which no Certificate in the render produces`);
   const holds = `GRPC_TLS_DIR holds Certificate/${cert.metadata.name}'s Secret ${secret.secretName}`;
   const uris = cert.spec?.uris ?? [];
-  if (uris.length !== 1 || uris[0] !== spiffeIdOf(app)) fail(where, `${holds}, whose uris ${JSON.stringify(uris)} must be exactly ["${spiffeIdOf(app)}"]`);
-  for (const u of MTLS_USAGES) if (!(cert.spec?.usages ?? []).includes(u)) fail(where, `${holds}, whose usages must include "${u}" (each app is both server and client)`);
+  if (uris.length !== 1 || uris[0] !== spiffeIdOf(app))
+    fail(where, `${holds}, whose uris ${JSON.stringify(uris)} must be exactly ["${spiffeIdOf(app)}"]`);
+  for (const u of MTLS_USAGES)
+    if (!(cert.spec?.usages ?? []).includes(u))
+      fail(where, `${holds}, whose usages must include "${u}" (each app is both server and client)`);
   if (cert.spec?.isCA) fail(where, `${holds}, which is a CA: an app certificate must not be`);
 }
 
@@ -70,10 +76,12 @@ export function checkCertificates(render, objects) {
       fail(where, `issued by self-signed Issuer ${ref.name}: only the CA may be; an app certificate must chain to the CA`);
     }
     const key = spec.privateKey ?? {};
-    if (key.algorithm !== 'ECDSA' || key.size !== 256) fail(where, `privateKey must be ECDSA 256 (got ${key.algorithm ?? 'RSA'} ${key.size ?? ''})`.trimEnd());
+    if (key.algorithm !== 'ECDSA' || key.size !== 256)
+      fail(where, `privateKey must be ECDSA 256 (got ${key.algorithm ?? 'RSA'} ${key.size ?? ''})`.trimEnd());
     const duration = hoursOf(spec.duration);
     const renewBefore = hoursOf(spec.renewBefore);
-    if (!(renewBefore > 0 && renewBefore < duration)) fail(where, `renewBefore ${spec.renewBefore} must be set and shorter than duration ${spec.duration}`);
+    if (!(renewBefore > 0 && renewBefore < duration))
+      fail(where, `renewBefore ${spec.renewBefore} must be set and shorter than duration ${spec.duration}`);
     if (!spec.isCA) {
       if (key.rotationPolicy !== 'Always') fail(where, 'privateKey.rotationPolicy must be Always (each renewal gets a new key)');
       if (!(duration <= MAX_CERT_HOURS)) fail(where, `duration ${spec.duration} is longer than ${MAX_CERT_HOURS}h (or missing)`);
@@ -84,9 +92,12 @@ export function checkCertificates(render, objects) {
   const appIssuers = new Set(
     objects
       .filter((o) => o.kind === 'Deployment')
-      .flatMap((d) => (d.spec?.template?.spec?.volumes ?? []).map((vol) => issued.get(vol.secret?.secretName)?.spec?.issuerRef?.name).filter(Boolean)),
+      .flatMap((d) =>
+        (d.spec?.template?.spec?.volumes ?? []).map((vol) => issued.get(vol.secret?.secretName)?.spec?.issuerRef?.name).filter(Boolean),
+      ),
   );
-  if (appIssuers.size > 1) fail(`[${render}]`, `app certificates come from several Issuers (${[...appIssuers].join(', ')}): peers would not trust each other`);
+  if (appIssuers.size > 1)
+    fail(`[${render}]`, `app certificates come from several Issuers (${[...appIssuers].join(', ')}): peers would not trust each other`);
 
   for (const i of issuers.values()) {
     const where = `[${render}] Issuer/${i.metadata.name}`;
@@ -99,7 +110,12 @@ export function checkCertificates(render, objects) {
     const ca = certificates.find((c) => c.spec?.secretName === name);
     if (ca && !ca.spec?.isCA) fail(where, `Secret ${name} comes from Certificate ${ca.metadata.name}, which is not a CA (isCA)`);
     if (!ca && (render === 'dev' || name !== EXTERNAL_CA_SECRET)) {
-      fail(where, render === 'dev' ? `the dev overlay must make CA Secret ${name} (a CA Certificate from a self-signed Issuer)` : `CA Secret ${name} is neither made by a Certificate nor the operator's ${EXTERNAL_CA_SECRET}`);
+      fail(
+        where,
+        render === 'dev'
+          ? `the dev overlay must make CA Secret ${name} (a CA Certificate from a self-signed Issuer)`
+          : `CA Secret ${name} is neither made by a Certificate nor the operator's ${EXTERNAL_CA_SECRET}`,
+      );
     }
   }
 }

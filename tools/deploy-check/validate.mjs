@@ -178,7 +178,6 @@ const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'verbose'
 const INT_ENV = /(_MS|_SECONDS|_HOURS|_DAYS|_SIZE|_PORT|_BYTES|_KIB)$/;
 const DRAIN_MARGIN_MS = 2000;
 
-
 const [targetRoot, ...renderArgs] = process.argv.slice(2);
 if (!targetRoot || renderArgs.length === 0) {
   console.error('usage: node validate.mjs <target-root> <name>=<render.json> ...');
@@ -253,7 +252,9 @@ function checkRender(render, objects) {
     for (const [name, keys] of Object.entries(EXTERNAL_SECRETS)) {
       const s = rendered.get(name);
       if (!s) fail(`[${render}] Secret/${name}`, 'the dev overlay must generate it (placeholder values)');
-      else for (const k of keys) if (!(k in (s.data ?? {})) && !(k in (s.stringData ?? {}))) fail(`[${render}] Secret/${name}`, `missing key ${k}`);
+      else
+        for (const k of keys)
+          if (!(k in (s.data ?? {})) && !(k in (s.stringData ?? {}))) fail(`[${render}] Secret/${name}`, `missing key ${k}`);
     }
   } else {
     for (const name of secrets.keys()) fail(`[${render}] Secret/${name}`, 'Secrets must not be committed outside the dev overlay');
@@ -286,9 +287,7 @@ function checkRender(render, objects) {
     for (const e of c.env ?? []) {
       if ('value' in e) env.set(e.name, { from: 'literal', value: e.value });
       else if (e.valueFrom?.configMapKeyRef || e.valueFrom?.secretKeyRef) {
-        const [kind, ref] = e.valueFrom.configMapKeyRef
-          ? ['ConfigMap', e.valueFrom.configMapKeyRef]
-          : ['Secret', e.valueFrom.secretKeyRef];
+        const [kind, ref] = e.valueFrom.configMapKeyRef ? ['ConfigMap', e.valueFrom.configMapKeyRef] : ['Secret', e.valueFrom.secretKeyRef];
         const src = lookup(kind, ref.name, `${where} env ${e.name}`);
         if (src && !src.keys.includes(ref.key)) fail(`${where} env ${e.name}`, `${kind} ${ref.name} has no key ${ref.key}`);
         env.set(e.name, { from: kind, value: src?.data[ref.key] });
@@ -312,11 +311,15 @@ function checkRender(render, objects) {
     const pod = d.spec?.template?.spec ?? {};
     const podLabels = d.spec?.template?.metadata?.labels;
     if (!matches(d.spec?.selector?.matchLabels, podLabels)) fail(where, 'selector does not match the pod template labels');
-    if (d.spec?.strategy?.rollingUpdate?.maxUnavailable !== 0) fail(where, 'rollingUpdate.maxUnavailable must be 0 (no capacity lost in a rollout)');
+    if (d.spec?.strategy?.rollingUpdate?.maxUnavailable !== 0)
+      fail(where, 'rollingUpdate.maxUnavailable must be 0 (no capacity lost in a rollout)');
 
     const psc = pod.securityContext ?? {};
     if (!(Number.isInteger(psc.runAsUser) && psc.runAsUser > 0)) {
-      fail(where, 'pod securityContext.runAsUser must be a non-zero UID (the image says USER node, which the kubelet cannot verify as non-root)');
+      fail(
+        where,
+        'pod securityContext.runAsUser must be a non-zero UID (the image says USER node, which the kubelet cannot verify as non-root)',
+      );
     }
     if (psc.runAsNonRoot !== true) fail(where, 'pod securityContext.runAsNonRoot must be true');
     const grace = pod.terminationGracePeriodSeconds;
@@ -358,14 +361,18 @@ function checkRender(render, objects) {
       if (sc.privileged) fail(cw, 'privileged');
       if (!(sc.capabilities?.drop ?? []).includes('ALL')) fail(cw, 'capabilities.drop must include ALL');
       if ((sc.capabilities?.add ?? []).length > 0) fail(cw, 'capabilities.add must be empty');
-      if ((sc.seccompProfile ?? psc.seccompProfile)?.type !== 'RuntimeDefault') fail(cw, 'seccompProfile RuntimeDefault is required (restricted Pod Security)');
+      if ((sc.seccompProfile ?? psc.seccompProfile)?.type !== 'RuntimeDefault')
+        fail(cw, 'seccompProfile RuntimeDefault is required (restricted Pod Security)');
       const tmp = (c.volumeMounts ?? []).find((vm) => vm.mountPath === '/tmp');
       if (!tmp || !volumes.get(tmp.name)?.emptyDir) fail(cw, 'needs an emptyDir at /tmp (the root filesystem is read-only)');
       for (const vm of c.volumeMounts ?? []) {
         const v = volumes.get(vm.name);
         if (!v) fail(cw, `volumeMount ${vm.name} has no volume`);
         else if (issued.has(v.secret?.secretName) && (vm.subPath || vm.subPathExpr)) {
-          fail(cw, `volumeMount ${vm.name} mounts certificate Secret ${v.secret.secretName} with subPath: a subPath mount never sees a renewed certificate`);
+          fail(
+            cw,
+            `volumeMount ${vm.name} mounts certificate Secret ${v.secret.secretName} with subPath: a subPath mount never sees a renewed certificate`,
+          );
         }
       }
       // The main container's environment is checked in full below; here every reference resolves.
@@ -379,7 +386,8 @@ function checkRender(render, objects) {
     const ports = main.ports ?? [];
     const port = ports.find((p) => p.name === portName);
     if (!port || port.containerPort !== spec.port) fail(cw, `needs port ${portName}: ${spec.port}`);
-    if (main.command && JSON.stringify(main.command) !== JSON.stringify(entry)) fail(cw, `command must be the image entry point ${entry.join(' ')} (or unset)`);
+    if (main.command && JSON.stringify(main.command) !== JSON.stringify(entry))
+      fail(cw, `command must be the image entry point ${entry.join(' ')} (or unset)`);
     if (main.args?.length) fail(cw, 'args must be unset');
     const resolvePort = (p) => ports.find((cp) => cp.name === p || cp.containerPort === p);
 
@@ -394,7 +402,8 @@ function checkRender(render, objects) {
       if (v.value === undefined) continue;
       if (INT_ENV.test(k) && !/^\d+$/.test(v.value)) fail(cw, `env ${k}=${v.value} is not an integer`);
       if (k === 'LOG_LEVEL' && !LOG_LEVELS.has(v.value)) fail(cw, `env LOG_LEVEL=${v.value} is not one of ${[...LOG_LEVELS]}`);
-      if (k === 'OTEL_TRACES_SAMPLER_RATIO' && !(Number(v.value) >= 0 && Number(v.value) <= 1)) fail(cw, `env ${k}=${v.value} is not in [0, 1]`);
+      if (k === 'OTEL_TRACES_SAMPLER_RATIO' && !(Number(v.value) >= 0 && Number(v.value) <= 1))
+        fail(cw, `env ${k}=${v.value} is not in [0, 1]`);
       if (k === 'GRPC_REFLECTION' && !['true', 'false'].includes(v.value)) fail(cw, `env ${k}=${v.value} is not true/false`);
     }
     const val = (k) => env.get(k)?.value;
@@ -405,9 +414,12 @@ function checkRender(render, objects) {
     if (spec.protocol === 'grpc') {
       const m = /^0\.0\.0\.0:(\d+)$/.exec(val('GRPC_HEALTH_LISTEN') ?? '');
       healthPort = m ? Number(m[1]) : undefined;
-      if (!m) fail(cw, `GRPC_HEALTH_LISTEN=${val('GRPC_HEALTH_LISTEN')}, expected 0.0.0.0:<port> (the plaintext health port the kubelet probes)`);
-      else if (healthPort === spec.port) fail(cw, `GRPC_HEALTH_LISTEN must be a port of its own, not the mutual-TLS gRPC port ${spec.port}`);
-      else if (ports.find((p) => p.name === 'health')?.containerPort !== healthPort) fail(cw, `needs port health: ${healthPort}, the port of GRPC_HEALTH_LISTEN`);
+      if (!m)
+        fail(cw, `GRPC_HEALTH_LISTEN=${val('GRPC_HEALTH_LISTEN')}, expected 0.0.0.0:<port> (the plaintext health port the kubelet probes)`);
+      else if (healthPort === spec.port)
+        fail(cw, `GRPC_HEALTH_LISTEN must be a port of its own, not the mutual-TLS gRPC port ${spec.port}`);
+      else if (ports.find((p) => p.name === 'health')?.containerPort !== healthPort)
+        fail(cw, `needs port health: ${healthPort}, the port of GRPC_HEALTH_LISTEN`);
     }
     for (const kind of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
       const probe = main[kind];
@@ -423,7 +435,10 @@ function checkRender(render, objects) {
         else {
           if ((probe.grpc.service ?? '') !== want) fail(cw, `${kind} must ask grpc.health.v1 for service "${want}"`);
           if (healthPort !== undefined && probe.grpc.port !== healthPort) {
-            fail(cw, `${kind} probes port ${probe.grpc.port}: it must probe the plaintext health port ${healthPort} (GRPC_HEALTH_LISTEN), the kubelet's gRPC probes speak no TLS`);
+            fail(
+              cw,
+              `${kind} probes port ${probe.grpc.port}: it must probe the plaintext health port ${healthPort} (GRPC_HEALTH_LISTEN), the kubelet's gRPC probes speak no TLS`,
+            );
           }
         }
       } else {
@@ -433,18 +448,29 @@ function checkRender(render, objects) {
     }
 
     checkIdentityMount(main, volumes, issued, app, val('GRPC_TLS_DIR'), cw);
-    if (spec.protocol === 'grpc' && val('GRPC_LISTEN') !== `0.0.0.0:${spec.port}`) fail(cw, `GRPC_LISTEN=${val('GRPC_LISTEN')}, expected 0.0.0.0:${spec.port}`);
-    if (spec.protocol === 'http' && val('HTTP_PORT') !== String(spec.port)) fail(cw, `HTTP_PORT=${val('HTTP_PORT')}, expected ${spec.port}`);
-    if (render === 'prod' && env.has('GRPC_REFLECTION') && val('GRPC_REFLECTION') !== 'false') fail(cw, 'GRPC_REFLECTION must be false in prod');
+    if (spec.protocol === 'grpc' && val('GRPC_LISTEN') !== `0.0.0.0:${spec.port}`)
+      fail(cw, `GRPC_LISTEN=${val('GRPC_LISTEN')}, expected 0.0.0.0:${spec.port}`);
+    if (spec.protocol === 'http' && val('HTTP_PORT') !== String(spec.port))
+      fail(cw, `HTTP_PORT=${val('HTTP_PORT')}, expected ${spec.port}`);
+    if (render === 'prod' && env.has('GRPC_REFLECTION') && val('GRPC_REFLECTION') !== 'false')
+      fail(cw, 'GRPC_REFLECTION must be false in prod');
     const delay = Number(val('SHUTDOWN_DELAY_MS') ?? 0);
     const drain = spec.protocol === 'grpc' ? Number(val('SHUTDOWN_GRACE_MS') ?? 10000) : 0;
     if (delay < 1000) fail(cw, `SHUTDOWN_DELAY_MS=${delay}: set a few seconds so endpoints update before the server stops`);
     if (Number.isInteger(grace) && delay + drain + DRAIN_MARGIN_MS > grace * 1000) {
-      fail(cw, `SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS + ${DRAIN_MARGIN_MS} ms (${delay + drain + DRAIN_MARGIN_MS}) exceeds terminationGracePeriodSeconds (${grace} s)`);
+      fail(
+        cw,
+        `SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS + ${DRAIN_MARGIN_MS} ms (${delay + drain + DRAIN_MARGIN_MS}) exceeds terminationGracePeriodSeconds (${grace} s)`,
+      );
     }
-    const dials = Object.entries(GRPC_TARGETS).filter(([k]) => env.has(k)).map(([, target]) => target);
+    const dials = Object.entries(GRPC_TARGETS)
+      .filter(([k]) => env.has(k))
+      .map(([, target]) => target);
     if (JSON.stringify(dials.toSorted()) !== JSON.stringify(CALL_GRAPH[app].toSorted())) {
-      fail(cw, `dials ${dials.join(', ') || 'nothing'} (its *_GRPC_URLs), but CALL_GRAPH in validate.mjs says ${CALL_GRAPH[app].join(', ') || 'nothing'}`);
+      fail(
+        cw,
+        `dials ${dials.join(', ') || 'nothing'} (its *_GRPC_URLs), but CALL_GRAPH in validate.mjs says ${CALL_GRAPH[app].join(', ') || 'nothing'}`,
+      );
     }
     for (const [k, target] of Object.entries(GRPC_TARGETS)) {
       if (!env.has(k) || val(k) === undefined) continue;
@@ -475,13 +501,17 @@ function checkRender(render, objects) {
         if (migrate.image !== main.image) fail(mw, 'must use the same image as the app');
         const serveOnly = spec.serveOnlyEnv ?? [];
         const expectedEnv = (main.env ?? []).filter((e) => !serveOnly.includes(e.name));
-        if (JSON.stringify(migrate.env ?? []) !== JSON.stringify(expectedEnv) || JSON.stringify(migrate.envFrom ?? []) !== JSON.stringify(main.envFrom ?? [])) {
+        if (
+          JSON.stringify(migrate.env ?? []) !== JSON.stringify(expectedEnv) ||
+          JSON.stringify(migrate.envFrom ?? []) !== JSON.stringify(main.envFrom ?? [])
+        ) {
           fail(mw, `must have the same env and envFrom as the app container${serveOnly.length ? `, without ${serveOnly.join(', ')}` : ''}`);
         }
       }
     } else if (migrate) fail(where, `${app} owns no database and must not have a migrate initContainer`);
     for (const c of inits) {
-      if (c.readinessProbe || c.livenessProbe || c.startupProbe) fail(`${where} initContainer ${c.name}`, 'init containers cannot have probes');
+      if (c.readinessProbe || c.livenessProbe || c.startupProbe)
+        fail(`${where} initContainer ${c.name}`, 'init containers cannot have probes');
     }
 
     // Exactly one Service, whose ports reach the container.
@@ -513,20 +543,27 @@ function checkRender(render, objects) {
       const cp = cports.find((c) => c.name === target || c.containerPort === target);
       if (!cp) fail(where, `port ${sp.name ?? sp.port}: targetPort ${target} is not a container port of ${app}`);
       else if (spec.protocol === 'grpc' && cp.containerPort !== sp.port) {
-        fail(where, `port ${sp.port} must equal the container port ${cp.containerPort}: clients of a headless Service dial pod IPs directly`);
+        fail(
+          where,
+          `port ${sp.port} must equal the container port ${cp.containerPort}: clients of a headless Service dial pod IPs directly`,
+        );
       }
     }
-    if (spec.protocol === 'grpc' && s.spec?.clusterIP !== 'None') fail(where, 'gRPC Services must be headless (clusterIP: None) so clients balance per call');
-    if (spec.protocol === 'http' && (s.spec?.clusterIP === 'None' || (s.spec?.type ?? 'ClusterIP') !== 'ClusterIP')) fail(where, 'the gateway Service must be a ClusterIP Service');
+    if (spec.protocol === 'grpc' && s.spec?.clusterIP !== 'None')
+      fail(where, 'gRPC Services must be headless (clusterIP: None) so clients balance per call');
+    if (spec.protocol === 'http' && (s.spec?.clusterIP === 'None' || (s.spec?.type ?? 'ClusterIP') !== 'ClusterIP'))
+      fail(where, 'the gateway Service must be a ClusterIP Service');
   }
   for (const p of byKind('PodDisruptionBudget')) {
     if (!deployments.some((d) => matches(p.spec?.selector?.matchLabels, d.spec?.template?.metadata?.labels))) {
       fail(`[${render}] PodDisruptionBudget/${p.metadata.name}`, 'selects no Deployment');
     }
   }
-  for (const c of configMaps.keys()) if (!referenced.has(`ConfigMap/${c}`)) fail(`[${render}] ConfigMap/${c}`, 'not used by any Deployment');
+  for (const c of configMaps.keys())
+    if (!referenced.has(`ConfigMap/${c}`)) fail(`[${render}] ConfigMap/${c}`, 'not used by any Deployment');
   for (const s of secrets.keys()) if (!referenced.has(`Secret/${s}`)) fail(`[${render}] Secret/${s}`, 'not used by any Deployment');
-  for (const app of Object.keys(APPS)) if (!deployments.some((d) => d.metadata.name === app)) fail(`[${render}]`, `no Deployment for ${app}`);
+  for (const app of Object.keys(APPS))
+    if (!deployments.some((d) => d.metadata.name === app)) fail(`[${render}]`, `no Deployment for ${app}`);
 
   // The way in from outside: in prod one Ingress, to the gateway only, over TLS, and holding
   // WebSockets open longer than the gateway's own idle timeout (the proxy must not be the one that
@@ -545,7 +582,8 @@ function checkRender(render, objects) {
         const svc = services.find((sv) => sv.metadata.name === backend?.name);
         const port = backend?.port?.name ?? backend?.port?.number;
         if (!svc) fail(where, `path ${path.path}: Service ${backend?.name} is not in the render`);
-        else if (!(svc.spec?.ports ?? []).some((sp) => sp.name === port || sp.port === port)) fail(where, `path ${path.path}: Service ${backend?.name} has no port ${port}`);
+        else if (!(svc.spec?.ports ?? []).some((sp) => sp.name === port || sp.port === port))
+          fail(where, `path ${path.path}: Service ${backend?.name} has no port ${port}`);
       }
     }
     const idleMs = Number(appConfig['api-gateway']?.get('WS_IDLE_TIMEOUT_MS')?.value);
@@ -597,7 +635,11 @@ function checkDocker(root) {
   if (!fs.existsSync(ignorePath)) fail('.dockerignore', 'missing');
   else {
     const entries = new Set(
-      fs.readFileSync(ignorePath, 'utf8').split('\n').map((l) => l.trim().replace(/^\/+|\/+$/g, '')).filter((l) => l && !l.startsWith('#')),
+      fs
+        .readFileSync(ignorePath, 'utf8')
+        .split('\n')
+        .map((l) => l.trim().replace(/^\/+|\/+$/g, ''))
+        .filter((l) => l && !l.startsWith('#')),
     );
     for (const want of ['node_modules', 'dist', '.data', '.nx', '.git', '*.tsbuildinfo']) {
       if (!entries.has(want) && !entries.has(`**/${want}`)) fail('.dockerignore', `must exclude ${want}`);
@@ -617,7 +659,9 @@ function checkDocker(root) {
     }
     const text = fs.readFileSync(file, 'utf8');
     // The app's V8 flags (tools/suite/node-flags.ts) are its own too, like its name and port.
-    const flags = nodeFlagsOf(app).map((f) => `${JSON.stringify(f)}, `).join('');
+    const flags = nodeFlagsOf(app)
+      .map((f) => `${JSON.stringify(f)}, `)
+      .join('');
     normalised.set(app, text.split(flags).join('').split(app).join('__APP__').split(String(spec.port)).join('__PORT__'));
     const ins = parseDockerfile(text);
     const at = (i) => `${where}:${i.line}`;
@@ -669,11 +713,15 @@ function checkDocker(root) {
     }
     const image = ['node', ...nodeFlagsOf(app), `apps/${app}/dist/main.js`];
     if (JSON.stringify(epArgs) !== JSON.stringify(image)) {
-      fail(fw, `must have exec-form ENTRYPOINT ${JSON.stringify(image)} (node as PID 1 receives SIGTERM; flags from tools/suite/node-flags.ts)`);
+      fail(
+        fw,
+        `must have exec-form ENTRYPOINT ${JSON.stringify(image)} (node as PID 1 receives SIGTERM; flags from tools/suite/node-flags.ts)`,
+      );
     }
     if (fi.some((i) => i.op === 'CMD')) fail(fw, 'CMD is not used (the apps take no default arguments)');
     for (const i of fi) {
-      if ((i.op === 'COPY' || i.op === 'ADD') && !/--from=/.test(i.args)) fail(at(i), 'the runtime stage copies only from earlier stages, never the build context');
+      if ((i.op === 'COPY' || i.op === 'ADD') && !/--from=/.test(i.args))
+        fail(at(i), 'the runtime stage copies only from earlier stages, never the build context');
       if (i.op === 'RUN' && /\bnpm (ci|install|i)\b/.test(i.args)) fail(at(i), 'no npm install in the runtime stage');
     }
     const copies = fi.filter((i) => i.op === 'COPY').map((i) => i.args);

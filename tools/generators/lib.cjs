@@ -5,7 +5,10 @@ module.exports = async function libGenerator(tree, options) {
   assertName(options.name);
   const root = `libs/${options.name}`;
   if (tree.exists(root)) throw new Error(`${root} already exists`);
-  const deps = (options.deps || '').split(',').map((d) => d.trim()).filter(Boolean);
+  const deps = (options.deps || '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   tree.write(
     `${root}/package.json`,
     json({

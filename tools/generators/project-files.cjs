@@ -33,7 +33,10 @@ function registerTestProject(tree, group, name) {
   const pattern = new RegExp(`const ${group} = \\[([^\\]]*)\\];`);
   const match = source.match(pattern);
   if (!match) throw new Error(`cannot find the ${group} list in ${path}`);
-  const names = match[1].split(',').map((s) => s.trim().replace(/'/g, '')).filter(Boolean);
+  const names = match[1]
+    .split(',')
+    .map((s) => s.trim().replace(/'/g, ''))
+    .filter(Boolean);
   if (!names.includes(name)) names.push(name);
   names.sort();
   tree.write(path, source.replace(pattern, `const ${group} = [${names.map((n) => `'${n}'`).join(', ')}];`));

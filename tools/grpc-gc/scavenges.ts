@@ -15,7 +15,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 
 const { values } = parseArgs({
-  options: { calls: { type: 'string', default: '30000' }, rounds: { type: 'string', default: '3' }, concurrency: { type: 'string', default: '4' } },
+  options: {
+    calls: { type: 'string', default: '30000' },
+    rounds: { type: 'string', default: '3' },
+    concurrency: { type: 'string', default: '4' },
+  },
 });
 const MODES = [
   { name: 'plain', client: 'plain', flags: [] as string[] },
@@ -41,7 +45,8 @@ const tracks = Array.from({ length: 20 }, (_, i) => ({
 }));
 const server = new Server();
 server.addService(definition.overture.metadata.v1.MetadataService.service, {
-  searchTracks: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => callback(null, { tracks, nextCursor: 'next' }),
+  searchTracks: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) =>
+    callback(null, { tracks, nextCursor: 'next' }),
 });
 const port = await new Promise<number>((resolve, reject) =>
   server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) => (error ? reject(error) : resolve(bound))),
@@ -61,7 +66,14 @@ for (let round = 0; round < Number(values.rounds); round++) {
   const order = round % 2 === 0 ? MODES : [...MODES].reverse();
   for (const mode of order) {
     // Not execFileSync: this process serves the calls.
-    const { stdout } = await promisify(execFile)(process.execPath, [...mode.flags, client, `127.0.0.1:${port}`, mode.client, values.calls, values.concurrency]);
+    const { stdout } = await promisify(execFile)(process.execPath, [
+      ...mode.flags,
+      client,
+      `127.0.0.1:${port}`,
+      mode.client,
+      values.calls,
+      values.concurrency,
+    ]);
     const report = JSON.parse(stdout) as ClientReport;
     reports.get(mode.name)?.push(report);
     console.log(`round ${round + 1} ${mode.name}: ${JSON.stringify(report)}`);
@@ -78,5 +90,7 @@ console.log('| client | scavenges | mean pause ms | longest ms | total pause ms 
 console.log('|---|---|---|---|---|---|---|');
 for (const [name, runs] of reports) {
   const m = (key: keyof ClientReport): number => median(runs.map((run) => run[key]));
-  console.log(`| ${name} | ${m('scavenges')} | ${m('meanMs')} | ${m('longestMs')} | ${m('totalMs')} | ${m('callsPerSecond')} | ${m('cpuMs')} |`);
+  console.log(
+    `| ${name} | ${m('scavenges')} | ${m('meanMs')} | ${m('longestMs')} | ${m('totalMs')} | ${m('callsPerSecond')} | ${m('cpuMs')} |`,
+  );
 }

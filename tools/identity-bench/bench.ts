@@ -69,7 +69,11 @@ function median(values: readonly number[]): number {
 async function json<T>(url: string, init: { method?: string; token?: string; body?: unknown } = {}): Promise<T> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
-  const response = await fetch(url, { method: init.method ?? 'GET', headers, body: init.body === undefined ? undefined : JSON.stringify(init.body) });
+  const response = await fetch(url, {
+    method: init.method ?? 'GET',
+    headers,
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
   if (!response.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${response.status} ${await response.text()}`);
   return (await response.json()) as T;
 }
@@ -82,17 +86,31 @@ interface Target {
 }
 
 async function startTarget(mode: Mode, serverUrl: string, tlsRoot: string): Promise<Target> {
-  const databaseUrls = Object.fromEntries(SERVICES.map((s) => [s, databaseUrl(serverUrl, `identity_bench_${process.pid}_${mode}_${s.replace('-', '_')}`)])) as Record<ServiceName, string>;
+  const databaseUrls = Object.fromEntries(
+    SERVICES.map((s) => [s, databaseUrl(serverUrl, `identity_bench_${process.pid}_${mode}_${s.replace('-', '_')}`)]),
+  ) as Record<ServiceName, string>;
   const plaintext = mode === 'plaintext' ? { GRPC_INSECURE_PLAINTEXT: 'true' } : {};
-  const extraEnv = Object.fromEntries((['api-gateway', ...SERVICES] as AppName[]).map((app) => [app, { ...plaintext }])) as Record<AppName, Record<string, string>>;
+  const extraEnv = Object.fromEntries((['api-gateway', ...SERVICES] as AppName[]).map((app) => [app, { ...plaintext }])) as Record<
+    AppName,
+    Record<string, string>
+  >;
   if (args.profile) {
     const dir = path.join(ROOT, '.data', 'identity-bench-profiles');
-    extraEnv[args.profile as AppName] = { ...extraEnv[args.profile as AppName], NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(dir, mode)}` };
+    extraEnv[args.profile as AppName] = {
+      ...extraEnv[args.profile as AppName],
+      NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.join(dir, mode)}`,
+    };
   }
   const suite = new Suite({
     tlsRoot,
     databaseUrls,
-    ports: { http: await freeLocalPort(), auth: await freeLocalPort(), metadata: await freeLocalPort(), 'playback-queue': await freeLocalPort(), recommendation: await freeLocalPort() },
+    ports: {
+      http: await freeLocalPort(),
+      auth: await freeLocalPort(),
+      metadata: await freeLocalPort(),
+      'playback-queue': await freeLocalPort(),
+      recommendation: await freeLocalPort(),
+    },
     logLevel: 'error',
     extraEnv,
     onOutput: (app, line) => process.stderr.write(`[${mode} ${app}] ${line}\n`),
@@ -104,7 +122,10 @@ async function startTarget(mode: Mode, serverUrl: string, tlsRoot: string): Prom
   const tokens: string[] = [];
   for (let i = 0; i < CONNECTIONS; i++) {
     const email = `bench-${mode}-${i}@example.com`;
-    await json(`${base}/v1/auth/register`, { method: 'POST', body: { email, password: 'correct horse battery', display_name: `Bench ${i}` } });
+    await json(`${base}/v1/auth/register`, {
+      method: 'POST',
+      body: { email, password: 'correct horse battery', display_name: `Bench ${i}` },
+    });
     const { access_token } = await json<{ access_token: string }>(`${base}/v1/auth/token`, {
       method: 'POST',
       body: { grant_type: 'password', email, password: 'correct horse battery' },
@@ -122,7 +143,11 @@ async function load(target: Target, route: Route): Promise<Run> {
   const request =
     route === 'GET /v1/tracks/{id}'
       ? { method: 'GET' as const, url: `${target.suite.gatewayUrl}/v1/tracks/${trackId}` }
-      : { method: 'PUT' as const, url: `${target.suite.gatewayUrl}/v1/me/player/queue`, body: JSON.stringify({ track_ids: target.trackIds.slice(0, 5) }) };
+      : {
+          method: 'PUT' as const,
+          url: `${target.suite.gatewayUrl}/v1/me/player/queue`,
+          body: JSON.stringify({ track_ids: target.trackIds.slice(0, 5) }),
+        };
   let next = 0;
   const apps: AppName[] = ['api-gateway', 'metadata', 'playback-queue', 'auth'];
   const cpuBefore = apps.map((app) => cpuSeconds(target.suite.processes.get(app)?.pid));
@@ -183,7 +208,9 @@ async function main(): Promise<void> {
           const run = await load(targets[mode], route);
           const key = `${route}|${mode}`;
           runs.set(key, [...(runs.get(key) ?? []), run]);
-          say(`  round ${round + 1} ${route.padEnd(26)} ${mode.padEnd(9)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(1)} p95 ${run.p95.toFixed(1)} p99 ${run.p99.toFixed(1)} ms  failed ${run.failed}${run.failed ? ` ${JSON.stringify(run.statuses)}` : ''}  CPU µs/request ${cpuLine(run)}`);
+          say(
+            `  round ${round + 1} ${route.padEnd(26)} ${mode.padEnd(9)} ${run.rps.toFixed(0).padStart(6)} req/s  p50 ${run.p50.toFixed(1)} p95 ${run.p95.toFixed(1)} p99 ${run.p99.toFixed(1)} ms  failed ${run.failed}${run.failed ? ` ${JSON.stringify(run.statuses)}` : ''}  CPU µs/request ${cpuLine(run)}`,
+          );
         }
       }
     }
@@ -193,20 +220,35 @@ async function main(): Promise<void> {
         MODES.map((mode) => {
           const list = runs.get(`${route}|${mode}`) ?? [];
           const failed = list.reduce((n, r) => n + r.failed, 0);
-          return [mode, { rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p95: median(list.map((r) => r.p95)), p99: median(list.map((r) => r.p99)), failed, statuses: {}, cpuPerRequest: {} }];
+          return [
+            mode,
+            {
+              rps: median(list.map((r) => r.rps)),
+              p50: median(list.map((r) => r.p50)),
+              p95: median(list.map((r) => r.p95)),
+              p99: median(list.map((r) => r.p99)),
+              failed,
+              statuses: {},
+              cpuPerRequest: {},
+            },
+          ];
         }),
       ) as Record<Mode, Run>;
       for (const mode of MODES) {
         const m = medians[mode];
         const cost = mode === 'mtls' ? `  ${((1 - medians.mtls.rps / medians.plaintext.rps) * 100).toFixed(1)} %` : '';
-        say(`${route.padEnd(26)} ${mode.padEnd(9)} ${m.rps.toFixed(0).padStart(6)}  ${m.p50.toFixed(1).padStart(6)}  ${m.p95.toFixed(1).padStart(6)}  ${m.p99.toFixed(1).padStart(6)}  ${String(m.failed).padStart(6)}${cost}`);
+        say(
+          `${route.padEnd(26)} ${mode.padEnd(9)} ${m.rps.toFixed(0).padStart(6)}  ${m.p50.toFixed(1).padStart(6)}  ${m.p95.toFixed(1).padStart(6)}  ${m.p99.toFixed(1).padStart(6)}  ${String(m.failed).padStart(6)}${cost}`,
+        );
       }
     }
   } finally {
     for (const target of Object.values(targets)) await target.suite.stopAll();
     const admin = new pg.Client({ connectionString: serverUrl });
     await admin.connect();
-    const { rows } = await admin.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname LIKE $1", [`identity_bench_${process.pid}_%`]);
+    const { rows } = await admin.query<{ datname: string }>('SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `identity_bench_${process.pid}_%`,
+    ]);
     for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     await admin.end();
     await embedded?.stop();

@@ -52,7 +52,11 @@ function summary(name: string, samples: number[], errors: number, seconds: numbe
  * Open-loop load: `op` is started every 1/rate s for `seconds`, whatever earlier ones are doing,
  * and each latency counts from the moment it was due (no coordinated omission).
  */
-async function atFixedRate(rate: number, seconds: number, op: (i: number) => Promise<boolean>): Promise<{ samples: number[]; errors: number }> {
+async function atFixedRate(
+  rate: number,
+  seconds: number,
+  op: (i: number) => Promise<boolean>,
+): Promise<{ samples: number[]; errors: number }> {
   const samples: number[] = [];
   let errors = 0;
   failures.clear();
@@ -121,7 +125,11 @@ async function main(): Promise<void> {
     },
   });
   try {
-    say(`starting the suite (load before: ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
+    say(
+      `starting the suite (load before: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')})`,
+    );
     await suite.migrate();
     await suite.runCommand('metadata', ['seed-demo', '500']);
     await suite.startAll();
@@ -129,10 +137,21 @@ async function main(): Promise<void> {
     const gateway2 = await suite.startReplica('api-gateway', 2, { env: { PLAYBACK_GRPC_URL: playback2.url } });
     const gateway1 = suite.gatewayUrl;
 
-    const request = async (base: string, method: string, url: string, token?: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const request = async (
+      base: string,
+      method: string,
+      url: string,
+      token?: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ) => {
       const response = await fetch(`${base}${url}`, {
         method,
-        headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        headers: {
+          ...headers,
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
         body: body ? JSON.stringify(body) : undefined,
       });
       const text = await response.text();
@@ -165,9 +184,13 @@ async function main(): Promise<void> {
       return rss;
     };
     const before = await settledRss();
-    const clients = spawn(process.execPath, [path.join(ROOT, 'tools/playback-bench/idle-clients.ts'), gateway1, String(CONNECTIONS), idleTokens.join(',')], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
+    const clients = spawn(
+      process.execPath,
+      [path.join(ROOT, 'tools/playback-bench/idle-clients.ts'), gateway1, String(CONNECTIONS), idleTokens.join(',')],
+      {
+        stdio: ['pipe', 'pipe', 'inherit'],
+      },
+    );
     const [opened] = (await once(clients.stdout, 'data')) as [Buffer];
     const report = JSON.parse(String(opened)) as { open: number; failed: number; ms: number };
     const after = await settledRss();
@@ -194,19 +217,33 @@ async function main(): Promise<void> {
     await atFixedRate(50, 4, async (i) => {
       const { token, pool } = listeners[i % USERS];
       if (i % 2 === 0) return (await request(gateway1, 'GET', '/v1/me/player/queue', token)).status === 200;
-      return (await request(gateway1, 'POST', `/v1/me/player/queue/items/${pick(pool)}/move`, token, { before_queue_item_id: null })).status === 200;
+      return (
+        (await request(gateway1, 'POST', `/v1/me/player/queue/items/${pick(pool)}/move`, token, { before_queue_item_id: null })).status ===
+        200
+      );
     });
 
     say(`\n== queue operations through the gateway, ${RATE}/s for ${SECONDS} s over ${USERS} listeners (open loop) ==`);
     const live = await atFixedRate(RATE, SECONDS, async () => (await request(gateway1, 'GET', '/health/live')).status === 200);
     say(summary('reference: GET /health/live', live.samples, live.errors, SECONDS) + failureLine());
-    const read = await atFixedRate(RATE, SECONDS, async (i) => (await request(gateway1, 'GET', '/v1/me/player/queue', listeners[i % USERS].token)).status === 200);
+    const read = await atFixedRate(
+      RATE,
+      SECONDS,
+      async (i) => (await request(gateway1, 'GET', '/v1/me/player/queue', listeners[i % USERS].token)).status === 200,
+    );
     say(summary('reference: GET queue (~30 items)', read.samples, read.errors, SECONDS) + failureLine());
     const edits = await atFixedRate(RATE, SECONDS, async (i) => {
       const { token, pool } = listeners[i % USERS];
       const kind = Math.floor(i / USERS) % 3;
       if (kind === 0 || pool.length < 10) {
-        const added = await request(gateway1, 'POST', '/v1/me/player/queue', token, { track_ids: [trackIds[i % trackIds.length]] }, { 'x-device-id': 'bench' });
+        const added = await request(
+          gateway1,
+          'POST',
+          '/v1/me/player/queue',
+          token,
+          { track_ids: [trackIds[i % trackIds.length]] },
+          { 'x-device-id': 'bench' },
+        );
         const items = added.body.items as { queue_item_id: string }[] | undefined;
         if (items) pool.push(items[items.length - 1].queue_item_id);
         return added.status === 201;
@@ -223,7 +260,9 @@ async function main(): Promise<void> {
     });
     say(summary('queue edits (add / move / remove)', edits.samples, edits.errors, SECONDS) + failureLine());
 
-    say(`\n== push latency: op on device A (gateway 1 → playback-queue 1) to event on device B (gateway 2 ← playback-queue 2), ${PUSH_RATE}/s for ${PUSH_SECONDS} s ==`);
+    say(
+      `\n== push latency: op on device A (gateway 1 → playback-queue 1) to event on device B (gateway 2 ← playback-queue 2), ${PUSH_RATE}/s for ${PUSH_SECONDS} s ==`,
+    );
     const { token, pool } = listeners[0];
     const arrivals = new Map<number, number>();
     const deviceB = new WebSocket(`${gateway2.url.replace(/^http/, 'ws')}/v1/ws`, ['overture.v1', `bearer.${token}`]);
@@ -237,7 +276,14 @@ async function main(): Promise<void> {
       const start = performance.now();
       const response =
         i % 2 === 0
-          ? await request(gateway1, 'POST', '/v1/me/player/queue', token, { track_ids: [trackIds[i % trackIds.length]] }, { 'x-device-id': 'phone' })
+          ? await request(
+              gateway1,
+              'POST',
+              '/v1/me/player/queue',
+              token,
+              { track_ids: [trackIds[i % trackIds.length]] },
+              { 'x-device-id': 'phone' },
+            )
           : await request(gateway1, 'POST', `/v1/me/player/queue/items/${pick(pool)}/move`, token, { before_queue_item_id: null });
       if (typeof response.body.version !== 'number') return false;
       sent.push({ version: response.body.version, start, acked: performance.now() });
@@ -250,8 +296,22 @@ async function main(): Promise<void> {
       return at === undefined ? [] : [{ ...s, at }];
     });
     const missing = sent.length - delivered.length;
-    say(summary('A request start → B event', delivered.map((s) => s.at - s.start), missing + pushOps.errors, PUSH_SECONDS) + failureLine());
-    say(summary('A response received → B event', delivered.map((s) => s.at - s.acked), missing, PUSH_SECONDS));
+    say(
+      summary(
+        'A request start → B event',
+        delivered.map((s) => s.at - s.start),
+        missing + pushOps.errors,
+        PUSH_SECONDS,
+      ) + failureLine(),
+    );
+    say(
+      summary(
+        'A response received → B event',
+        delivered.map((s) => s.at - s.acked),
+        missing,
+        PUSH_SECONDS,
+      ),
+    );
     say(`   events missing: ${missing} of ${sent.length}; negative "after response" values: the event beat the HTTP answer`);
 
     // Heartbeats: a small transaction and no catalogue lookup, so the push path shows more plainly;
@@ -285,10 +345,28 @@ async function main(): Promise<void> {
       const arrival = stateArrivals.get(b.version);
       return arrival ? [{ ...b, arrival }] : [];
     });
-    say(summary('heartbeat request start → B event', beatDelivered.map((b) => b.arrival.at - b.start), beats.length - beatDelivered.length + beatOps.errors, PUSH_SECONDS) + failureLine());
-    say(summary('state change (server time) → B event', beatDelivered.map((b) => b.arrival.sinceChange), 0, PUSH_SECONDS));
+    say(
+      summary(
+        'heartbeat request start → B event',
+        beatDelivered.map((b) => b.arrival.at - b.start),
+        beats.length - beatDelivered.length + beatOps.errors,
+        PUSH_SECONDS,
+      ) + failureLine(),
+    );
+    say(
+      summary(
+        'state change (server time) → B event',
+        beatDelivered.map((b) => b.arrival.sinceChange),
+        0,
+        PUSH_SECONDS,
+      ),
+    );
     deviceB.close();
-    say(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (2 cores, shared)`);
+    say(
+      `\nload average after: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (2 cores, shared)`,
+    );
   } finally {
     await suite.stopAll();
     const admin = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres') });

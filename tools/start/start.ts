@@ -5,7 +5,16 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
-import { DEFAULT_PORTS, ROOT, Suite, databaseUrlsOn, devTlsRoot, newKeyEncryptionKey, type AppName, type ServiceName } from '../suite/suite.ts';
+import {
+  DEFAULT_PORTS,
+  ROOT,
+  Suite,
+  databaseUrlsOn,
+  devTlsRoot,
+  newKeyEncryptionKey,
+  type AppName,
+  type ServiceName,
+} from '../suite/suite.ts';
 
 const DATA_DIR = path.join(ROOT, '.data');
 const COLORS: Record<AppName, string> = {
@@ -57,7 +66,10 @@ async function main(): Promise<void> {
   let serverUrl = env.OVERTURE_DATABASE_URL;
   if (!serverUrl && !allOverridden) {
     say('no database configured: starting embedded PostgreSQL in .data/postgres');
-    embedded = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, 'postgres'), port: Number(env.OVERTURE_EMBEDDED_PG_PORT ?? 54329) });
+    embedded = await startEmbeddedPostgres({
+      dataDir: path.join(DATA_DIR, 'postgres'),
+      port: Number(env.OVERTURE_EMBEDDED_PG_PORT ?? 54329),
+    });
     serverUrl = embedded.url;
   } else {
     say(`using the configured PostgreSQL server${allOverridden ? 's' : ''}`);
@@ -112,7 +124,9 @@ async function main(): Promise<void> {
 
   const url = suite.gatewayUrl;
   say(`ready: gateway at ${url}  (OpenAPI: ${url}/docs)  — Ctrl-C stops everything`);
-  say(`try:\n  curl -s -X POST ${url}/v1/auth/register -H 'content-type: application/json' \\\n    -d '{"email":"ada@example.com","password":"correct horse battery","display_name":"Ada"}'`);
+  say(
+    `try:\n  curl -s -X POST ${url}/v1/auth/register -H 'content-type: application/json' \\\n    -d '{"email":"ada@example.com","password":"correct horse battery","display_name":"Ada"}'`,
+  );
 }
 
 await main();

@@ -302,7 +302,8 @@ export class Suite {
   /** Stops the gateways first (no new requests), then the services; extra replicas with their app. */
   async stopAll(): Promise<void> {
     this.stopping = true;
-    const replicasOf = (app: AppName) => [...this.replicas.values()].filter((r) => r.app === app).map((r) => this.stopReplica(app, r.index));
+    const replicasOf = (app: AppName) =>
+      [...this.replicas.values()].filter((r) => r.app === app).map((r) => this.stopReplica(app, r.index));
     await Promise.all([this.stop('api-gateway'), ...replicasOf('api-gateway')]);
     await Promise.all(SERVICES.flatMap((service) => [this.stop(service), ...replicasOf(service)]));
   }

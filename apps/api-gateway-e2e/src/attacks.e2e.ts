@@ -33,21 +33,36 @@ describe('attacks on identity and access, end to end', () => {
   };
   const signUp = async () => {
     const email = `attack-${randomUUID()}@example.com`;
-    const registered = await api<{ id: string }>('POST', '/v1/auth/register', { body: { email, password: PASSWORD, display_name: 'Mallory' } });
+    const registered = await api<{ id: string }>('POST', '/v1/auth/register', {
+      body: { email, password: PASSWORD, display_name: 'Mallory' },
+    });
     expect(registered.status).toBe(201);
     return { email, userId: registered.body.id };
   };
   const signIn = async (email: string) => {
-    const response = await api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: PASSWORD } });
+    const response = await api<TokenJson>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', username: email, password: PASSWORD },
+    });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     return response.body;
   };
-  const refresh = (refreshToken: string) => api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: refreshToken } });
+  const refresh = (refreshToken: string) =>
+    api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: refreshToken } });
   const me = (token: string) => api('GET', '/v1/me', { token });
   /** A token exactly as auth would sign it, with `claims` and `header` changed. */
   const mint = (sub: string, claims: Record<string, unknown> = {}, header: Record<string, string> = {}) => {
     const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ sid: randomUUID(), roles: ['listener'], jti: randomUUID(), iat: now, exp: now + 300, iss: ISSUER, aud: AUDIENCE, sub, ...claims })
+    return new SignJWT({
+      sid: randomUUID(),
+      roles: ['listener'],
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 300,
+      iss: ISSUER,
+      aud: AUDIENCE,
+      sub,
+      ...claims,
+    })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: signingKey.kid, ...header })
       .sign(signingKey.privateKey);
   };
@@ -199,7 +214,9 @@ describe('attacks on identity and access, end to end', () => {
 
   it('answers an unknown email exactly like a wrong password', async () => {
     const { email } = await signUp();
-    const wrong = await api<ErrorBody>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: 'not it at all' } });
+    const wrong = await api<ErrorBody>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', username: email, password: 'not it at all' },
+    });
     const unknown = await api<ErrorBody>('POST', '/v1/auth/token', {
       body: { grant_type: 'password', username: `nobody-${randomUUID()}@example.com`, password: 'not it at all' },
     });

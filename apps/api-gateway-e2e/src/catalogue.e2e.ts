@@ -30,7 +30,9 @@ describe('the catalogue through the gateway (real apps, real PostgreSQL, real gR
     const registered = await api('POST', '/v1/auth/register', { body: { email, password, display_name: 'Cat' } });
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
     if (role) await running.suite.runCommand('auth', ['grant-role', email, role]);
-    const issued = await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password } });
+    const issued = await api<{ access_token: string }>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', username: email, password },
+    });
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     return issued.body.access_token;
   };
@@ -47,13 +49,19 @@ describe('the catalogue through the gateway (real apps, real PostgreSQL, real gR
   });
 
   it('browses by attributes with facet counts, paging by cursor', async () => {
-    const first = await api<SearchJson>('GET', '/v1/browse/tracks?genres=rock&min_bpm=100&max_bpm=160&limit=5&facets=mood,bpm', { token: listener });
+    const first = await api<SearchJson>('GET', '/v1/browse/tracks?genres=rock&min_bpm=100&max_bpm=160&limit=5&facets=mood,bpm', {
+      token: listener,
+    });
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.tracks).toHaveLength(5);
     for (const t of first.body.tracks) expect(t.attributes.genres).toContain('rock');
     expect(first.body.facets.map((f) => f.name)).toEqual(['mood', 'bpm']);
     expect(first.body.facets[0]!.values.length).toBeGreaterThan(0);
-    const second = await api<SearchJson>('GET', `/v1/browse/tracks?genres=rock&min_bpm=100&max_bpm=160&limit=5&cursor=${first.body.next_cursor}`, { token: listener });
+    const second = await api<SearchJson>(
+      'GET',
+      `/v1/browse/tracks?genres=rock&min_bpm=100&max_bpm=160&limit=5&cursor=${first.body.next_cursor}`,
+      { token: listener },
+    );
     expect(second.status).toBe(200);
     const ids = new Set(first.body.tracks.map((t) => t.id));
     for (const t of second.body.tracks) expect(ids.has(t.id)).toBe(false);
@@ -61,7 +69,9 @@ describe('the catalogue through the gateway (real apps, real PostgreSQL, real gR
     const attributes = await api<{ attributes: { name: string; values: string[] }[] }>('GET', '/v1/attributes', { token: listener });
     expect(attributes.body.attributes.find((a) => a.name === 'genres')?.values).toContain('rock');
 
-    const artist = await api<{ name: string; tracks: TrackJson[] }>('GET', `/v1/artists/${first.body.tracks[0]!.artist_id}`, { token: listener });
+    const artist = await api<{ name: string; tracks: TrackJson[] }>('GET', `/v1/artists/${first.body.tracks[0]!.artist_id}`, {
+      token: listener,
+    });
     expect(artist.status).toBe(200);
     expect(artist.body.tracks.map((t) => t.id)).toContain(first.body.tracks[0]!.id);
   });
@@ -96,7 +106,10 @@ describe('the catalogue through the gateway (real apps, real PostgreSQL, real gR
 
     const found = await api<SearchJson>('GET', '/v1/search?q=gateway%20curated', { token: listener });
     expect(found.body.tracks.map((t) => t.title)).toContain('Gateway Curated II');
-    const badGenre = await api<ErrorBody>('POST', '/v1/tracks', { token: curator, body: { ...body, isrc: 'ZZE2E0000002', attributes: { ...body.attributes, genres: ['polka-step'] } } });
+    const badGenre = await api<ErrorBody>('POST', '/v1/tracks', {
+      token: curator,
+      body: { ...body, isrc: 'ZZE2E0000002', attributes: { ...body.attributes, genres: ['polka-step'] } },
+    });
     expect(badGenre.status).toBe(400);
     expect(badGenre.body.error.message).toMatch(/genre/);
   });

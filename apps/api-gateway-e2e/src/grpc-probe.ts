@@ -11,14 +11,44 @@ export interface ProbeSecurity {
   options: grpc.ChannelOptions;
 }
 
-type UnaryFn = (request: object, options: grpc.CallOptions, callback: (error: grpc.ServiceError | null, response?: { status: string }) => void) => void;
-type Ctor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client & Record<string, UnaryFn>;
+type UnaryFn = (
+  request: object,
+  options: grpc.CallOptions,
+  callback: (error: grpc.ServiceError | null, response?: { status: string }) => void,
+) => void;
+type Ctor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ChannelOptions,
+) => grpc.Client & Record<string, UnaryFn>;
 
 const loaderOptions = { keepCase: true, enums: String, defaults: true, oneofs: true };
-const health = grpc.loadPackageDefinition(loadSync(healthProtoPath, loaderOptions)) as unknown as { grpc: { health: { v1: { Health: Ctor } } } };
-const reflectionProto = path.join(path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')), '..', 'proto', 'grpc', 'reflection', 'v1', 'reflection.proto');
+const health = grpc.loadPackageDefinition(loadSync(healthProtoPath, loaderOptions)) as unknown as {
+  grpc: { health: { v1: { Health: Ctor } } };
+};
+const reflectionProto = path.join(
+  path.dirname(createRequire(import.meta.url).resolve('@grpc/reflection')),
+  '..',
+  'proto',
+  'grpc',
+  'reflection',
+  'v1',
+  'reflection.proto',
+);
 const reflection = grpc.loadPackageDefinition(loadSync(reflectionProto, loaderOptions)) as unknown as {
-  grpc: { reflection: { v1: { ServerReflection: new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }> } } } };
+  grpc: {
+    reflection: {
+      v1: {
+        ServerReflection: new (
+          address: string,
+          credentials: grpc.ChannelCredentials,
+          options?: grpc.ChannelOptions,
+        ) => grpc.Client & {
+          ServerReflectionInfo(): grpc.ClientDuplexStream<object, { list_services_response?: { service: { name: string }[] } }>;
+        };
+      };
+    };
+  };
 };
 
 /** grpc.health.v1 Check: 'SERVING', 'NOT_SERVING', or the error code name when the call fails. */
@@ -37,7 +67,11 @@ export async function healthStatus(address: string, service = '', security?: Pro
 
 /** Service names listed by server reflection. */
 export async function reflectedServices(address: string, security?: ProbeSecurity): Promise<string[]> {
-  const client = new reflection.grpc.reflection.v1.ServerReflection(address, security?.credentials ?? grpc.credentials.createInsecure(), security?.options);
+  const client = new reflection.grpc.reflection.v1.ServerReflection(
+    address,
+    security?.credentials ?? grpc.credentials.createInsecure(),
+    security?.options,
+  );
   try {
     return await new Promise<string[]>((resolve, reject) => {
       const call = client.ServerReflectionInfo();

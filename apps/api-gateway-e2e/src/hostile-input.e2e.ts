@@ -36,14 +36,18 @@ describe('hostile input through the gateway', () => {
     return email;
   };
   const signIn = async (email: string): Promise<TokenJson> => {
-    const response = await api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: PASSWORD } });
+    const response = await api<TokenJson>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', username: email, password: PASSWORD },
+    });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     return response.body;
   };
   /** Sessions ever opened on metadata's database (PostgreSQL's own count). */
   const metadataSessions = async (): Promise<number> => {
     await metadataDb.query('SELECT pg_stat_clear_snapshot()');
-    const { rows } = await metadataDb.query<{ sessions: string }>('SELECT sessions FROM pg_stat_database WHERE datname = current_database()');
+    const { rows } = await metadataDb.query<{ sessions: string }>(
+      'SELECT sessions FROM pg_stat_database WHERE datname = current_database()',
+    );
     return Number(rows[0]?.sessions);
   };
 
@@ -102,11 +106,20 @@ describe('hostile input through the gateway', () => {
       for (const path of paths(cursor)) expectError(await api('GET', path, { token: listener }), 400, 'INVALID_CURSOR');
     }
     for (const cursor of [...forged, search.body.next_cursor!, browse.body.next_cursor!]) {
-      expectError(await api('GET', `/v1/artists/${artistId}?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: listener }), 400, 'INVALID_CURSOR');
+      expectError(
+        await api('GET', `/v1/artists/${artistId}?limit=1&cursor=${encodeURIComponent(cursor)}`, { token: listener }),
+        400,
+        'INVALID_CURSOR',
+      );
     }
     // Cursors as issued still page on.
-    expect((await api('GET', `/v1/browse/tracks?genres=pop&limit=2&cursor=${encodeURIComponent(browse.body.next_cursor!)}`, { token: listener })).status).toBe(200);
-    expect((await api('GET', `/v1/artists/${artistId}?limit=1&cursor=${encodeURIComponent(artistCursor)}`, { token: listener })).status).toBe(200);
+    expect(
+      (await api('GET', `/v1/browse/tracks?genres=pop&limit=2&cursor=${encodeURIComponent(browse.body.next_cursor!)}`, { token: listener }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await api('GET', `/v1/artists/${artistId}?limit=1&cursor=${encodeURIComponent(artistCursor)}`, { token: listener })).status,
+    ).toBe(200);
   });
 
   it("never fails another user's /v1/me or refresh, however many sign-ins are throttled", async () => {
@@ -118,16 +131,21 @@ describe('hostile input through the gateway', () => {
       const guess = await api('POST', '/v1/auth/token', { body: { grant_type: 'password', username: target, password: `guess-${i}` } });
       statuses.push(guess.status);
     }
-    expect(statuses.every((s) => s === 401 || s === 429), JSON.stringify(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 401 || s === 429),
+      JSON.stringify(statuses),
+    ).toBe(true);
     // Enough throttled answers in a row to open the gateway's auth breaker (5), had they counted.
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(10);
     const me = await api('GET', '/v1/me', { token: bystander.access_token });
     expect(me.status, JSON.stringify(me.body)).toBe(200);
-    const refreshed = await api('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: bystander.refresh_token } });
+    const refreshed = await api('POST', '/v1/auth/token', {
+      body: { grant_type: 'refresh_token', refresh_token: bystander.refresh_token },
+    });
     expect(refreshed.status, JSON.stringify(refreshed.body)).toBe(200);
   });
 
-  it("does not open metadata connections for searches with a client budget of a few milliseconds", async () => {
+  it('does not open metadata connections for searches with a client budget of a few milliseconds', async () => {
     // Open metadata's pool first, so that what is counted below is the searches alone.
     const search = (budgetMs?: number, i = 0) =>
       api('GET', `/v1/search?q=${['love', 'night', 'rain', 'fire'][i % 4]}&limit=50&facets=mood,language`, {
@@ -142,7 +160,10 @@ describe('hostile input through the gateway', () => {
       for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
     }
     // Every answer is a page or a timeout, never a server error.
-    expect([...statuses.keys()].every((s) => s === 200 || s === 504), JSON.stringify([...statuses])).toBe(true);
+    expect(
+      [...statuses.keys()].every((s) => s === 200 || s === 504),
+      JSON.stringify([...statuses]),
+    ).toBe(true);
     // A connection per cancelled search made this tens (190 timed-out searches: 79).
     expect(await metadataSessions()).toBeLessThanOrEqual(before + 2);
   });

@@ -20,7 +20,8 @@ async function rawExchange(baseUrl: string, request: string): Promise<string> {
 }
 
 const statusOf = (raw: string) => Number(/^HTTP\/1\.1 (\d{3}) /.exec(raw)?.[1]);
-const bodyOf = (raw: string) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { status: number; reason: string; request_id: string } };
+const bodyOf = (raw: string) =>
+  JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { status: number; reason: string; request_id: string } };
 
 describe('the gateway over plain HTTP: one Authorization header, safe headers, request timeouts', () => {
   let running: RunningSuite;
@@ -28,12 +29,18 @@ describe('the gateway over plain HTTP: one Authorization header, safe headers, r
   let token: string;
 
   beforeAll(async () => {
-    running = await startSuite(inject('postgresServerUrl'), { demoTracks: 20, extraEnv: { 'api-gateway': { HTTP_REQUEST_TIMEOUT_MS: '1000' } } });
+    running = await startSuite(inject('postgresServerUrl'), {
+      demoTracks: 20,
+      extraEnv: { 'api-gateway': { HTTP_REQUEST_TIMEOUT_MS: '1000' } },
+    });
     api = apiClient(running.baseUrl);
     const email = `http-${randomUUID()}@example.com`;
     expect((await api('POST', '/v1/auth/register', { body: { email, password: PASSWORD, display_name: 'Http' } })).status).toBe(201);
-    token = (await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: PASSWORD } })).body
-      .access_token;
+    token = (
+      await api<{ access_token: string }>('POST', '/v1/auth/token', {
+        body: { grant_type: 'password', username: email, password: PASSWORD },
+      })
+    ).body.access_token;
   });
 
   afterAll(async () => {
@@ -64,7 +71,8 @@ describe('the gateway over plain HTTP: one Authorization header, safe headers, r
     for (const [name, response] of Object.entries({ me, queue, signIn, track, live })) {
       expect(response.headers.get('x-content-type-options'), name).toBe('nosniff');
     }
-    for (const [name, response] of Object.entries({ me, queue, signIn })) expect(response.headers.get('cache-control'), name).toBe('no-store');
+    for (const [name, response] of Object.entries({ me, queue, signIn }))
+      expect(response.headers.get('cache-control'), name).toBe('no-store');
     expect(track.headers.get('cache-control')).not.toBe('no-store');
   });
 

@@ -56,11 +56,15 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
 
   it('registers an email pasted with spaces and capitals as the address itself, once', async () => {
     const local = `Trim-${randomUUID()}`;
-    const registered = await api<{ email: string }>('POST', '/v1/auth/register', { body: { email: `  ${local}@Example.com `, password: PASSWORD, display_name: 'Ada' } });
+    const registered = await api<{ email: string }>('POST', '/v1/auth/register', {
+      body: { email: `  ${local}@Example.com `, password: PASSWORD, display_name: 'Ada' },
+    });
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
     expect(registered.body.email).toBe(`${local.toLowerCase()}@example.com`);
     await signIn(`${local.toLowerCase()}@example.com`);
-    const again = await api('POST', '/v1/auth/register', { body: { email: `${local}@example.com`, password: PASSWORD, display_name: 'Ada' } });
+    const again = await api('POST', '/v1/auth/register', {
+      body: { email: `${local}@example.com`, password: PASSWORD, display_name: 'Ada' },
+    });
     expect(again.status).toBe(409);
   });
 
@@ -70,10 +74,17 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
     const laptop = await signIn(email);
     const listed = await api<{ sessions: { id: string; current: boolean }[] }>('GET', '/v1/me/sessions', { token: phone.access_token });
     expect(listed.status).toBe(200);
-    expect(listed.body.sessions.map((s) => s.id).sort()).toEqual([decodeJwt(phone.access_token).sid, decodeJwt(laptop.access_token).sid].sort());
+    expect(listed.body.sessions.map((s) => s.id).sort()).toEqual(
+      [decodeJwt(phone.access_token).sid, decodeJwt(laptop.access_token).sid].sort(),
+    );
     expect(listed.body.sessions.find((s) => s.current)?.id).toBe(decodeJwt(phone.access_token).sid);
-    expect((await api('DELETE', `/v1/me/sessions/${String(decodeJwt(laptop.access_token).sid)}`, { token: phone.access_token })).status).toBe(204);
-    await vi.waitFor(async () => expect(reasonOf(await api('GET', '/v1/me', { token: laptop.access_token }))).toBe('SESSION_REVOKED'), WITHIN_A_SECOND);
+    expect(
+      (await api('DELETE', `/v1/me/sessions/${String(decodeJwt(laptop.access_token).sid)}`, { token: phone.access_token })).status,
+    ).toBe(204);
+    await vi.waitFor(
+      async () => expect(reasonOf(await api('GET', '/v1/me', { token: laptop.access_token }))).toBe('SESSION_REVOKED'),
+      WITHIN_A_SECOND,
+    );
     const after = await api<{ sessions: unknown[] }>('GET', '/v1/me/sessions', { token: phone.access_token });
     expect(after.body.sessions).toHaveLength(1);
   });
@@ -85,18 +96,30 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
     expect((await api('POST', '/v1/auth/revoke', { body: { token: 'never-issued' } })).status).toBe(200);
     const refreshed = await api('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: tokens.refresh_token } });
     expect(refreshed.status).toBe(401);
-    await vi.waitFor(async () => expect(reasonOf(await api('GET', '/v1/me', { token: tokens.access_token }))).toBe('SESSION_REVOKED'), WITHIN_A_SECOND);
+    await vi.waitFor(
+      async () => expect(reasonOf(await api('GET', '/v1/me', { token: tokens.access_token }))).toBe('SESSION_REVOKED'),
+      WITHIN_A_SECOND,
+    );
   });
 
   it('changes the password: other sessions end, this one goes on, the old password stops working', async () => {
     const { email } = await signUp();
     const here = await signIn(email);
     const there = await signIn(email);
-    const wrong = await api('PUT', '/v1/me/password', { token: here.access_token, body: { current_password: 'nope', new_password: 'brand new passphrase' } });
+    const wrong = await api('PUT', '/v1/me/password', {
+      token: here.access_token,
+      body: { current_password: 'nope', new_password: 'brand new passphrase' },
+    });
     expect(wrong.status).toBe(401);
-    const changed = await api('PUT', '/v1/me/password', { token: here.access_token, body: { current_password: PASSWORD, new_password: 'brand new passphrase' } });
+    const changed = await api('PUT', '/v1/me/password', {
+      token: here.access_token,
+      body: { current_password: PASSWORD, new_password: 'brand new passphrase' },
+    });
     expect(changed.status, JSON.stringify(changed.body)).toBe(204);
-    await vi.waitFor(async () => expect(reasonOf(await api('GET', '/v1/me', { token: there.access_token }))).toBe('SESSION_REVOKED'), WITHIN_A_SECOND);
+    await vi.waitFor(
+      async () => expect(reasonOf(await api('GET', '/v1/me', { token: there.access_token }))).toBe('SESSION_REVOKED'),
+      WITHIN_A_SECOND,
+    );
     expect((await api('GET', '/v1/me', { token: here.access_token })).status).toBe(200);
     const old = await api('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: PASSWORD } });
     expect(old.status).toBe(401);
@@ -118,8 +141,13 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
     const granted = await api<{ roles: string[] }>('PUT', `/v1/admin/users/${userId}/roles/curator`, { token: adminToken });
     expect(granted.status, JSON.stringify(granted.body)).toBe(200);
     expect(granted.body.roles).toEqual(['listener', 'curator']);
-    await vi.waitFor(async () => expect(reasonOf(await api('GET', '/v1/me', { token: tokens.access_token }))).toBe('ROLES_CHANGED'), WITHIN_A_SECOND);
-    const refreshed = await api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: tokens.refresh_token } });
+    await vi.waitFor(
+      async () => expect(reasonOf(await api('GET', '/v1/me', { token: tokens.access_token }))).toBe('ROLES_CHANGED'),
+      WITHIN_A_SECOND,
+    );
+    const refreshed = await api<TokenJson>('POST', '/v1/auth/token', {
+      body: { grant_type: 'refresh_token', refresh_token: tokens.refresh_token },
+    });
     expect(decodeJwt(refreshed.body.access_token).roles).toEqual(['listener', 'curator']);
     expect((await api('GET', '/v1/me', { token: refreshed.body.access_token })).status).toBe(200);
     const log = await api<{ events: { kind: string; actor_user_id: string | null; detail: Record<string, unknown> }[] }>(
@@ -152,7 +180,10 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
     } finally {
       await api('PUT', '/v1/admin/policy/roles/listener', { token: adminToken, body: { permissions: before.body.roles.listener } });
     }
-    await vi.waitFor(async () => expect((await api('GET', '/v1/recommendations?limit=3', { token: listener.access_token })).status).toBe(200), WITHIN_A_SECOND);
+    await vi.waitFor(
+      async () => expect((await api('GET', '/v1/recommendations?limit=3', { token: listener.access_token })).status).toBe(200),
+      WITHIN_A_SECOND,
+    );
     const unknown = await api('PUT', '/v1/admin/policy/roles/listener', { token: adminToken, body: { permissions: ['rockets:launch'] } });
     expect(unknown.status).toBe(400);
   });
@@ -178,7 +209,10 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
     try {
       expect(await serviceStatus()).toBe(status.OK);
       const before = (await api<PolicyJson>('GET', '/v1/admin/policy', { token: adminToken })).body.roles.listener!;
-      const changed = await api('PUT', '/v1/admin/policy/roles/listener', { token: adminToken, body: { permissions: before.filter((p) => p !== 'player:read') } });
+      const changed = await api('PUT', '/v1/admin/policy/roles/listener', {
+        token: adminToken,
+        body: { permissions: before.filter((p) => p !== 'player:read') },
+      });
       expect(changed.status).toBe(200);
       try {
         await vi.waitFor(async () => {
@@ -193,7 +227,10 @@ describe('accounts, sessions, roles and live policy, end to end', () => {
         expect(await serviceStatus()).toBe(status.OK);
       }, WITHIN_A_SECOND);
       // Without a token, or naming another user, the service refuses whatever the policy.
-      const anonymous = await unary(playback.service.getQueue({ userId }, new Metadata(), withDeadline(2_000))).then(() => status.OK, (e: unknown) => readGrpcError(e)?.code);
+      const anonymous = await unary(playback.service.getQueue({ userId }, new Metadata(), withDeadline(2_000))).then(
+        () => status.OK,
+        (e: unknown) => readGrpcError(e)?.code,
+      );
       expect(anonymous).toBe(status.UNAUTHENTICATED);
     } finally {
       playback.close();

@@ -57,12 +57,18 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
     expect(registered.status, JSON.stringify(registered.body)).toBe(201);
     expect(registered.body).toMatchObject({ email, display_name: 'Ada', roles: ['listener'] });
 
-    const again = await api('POST', '/v1/auth/register', { body: { email: email.toUpperCase(), password: 'another password', display_name: 'Eve' } });
+    const again = await api('POST', '/v1/auth/register', {
+      body: { email: email.toUpperCase(), password: 'another password', display_name: 'Eve' },
+    });
     expectError(again, 409, 'EMAIL_TAKEN');
 
-    const issued = await api<{ access_token: string; refresh_token: string; token_type: string; expires_in: number }>('POST', '/v1/auth/token', {
-      body: { grant_type: 'password', email, password: 'correct horse battery' },
-    });
+    const issued = await api<{ access_token: string; refresh_token: string; token_type: string; expires_in: number }>(
+      'POST',
+      '/v1/auth/token',
+      {
+        body: { grant_type: 'password', email, password: 'correct horse battery' },
+      },
+    );
     expect(issued.status, JSON.stringify(issued.body)).toBe(200);
     expect(issued.body.token_type).toBe('Bearer');
     expect(issued.body.expires_in).toBeGreaterThan(0);
@@ -83,8 +89,13 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
     expect((await api('GET', '/v1/me', { token: refreshed.body.access_token })).status).toBe(200);
     expectError(await api('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: refreshToken } }), 401);
     // Reuse detection ended the whole session, the first access token included: sign in again.
-    await vi.waitFor(async () => expectError(await api('GET', '/v1/me', { token }), 401, 'SESSION_REVOKED'), { timeout: 5_000, interval: 25 });
-    const again = await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', email, password: 'correct horse battery' } });
+    await vi.waitFor(async () => expectError(await api('GET', '/v1/me', { token }), 401, 'SESSION_REVOKED'), {
+      timeout: 5_000,
+      interval: 25,
+    });
+    const again = await api<{ access_token: string }>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', email, password: 'correct horse battery' },
+    });
     token = again.body.access_token;
   });
 
@@ -100,7 +111,11 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
   });
 
   it('searches the catalogue with filters and pages by cursor', async () => {
-    const first = await api<{ tracks: TrackJson[]; next_cursor: string | null }>('GET', '/v1/search?genre=rock&min_bpm=100&max_bpm=160&limit=5', { token });
+    const first = await api<{ tracks: TrackJson[]; next_cursor: string | null }>(
+      'GET',
+      '/v1/search?genre=rock&min_bpm=100&max_bpm=160&limit=5',
+      { token },
+    );
     expect(first.status, JSON.stringify(first.body)).toBe(200);
     expect(first.body.tracks).toHaveLength(5);
     for (const track of first.body.tracks) {
@@ -109,7 +124,11 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
       expect(track.attributes.bpm).toBeLessThanOrEqual(160);
     }
     expect(first.body.next_cursor).toEqual(expect.any(String));
-    const second = await api<{ tracks: TrackJson[] }>('GET', `/v1/search?genre=rock&min_bpm=100&max_bpm=160&limit=5&cursor=${encodeURIComponent(first.body.next_cursor!)}`, { token });
+    const second = await api<{ tracks: TrackJson[] }>(
+      'GET',
+      `/v1/search?genre=rock&min_bpm=100&max_bpm=160&limit=5&cursor=${encodeURIComponent(first.body.next_cursor!)}`,
+      { token },
+    );
     expect(second.status).toBe(200);
     const firstIds = new Set(first.body.tracks.map((t) => t.id));
     expect(second.body.tracks.some((t) => firstIds.has(t.id))).toBe(false);
@@ -130,7 +149,11 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
     expect(one.body.id).toBe(rockTracks[0]!.id);
 
     const unknown = '00000000-0000-4000-8000-000000000000';
-    const batch = await api<{ tracks: TrackJson[]; missing_ids: string[] }>('GET', `/v1/tracks?ids=${rockTracks[1]!.id},${unknown},${rockTracks[0]!.id}`, { token });
+    const batch = await api<{ tracks: TrackJson[]; missing_ids: string[] }>(
+      'GET',
+      `/v1/tracks?ids=${rockTracks[1]!.id},${unknown},${rockTracks[0]!.id}`,
+      { token },
+    );
     expect(batch.status).toBe(200);
     expect(batch.body.tracks.map((t) => t.id)).toEqual([rockTracks[1]!.id, rockTracks[0]!.id]);
     expect(batch.body.missing_ids).toEqual([unknown]);
@@ -162,7 +185,11 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
     expect(added.body.items.map((i) => i.track.id)).toEqual([a!.id, b!.id, c!.id, a!.id]);
     expect(new Set(added.body.items.map((i) => i.queue_item_id)).size).toBe(4);
 
-    const stale = await api('POST', '/v1/me/player/queue', { token, body: { track_ids: [b!.id] }, headers: { 'if-match': `"${added.body.version - 1}"` } });
+    const stale = await api('POST', '/v1/me/player/queue', {
+      token,
+      body: { track_ids: [b!.id] },
+      headers: { 'if-match': `"${added.body.version - 1}"` },
+    });
     expectError(stale, 409);
 
     const removed = await api<QueueJson>('DELETE', `/v1/me/player/queue/items/${added.body.items[3]!.queue_item_id}`, { token });
@@ -177,7 +204,10 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
 
     // Track a plays for 40 s (a play); b is skipped after 5 s; c plays to 35 s.
     const progress = (itemId: string, position: number) =>
-      api<PlayerJson>('POST', '/v1/me/player/progress', { token, body: { device_id: device, queue_item_id: itemId, position_ms: position, is_playing: true } });
+      api<PlayerJson>('POST', '/v1/me/player/progress', {
+        token,
+        body: { device_id: device, queue_item_id: itemId, position_ms: position, is_playing: true },
+      });
     expect((await progress(first.body.item.queue_item_id, 40_000)).status).toBe(200);
     const second = await api<PlayerJson>('POST', '/v1/me/player/next', { token, body: { device_id: device } });
     expect(second.body.item.track.id).toBe(b!.id);
@@ -221,14 +251,19 @@ describe('a listener, end to end through the gateway (real apps, real PostgreSQL
     }
     // The listener played rock and skipped classical: most recommendations share the taste, none is classical only.
     const rock = recommendations!.tracks.filter((item) => item.track.attributes.genres.includes('rock'));
-    expect(rock.length, JSON.stringify(recommendations!.tracks.map((i) => [i.track.attributes.genres, i.reason, i.score]))).toBeGreaterThanOrEqual(Math.ceil(recommendations!.tracks.length / 2));
+    expect(
+      rock.length,
+      JSON.stringify(recommendations!.tracks.map((i) => [i.track.attributes.genres, i.reason, i.score])),
+    ).toBeGreaterThanOrEqual(Math.ceil(recommendations!.tracks.length / 2));
     expect(recommendations!.tracks.some((item) => item.track.attributes.genres.join() === 'classical')).toBe(false);
   });
 
   it('gives a new listener popular tracks', async () => {
     const other = `other-${Date.now()}@example.com`;
     await api('POST', '/v1/auth/register', { body: { email: other, password: 'correct horse battery', display_name: 'Bo' } });
-    const issued = await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', email: other, password: 'correct horse battery' } });
+    const issued = await api<{ access_token: string }>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', email: other, password: 'correct horse battery' },
+    });
     const response = await api<RecommendationsJson>('GET', '/v1/recommendations', { token: issued.body.access_token });
     expect(response.status).toBe(200);
     expect(response.body.strategy).toBe('popular');

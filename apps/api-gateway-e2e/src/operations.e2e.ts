@@ -42,7 +42,10 @@ describe('operating the suite: health, reflection, shutdown', () => {
       const address = `127.0.0.1:${running.suite.options.ports[app as keyof typeof SERVICE_NAMES]}`;
       const security = operatorTo(app as keyof typeof SERVICE_NAMES);
       // Readiness is re-checked every 2 s: a service turns ready a moment after auth's keys and policy arrive.
-      await vi.waitFor(async () => expect(await healthStatus(address, '', security), app).toBe('SERVING'), { timeout: 5_000, interval: 100 });
+      await vi.waitFor(async () => expect(await healthStatus(address, '', security), app).toBe('SERVING'), {
+        timeout: 5_000,
+        interval: 100,
+      });
       expect(await healthStatus(address, name, security), app).toBe('SERVING');
       expect(await healthStatus(address, 'liveness', security), app).toBe('SERVING');
     }
@@ -68,7 +71,9 @@ describe('operating the suite: health, reflection, shutdown', () => {
 
   it('the gateway serves OpenAPI and readiness', async () => {
     const docs = (await (await fetch(`${running.baseUrl}/docs/json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/v1/search', '/v1/me/player/queue', '/v1/recommendations', '/v1/auth/token']));
+    expect(Object.keys(docs.paths)).toEqual(
+      expect.arrayContaining(['/v1/search', '/v1/me/player/queue', '/v1/recommendations', '/v1/auth/token']),
+    );
     expect((await fetch(`${running.baseUrl}/health/ready`)).status).toBe(200);
   });
 
@@ -84,7 +89,7 @@ describe('operating the suite: health, reflection, shutdown', () => {
 });
 
 describe('readiness means able to serve', () => {
-  it('reports NOT_SERVING until auth\'s keys and policy are loaded, while its PostgreSQL is down, and SERVING again when it is back', async () => {
+  it("reports NOT_SERVING until auth's keys and policy are loaded, while its PostgreSQL is down, and SERVING again when it is back", async () => {
     // Under the repository's .data/: PostgreSQL runs as its own user and needs to reach the folder.
     const dataDir = path.join(ROOT, '.data', `e2e-pg-${process.pid}-${Date.now()}`);
     const port = await freePort();
@@ -92,7 +97,13 @@ describe('readiness means able to serve', () => {
     const suite = new Suite({
       tlsRoot: inject('grpcTlsRoot'),
       databaseUrls: databaseUrlsOn(pg.url),
-      ports: { http: await freePort(), auth: await freePort(), metadata: await freePort(), 'playback-queue': await freePort(), recommendation: await freePort() },
+      ports: {
+        http: await freePort(),
+        auth: await freePort(),
+        metadata: await freePort(),
+        'playback-queue': await freePort(),
+        recommendation: await freePort(),
+      },
       logLevel: 'error',
       onOutput: () => undefined,
     });
@@ -123,7 +134,13 @@ describe('readiness means able to serve', () => {
 describe('configuration', () => {
   it('a service with bad variables refuses to start and names each one', async () => {
     const child = spawn(process.execPath, [path.join(ROOT, 'apps/auth/dist/main.js')], {
-      env: { PATH: process.env.PATH, DATABASE_URL: 'mysql://nope', AUTH_KEY_ENCRYPTION_KEY: 'too-short', GRPC_LISTEN: '127.0.0.1:1', GRPC_TLS_DIR: '/tmp' },
+      env: {
+        PATH: process.env.PATH,
+        DATABASE_URL: 'mysql://nope',
+        AUTH_KEY_ENCRYPTION_KEY: 'too-short',
+        GRPC_LISTEN: '127.0.0.1:1',
+        GRPC_TLS_DIR: '/tmp',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';

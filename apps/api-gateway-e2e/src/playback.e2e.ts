@@ -120,11 +120,16 @@ describe('queue, playback state, history and play delivery, end to end through t
 
   it('applies concurrent edits from two devices without losing or duplicating an item', async () => {
     const token = await signUp('two-devices');
-    const initial = await api<QueueJson>('POST', '/v1/me/player/queue', { token, body: { track_ids: tracks.slice(0, 6).map((t) => t.id) } });
+    const initial = await api<QueueJson>('POST', '/v1/me/player/queue', {
+      token,
+      body: { track_ids: tracks.slice(0, 6).map((t) => t.id) },
+    });
     const start = ids(initial.body);
-    const phone = tracks.slice(0, 6).map((t) =>
-      api<QueueJson>('POST', '/v1/me/player/queue', { token, body: { track_ids: [t.id] }, headers: { 'x-device-id': 'phone' } }),
-    );
+    const phone = tracks
+      .slice(0, 6)
+      .map((t) =>
+        api<QueueJson>('POST', '/v1/me/player/queue', { token, body: { track_ids: [t.id] }, headers: { 'x-device-id': 'phone' } }),
+      );
     const laptop = [
       ...start.slice(0, 3).map((id) => api('DELETE', `/v1/me/player/queue/items/${id}`, { token, headers: { 'x-device-id': 'laptop' } })),
       api('POST', `/v1/me/player/queue/items/${start[5]}/move`, { token, body: { before_queue_item_id: start[3] } }),
@@ -174,9 +179,13 @@ describe('queue, playback state, history and play delivery, end to end through t
     expect(state.body).toMatchObject({ device_id: 'laptop', version: moved.body.version });
     expect(Date.parse(state.body.server_time)).toBeGreaterThan(0);
 
-    const devices = await api<{ devices: { device_id: string; is_active: boolean; last_seen_at: string }[] }>('GET', '/v1/me/player/devices', {
-      token,
-    });
+    const devices = await api<{ devices: { device_id: string; is_active: boolean; last_seen_at: string }[] }>(
+      'GET',
+      '/v1/me/player/devices',
+      {
+        token,
+      },
+    );
     expect(devices.body.devices.map((d) => [d.device_id, d.is_active]).sort()).toEqual([
       ['laptop', true],
       ['phone', false],
@@ -196,8 +205,16 @@ describe('queue, playback state, history and play delivery, end to end through t
     });
     expectError(past, 400, 'POSITION_OUT_OF_RANGE');
     const unknown = '00000000-0000-4000-8000-000000000000';
-    expectError(await api('POST', `/v1/me/player/queue/items/${item}/move`, { token, body: { before_queue_item_id: unknown } }), 404, 'QUEUE_ITEM_NOT_FOUND');
-    expectError(await api('POST', '/v1/me/player/queue/remove', { token, body: { queue_item_ids: [item, unknown] } }), 404, 'QUEUE_ITEM_NOT_FOUND');
+    expectError(
+      await api('POST', `/v1/me/player/queue/items/${item}/move`, { token, body: { before_queue_item_id: unknown } }),
+      404,
+      'QUEUE_ITEM_NOT_FOUND',
+    );
+    expectError(
+      await api('POST', '/v1/me/player/queue/remove', { token, body: { queue_item_ids: [item, unknown] } }),
+      404,
+      'QUEUE_ITEM_NOT_FOUND',
+    );
     expectError(await api('PUT', '/v1/me/player/repeat', { token, body: { repeat: 'forever' } }), 400, 'INVALID_REQUEST');
     expectError(await api('DELETE', '/v1/me/player/queue', { token }), 400, 'INVALID_REQUEST');
     expectError(await api('POST', '/v1/me/player/queue', { token, body: { track_ids: [unknown] } }), 400, 'UNKNOWN_TRACK');
@@ -209,7 +226,10 @@ describe('queue, playback state, history and play delivery, end to end through t
   it('keeps plays while recommendation is down and delivers each exactly once when it is back; lists them in recently played', async () => {
     const token = await signUp('offline-plays');
     const playCount = 4;
-    const queue = await api<QueueJson>('POST', '/v1/me/player/queue', { token, body: { track_ids: tracks.slice(0, playCount).map((t) => t.id) } });
+    const queue = await api<QueueJson>('POST', '/v1/me/player/queue', {
+      token,
+      body: { track_ids: tracks.slice(0, playCount).map((t) => t.id) },
+    });
     const userId = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
 
     await running.suite.stop('recommendation');

@@ -37,7 +37,9 @@ describe('real-time trust: sockets end with their session, roles or permission; 
     return { email, userId: registered.body.id };
   };
   const signIn = async (email: string) => {
-    const response = await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: PASSWORD } });
+    const response = await api<{ access_token: string }>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', username: email, password: PASSWORD },
+    });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     return response.body.access_token;
   };
@@ -100,7 +102,10 @@ describe('real-time trust: sockets end with their session, roles or permission; 
       const revokedAt = Date.now();
       // From the moment the gateway refuses the token over REST, its policy has the revocation.
       await vi.waitFor(
-        async () => expect(((await api<{ error: { reason: string } }>('GET', '/v1/me', { token: laptopToken })).body).error?.reason).toBe('SESSION_REVOKED'),
+        async () =>
+          expect((await api<{ error: { reason: string } }>('GET', '/v1/me', { token: laptopToken })).body.error?.reason).toBe(
+            'SESSION_REVOKED',
+          ),
         { timeout: 5_000, interval: 10 },
       );
       const knownAt = Date.now();
@@ -109,7 +114,10 @@ describe('real-time trust: sockets end with their session, roles or permission; 
       expect(closed.at - revokedAt).toBeLessThan(WITHIN_A_SECOND);
 
       // Edits keep flowing to the phone after the laptop was cut off.
-      await vi.waitFor(() => expect(edits.filter((e) => e.startedAt > knownAt).length).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 10 });
+      await vi.waitFor(() => expect(edits.filter((e) => e.startedAt > knownAt).length).toBeGreaterThanOrEqual(3), {
+        timeout: 10_000,
+        interval: 10,
+      });
       const later = edits.filter((e) => e.startedAt > knownAt);
       await phone.next((m) => m.type === 'queue.changed' && m.version === later[2]!.version, 'the phone still receives edits');
       // Nothing from an edit made after the gateway knew reached the laptop.
@@ -147,7 +155,10 @@ describe('real-time trust: sockets end with their session, roles or permission; 
     const before = (await api<{ roles: Record<string, string[]> }>('GET', '/v1/admin/policy', { token: adminToken })).body.roles.listener!;
     expect(before).toContain('player:read');
     try {
-      const changed = await api('PUT', '/v1/admin/policy/roles/listener', { token: adminToken, body: { permissions: before.filter((p) => p !== 'player:read') } });
+      const changed = await api('PUT', '/v1/admin/policy/roles/listener', {
+        token: adminToken,
+        body: { permissions: before.filter((p) => p !== 'player:read') },
+      });
       expect(changed.status).toBe(200);
       const changedAt = Date.now();
       const closed = await device.whenClosed(5_000);

@@ -59,7 +59,10 @@ describe('real-time push over /v1/ws, two gateway replicas and two playback-queu
       headers: { 'x-device-id': 'phone' },
     });
     for (const device of [phone, laptop, speaker]) {
-      const event = await device.next((m) => m.type === 'queue.changed' && m.version === added.body.version, 'queue.changed from gateway 1');
+      const event = await device.next(
+        (m) => m.type === 'queue.changed' && m.version === added.body.version,
+        'queue.changed from gateway 1',
+      );
       expect(event).toMatchObject({ change: 'add', device_id: 'phone' });
     }
 

@@ -1,6 +1,24 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { AUTH_V1, authV1, type ContractRef, METADATA_V1, metadataV1, PLAYBACK_V1, playbackV1, RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
-import { createGrpcClient, readGrpcError, transportSecurity, unary, withDeadline, type ServiceIdentity, type TransportSecurity } from '@overture/grpc';
+import {
+  AUTH_V1,
+  authV1,
+  type ContractRef,
+  METADATA_V1,
+  metadataV1,
+  PLAYBACK_V1,
+  playbackV1,
+  RECOMMENDATION_V1,
+  recommendationV1,
+} from '@overture/contracts';
+import {
+  createGrpcClient,
+  readGrpcError,
+  transportSecurity,
+  unary,
+  withDeadline,
+  type ServiceIdentity,
+  type TransportSecurity,
+} from '@overture/grpc';
 import { writeDevCertificates } from '@overture/grpc/dev-certificates';
 import { testTransport } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
@@ -38,7 +56,11 @@ describe('internal gRPC ports accept only the workloads each method names', () =
   }
   const as = (identity: ServiceIdentity) => testTransport(identity);
   const plaintext = transportSecurity({ GRPC_TLS_DIR: 'unused', GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: true }, 'api-gateway');
-  const stranger = () => transportSecurity({ GRPC_TLS_DIR: path.join(strangers, 'api-gateway'), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false }, 'api-gateway');
+  const stranger = () =>
+    transportSecurity(
+      { GRPC_TLS_DIR: path.join(strangers, 'api-gateway'), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false },
+      'api-gateway',
+    );
   const outcome = (call: Promise<unknown>) =>
     call.then(
       () => ({ code: status.OK, reason: undefined as string | undefined }),
@@ -55,9 +77,40 @@ describe('internal gRPC ports accept only the workloads each method names', () =
   it('refuses a connection without a certificate or with one of another CA, on every service', async () => {
     const probes: [ServiceName, (t: TransportSecurity) => Promise<{ code: number }>][] = [
       ['auth', jwksOf],
-      ['metadata', (t) => unaryOf(clientOf<metadataV1.MetadataServiceClient>(METADATA_V1, 'MetadataService', 'metadata', t).getTrack({ trackId: randomUUID() }, md(), deadline()))],
-      ['playback-queue', (t) => unaryOf(clientOf<playbackV1.PlaybackServiceClient>(PLAYBACK_V1, 'PlaybackService', 'playback-queue', t).getQueue({ userId: randomUUID() }, md(), deadline()))],
-      ['recommendation', (t) => unaryOf(clientOf<recommendationV1.RecommendationServiceClient>(RECOMMENDATION_V1, 'RecommendationService', 'recommendation', t).recordPlayEvents({ events: [] }, md(), deadline()))],
+      [
+        'metadata',
+        (t) =>
+          unaryOf(
+            clientOf<metadataV1.MetadataServiceClient>(METADATA_V1, 'MetadataService', 'metadata', t).getTrack(
+              { trackId: randomUUID() },
+              md(),
+              deadline(),
+            ),
+          ),
+      ],
+      [
+        'playback-queue',
+        (t) =>
+          unaryOf(
+            clientOf<playbackV1.PlaybackServiceClient>(PLAYBACK_V1, 'PlaybackService', 'playback-queue', t).getQueue(
+              { userId: randomUUID() },
+              md(),
+              deadline(),
+            ),
+          ),
+      ],
+      [
+        'recommendation',
+        (t) =>
+          unaryOf(
+            clientOf<recommendationV1.RecommendationServiceClient>(
+              RECOMMENDATION_V1,
+              'RecommendationService',
+              'recommendation',
+              t,
+            ).recordPlayEvents({ events: [] }, md(), deadline()),
+          ),
+      ],
     ];
     for (const [service, probe] of probes) {
       expect(await probe(plaintext), `${service} without a certificate`).toMatchObject({ code: status.UNAVAILABLE });
@@ -69,35 +122,64 @@ describe('internal gRPC ports accept only the workloads each method names', () =
 
   it("only the gateway may watch every user's playback events", async () => {
     for (const identity of ['recommendation', 'metadata', 'auth'] as const) {
-      const events = clientOf<playbackV1.PlaybackServiceClient>(PLAYBACK_V1, 'PlaybackService', 'playback-queue', as(identity)).watchEvents({}, md());
+      const events = clientOf<playbackV1.PlaybackServiceClient>(PLAYBACK_V1, 'PlaybackService', 'playback-queue', as(identity)).watchEvents(
+        {},
+        md(),
+      );
       expect(await outcome(firstValueFrom(events)), identity).toMatchObject(CALLER_NOT_ALLOWED);
     }
   });
 
   it('only playback-queue may record plays', async () => {
-    const event = { eventId: randomUUID(), userId: randomUUID(), trackId: randomUUID(), kind: recommendationV1.PlayEventKind.PLAY_EVENT_KIND_PLAY, playedMs: 1, occurredAt: new Date().toISOString() };
+    const event = {
+      eventId: randomUUID(),
+      userId: randomUUID(),
+      trackId: randomUUID(),
+      kind: recommendationV1.PlayEventKind.PLAY_EVENT_KIND_PLAY,
+      playedMs: 1,
+      occurredAt: new Date().toISOString(),
+    };
     for (const identity of ['api-gateway', 'metadata', 'auth'] as const) {
-      const recommendation = clientOf<recommendationV1.RecommendationServiceClient>(RECOMMENDATION_V1, 'RecommendationService', 'recommendation', as(identity));
-      expect(await unaryOf(recommendation.recordPlayEvents({ events: [event] }, md(), deadline())), identity).toMatchObject(CALLER_NOT_ALLOWED);
+      const recommendation = clientOf<recommendationV1.RecommendationServiceClient>(
+        RECOMMENDATION_V1,
+        'RecommendationService',
+        'recommendation',
+        as(identity),
+      );
+      expect(await unaryOf(recommendation.recordPlayEvents({ events: [event] }, md(), deadline())), identity).toMatchObject(
+        CALLER_NOT_ALLOWED,
+      );
     }
   });
 
   it('only the gateway may sign users in or register them (and so name their client address)', async () => {
     for (const identity of ['metadata', 'playback-queue', 'recommendation'] as const) {
       const auth = clientOf<authV1.AuthServiceClient>(AUTH_V1, 'AuthService', 'auth', as(identity));
-      const token = auth.issueToken({ password: { email: 'a@example.com', password: 'x'.repeat(12) }, clientAddress: '203.0.113.9' }, md(), deadline());
+      const token = auth.issueToken(
+        { password: { email: 'a@example.com', password: 'x'.repeat(12) }, clientAddress: '203.0.113.9' },
+        md(),
+        deadline(),
+      );
       expect(await unaryOf(token), identity).toMatchObject(CALLER_NOT_ALLOWED);
-      const register = auth.register({ email: `${randomUUID()}@example.com`, password: 'correct horse battery', displayName: 'X', clientAddress: '203.0.113.9' }, md(), deadline());
+      const register = auth.register(
+        { email: `${randomUUID()}@example.com`, password: 'correct horse battery', displayName: 'X', clientAddress: '203.0.113.9' },
+        md(),
+        deadline(),
+      );
       expect(await unaryOf(register), identity).toMatchObject(CALLER_NOT_ALLOWED);
     }
   });
 
   it('only the gateway may edit the catalogue; the services that read it may read it', async () => {
     const catalogue = clientOf<metadataV1.CatalogueServiceClient>(METADATA_V1, 'CatalogueService', 'metadata', as('playback-queue'));
-    expect(await unaryOf(catalogue.deleteTrack({ trackId: randomUUID(), expectedVersion: 0 }, md(), deadline()))).toMatchObject(CALLER_NOT_ALLOWED);
+    expect(await unaryOf(catalogue.deleteTrack({ trackId: randomUUID(), expectedVersion: 0 }, md(), deadline()))).toMatchObject(
+      CALLER_NOT_ALLOWED,
+    );
     for (const identity of ['api-gateway', 'playback-queue', 'recommendation'] as const) {
       const metadata = clientOf<metadataV1.MetadataServiceClient>(METADATA_V1, 'MetadataService', 'metadata', as(identity));
-      expect(await unaryOf(metadata.batchGetTracks({ trackIds: [randomUUID()] }, md(), deadline())), identity).toMatchObject({ code: status.OK });
+      expect(await unaryOf(metadata.batchGetTracks({ trackIds: [randomUUID()] }, md(), deadline())), identity).toMatchObject({
+        code: status.OK,
+      });
     }
     const auth = clientOf<metadataV1.MetadataServiceClient>(METADATA_V1, 'MetadataService', 'metadata', as('auth'));
     expect(await unaryOf(auth.batchGetTracks({ trackIds: [randomUUID()] }, md(), deadline()))).toMatchObject(CALLER_NOT_ALLOWED);

@@ -30,18 +30,25 @@ describe('ending a session while it refreshes, end to end', () => {
     return email;
   };
   const signIn = async (email: string) => {
-    const response = await api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'password', username: email, password: PASSWORD } });
+    const response = await api<TokenJson>('POST', '/v1/auth/token', {
+      body: { grant_type: 'password', username: email, password: PASSWORD },
+    });
     expect(response.status, JSON.stringify(response.body)).toBe(200);
     return response.body;
   };
-  const refresh = (refreshToken: string) => api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: refreshToken } });
+  const refresh = (refreshToken: string) =>
+    api<TokenJson>('POST', '/v1/auth/token', { body: { grant_type: 'refresh_token', refresh_token: refreshToken } });
 
   /**
    * Races `end` against the victim session refreshing in a loop, TRIES times; returns a line per try
    * that left the session alive (the answer was not the expected one, a refresh started after the answer
    * succeeded, the last refresh token still works, or the last access token was not refused).
    */
-  const race = async (email: string, expected: { status: number; reason?: string }, end: (victim: TokenJson, other: TokenJson) => Promise<ApiResponse>) => {
+  const race = async (
+    email: string,
+    expected: { status: number; reason?: string },
+    end: (victim: TokenJson, other: TokenJson) => Promise<ApiResponse>,
+  ) => {
     const survivors: string[] = [];
     for (let i = 0; i < TRIES; i++) {
       const other = await signIn(email);
@@ -66,14 +73,19 @@ describe('ending a session while it refreshes, end to end', () => {
       const { current, afterAnswer } = await loop;
       const lastRefresh = await refresh(current.refresh_token);
       const refused = await vi
-        .waitFor(async () => expect(reasonOf(await api('GET', '/v1/me', { token: current.access_token }))).toBe('SESSION_REVOKED'), WITHIN_SECONDS)
+        .waitFor(
+          async () => expect(reasonOf(await api('GET', '/v1/me', { token: current.access_token }))).toBe('SESSION_REVOKED'),
+          WITHIN_SECONDS,
+        )
         .then(
           () => true,
           () => false,
         );
       const answerOk = answer.status === expected.status && (!expected.reason || reasonOf(answer) === expected.reason);
       if (!answerOk || afterAnswer || lastRefresh.status === 200 || !refused) {
-        survivors.push(`try ${i}: answer ${answer.status} ${reasonOf(answer) ?? ''}, refreshed after it ${afterAnswer}, last token ${lastRefresh.status}, access refused ${refused}`);
+        survivors.push(
+          `try ${i}: answer ${answer.status} ${reasonOf(answer) ?? ''}, refreshed after it ${afterAnswer}, last token ${lastRefresh.status}, access refused ${refused}`,
+        );
       }
     }
     return survivors;
@@ -106,7 +118,9 @@ describe('ending a session while it refreshes, end to end', () => {
 
   it(`POST /v1/auth/revoke ends the refreshing session every time (${TRIES} tries)`, async () => {
     const email = await signUp();
-    const survivors = await race(email, { status: 200 }, (victim) => api('POST', '/v1/auth/revoke', { body: { token: victim.refresh_token } }));
+    const survivors = await race(email, { status: 200 }, (victim) =>
+      api('POST', '/v1/auth/revoke', { body: { token: victim.refresh_token } }),
+    );
     expect(survivors).toEqual([]);
   });
 

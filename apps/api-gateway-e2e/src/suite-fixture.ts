@@ -16,7 +16,10 @@ export interface RunningSuite {
  * Starts the real suite for one test file: four fresh databases on the test PostgreSQL server, the
  * built apps as child processes on free loopback ports, migrations applied, a small demo catalogue.
  */
-export async function startSuite(serverUrl: string, options: { demoTracks?: number; extraEnv?: Suite['options']['extraEnv'] } = {}): Promise<RunningSuite> {
+export async function startSuite(
+  serverUrl: string,
+  options: { demoTracks?: number; extraEnv?: Suite['options']['extraEnv'] } = {},
+): Promise<RunningSuite> {
   for (const app of [...SERVICES, 'api-gateway']) {
     if (!existsSync(path.join(ROOT, 'apps', app, 'dist', 'main.js'))) {
       throw new Error(`apps/${app} is not built: run \`npm test\` (it builds first) or \`npx nx run-many -t build\``);

@@ -3,7 +3,11 @@ import { describe, expect, it } from 'vitest';
 import { gatewayConfigSchema } from './gateway.config.js';
 
 describe('gateway config: TRUST_PROXY', () => {
-  const trustOf = (value?: string) => loadConfig(gatewayConfigSchema, { GRPC_TLS_DIR: '/var/run/secrets/overture/tls', ...(value === undefined ? {} : { TRUST_PROXY: value }) }).TRUST_PROXY;
+  const trustOf = (value?: string) =>
+    loadConfig(gatewayConfigSchema, {
+      GRPC_TLS_DIR: '/var/run/secrets/overture/tls',
+      ...(value === undefined ? {} : { TRUST_PROXY: value }),
+    }).TRUST_PROXY;
 
   it('trusts no proxy by default, so a client cannot pick its own address for the sign-in limits', () => {
     expect(trustOf()).toBe(false);

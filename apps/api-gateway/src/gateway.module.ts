@@ -35,7 +35,15 @@ export class GatewayModule {
       module: GatewayModule,
       // Terminus would log every failed readiness probe; JwksCache already logs why keys are missing.
       imports: [TerminusModule.forRoot({ logger: false }), DownstreamModule.forRoot(config)],
-      controllers: [AuthController, SessionsController, AdminController, CatalogueController, PlayerController, RecommendationsController, HealthController],
+      controllers: [
+        AuthController,
+        SessionsController,
+        AdminController,
+        CatalogueController,
+        PlayerController,
+        RecommendationsController,
+        HealthController,
+      ],
       providers: [
         { provide: GATEWAY_CONFIG, useValue: config },
         JwksCache,

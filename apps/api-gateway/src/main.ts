@@ -27,6 +27,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`api-gateway: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+  process.stderr.write(`api-gateway: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

@@ -34,7 +34,9 @@ export async function startFakeGrpcServer(
   const server = new Server();
   server.addService(service, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', testTransport(serverOf(contract)).serverCredentials(), (error, bound) => (error ? reject(error) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', testTransport(serverOf(contract)).serverCredentials(), (error, bound) =>
+      error ? reject(error) : resolve(bound),
+    ),
   );
   return {
     url: `127.0.0.1:${port}`,

@@ -12,7 +12,16 @@ import {
   PlaybackReason,
   type playbackV1,
 } from '@overture/contracts';
-import type { ErrorBody, QueueView, RecommendationsView, SearchView, TokenView, TracksView, TrackView, UserView } from '@overture/gateway-contract';
+import type {
+  ErrorBody,
+  QueueView,
+  RecommendationsView,
+  SearchView,
+  TokenView,
+  TracksView,
+  TrackView,
+  UserView,
+} from '@overture/gateway-contract';
 import { createTestSigner, freePort, quietLogger, TEST_AUDIENCE, TEST_ISSUER, testTlsEnv, type TestSigner } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
@@ -33,7 +42,10 @@ interface ListedErrorSchema {
 }
 
 interface OpenApiDocument {
-  paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>>;
+  paths: Record<
+    string,
+    Record<string, { parameters?: { name: string }[]; responses: Record<string, { content?: Record<string, { schema?: unknown }> }> }>
+  >;
   components: { schemas: Record<string, unknown> };
 }
 
@@ -44,7 +56,10 @@ async function rawExchange(baseUrl: string, request: string): Promise<string> {
   socket.setEncoding('latin1');
   socket.on('data', (chunk: string) => (received += chunk));
   socket.write(Buffer.from(request, 'latin1'));
-  await Promise.race([once(socket, 'close'), new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer; got ${received}`)), 10_000).unref())]);
+  await Promise.race([
+    once(socket, 'close'),
+    new Promise((_, reject) => setTimeout(() => reject(new Error(`no answer; got ${received}`)), 10_000).unref()),
+  ]);
   return received;
 }
 
@@ -71,7 +86,13 @@ function track(n: number, popularity: number): metadataV1.Track {
 /** Stand-ins for auth and metadata: real gRPC servers of the real contracts, with canned answers. */
 async function startFakeServices(signer: TestSigner, tracks: metadataV1.Track[]) {
   const seen: Metadata[] = [];
-  const user: authV1.User = { userId: randomUUID(), email: 'ada@example.com', displayName: 'Ada', roles: ['listener'], createdAt: '2026-01-01T00:00:00Z' };
+  const user: authV1.User = {
+    userId: randomUUID(),
+    email: 'ada@example.com',
+    displayName: 'Ada',
+    roles: ['listener'],
+    createdAt: '2026-01-01T00:00:00Z',
+  };
   const getJwks: Unary<authV1.GetJwksRequest, authV1.GetJwksResponse> = (_call, done) =>
     done(null, { keys: [{ kid: signer.kid, kty: 'OKP', crv: 'Ed25519', x: signer.publicJwk.x, alg: 'EdDSA', use: 'sig' }] });
   const issueToken: Unary<authV1.IssueTokenRequest, authV1.IssueTokenResponse> = (call, done) => {
@@ -80,9 +101,11 @@ async function startFakeServices(signer: TestSigner, tracks: metadataV1.Track[])
       done(grpcFailure(status.UNAUTHENTICATED, 'INVALID_CREDENTIALS', 'email or password is wrong'));
       return;
     }
-    void signer.sign({ claims: { sub: user.userId } }).then((accessToken) =>
-      done(null, { accessToken, tokenType: 'Bearer', expiresIn: 300, refreshToken: 'refresh-1', refreshExpiresIn: 86_400 }),
-    );
+    void signer
+      .sign({ claims: { sub: user.userId } })
+      .then((accessToken) =>
+        done(null, { accessToken, tokenType: 'Bearer', expiresIn: 300, refreshToken: 'refresh-1', refreshExpiresIn: 86_400 }),
+      );
   };
   const getUser: Unary<authV1.GetUserRequest, authV1.GetUserResponse> = (call, done) =>
     call.request.userId === user.userId ? done(null, { user }) : done(grpcFailure(status.NOT_FOUND, 'USER_NOT_FOUND', 'no such user'));
@@ -141,7 +164,8 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
   const logged: { level: string; line: string }[] = [];
   const logger = {
     ...quietLogger,
-    error: (...args: unknown[]) => void logged.push({ level: 'error', line: args.map((a) => (a instanceof Error ? a.stack : JSON.stringify(a))).join(' ') }),
+    error: (...args: unknown[]) =>
+      void logged.push({ level: 'error', line: args.map((a) => (a instanceof Error ? a.stack : JSON.stringify(a))).join(' ') }),
     warn: (...args: unknown[]) => void logged.push({ level: 'warn', line: JSON.stringify(args) }),
     log: (...args: unknown[]) => void logged.push({ level: 'log', line: JSON.stringify(args) }),
     debug: (...args: unknown[]) => void logged.push({ level: 'debug', line: JSON.stringify(args) }),
@@ -181,7 +205,11 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
   it('answers 403 PERMISSION_DENIED when the live policy does not grant the permission of the route', async () => {
     const response = await authed('/v1/admin/policy');
     expect(response.status).toBe(403);
-    expect(await errorOf(response)).toMatchObject({ status: 403, reason: 'PERMISSION_DENIED', message: expect.stringContaining('policy:admin') });
+    expect(await errorOf(response)).toMatchObject({
+      status: 403,
+      reason: 'PERMISSION_DENIED',
+      message: expect.stringContaining('policy:admin'),
+    });
   });
 
   it('serves a track to a valid token, in snake_case, forwarding request id and credentials', async () => {
@@ -314,7 +342,10 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
     expect(wrong.status).toBe(401);
     expect(await errorOf(wrong)).toMatchObject({ reason: 'INVALID_CREDENTIALS', message: 'email or password is wrong' });
 
-    const grant = await fetch(`${gateway.url}/v1/auth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'client_credentials' }) });
+    const grant = await fetch(`${gateway.url}/v1/auth/token`, {
+      method: 'POST',
+      body: new URLSearchParams({ grant_type: 'client_credentials' }),
+    });
     expect(grant.status).toBe(400);
     expect((await errorOf(grant)).message).toMatch(/grant_type: /);
   });
@@ -348,7 +379,9 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
       socket.on('data', (chunk: string) => (received += chunk));
       socket.on('end', () => resolve(received));
       socket.on('error', reject);
-      socket.write(Buffer.concat([Buffer.from('GET /v1/search?q='), Buffer.from('夜空'), Buffer.from(` HTTP/1.1\r\nHost: ${host}\r\n\r\n`)]));
+      socket.write(
+        Buffer.concat([Buffer.from('GET /v1/search?q='), Buffer.from('夜空'), Buffer.from(` HTTP/1.1\r\nHost: ${host}\r\n\r\n`)]),
+      );
     });
     expect(raw).toMatch(/^HTTP\/1\.1 400 /);
     const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as { error: { status: number; reason: string; request_id: string } };
@@ -360,12 +393,18 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
       [token, 'not-a-token'],
       ['not-a-token', token],
     ]) {
-      const raw = await rawExchange(gateway.url, `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nauthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`);
+      const raw = await rawExchange(
+        gateway.url,
+        `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${first}\r\nauthorization: Bearer ${second}\r\nConnection: close\r\n\r\n`,
+      );
       expect(raw).toMatch(/^HTTP\/1\.1 400 /);
       expect(bodyOf(raw).error).toMatchObject({ status: 400, reason: 'MALFORMED_REQUEST', request_id: expect.any(String) });
     }
     // One header is fine.
-    const one = await rawExchange(gateway.url, `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`);
+    const one = await rawExchange(
+      gateway.url,
+      `GET /v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`,
+    );
     expect(one).toMatch(/^HTTP\/1\.1 200 /);
   });
 
@@ -377,12 +416,16 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
       unknownRoute: await get('/v1/nowhere'),
       me: await authed('/v1/me'),
       queueDown: await authed('/v1/me/player/queue'),
-      token: await fetch(`${gateway.url}/v1/auth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: 'ada@example.com', password: PASSWORD }) }),
+      token: await fetch(`${gateway.url}/v1/auth/token`, {
+        method: 'POST',
+        body: new URLSearchParams({ grant_type: 'password', username: 'ada@example.com', password: PASSWORD }),
+      }),
     };
     expect(answers.me.status).toBe(200);
     expect(answers.token.status).toBe(200);
     for (const [name, response] of Object.entries(answers)) expect(response.headers.get('x-content-type-options'), name).toBe('nosniff');
-    for (const name of ['unauthenticated', 'me', 'queueDown', 'token'] as const) expect(answers[name].headers.get('cache-control'), name).toBe('no-store');
+    for (const name of ['unauthenticated', 'me', 'queueDown', 'token'] as const)
+      expect(answers[name].headers.get('cache-control'), name).toBe('no-store');
     for (const name of ['live', 'track'] as const) expect(answers[name].headers.get('cache-control'), name).not.toBe('no-store');
     // Answers written on the raw socket, before Fastify has a request, carry it too.
     expect(await rawExchange(gateway.url, 'GET /\u00ff HTTP/1.1\r\nHost: x\r\n\r\n')).toMatch(/\r\nx-content-type-options: nosniff\r\n/i);
@@ -450,7 +493,8 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
   it("lists in the OpenAPI document the reasons each route's error responses can carry, all from the contracts", async () => {
     const document = await json<OpenApiDocument>(await get('/docs/json'));
     const reasons = (path: string, method: string, status: number): unknown => {
-      const schema = document.paths[path]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema as ListedErrorSchema | undefined;
+      const schema = document.paths[path]?.[method]?.responses[String(status)]?.content?.['application/json']?.schema as
+        ListedErrorSchema | undefined;
       return schema?.allOf?.[1]?.properties.error.properties.reason.enum;
     };
     expect(reasons('/v1/me/player/queue', 'post', 409)).toEqual(expect.arrayContaining(['VERSION_MISMATCH', 'QUEUE_FULL']));
@@ -459,13 +503,16 @@ describe('api-gateway over HTTP (real Nest + Fastify, real gRPC to stand-in serv
     expect(reasons('/v1/tracks/{id}', 'get', 401)).toEqual(expect.arrayContaining(['UNAUTHENTICATED', 'INVALID_TOKEN', 'SESSION_REVOKED']));
     expect(reasons('/v1/auth/token', 'post', 401)).toEqual(['INVALID_CREDENTIALS', 'INVALID_REFRESH_TOKEN', 'REFRESH_TOKEN_REUSED']);
 
-    const contracts = new Set<unknown>([CommonReason, GatewayReason, AuthReason, MetadataReason, PlaybackReason].flatMap((list) => Object.values(list)));
+    const contracts = new Set<unknown>(
+      [CommonReason, GatewayReason, AuthReason, MetadataReason, PlaybackReason].flatMap((list) => Object.values(list)),
+    );
     for (const [path, operations] of Object.entries(document.paths)) {
       for (const [method, operation] of Object.entries(operations)) {
         for (const status of Object.keys(operation.responses).filter((code) => Number(code) >= 400)) {
           const listed = reasons(path, method, Number(status));
           expect(listed, `${method} ${path} ${status}`).toEqual(expect.arrayContaining([expect.any(String)]));
-          for (const reason of listed as unknown[]) expect(contracts.has(reason), `${method} ${path} ${status}: ${String(reason)}`).toBe(true);
+          for (const reason of listed as unknown[])
+            expect(contracts.has(reason), `${method} ${path} ${status}: ${String(reason)}`).toBe(true);
         }
       }
     }
@@ -478,7 +525,10 @@ describe('api-gateway shutdown', () => {
     const services = await startFakeServices(signer, []);
     const gateway = await startGateway(await gatewayConfig(services.auth, services.metadata, { SHUTDOWN_DELAY_MS: '400' }), quietLogger);
     try {
-      await vi.waitFor(async () => expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200), { timeout: 10_000, interval: 50 });
+      await vi.waitFor(async () => expect((await fetch(`${gateway.url}/health/ready`)).status).toBe(200), {
+        timeout: 10_000,
+        interval: 50,
+      });
       const stopped = gateway.shutdown('SIGTERM');
       const ready = await fetch(`${gateway.url}/health/ready`);
       expect(ready.status).toBe(503);
@@ -497,7 +547,8 @@ describe('api-gateway shutdown', () => {
 /** A playback service holding one queue per user in memory, conditional on `expectedVersion` as the real one. */
 async function startFakePlayback() {
   const queues = new Map<string, playbackV1.Queue>();
-  const queueOf = (userId: string): playbackV1.Queue => queues.get(userId) ?? { items: [], currentQueueItemId: '', version: 0, shuffle: false, repeat: 1 };
+  const queueOf = (userId: string): playbackV1.Queue =>
+    queues.get(userId) ?? { items: [], currentQueueItemId: '', version: 0, shuffle: false, repeat: 1 };
   const getQueue: Unary<playbackV1.GetQueueRequest, playbackV1.GetQueueResponse> = (call, done) =>
     done(null, { queue: queueOf(call.request.userId) });
   const addToQueue: Unary<playbackV1.AddToQueueRequest, playbackV1.AddToQueueResponse> = (call, done) => {

@@ -7,11 +7,10 @@ const KEY_ENCRYPTION_KEY_BYTES = 32;
 const keyEncryptionKey = z
   .string()
   .trim()
-  .refine(
-    (value) =>
-      /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === KEY_ENCRYPTION_KEY_BYTES,
-    { message: `must be base64 of exactly ${KEY_ENCRYPTION_KEY_BYTES} bytes (e.g. \`openssl rand -base64 32\`)`, abort: true },
-  )
+  .refine((value) => /^[A-Za-z0-9+/]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === KEY_ENCRYPTION_KEY_BYTES, {
+    message: `must be base64 of exactly ${KEY_ENCRYPTION_KEY_BYTES} bytes (e.g. \`openssl rand -base64 32\`)`,
+    abort: true,
+  })
   .transform((value) => Buffer.from(value, 'base64'))
   // A placeholder such as 32 zero bytes passes the length check but protects nothing.
   .refine((key) => key.some((byte) => byte !== key[0]), 'must be random, not one byte repeated (e.g. all zeros)');
@@ -65,11 +64,20 @@ export const authConfigSchema = z.object({
     .max(365 * 24 * 3600)
     .default(90 * 24 * 3600),
   /** How often each replica purges expired and used refresh tokens, ended sessions, idle throttle rows and old security events; 0 = never. */
-  AUTH_PURGE_INTERVAL_SECONDS: env.nonNegativeInt().max(7 * 86_400).default(3600),
+  AUTH_PURGE_INTERVAL_SECONDS: env
+    .nonNegativeInt()
+    .max(7 * 86_400)
+    .default(3600),
   /** Used refresh tokens (reuse detection) and ended sessions are kept this long, then purged. */
-  AUTH_SESSION_HISTORY_RETENTION_SECONDS: env.positiveInt().max(365 * 86_400).default(7 * 86_400),
+  AUTH_SESSION_HISTORY_RETENTION_SECONDS: env
+    .positiveInt()
+    .max(365 * 86_400)
+    .default(7 * 86_400),
   /** Security events older than this are purged. */
-  AUTH_SECURITY_EVENT_RETENTION_DAYS: env.positiveInt().max(10 * 365).default(365),
+  AUTH_SECURITY_EVENT_RETENTION_DAYS: env
+    .positiveInt()
+    .max(10 * 365)
+    .default(365),
   /** A new signing key is published this long before it signs; longer than every verifier's JWKS refresh interval. */
   AUTH_KEY_PUBLISH_LEAD_SECONDS: env.nonNegativeInt().max(86_400).default(300),
   /** How often each replica re-reads the signing keys (to start signing with a key that has become active). */

@@ -41,7 +41,11 @@ export const lastAdmin = (lost: readonly string[]): DomainError =>
   );
 
 export const tooManySignInAttempts = (retryAfterSeconds: number): ThrottledError =>
-  new ThrottledError(AuthReason.TOO_MANY_SIGN_IN_ATTEMPTS, `too many sign-in attempts; try again in ${retryAfterSeconds} s`, retryAfterSeconds);
+  new ThrottledError(
+    AuthReason.TOO_MANY_SIGN_IN_ATTEMPTS,
+    `too many sign-in attempts; try again in ${retryAfterSeconds} s`,
+    retryAfterSeconds,
+  );
 
 export const tooManyRegistrations = (retryAfterSeconds: number): ThrottledError =>
   new ThrottledError(

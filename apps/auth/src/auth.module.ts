@@ -1,4 +1,12 @@
-import { Inject, Injectable, Logger, type DynamicModule, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type DynamicModule,
+  Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DatabaseModule } from '@overture/database';
 import { ACCESS_TOKEN_CHECKER, GrpcIdentityGuard, PolicyCache, TokenVerifier } from '@overture/identity';
@@ -44,9 +52,7 @@ export class AuthModule {
   static forRoot(config: AuthConfig): DynamicModule {
     return {
       module: AuthModule,
-      imports: [
-        DatabaseModule.forService('auth', config, migrations),
-      ],
+      imports: [DatabaseModule.forService('auth', config, migrations)],
       controllers: [AuthGrpcController],
       providers: [
         { provide: AUTH_CONFIG, useValue: config },

@@ -20,7 +20,8 @@ describe('abuse limits: atomic sign-in throttling, per-address registration, bou
   let a: GrpcTestService<Client>;
   let b: GrpcTestService<Client>;
 
-  const call = <T>(on: GrpcTestService<Client>, fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(on.client, new Metadata()));
+  const call = <T>(on: GrpcTestService<Client>, fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> =>
+    unary(fn(on.client, new Metadata()));
   const outcome = (promise: Promise<unknown>): Promise<string> =>
     promise.then(
       () => 'OK',
@@ -33,14 +34,18 @@ describe('abuse limits: atomic sign-in throttling, per-address registration, bou
   const tally = (outcomes: string[]) => outcomes.reduce<Record<string, number>>((acc, o) => ({ ...acc, [o]: (acc[o] ?? 0) + 1 }), {});
 
   beforeAll(async () => {
-    auth = await startAuthReplicas('auth_abuse', {
-      AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: String(FREE_PER_ACCOUNT),
-      AUTH_SIGNIN_ACCOUNT_CEILING: String(ACCOUNT_CEILING),
-      AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS: '1000',
-      AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS: String(FREE_REGISTRATIONS),
-      // Enough room that the bursts below are decided by the throttle, not by the hashing bound.
-      AUTH_ARGON2_MAX_QUEUED: '200',
-    }, 2);
+    auth = await startAuthReplicas(
+      'auth_abuse',
+      {
+        AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT: String(FREE_PER_ACCOUNT),
+        AUTH_SIGNIN_ACCOUNT_CEILING: String(ACCOUNT_CEILING),
+        AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS: '1000',
+        AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS: String(FREE_REGISTRATIONS),
+        // Enough room that the bursts below are decided by the throttle, not by the hashing bound.
+        AUTH_ARGON2_MAX_QUEUED: '200',
+      },
+      2,
+    );
     [a, b] = auth.replicas;
   });
 
@@ -115,10 +120,14 @@ describe('bounded password hashing (real gRPC)', () => {
   let service: GrpcTestService<Client>;
 
   beforeAll(async () => {
-    auth = await startAuthReplicas('auth_hashing', {
-      AUTH_ARGON2_MAX_CONCURRENT: '1',
-      AUTH_ARGON2_MAX_QUEUED: '2',
-    }, 1);
+    auth = await startAuthReplicas(
+      'auth_hashing',
+      {
+        AUTH_ARGON2_MAX_CONCURRENT: '1',
+        AUTH_ARGON2_MAX_QUEUED: '2',
+      },
+      1,
+    );
     [service] = auth.replicas;
   });
 

@@ -20,17 +20,26 @@ describe('the last admin cannot be removed (real PostgreSQL, real gRPC)', () => 
     md.set('authorization', `Bearer ${token}`);
     return unary(fn(service.client, md));
   };
-  const outcome = (promise: Promise<unknown>) => promise.then(() => 'OK', (e: unknown) => readGrpcError(e));
+  const outcome = (promise: Promise<unknown>) =>
+    promise.then(
+      () => 'OK',
+      (e: unknown) => readGrpcError(e),
+    );
   const signUp = async (roles: string[]) => {
     const email = `admin-${randomUUID()}@example.com`;
-    const { user } = await unary(service.client.register({ email, password: PASSWORD, displayName: 'Admin', clientAddress: '' }, new Metadata(), withDeadline(5000)));
+    const { user } = await unary(
+      service.client.register({ email, password: PASSWORD, displayName: 'Admin', clientAddress: '' }, new Metadata(), withDeadline(5000)),
+    );
     await service.dataSource.query('UPDATE users SET roles = $2 WHERE id = $1', [user!.userId, roles]);
-    const { accessToken } = await unary(service.client.issueToken({ password: { email, password: PASSWORD }, clientAddress: '' }, new Metadata(), withDeadline(5000)));
+    const { accessToken } = await unary(
+      service.client.issueToken({ password: { email, password: PASSWORD }, clientAddress: '' }, new Metadata(), withDeadline(5000)),
+    );
     return { userId: user!.userId, token: accessToken };
   };
   const setAdminPermissions = (token: string, permissions: string[]) =>
     call((c, md) => c.setRolePermissions({ role: 'admin', permissions }, md, withDeadline(5000)), token);
-  const revokeAdmin = (token: string, userId: string) => call((c, md) => c.revokeRole({ userId, role: 'admin' }, md, withDeadline(5000)), token);
+  const revokeAdmin = (token: string, userId: string) =>
+    call((c, md) => c.revokeRole({ userId, role: 'admin' }, md, withDeadline(5000)), token);
 
   beforeAll(async () => {
     auth = await startAuthReplicas('auth_admins', {}, 1);
@@ -42,13 +51,25 @@ describe('the last admin cannot be removed (real PostgreSQL, real gRPC)', () => 
   it('refuses a policy edit that takes policy:admin or users:admin from the only role anyone holds it through', async () => {
     const admin = await signUp(['listener', 'admin']);
     for (const without of ['policy:admin', 'users:admin']) {
-      const refused = await outcome(setAdminPermissions(admin.token, ALL.filter((p) => p !== without)));
+      const refused = await outcome(
+        setAdminPermissions(
+          admin.token,
+          ALL.filter((p) => p !== without),
+        ),
+      );
       expect(refused).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'LAST_ADMIN' });
     }
-    const [{ permissions }] = await service.dataSource.query("SELECT array_agg(permission ORDER BY permission) AS permissions FROM role_permissions WHERE role = 'admin'");
+    const [{ permissions }] = await service.dataSource.query(
+      "SELECT array_agg(permission ORDER BY permission) AS permissions FROM role_permissions WHERE role = 'admin'",
+    );
     expect(permissions).toEqual(ALL);
     // Any other edit of the admin role goes through.
-    await expect(setAdminPermissions(admin.token, ALL.filter((p) => p !== 'catalogue:write'))).resolves.toMatchObject({ role: { role: 'admin' } });
+    await expect(
+      setAdminPermissions(
+        admin.token,
+        ALL.filter((p) => p !== 'catalogue:write'),
+      ),
+    ).resolves.toMatchObject({ role: { role: 'admin' } });
     await setAdminPermissions(admin.token, ALL);
   });
 
@@ -67,7 +88,11 @@ describe('the last admin cannot be removed (real PostgreSQL, real gRPC)', () => 
   it('refuses to delete the account of the last admin, and allows it once another admin exists', async () => {
     const first = await signUp(['listener', 'admin']);
     await service.dataSource.query("UPDATE users SET roles = array_remove(roles, 'admin') WHERE id <> $1", [first.userId]);
-    const deleteOwn = () => call((c, md) => c.deleteAccount({ userId: first.userId, password: PASSWORD, clientAddress: '' }, md, withDeadline(5000)), first.token);
+    const deleteOwn = () =>
+      call(
+        (c, md) => c.deleteAccount({ userId: first.userId, password: PASSWORD, clientAddress: '' }, md, withDeadline(5000)),
+        first.token,
+      );
     expect(await outcome(deleteOwn())).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'LAST_ADMIN' });
     const [{ count: kept }] = await service.dataSource.query('SELECT count(*)::int AS count FROM users WHERE id = $1', [first.userId]);
     expect(kept).toBe(1);

@@ -32,7 +32,9 @@ export async function startAuthReplicas(name: string, env: Record<string, string
   const config = testAuthConfig(db.url, env);
   const replicas: GrpcTestService<AuthClient>[] = [];
   for (let i = 0; i < count; i++) {
-    replicas.push(await startGrpcTestService<AuthClient>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' }));
+    replicas.push(
+      await startGrpcTestService<AuthClient>({ module: AuthModule.forRoot(config), contract: AUTH_V1, serviceName: 'AuthService' }),
+    );
   }
   return {
     db,

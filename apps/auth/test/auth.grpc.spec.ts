@@ -18,13 +18,20 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
   let auth: AuthReplicas;
   let service: GrpcTestService<Client>;
   const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(service.client, new Metadata()));
-  const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+  const failure = async (promise: Promise<unknown>) =>
+    readGrpcError(
+      await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
 
   const register = (email: string, password = PASSWORD, displayName = 'Ada Lovelace') =>
     call((c, md) => c.register({ email, password, displayName, clientAddress: '' }, md, withDeadline(5000)));
   const passwordGrant = (email: string, password = PASSWORD) =>
     call((c, md) => c.issueToken({ password: { email, password }, clientAddress: '' }, md, withDeadline(5000)));
-  const refreshGrant = (refreshToken: string) => call((c, md) => c.issueToken({ refresh: { refreshToken }, clientAddress: '' }, md, withDeadline(5000)));
+  const refreshGrant = (refreshToken: string) =>
+    call((c, md) => c.issueToken({ refresh: { refreshToken }, clientAddress: '' }, md, withDeadline(5000)));
   const uniqueEmail = () => `user-${randomUUID()}@example.com`;
 
   const verifyAccessToken = async (token: string) => {
@@ -38,10 +45,14 @@ describe('auth gRPC service (real PostgreSQL, real gRPC)', () => {
   };
 
   beforeAll(async () => {
-    auth = await startAuthReplicas('auth', {
-      AUTH_ISSUER: ISSUER,
-      AUTH_AUDIENCE: AUDIENCE,
-    }, 1);
+    auth = await startAuthReplicas(
+      'auth',
+      {
+        AUTH_ISSUER: ISSUER,
+        AUTH_AUDIENCE: AUDIENCE,
+      },
+      1,
+    );
     [service] = auth.replicas;
   });
 

@@ -34,12 +34,15 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
     unary(fn(on.client, token ? bearer(token) : new Metadata()));
   const signUp = async () => {
     const email = `race-${randomUUID()}@example.com`;
-    const { user } = await call(a, (c, md) => c.register({ email, password: PASSWORD, displayName: 'Racer', clientAddress: '' }, md, withDeadline(5000)));
+    const { user } = await call(a, (c, md) =>
+      c.register({ email, password: PASSWORD, displayName: 'Racer', clientAddress: '' }, md, withDeadline(5000)),
+    );
     return { email, userId: user!.userId };
   };
   const signIn = (email: string, password = PASSWORD) =>
     call(a, (c, md) => c.issueToken({ password: { email, password }, clientAddress: '' }, md, withDeadline(5000)));
-  const refresh = (refreshToken: string) => call(a, (c, md) => c.issueToken({ refresh: { refreshToken }, clientAddress: '' }, md, withDeadline(5000)));
+  const refresh = (refreshToken: string) =>
+    call(a, (c, md) => c.issueToken({ refresh: { refreshToken }, clientAddress: '' }, md, withDeadline(5000)));
   const sidOf = (tokens: Tokens) => decodeJwt(tokens.accessToken).sid as string;
 
   /**
@@ -94,19 +97,31 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
       );
       const stillListed = listed.includes(sidOf(victim));
       // Whatever token the loop holds last must be dead too.
-      const lastRefused = readGrpcError(await refresh(last.refreshToken).then(() => undefined, (e: unknown) => e))?.code === status.UNAUTHENTICATED;
+      const lastRefused =
+        readGrpcError(
+          await refresh(last.refreshToken).then(
+            () => undefined,
+            (e: unknown) => e,
+          ),
+        )?.code === status.UNAUTHENTICATED;
       if (answer !== 'ok' || survived || stillListed || !lastRefused) {
         survivors++;
-        details.push(`try ${i}: answer ${answer}, refreshed after revoke ${survived}, listed ${stillListed}, last token refused ${lastRefused}`);
+        details.push(
+          `try ${i}: answer ${answer}, refreshed after revoke ${survived}, listed ${stillListed}, last token refused ${lastRefused}`,
+        );
       }
     }
     return { survivors, details };
   };
 
   beforeAll(async () => {
-    auth = await startAuthReplicas('auth_races', {
-      AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS: '100000',
-    }, 2);
+    auth = await startAuthReplicas(
+      'auth_races',
+      {
+        AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS: '100000',
+      },
+      2,
+    );
     [a, b] = auth.replicas;
   });
 
@@ -123,7 +138,12 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
     const result = await race(({ user, other }) =>
       call(
         b,
-        (c, md) => c.changePassword({ userId: user.userId, currentPassword: PASSWORD, newPassword: PASSWORD, clientAddress: '' }, md, withDeadline(5000)),
+        (c, md) =>
+          c.changePassword(
+            { userId: user.userId, currentPassword: PASSWORD, newPassword: PASSWORD, clientAddress: '' },
+            md,
+            withDeadline(5000),
+          ),
         other.accessToken,
       ),
     );
@@ -137,7 +157,12 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
       const own = await signIn(user.email);
       const change = call(
         a,
-        (c, md) => c.changePassword({ userId: user.userId, currentPassword: PASSWORD, newPassword: `${PASSWORD} changed`, clientAddress: '' }, md, withDeadline(5000)),
+        (c, md) =>
+          c.changePassword(
+            { userId: user.userId, currentPassword: PASSWORD, newPassword: `${PASSWORD} changed`, clientAddress: '' },
+            md,
+            withDeadline(5000),
+          ),
         own.accessToken,
       );
       let changed = false;
@@ -146,7 +171,11 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
       // the change is under way: some check the password before it commits and finish after.
       const signIns: Promise<unknown>[] = [];
       while (!changed && signIns.length < 40) {
-        signIns.push(call(b, (c, md) => c.issueToken({ password: { email: user.email, password: PASSWORD }, clientAddress: '' }, md, withDeadline(5000))).catch(() => undefined));
+        signIns.push(
+          call(b, (c, md) =>
+            c.issueToken({ password: { email: user.email, password: PASSWORD }, clientAddress: '' }, md, withDeadline(5000)),
+          ).catch(() => undefined),
+        );
         await new Promise((r) => setTimeout(r, 5));
       }
       await change;
@@ -159,13 +188,22 @@ describe('ending a session while it refreshes (real PostgreSQL, two replicas)', 
   });
 
   it(`RFC 7009 revocation by refresh token ends the session every time, in ${TRIES} tries`, async () => {
-    const result = await race(({ victim }) => call(b, (c, md) => c.revokeToken({ refreshToken: victim.refreshToken }, md, withDeadline(5000))));
+    const result = await race(({ victim }) =>
+      call(b, (c, md) => c.revokeToken({ refreshToken: victim.refreshToken }, md, withDeadline(5000))),
+    );
     expect(result).toEqual({ survivors: 0, details: [] });
   });
 
   it(`reuse of an old refresh token ends the session every time, in ${TRIES} tries`, async () => {
     const result = await race(async ({ victim }) => {
-      const reused = readGrpcError(await call(b, (c, md) => c.issueToken({ refresh: { refreshToken: victim.refreshToken }, clientAddress: '' }, md, withDeadline(5000))).then(() => undefined, (e: unknown) => e));
+      const reused = readGrpcError(
+        await call(b, (c, md) =>
+          c.issueToken({ refresh: { refreshToken: victim.refreshToken }, clientAddress: '' }, md, withDeadline(5000)),
+        ).then(
+          () => undefined,
+          (e: unknown) => e,
+        ),
+      );
       // The answer to the replayed token is REFRESH_TOKEN_REUSED; anything else is a failed revoke.
       if (reused?.reason !== 'REFRESH_TOKEN_REUSED') throw new Error(`replay answered ${reused?.reason ?? 'OK'}`);
     });

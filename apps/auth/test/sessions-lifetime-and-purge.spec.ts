@@ -19,24 +19,38 @@ describe('session lifetime and the purge (real PostgreSQL, two replicas)', () =>
   let a: GrpcTestService<Client>;
   let b: GrpcTestService<Client>;
 
-  const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+  const failure = async (promise: Promise<unknown>) =>
+    readGrpcError(
+      await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
   const signUp = async () => {
     const email = `life-${randomUUID()}@example.com`;
-    const { user } = await unary(a.client.register({ email, password: PASSWORD, displayName: 'Life', clientAddress: '' }, new Metadata(), withDeadline(5000)));
+    const { user } = await unary(
+      a.client.register({ email, password: PASSWORD, displayName: 'Life', clientAddress: '' }, new Metadata(), withDeadline(5000)),
+    );
     return { email, userId: user!.userId };
   };
-  const signIn = (email: string) => unary(a.client.issueToken({ password: { email, password: PASSWORD }, clientAddress: '' }, new Metadata(), withDeadline(5000)));
-  const refresh = (refreshToken: string) => unary(a.client.issueToken({ refresh: { refreshToken }, clientAddress: '' }, new Metadata(), withDeadline(5000)));
+  const signIn = (email: string) =>
+    unary(a.client.issueToken({ password: { email, password: PASSWORD }, clientAddress: '' }, new Metadata(), withDeadline(5000)));
+  const refresh = (refreshToken: string) =>
+    unary(a.client.issueToken({ refresh: { refreshToken }, clientAddress: '' }, new Metadata(), withDeadline(5000)));
   const count = async (sql: string, params: unknown[] = []) => ((await a.dataSource.query(sql, params)) as { n: number }[])[0]!.n;
 
   beforeAll(async () => {
-    auth = await startAuthReplicas('auth_lifetime', {
-      AUTH_SESSION_MAX_AGE_SECONDS: String(MAX_AGE_S),
-      AUTH_SESSION_HISTORY_RETENTION_SECONDS: '86400',
-      AUTH_SECURITY_EVENT_RETENTION_DAYS: '30',
-      // The timer stays off; the test runs the purge itself.
-      AUTH_PURGE_INTERVAL_SECONDS: '0',
-    }, 2);
+    auth = await startAuthReplicas(
+      'auth_lifetime',
+      {
+        AUTH_SESSION_MAX_AGE_SECONDS: String(MAX_AGE_S),
+        AUTH_SESSION_HISTORY_RETENTION_SECONDS: '86400',
+        AUTH_SECURITY_EVENT_RETENTION_DAYS: '30',
+        // The timer stays off; the test runs the purge itself.
+        AUTH_PURGE_INTERVAL_SECONDS: '0',
+      },
+      2,
+    );
     [a, b] = auth.replicas;
   });
 
@@ -50,7 +64,9 @@ describe('session lifetime and the purge (real PostgreSQL, two replicas)', () =>
     const second = await refresh(first.refreshToken);
     expect(second.refreshExpiresIn).toBeLessThanOrEqual(MAX_AGE_S);
     // The session reaches its end; the token in hand has not expired by itself.
-    await a.dataSource.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [decodeJwt(second.accessToken).sid]);
+    await a.dataSource.query("UPDATE sessions SET expires_at = now() - interval '1 second' WHERE id = $1", [
+      decodeJwt(second.accessToken).sid,
+    ]);
     expect(await failure(refresh(second.refreshToken))).toMatchObject({ code: status.UNAUTHENTICATED, reason: 'INVALID_REFRESH_TOKEN' });
   });
 
@@ -63,7 +79,9 @@ describe('session lifetime and the purge (real PostgreSQL, two replicas)', () =>
     const endedSid = decodeJwt(ended.accessToken).sid as string;
     // An ended session two days ago (past the one-day retention) and a used token of the live one used two days ago.
     await a.dataSource.query("UPDATE sessions SET revoked_at = now() - interval '2 days' WHERE id = $1", [endedSid]);
-    await a.dataSource.query("UPDATE refresh_tokens SET used_at = now() - interval '2 days' WHERE family_id = $1 AND used_at IS NOT NULL", [liveSid]);
+    await a.dataSource.query("UPDATE refresh_tokens SET used_at = now() - interval '2 days' WHERE family_id = $1 AND used_at IS NOT NULL", [
+      liveSid,
+    ]);
     // A recently revoked session stays (within retention).
     const recent = await signIn(email);
     const recentSid = decodeJwt(recent.accessToken).sid as string;
@@ -73,7 +91,7 @@ describe('session lifetime and the purge (real PostgreSQL, two replicas)', () =>
       "INSERT INTO security_events (kind, user_id, occurred_at) SELECT 'SIGN_IN', $1, now() - interval '40 days' FROM generate_series(1, 2500)",
       [userId],
     );
-    const recentEvents = await count('SELECT count(*)::int AS n FROM security_events WHERE occurred_at > now() - interval \'1 day\'');
+    const recentEvents = await count("SELECT count(*)::int AS n FROM security_events WHERE occurred_at > now() - interval '1 day'");
     await a.dataSource.query(
       `INSERT INTO sign_in_throttle (key, attempts, blocked_until, updated_at) VALUES
          ('address:idle', 3, NULL, now() - interval '2 days'),
@@ -91,7 +109,7 @@ describe('session lifetime and the purge (real PostgreSQL, two replicas)', () =>
     expect(await count('SELECT count(*)::int AS n FROM sessions WHERE id = ANY ($1::uuid[])', [[liveSid, recentSid]])).toBe(2);
     expect(await count('SELECT count(*)::int AS n FROM sessions WHERE id = $1', [endedSid])).toBe(0);
     expect(await count('SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1', [endedSid])).toBe(0);
-    expect(await count('SELECT count(*)::int AS n FROM security_events WHERE occurred_at > now() - interval \'1 day\'')).toBe(recentEvents);
+    expect(await count("SELECT count(*)::int AS n FROM security_events WHERE occurred_at > now() - interval '1 day'")).toBe(recentEvents);
     expect(await count("SELECT count(*)::int AS n FROM sign_in_throttle WHERE key IN ('address:blocked', 'address:busy')")).toBe(2);
     // The live session goes on; its purged old token is simply invalid now.
     await expect(refresh(liveNext.refreshToken)).resolves.toMatchObject({ tokenType: 'Bearer' });
@@ -116,7 +134,9 @@ describe('the sessions migration', () => {
     await migrate(db.url, migrations.slice(0, 2));
     const dataSource = await createDataSource({ url: db.url, entities: [], migrations: [...migrations] }).initialize();
     try {
-      const [{ id: userId }] = await dataSource.query("INSERT INTO users (email, display_name) VALUES ('old@example.com', 'Old') RETURNING id");
+      const [{ id: userId }] = await dataSource.query(
+        "INSERT INTO users (email, display_name) VALUES ('old@example.com', 'Old') RETURNING id",
+      );
       const [active, revoked, expired] = [randomUUID(), randomUUID(), randomUUID()];
       const token = (family: string, created: string, expires: string, used: string | null, revokedAt: string | null) =>
         dataSource.query(
@@ -144,7 +164,10 @@ describe('the sessions migration', () => {
       await dataSource.query('UPDATE sessions SET revoked_at = now() WHERE id = $1', [active]);
       await dataSource.undoLastMigration();
       expect(await dataSource.query("SELECT to_regclass('sessions') AS t")).toEqual([{ t: null }]);
-      const [{ n }] = await dataSource.query('SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1 AND used_at IS NULL AND revoked_at IS NULL', [active]);
+      const [{ n }] = await dataSource.query(
+        'SELECT count(*)::int AS n FROM refresh_tokens WHERE family_id = $1 AND used_at IS NULL AND revoked_at IS NULL',
+        [active],
+      );
       expect(n).toBe(0);
     } finally {
       await dataSource.destroy();

@@ -75,7 +75,10 @@ describe('signing keys at startup (real PostgreSQL)', () => {
     await service.onModuleInit();
     const oldKid = service.signingKey().kid;
     const newKid = await service.rotate();
-    await admin.query("UPDATE signing_keys SET activates_at = now() - interval '2 hours', retires_at = now() - interval '1 second' WHERE kid = $1", [oldKid]);
+    await admin.query(
+      "UPDATE signing_keys SET activates_at = now() - interval '2 hours', retires_at = now() - interval '1 second' WHERE kid = $1",
+      [oldKid],
+    );
     await admin.query("UPDATE signing_keys SET activates_at = now() - interval '1 hour' WHERE kid = $1", [newKid]);
     expect((await service.publicKeys()).map((k) => k.kid)).toEqual([newKid]);
   });

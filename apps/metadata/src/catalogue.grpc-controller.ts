@@ -40,7 +40,11 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
   }
 
   @AllowAnonymous()
-  async getArtist(request: metadataV1.GetArtistRequest, _metadata?: Metadata, call?: CancellableCall): Promise<metadataV1.GetArtistResponse> {
+  async getArtist(
+    request: metadataV1.GetArtistRequest,
+    _metadata?: Metadata,
+    call?: CancellableCall,
+  ): Promise<metadataV1.GetArtistResponse> {
     const { artistId, limit, cursor } = parseRequest(getArtistSchema, request);
     const page = await this.tracks.artistPage(artistId, limit, cursor, callSignal(call));
     return {

@@ -14,7 +14,8 @@ import { TrackBulkWriter } from './import/track-bulk.writer.js';
 import pg from 'pg';
 import { UsageError } from './command-error.js';
 
-const USAGE = 'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file] [--bulk-load auto|always|never]]';
+const USAGE =
+  'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file] [--bulk-load auto|always|never]]';
 
 export async function runCommand(command: string, args: string[], config: MetadataConfig, tracing?: TracingHandle): Promise<void> {
   const logger = createLogger({ service: 'metadata', level: config.LOG_LEVEL });

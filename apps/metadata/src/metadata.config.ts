@@ -12,7 +12,9 @@ export const metadataConfigSchema = z.object({
    * Signs page cursors (HMAC) so clients cannot forge them; the same in every replica, since a
    * client's next page may go to another one. Changing it invalidates the cursors handed out.
    */
-  METADATA_CURSOR_KEY: z.string({ error: 'is required (e.g. `openssl rand -base64 32`)' }).min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
+  METADATA_CURSOR_KEY: z
+    .string({ error: 'is required (e.g. `openssl rand -base64 32`)' })
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -base64 32`)'),
 });
 
 export type MetadataConfig = z.output<typeof metadataConfigSchema>;

@@ -31,7 +31,11 @@ export class MetadataGrpcController implements metadataV1.MetadataServiceControl
     return { tracks: result.tracks.map(toProto), missingTrackIds: result.missingIds };
   }
 
-  async searchTracks(request: metadataV1.SearchTracksRequest, _metadata?: Metadata, call?: CancellableCall): Promise<metadataV1.SearchTracksResponse> {
+  async searchTracks(
+    request: metadataV1.SearchTracksRequest,
+    _metadata?: Metadata,
+    call?: CancellableCall,
+  ): Promise<metadataV1.SearchTracksResponse> {
     const o = request.options;
     const flat = {
       ...request,

@@ -7,7 +7,21 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { importCatalogue } from '../src/import/catalogue-import.js';
-import { caller, catalogueCaller, changeFeed, failure, freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, POSTING_BITS_ERRORS_SQL, searchRequest, startService, toProtoInput, track, type MetadataTestService } from './fixtures.js';
+import {
+  caller,
+  catalogueCaller,
+  changeFeed,
+  failure,
+  freshDatabase,
+  PAIR_COUNT_ERRORS_SQL,
+  pairCountSql,
+  POSTING_BITS_ERRORS_SQL,
+  searchRequest,
+  startService,
+  toProtoInput,
+  track,
+  type MetadataTestService,
+} from './fixtures.js';
 
 describe('curator writes, change feed and the hot-track cache across replicas', () => {
   let db: TestDatabase;
@@ -53,9 +67,13 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     expect(duplicate).toMatchObject({ code: status.ALREADY_EXISTS, reason: 'ISRC_TAKEN' });
 
     const renamed = { ...input, title: 'Curated Song (2024 Remaster)', popularity: 77 };
-    const updated = (await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput(renamed) }, md, o))).track!;
+    const updated = (
+      await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput(renamed) }, md, o))
+    ).track!;
     expect(updated).toMatchObject({ title: renamed.title, popularity: 77, details: expect.objectContaining({ version: 2 }) });
-    const stale = await failure(writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput(renamed) }, md, o)));
+    const stale = await failure(
+      writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput(renamed) }, md, o)),
+    );
     expect(stale).toMatchObject({ code: status.ABORTED, reason: 'VERSION_CONFLICT' });
 
     // Search sees the new title (postings moved with the update), not the old one.
@@ -64,15 +82,21 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     // Postings carry the track's BPM and year for range filters: an update that changes only those
     // moves them too.
     const retimed = { ...renamed, release_date: '1987-06-01', attributes: { ...renamed.attributes, bpm: 171 } };
-    const v3 = (await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 2, track: toProtoInput(retimed) }, md, o))).track!;
+    const v3 = (
+      await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 2, track: toProtoInput(retimed) }, md, o))
+    ).track!;
     expect(v3.details?.version).toBe(3);
     const inRange = (minBpm: number, maxBpm: number, minYear: number, maxYear: number) =>
-      callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster', minBpm, maxBpm }, { minYear, maxYear }), md, o)).then((p) => p.tracks.map((t) => t.trackId));
+      callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster', minBpm, maxBpm }, { minYear, maxYear }), md, o)).then((p) =>
+        p.tracks.map((t) => t.trackId),
+      );
     expect(await inRange(170, 172, 1987, 1987)).toEqual([created.trackId]);
     expect(await inRange(110, 130, 1900, 2100)).toEqual([]);
     expect(await inRange(1, 400, 2020, 2029)).toEqual([]);
     // One genre alone: its facets are its maintained pair counts, exact, moved by the update.
-    const folk = await callA((c, md, o) => c.searchTracks(searchRequest({ genre: 'folk', limit: 1 }, { facets: ['bpm', 'key', 'vocal_type'] }), md, o));
+    const folk = await callA((c, md, o) =>
+      c.searchTracks(searchRequest({ genre: 'folk', limit: 1 }, { facets: ['bpm', 'key', 'vocal_type'] }), md, o),
+    );
     expect(folk.info?.facets).toEqual([
       expect.objectContaining({ name: 'bpm', values: [{ value: '170-179', count: 1 }], exact: true }),
       expect.objectContaining({ name: 'key', values: [{ value: 'd', count: 1 }], exact: true }),
@@ -85,7 +109,9 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     // The word drives; genre, key and vocal type are checked on the walked postings' bits, which
     // moved with the update.
     const checked = (key: string) =>
-      callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster', genre: 'folk' }, { key, vocalType: 'female' }), md, o)).then((p) => p.tracks.map((t) => t.trackId));
+      callA((c, md, o) => c.searchTracks(searchRequest({ query: 'remaster', genre: 'folk' }, { key, vocalType: 'female' }), md, o)).then(
+        (p) => p.tracks.map((t) => t.trackId),
+      );
     expect(await checked('d')).toEqual([created.trackId]);
     expect(await checked('e')).toEqual([]);
     const pairs = async (sql: string): Promise<number> => ((await a.dataSource.query(sql)) as { n: number }[])[0]!.n;
@@ -113,7 +139,9 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     ]);
     const empty = await changeFeed(a)(feed.nextCursor, 10);
     // The feed is recommendation's: the gateway's certificate is refused.
-    expect(await failure(writeA((c, md, o) => c.listChanges({ cursor: '', limit: 10 }, md, o)))).toMatchObject({ reason: 'CALLER_NOT_ALLOWED' });
+    expect(await failure(writeA((c, md, o) => c.listChanges({ cursor: '', limit: 10 }, md, o)))).toMatchObject({
+      reason: 'CALLER_NOT_ALLOWED',
+    });
     expect(empty.changes).toEqual([]);
   });
 
@@ -129,7 +157,9 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
       expect(error?.code).toBe(status.INVALID_ARGUMENT);
       expect(error?.details).toMatch(message);
     }
-    const badIsrc = await failure(writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ isrc: "x'; DROP TABLE tracks" })) }, md, o)));
+    const badIsrc = await failure(
+      writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ isrc: "x'; DROP TABLE tracks" })) }, md, o)),
+    );
     expect(badIsrc?.details).toMatch(/isrc/);
   });
 
@@ -145,7 +175,13 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
       await writeFile(file, `${JSON.stringify(track({ artist_name: 'Χρυσος Ηχος', album_title: 'Οδος Αιολου' }))}\n`);
       const quiet = new PassThrough() as unknown as NodeJS.WriteStream;
       quiet.resume();
-      const report = await importCatalogue({ databaseUrl: db.url, file, batchSize: 10, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
+      const report = await importCatalogue({
+        databaseUrl: db.url,
+        file,
+        batchSize: 10,
+        rejectsFile: `${file}.rejected.jsonl`,
+        progress: quiet,
+      });
       expect(report.created).toBe(1);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -162,7 +198,9 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     // Both replicas read (and cache) version 1.
     expect((await callB((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o))).track?.title).toBe('Cached Before');
     expect((await callA((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o))).track?.title).toBe('Cached Before');
-    await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput({ ...input, title: 'Cached After' }) }, md, o));
+    await writeA((c, md, o) =>
+      c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput({ ...input, title: 'Cached After' }) }, md, o),
+    );
     await vi.waitFor(
       async () => {
         const batch = await callB((c, md, o) => c.batchGetTracks({ trackIds: [created.trackId] }, md, o));
@@ -179,7 +217,13 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
       const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(input) }, md, o))).track!;
       const read = () => callA((c, md, o) => c.getTrack({ trackId: created.trackId }, md, o));
       expect((await read()).track?.details?.version).toBe(1);
-      await writeA((c, md, o) => c.updateTrack({ trackId: created.trackId, expectedVersion: 1, track: toProtoInput({ ...input, title: `Version 2 (${i})` }) }, md, o));
+      await writeA((c, md, o) =>
+        c.updateTrack(
+          { trackId: created.trackId, expectedVersion: 1, track: toProtoInput({ ...input, title: `Version 2 (${i})` }) },
+          md,
+          o,
+        ),
+      );
       const afterUpdate = (await read()).track?.details;
       if (afterUpdate?.version !== 2) stale.push(`update ${i}: version ${afterUpdate?.version}`);
       await writeA((c, md, o) => c.deleteTrack({ trackId: created.trackId, expectedVersion: 2 }, md, o));
@@ -194,7 +238,8 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     // Replica B looks the word up (and caches "no such word") before it exists.
     expect((await search('zyzzogeton')).tracks).toEqual([]);
     expect((await search('zyzzogeton')).tracks).toEqual([]);
-    const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ title: 'Zyzzogeton Nights' })) }, md, o))).track!;
+    const created = (await writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ title: 'Zyzzogeton Nights' })) }, md, o)))
+      .track!;
     await vi.waitFor(
       async () => {
         expect((await search('zyzzogeton')).tracks.map((t) => t.trackId)).toEqual([created.trackId]);
@@ -203,9 +248,13 @@ describe('curator writes, change feed and the hot-track cache across replicas', 
     );
     // And a genre count seen by unfiltered facets moves with the write.
     const facets = async () =>
-      (await callB((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o))).info?.facets[0]?.values.find((v) => v.value === 'city-pop')?.count ?? 0;
+      (await callB((c, md, o) => c.searchTracks(searchRequest({ limit: 1 }, { facets: ['genre'] }), md, o))).info?.facets[0]?.values.find(
+        (v) => v.value === 'city-pop',
+      )?.count ?? 0;
     const before = await facets();
-    await writeA((c, md, o) => c.createTrack({ track: toProtoInput(track({ title: 'Plastic Love Again' }, { genres: ['city-pop'] })) }, md, o));
+    await writeA((c, md, o) =>
+      c.createTrack({ track: toProtoInput(track({ title: 'Plastic Love Again' }, { genres: ['city-pop'] })) }, md, o),
+    );
     await vi.waitFor(async () => expect(await facets()).toBe(before + 1), { timeout: 5_000, interval: 50 });
   });
 });

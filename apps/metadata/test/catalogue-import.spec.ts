@@ -52,7 +52,11 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect(first).toMatchObject({ created: 30, updated: 1, rejected: 3 });
     // Term counts are recounted at the end of a bulk load: each equals its postings, and the word
     // the upsert took away counts 0 (counted by batch, it would be -1).
-    expect(await count(`SELECT count(*) AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`)).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`,
+      ),
+    ).toBe(0);
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:replaced'`)).toBe(1);
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:0'`)).toBe(0);
     // Term pairs too: kept in memory by the bulk path, added at the end.
@@ -68,9 +72,17 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect((await readFile(`${file}.rejected.jsonl`, 'utf8')).trim().split('\n')).toHaveLength(3);
 
     // The bulk load vacuumed: every page all-visible, so walks are index-only from the first search.
-    expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname IN ('tracks', 'track_postings') AND relpages > 0 AND relallvisible = relpages`)).toBe(2);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM pg_class WHERE relname IN ('tracks', 'track_postings') AND relpages > 0 AND relallvisible = relpages`,
+      ),
+    ).toBe(2);
     // Autovacuum, paused on the loaded tables for the load, is back on.
-    expect(await count(`SELECT count(*) AS n FROM pg_class WHERE relname IN ('tracks', 'track_postings', 'catalogue_terms', 'albums') AND array_to_string(reloptions, ',') LIKE '%autovacuum_enabled%'`)).toBe(0);
+    expect(
+      await count(
+        `SELECT count(*) AS n FROM pg_class WHERE relname IN ('tracks', 'track_postings', 'catalogue_terms', 'albums') AND array_to_string(reloptions, ',') LIKE '%autovacuum_enabled%'`,
+      ),
+    ).toBe(0);
 
     const again = await run(file);
     expect(again).toMatchObject({ created: 0, updated: 0, unchanged: 30 });
@@ -92,7 +104,9 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     expect(await run(file)).toMatchObject({ created: 0, updated: 1 });
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:blues'`)).toBe(0);
     expect(await count(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:soul'`)).toBe(1);
-    expect(await count(`SELECT count(*) AS n FROM track_postings p JOIN catalogue_terms c ON c.id = p.term_id WHERE c.term = 'w:before'`)).toBe(0);
+    expect(
+      await count(`SELECT count(*) AS n FROM track_postings p JOIN catalogue_terms c ON c.id = p.term_id WHERE c.term = 'w:before'`),
+    ).toBe(0);
     expect(await count(pairCountSql('g:blues', 'm:happy'))).toBe(0);
     expect(await count(pairCountSql('m:happy', 'g:soul'))).toBe(1);
     expect(await count(PAIR_COUNT_ERRORS_SQL)).toBe(0);
@@ -131,22 +145,42 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
         CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$
           BEGIN IF NEW.name = 'Boom' AND nextval('boom_seq') = 1 THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
         CREATE TRIGGER boom BEFORE INSERT ON artists FOR EACH ROW EXECUTE FUNCTION boom()`);
-      const lines = Array.from({ length: 23 }, (_, i) => JSON.stringify(track({ title: `Failover ${i}`, artist_name: i === 9 ? 'Boom' : `Artist ${i % 4}` })));
+      const lines = Array.from({ length: 23 }, (_, i) =>
+        JSON.stringify(track({ title: `Failover ${i}`, artist_name: i === 9 ? 'Boom' : `Artist ${i % 4}` })),
+      );
       lines.splice(8, 0, '{"broken":');
       lines.splice(12, 0, JSON.stringify(track({}, { bpm: 9999 })));
       const file = path.join(dir, 'failover.jsonl');
       await writeFile(file, `${lines.join('\n')}\n`);
-      const report = await importCatalogue({ databaseUrl: own.url, file, batchSize: 7, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
+      const report = await importCatalogue({
+        databaseUrl: own.url,
+        file,
+        batchSize: 7,
+        rejectsFile: `${file}.rejected.jsonl`,
+        progress: quiet,
+      });
       expect(report).toMatchObject({ created: 23, updated: 0, rejected: 2 });
       expect(report.sampleRejects.map((r) => r.line)).toEqual([9, 13]);
       const row = async (sql: string) => (await client.query(sql)).rows[0];
-      expect(await row(`SELECT (SELECT count(*) FROM tracks)::int AS tracks, (SELECT count(*) FROM artists WHERE name = 'Boom')::int AS boom, nextval('boom_seq')::int AS tries`)).toEqual({
+      expect(
+        await row(
+          `SELECT (SELECT count(*) FROM tracks)::int AS tracks, (SELECT count(*) FROM artists WHERE name = 'Boom')::int AS boom, nextval('boom_seq')::int AS tries`,
+        ),
+      ).toEqual({
         tracks: 23,
         boom: 1,
         tries: 3,
       });
-      expect(await row(`SELECT count(*)::int AS n FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id WHERE a.name_key IS DISTINCT FROM lower(t.artist_name)`)).toEqual({ n: 0 });
-      expect(await row(`SELECT count(*)::int AS n FROM tracks t LEFT JOIN albums b ON b.id = t.album_id WHERE b.artist_id IS DISTINCT FROM t.artist_id`)).toEqual({ n: 0 });
+      expect(
+        await row(
+          `SELECT count(*)::int AS n FROM tracks t LEFT JOIN artists a ON a.id = t.artist_id WHERE a.name_key IS DISTINCT FROM lower(t.artist_name)`,
+        ),
+      ).toEqual({ n: 0 });
+      expect(
+        await row(
+          `SELECT count(*)::int AS n FROM tracks t LEFT JOIN albums b ON b.id = t.album_id WHERE b.artist_id IS DISTINCT FROM t.artist_id`,
+        ),
+      ).toEqual({ n: 0 });
       // Bulk batches counted in memory, the failed one and those after it through the upsert: together right.
       expect(await row(PAIR_COUNT_ERRORS_SQL)).toEqual({ n: 0 });
       expect(await row(pairCountSql('g:pop', 'm:happy'))).toEqual({ n: 23 });
@@ -174,13 +208,19 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
       expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:jazz'`)).toBe(3);
 
       // 30 rows onto 3 tracks: a bulk load, and one of its rows updates a demo track.
-      const real = Array.from({ length: 29 }, (_, i) => track({ title: `Real ${i}` }, { genres: ['jazz'], moods: i % 2 ? ['calm'] : ['happy'] }));
+      const real = Array.from({ length: 29 }, (_, i) =>
+        track({ title: `Real ${i}` }, { genres: ['jazz'], moods: i % 2 ? ['calm'] : ['happy'] }),
+      );
       const realFile = path.join(dir, 'real.jsonl');
       await writeFile(realFile, lines([...real, { ...demo[0]!, title: 'Demo renamed' }]));
       expect(await into(realFile)).toMatchObject({ created: 29, updated: 1, bulkLoad: true });
       expect(await n('SELECT count(*) AS n FROM tracks')).toBe(32);
       // The demo tracks' counts, kept by their own writes, and the load's, added at its end: together right.
-      expect(await n(`SELECT count(*) AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`)).toBe(0);
+      expect(
+        await n(
+          `SELECT count(*) AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`,
+        ),
+      ).toBe(0);
       expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'g:jazz'`)).toBe(32);
       expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:demo'`)).toBe(3);
       expect(await n(`SELECT track_count AS n FROM catalogue_terms WHERE term = 'w:renamed'`)).toBe(1);
@@ -207,12 +247,20 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
 
   it('refuses a missing file and a database without the schema, with a message and nothing written', async () => {
     const file = path.join(dir, 'refused.jsonl');
-    await expect(run(path.join(dir, 'absent.jsonl'))).rejects.toMatchObject({ name: 'CommandError', exitCode: 66, message: expect.stringMatching(/absent\.jsonl: no such file$/) });
+    await expect(run(path.join(dir, 'absent.jsonl'))).rejects.toMatchObject({
+      name: 'CommandError',
+      exitCode: 66,
+      message: expect.stringMatching(/absent\.jsonl: no such file$/),
+    });
     await writeFile(file, `${JSON.stringify(track())}\n`);
     const bare = await createTestDatabase(inject('postgresServerUrl'), 'metadata_import_bare');
     try {
       const into = importCatalogue({ databaseUrl: bare.url, file, batchSize: 7, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
-      await expect(into).rejects.toMatchObject({ name: 'CommandError', exitCode: 1, message: expect.stringMatching(/no catalogue schema: run `node apps\/metadata\/dist\/main\.js migrate`/) });
+      await expect(into).rejects.toMatchObject({
+        name: 'CommandError',
+        exitCode: 1,
+        message: expect.stringMatching(/no catalogue schema: run `node apps\/metadata\/dist\/main\.js migrate`/),
+      });
       const pg = await import('pg');
       const client = new pg.default.Client({ connectionString: bare.url });
       await client.connect();
@@ -234,9 +282,14 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
       return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
     };
     const file = path.join(dir, 'catalogue.csv');
-    await writeFile(file, `${CSV_COLUMNS.join(',')}\n${CSV_COLUMNS.map((c) => cell(flat[c])).join(',')}\n${CSV_COLUMNS.map(() => 'x').join(',')}\n`);
+    await writeFile(
+      file,
+      `${CSV_COLUMNS.join(',')}\n${CSV_COLUMNS.map((c) => cell(flat[c])).join(',')}\n${CSV_COLUMNS.map(() => 'x').join(',')}\n`,
+    );
     const report = await run(file);
     expect(report).toMatchObject({ created: 1, rejected: 1 });
-    expect(await count(`SELECT count(*) AS n FROM tracks WHERE title = 'Comma, "Quoted" Title' AND attributes->'genres' = '["jazz","soul"]'`)).toBe(1);
+    expect(
+      await count(`SELECT count(*) AS n FROM tracks WHERE title = 'Comma, "Quoted" Title' AND attributes->'genres' = '["jazz","soul"]'`),
+    ).toBe(1);
   });
 });

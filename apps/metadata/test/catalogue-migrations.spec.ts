@@ -27,9 +27,16 @@ describe('catalogue migrations on a database that already has tracks', () => {
   // bits migration's SQL is compared with Node's over every value.
   const catalogue = [...syntheticCatalogue(300, 5)].map((t, i) => ({
     ...t,
-    attributes: { ...t.attributes, key: KEYS[i % KEYS.length], mode: MODES[i % MODES.length], vocal_type: VOCAL_TYPES[i % VOCAL_TYPES.length] },
+    attributes: {
+      ...t.attributes,
+      key: KEYS[i % KEYS.length],
+      mode: MODES[i % MODES.length],
+      vocal_type: VOCAL_TYPES[i % VOCAL_TYPES.length],
+    },
   }));
-  const expected = catalogue.flatMap((t) => trackTerms(t).map((term) => `${term} ${t.isrc} ${t.attributes.bpm} ${t.release_date.slice(0, 4)} true`)).sort();
+  const expected = catalogue
+    .flatMap((t) => trackTerms(t).map((term) => `${term} ${t.isrc} ${t.attributes.bpm} ${t.release_date.slice(0, 4)} true`))
+    .sort();
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('postgresServerUrl'), 'metadata_migrations');
@@ -56,11 +63,15 @@ describe('catalogue migrations on a database that already has tracks', () => {
     await dataSource.runMigrations({ transaction: 'each' });
     expect(await postings(dataSource, 'doc')).toEqual(expected);
     // Maintained counts of the decade terms, and unique docs for every track.
-    const decades: { term: string; track_count: string }[] = await dataSource.query(`SELECT term, track_count FROM catalogue_terms WHERE term LIKE 'y:%' ORDER BY term`);
+    const decades: { term: string; track_count: string }[] = await dataSource.query(
+      `SELECT term, track_count FROM catalogue_terms WHERE term LIKE 'y:%' ORDER BY term`,
+    );
     const counted = new Map<string, number>();
     for (const t of catalogue) counted.set(`y:${t.release_date.slice(0, 3)}0`, (counted.get(`y:${t.release_date.slice(0, 3)}0`) ?? 0) + 1);
     expect(decades.map((d) => [d.term, Number(d.track_count)])).toEqual([...counted].sort());
-    const [{ n, docs }]: [{ n: number; docs: number }] = await dataSource.query('SELECT count(*)::int AS n, count(DISTINCT doc)::int AS docs FROM tracks');
+    const [{ n, docs }]: [{ n: number; docs: number }] = await dataSource.query(
+      'SELECT count(*)::int AS n, count(DISTINCT doc)::int AS docs FROM tracks',
+    );
     expect(docs).toBe(n);
   });
 
@@ -82,7 +93,9 @@ describe('catalogue migrations on a database that already has tracks', () => {
 
   it('posting bits: every posting carries the bits of its track, the same in SQL as in Node; down drops them', async () => {
     const bitsOf = async (): Promise<Map<string, Set<string>>> => {
-      const rows: { isrc: string; bits: string }[] = await dataSource.query('SELECT t.isrc, p.bits::text AS bits FROM track_postings p JOIN tracks t ON t.doc = p.doc');
+      const rows: { isrc: string; bits: string }[] = await dataSource.query(
+        'SELECT t.isrc, p.bits::text AS bits FROM track_postings p JOIN tracks t ON t.doc = p.doc',
+      );
       const byIsrc = new Map<string, Set<string>>();
       for (const row of rows) byIsrc.set(row.isrc, (byIsrc.get(row.isrc) ?? new Set()).add(row.bits));
       return byIsrc;
@@ -96,7 +109,9 @@ describe('catalogue migrations on a database that already has tracks', () => {
     expect(catalogue.some((t) => t.explicit)).toBe(true);
 
     await dataSource.undoLastMigration({ transaction: 'each' });
-    const columns: { n: number }[] = await dataSource.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'track_postings' AND column_name = 'bits'`);
+    const columns: { n: number }[] = await dataSource.query(
+      `SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'track_postings' AND column_name = 'bits'`,
+    );
     expect(columns[0]!.n).toBe(0);
     expect(await postings(dataSource, 'doc')).toEqual(expected);
     await dataSource.runMigrations({ transaction: 'each' });

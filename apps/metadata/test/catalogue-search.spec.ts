@@ -7,7 +7,16 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { TrackInput } from '../src/catalogue/track-input.schema.js';
 import { trackTerms } from '../src/catalogue/track-terms.js';
 import { syntheticCatalogue } from '../src/demo/synthetic-catalogue.js';
-import { caller, catalogueCaller, failure, freshDatabase, searchRequest, startService, track, type MetadataTestService } from './fixtures.js';
+import {
+  caller,
+  catalogueCaller,
+  failure,
+  freshDatabase,
+  searchRequest,
+  startService,
+  track,
+  type MetadataTestService,
+} from './fixtures.js';
 import { LANGUAGES, MOODS } from '../src/catalogue/attribute-vocabulary.js';
 import { FACET_SAMPLE } from '../src/search/facet.counter.js';
 import { SCAN_BUDGET } from '../src/search/search.service.js';
@@ -72,7 +81,11 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     const { tracks } = await pages(request);
     const expected = catalogue.filter(
       (t) =>
-        t.attributes.genres.includes('rock') && t.attributes.language === 'en' && t.attributes.moods.includes('energetic') && t.attributes.bpm >= 110 && t.attributes.bpm <= 140,
+        t.attributes.genres.includes('rock') &&
+        t.attributes.language === 'en' &&
+        t.attributes.moods.includes('energetic') &&
+        t.attributes.bpm >= 110 &&
+        t.attributes.bpm <= 140,
     );
     expect(expected.length).toBeGreaterThan(0);
     expect(tracks.map((t) => t.isrc).sort()).toEqual(expected.map((t) => t.isrc).sort());
@@ -100,7 +113,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
         const { tracks } = await pages(searchRequest({ query: prefix.slice(2), ...filter, limit: 20 }, { sort }));
         const expected = catalogue.filter((t) => matches(t) && trackTerms(t).some((term) => term.startsWith(prefix)));
         expect(expected.length).toBeGreaterThan(0);
-        expect(tracks.map((t) => t.isrc).sort(), `${prefix} + ${JSON.stringify(filter)} by ${sort}`).toEqual(expected.map((t) => t.isrc).sort());
+        expect(tracks.map((t) => t.isrc).sort(), `${prefix} + ${JSON.stringify(filter)} by ${sort}`).toEqual(
+          expected.map((t) => t.isrc).sort(),
+        );
       }
     }
   });
@@ -109,7 +124,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     // More tracks rank above the 1961 ones than one request may walk: walking the popularity order
     // and checking the year would end the first page early, empty and partial.
     expect(catalogue.filter((t) => t.popularity > 0 && !t.release_date.startsWith('196')).length).toBeGreaterThan(SCAN_BUDGET);
-    const sixties = [...Array(25).keys()].map((i) => track({ popularity: 0, release_date: `196${i % 3}-03-01` }, { genres: ['blues'], bpm: 60 + i }));
+    const sixties = [...Array(25).keys()].map((i) =>
+      track({ popularity: 0, release_date: `196${i % 3}-03-01` }, { genres: ['blues'], bpm: 60 + i }),
+    );
     await seedTracks(db.url, sixties);
     catalogue.push(...sixties);
     const request = searchRequest({ limit: 5 }, { minYear: 1961, maxYear: 1961 });
@@ -120,7 +137,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect((await pages(request)).tracks.map((t) => t.isrc).sort()).toEqual(expected.map((t) => t.isrc).sort());
     // With a BPM range too, checked on the walked postings.
     const narrow = await pages(searchRequest({ minBpm: 61, maxBpm: 70, limit: 3 }, { minYear: 1960, maxYear: 1961 }));
-    const inBoth = catalogue.filter((t) => t.attributes.bpm >= 61 && t.attributes.bpm <= 70 && ['1960', '1961'].includes(t.release_date.slice(0, 4)));
+    const inBoth = catalogue.filter(
+      (t) => t.attributes.bpm >= 61 && t.attributes.bpm <= 70 && ['1960', '1961'].includes(t.release_date.slice(0, 4)),
+    );
     expect(inBoth.length).toBeGreaterThan(3);
     expect(narrow.tracks.map((t) => t.isrc).sort()).toEqual(inBoth.map((t) => t.isrc).sort());
   });
@@ -151,7 +170,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect(prefix.tracks.map((t) => t.title)).toEqual(expect.arrayContaining(['Midnight Serenade', 'Midnightly']));
     const exact = await call((c, md, o) => c.searchTracks(searchRequest({ query: 'midnight serenade' }), md, o));
     expect(exact.tracks[0]?.title).toBe('Midnight Serenade');
-    const relevance = (await pages(searchRequest({ query: 'midnight', limit: 50 }))).tracks.map((t) => `${t.title} | ${t.artistName} | ${t.albumTitle}`);
+    const relevance = (await pages(searchRequest({ query: 'midnight', limit: 50 }))).tracks.map(
+      (t) => `${t.title} | ${t.artistName} | ${t.albumTitle}`,
+    );
     // "Midnightly" is more popular but only a prefix match: every exact word match comes first.
     const exactWord = (text: string) => /(^|[^\p{L}])midnight([^\p{L}]|$)/iu.test(text);
     const firstPrefixOnly = relevance.findIndex((t) => !exactWord(t));
@@ -176,7 +197,10 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
       ['テーゼ', '残酷な天使のテーゼ'],
     ] as const) {
       const page = await call((c, md, o) => c.searchTracks(searchRequest({ query, limit: 50 }), md, o));
-      expect(page.tracks.map((t) => t.title), query).toContain(title);
+      expect(
+        page.tracks.map((t) => t.title),
+        query,
+      ).toContain(title);
     }
   });
 
@@ -190,7 +214,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
   it('ends a page at the scan budget, partial with a cursor that walks on, in both sort orders', async () => {
     // Energy is checked on the track row: the walk is over all tracks, and more than a budget's
     // worth of them come before these three in popularity and in release date.
-    const quiet = [1, 2, 3].map((month) => track({ popularity: 0, release_date: `1950-0${month}-01` }, { genres: ['ambient'], energy: 0.005 }));
+    const quiet = [1, 2, 3].map((month) =>
+      track({ popularity: 0, release_date: `1950-0${month}-01` }, { genres: ['ambient'], energy: 0.005 }),
+    );
     await seedTracks(db.url, quiet);
     catalogue.push(...quiet);
     expect(catalogue.filter((t) => t.attributes.energy <= 0.01)).toHaveLength(3);
@@ -218,7 +244,12 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     const filtered = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel', limit: 1 }, { facets: ['mood'] }), md, o));
     const moods = filtered.info?.facets[0];
     expect(moods?.exact).toBe(true);
-    expect(moods?.values).toEqual(expect.arrayContaining([{ value: 'peaceful', count: 1 }, { value: 'uplifting', count: 1 }]));
+    expect(moods?.values).toEqual(
+      expect.arrayContaining([
+        { value: 'peaceful', count: 1 },
+        { value: 'uplifting', count: 1 },
+      ]),
+    );
   });
 
   it('counts the facets of one genre exactly from the maintained pairs, more tracks than a sample or not', async () => {
@@ -279,7 +310,8 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
   });
 
   it('answers every forged, tampered or misplaced cursor with INVALID_CURSOR on search, browse and artist pages', async () => {
-    const invalid = (over: Record<string, unknown>) => Buffer.from(JSON.stringify({ o: 'p', t: 0, k: 1, d: 1, ...over })).toString('base64url');
+    const invalid = (over: Record<string, unknown>) =>
+      Buffer.from(JSON.stringify({ o: 'p', t: 0, k: 1, d: 1, ...over })).toString('base64url');
     const search = await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'pop', limit: 2 }), md, o));
     const artistId = search.tracks[0]!.details!.artistId;
     const artist = await pagesCall((c, md, o) => c.getArtist({ artistId, limit: 1, cursor: '' }, md, o));
@@ -287,7 +319,13 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect(artist.nextCursor).not.toBe('');
     const [payload, mac] = search.nextCursor.split('.');
     const raised = `${invalid({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), s: 3 })}.${mac}`;
-    const forged = [invalid({ k: 100_000 }), `${invalid({ k: 100_000 })}.${mac}`, invalid({ o: 'd', k: 10_000_000 }), raised, `${payload}.${'A'.repeat(22)}`];
+    const forged = [
+      invalid({ k: 100_000 }),
+      `${invalid({ k: 100_000 })}.${mac}`,
+      invalid({ o: 'd', k: 10_000_000 }),
+      raised,
+      `${payload}.${'A'.repeat(22)}`,
+    ];
     const searchCursors = [...forged, artist.nextCursor];
     const artistCursors = [...forged, search.nextCursor];
     for (const cursor of searchCursors) {
@@ -301,7 +339,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
       expect(error, cursor).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_CURSOR' });
     }
     // The cursors as issued still page on.
-    expect((await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'pop', limit: 2, cursor: search.nextCursor }), md, o))).tracks.length).toBeGreaterThan(0);
+    expect(
+      (await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'pop', limit: 2, cursor: search.nextCursor }), md, o))).tracks.length,
+    ).toBeGreaterThan(0);
     expect((await pagesCall((c, md, o) => c.getArtist({ artistId, limit: 1, cursor: artist.nextCursor }, md, o))).tracks).toHaveLength(1);
   });
 
@@ -314,7 +354,9 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     expect(artist.albums.map((a) => a.title)).toContain('Test Album');
     const album = await pagesCall((c, md, o) => c.getAlbum({ albumId: details.albumId }, md, o));
     expect(album.tracks.map((t) => t.trackId)).toContain(one.tracks[0]!.trackId);
-    const missing = await failure(pagesCall((c, md, o) => c.getArtist({ artistId: '00000000-0000-4000-8000-000000000000', limit: 0, cursor: '' }, md, o)));
+    const missing = await failure(
+      pagesCall((c, md, o) => c.getArtist({ artistId: '00000000-0000-4000-8000-000000000000', limit: 0, cursor: '' }, md, o)),
+    );
     expect(missing).toMatchObject({ code: status.NOT_FOUND, reason: 'ARTIST_NOT_FOUND' });
   });
 
@@ -327,8 +369,11 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     await locker.connect();
     const waiting = async () =>
       Number(
-        (await locker.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name <> 'overture-metadata-cancel'`)).rows[0]
-          ?.n,
+        (
+          await locker.query<{ n: string }>(
+            `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name <> 'overture-metadata-cancel'`,
+          )
+        ).rows[0]?.n,
       );
     try {
       await locker.query('BEGIN');
@@ -347,7 +392,10 @@ describe('catalogue search and browse (real PostgreSQL, real gRPC)', () => {
     }
     // The service answers on its connections afterwards.
     expect((await call((c, md, o) => c.searchTracks(searchRequest({ genre: 'gospel' }), md, o))).tracks).toHaveLength(2);
-    expect((await pagesCall((c, md, o) => c.getArtist({ artistId: gospel.tracks[0]!.details!.artistId, limit: 10, cursor: '' }, md, o))).tracks.length).toBeGreaterThan(0);
+    expect(
+      (await pagesCall((c, md, o) => c.getArtist({ artistId: gospel.tracks[0]!.details!.artistId, limit: 10, cursor: '' }, md, o))).tracks
+        .length,
+    ).toBeGreaterThan(0);
   });
 
   it('lists the attribute vocabulary and ranges', async () => {

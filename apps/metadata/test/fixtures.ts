@@ -1,7 +1,18 @@
 import { Metadata } from '@grpc/grpc-js';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { createGrpcClient, readGrpcError, unary, withDeadline } from '@overture/grpc';
-import { createTestDatabase, LISTENER_PERMISSIONS, migrate, startFakeAuthServer, startGrpcTestService, type FakeAuthServer, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
+import {
+  createTestDatabase,
+  LISTENER_PERMISSIONS,
+  migrate,
+  startFakeAuthServer,
+  startGrpcTestService,
+  type FakeAuthServer,
+  type GrpcTestService,
+  type TestDatabase,
+  testTlsEnv,
+  testTransport,
+} from '@overture/testing';
 import type { Observable } from 'rxjs';
 import type { TrackInput } from '../src/catalogue/track-input.schema.js';
 import { migrations } from '../src/database/migrations/index.js';
@@ -32,15 +43,30 @@ export const TEST_CURSOR_KEY = 'metadata-test-cursor-key-0123456789abcdef';
 
 export async function startService(databaseUrl: string, env: Record<string, string> = {}): Promise<MetadataTestService> {
   const auth = await startFakeAuthServer({ listener: LISTENER_PERMISSIONS, curator: [...LISTENER_PERMISSIONS, 'catalogue:write'] });
-  const config = metadataConfigSchema.parse({ ...testTlsEnv('metadata'), DATABASE_URL: databaseUrl, AUTH_GRPC_URL: auth.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY, ...env });
-  const service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
+  const config = metadataConfigSchema.parse({
+    ...testTlsEnv('metadata'),
+    DATABASE_URL: databaseUrl,
+    AUTH_GRPC_URL: auth.url,
+    METADATA_CURSOR_KEY: TEST_CURSOR_KEY,
+    ...env,
+  });
+  const service = await startGrpcTestService<Client>({
+    module: MetadataModule.forRoot(config),
+    contract: METADATA_V1,
+    serviceName: 'MetadataService',
+  });
   const catalogue = createGrpcClient<CatalogueClient>({
     contract: METADATA_V1,
     serviceName: 'CatalogueService',
     url: service.url,
     transport: testTransport('api-gateway'),
   });
-  const feed = createGrpcClient<CatalogueClient>({ contract: METADATA_V1, serviceName: 'CatalogueService', url: service.url, transport: testTransport('recommendation') });
+  const feed = createGrpcClient<CatalogueClient>({
+    contract: METADATA_V1,
+    serviceName: 'CatalogueService',
+    url: service.url,
+    transport: testTransport('recommendation'),
+  });
   return {
     ...service,
     catalogue: catalogue.service,
@@ -76,11 +102,19 @@ export function changeFeed(service: MetadataTestService) {
 }
 
 export async function failure(promise: Promise<unknown>) {
-  return readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+  return readGrpcError(
+    await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+  );
 }
 
 /** A SearchTracksRequest with every field at its "not set" value, overridden by `over`. */
-export function searchRequest(over: Partial<metadataV1.SearchTracksRequest> = {}, options: Partial<metadataV1.SearchOptions> = {}): metadataV1.SearchTracksRequest {
+export function searchRequest(
+  over: Partial<metadataV1.SearchTracksRequest> = {},
+  options: Partial<metadataV1.SearchOptions> = {},
+): metadataV1.SearchTracksRequest {
   return {
     query: '',
     genre: '',
@@ -110,7 +144,17 @@ export function track(over: Partial<TrackInput> = {}, attributes: Partial<TrackI
     tier: 'free',
     audio_ref: '',
     ...over,
-    attributes: { genres: ['pop'], moods: ['happy'], language: 'en', bpm: 120, energy: 0.5, valence: 0.5, danceability: 0.5, tags: [], ...attributes },
+    attributes: {
+      genres: ['pop'],
+      moods: ['happy'],
+      language: 'en',
+      bpm: 120,
+      energy: 0.5,
+      valence: 0.5,
+      danceability: 0.5,
+      tags: [],
+      ...attributes,
+    },
   };
 }
 

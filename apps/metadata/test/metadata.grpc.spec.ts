@@ -16,13 +16,23 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
   let db: TestDatabase;
   let service: GrpcTestService<Client>;
   const call = <T>(fn: (c: Client, md: Metadata) => import('rxjs').Observable<T>): Promise<T> => unary(fn(service.client, new Metadata()));
-  const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+  const failure = async (promise: Promise<unknown>) =>
+    readGrpcError(
+      await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
 
   beforeAll(async () => {
     db = await createTestDatabase(inject('postgresServerUrl'), 'metadata');
     await migrate(db.url, migrations);
     const config = metadataConfigSchema.parse({ ...testTlsEnv('metadata'), DATABASE_URL: db.url, METADATA_CURSOR_KEY: TEST_CURSOR_KEY });
-    service = await startGrpcTestService<Client>({ module: MetadataModule.forRoot(config), contract: METADATA_V1, serviceName: 'MetadataService' });
+    service = await startGrpcTestService<Client>({
+      module: MetadataModule.forRoot(config),
+      contract: METADATA_V1,
+      serviceName: 'MetadataService',
+    });
     await seedTracks(db.url, [...syntheticCatalogue(500)]);
   });
 
@@ -43,7 +53,9 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
     let cursor = '';
     let pages = 0;
     do {
-      const page = await call((c, md) => c.searchTracks({ query: '', genre: 'rock', mood: '', language: '', limit: 7, cursor }, md, withDeadline(5000)));
+      const page = await call((c, md) =>
+        c.searchTracks({ query: '', genre: 'rock', mood: '', language: '', limit: 7, cursor }, md, withDeadline(5000)),
+      );
       for (const track of page.tracks) {
         expect(track.attributes?.genres).toContain('rock');
         expect(seen.has(track.trackId)).toBe(false);
@@ -54,13 +66,17 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
       cursor = page.nextCursor;
       pages++;
     } while (cursor && pages < 100);
-    const [{ count }] = await service.dataSource.query(`SELECT count(*)::int AS count FROM tracks WHERE attributes @> '{"genres":["rock"]}'`);
+    const [{ count }] = await service.dataSource.query(
+      `SELECT count(*)::int AS count FROM tracks WHERE attributes @> '{"genres":["rock"]}'`,
+    );
     expect(seen.size).toBe(count);
     expect(pages).toBeGreaterThan(1);
   });
 
   it('combines text, language and BPM range filters', async () => {
-    const page = await call((c, md) => c.searchTracks({ query: '', genre: '', mood: '', language: 'zh', minBpm: 90, maxBpm: 110, limit: 50, cursor: '' }, md));
+    const page = await call((c, md) =>
+      c.searchTracks({ query: '', genre: '', mood: '', language: 'zh', minBpm: 90, maxBpm: 110, limit: 50, cursor: '' }, md),
+    );
     expect(page.tracks.length).toBeGreaterThan(0);
     for (const t of page.tracks) {
       expect(t.attributes?.language).toBe('zh');
@@ -92,14 +108,20 @@ describe('metadata gRPC service (real PostgreSQL, real gRPC)', () => {
     expect(malformedId).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_ARGUMENT' });
     expect(malformedId?.details).toMatch(/trackId/);
 
-    const forged = await failure(call((c, md) => c.searchTracks({ query: '', genre: '', mood: '', language: '', limit: 5, cursor: 'eyJ4IjoxfQ' }, md)));
+    const forged = await failure(
+      call((c, md) => c.searchTracks({ query: '', genre: '', mood: '', language: '', limit: 5, cursor: 'eyJ4IjoxfQ' }, md)),
+    );
     expect(forged).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_CURSOR' });
 
-    const tooMany = await failure(call((c, md) => c.searchTracks({ query: '', genre: '', mood: '', language: '', limit: 500, cursor: '' }, md)));
+    const tooMany = await failure(
+      call((c, md) => c.searchTracks({ query: '', genre: '', mood: '', language: '', limit: 500, cursor: '' }, md)),
+    );
     expect(tooMany).toMatchObject({ code: status.INVALID_ARGUMENT });
     expect(tooMany?.details).toMatch(/limit/);
 
-    const inverted = await failure(call((c, md) => c.searchTracks({ query: '', genre: '', mood: '', language: '', minBpm: 150, maxBpm: 100, limit: 5, cursor: '' }, md)));
+    const inverted = await failure(
+      call((c, md) => c.searchTracks({ query: '', genre: '', mood: '', language: '', minBpm: 150, maxBpm: 100, limit: 5, cursor: '' }, md)),
+    );
     expect(inverted?.details).toMatch(/minBpm/);
   });
 

@@ -27,7 +27,13 @@ describe('cancelling searches whose callers have gone (real PostgreSQL, real gRP
   };
   const sessionsSince = (before: number) => async () => (await sessions()) - before;
   const search = (deadlineMs: number, genre = 'pop') =>
-    unary(service!.client.searchTracks(searchRequest({ genre, limit: 50 }, { facets: ['mood', 'language'] }), new Metadata(), withDeadline(deadlineMs)));
+    unary(
+      service!.client.searchTracks(
+        searchRequest({ genre, limit: 50 }, { facets: ['mood', 'language'] }),
+        new Metadata(),
+        withDeadline(deadlineMs),
+      ),
+    );
 
   beforeAll(async () => {
     db = await freshDatabase(inject('postgresServerUrl'), 'metadata_cancel');
@@ -90,9 +96,16 @@ describe('cancelling searches whose callers have gone (real PostgreSQL, real gRP
     await service?.stop();
     service = undefined;
     // Backends report their last counters as they exit.
-    await expect.poll(async () => {
-      const { rows } = await observer.query<{ n: string }>('SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()');
-      return Number(rows[0]?.n);
-    }, { timeout: 5_000, interval: 50 }).toBe(0);
+    await expect
+      .poll(
+        async () => {
+          const { rows } = await observer.query<{ n: string }>(
+            'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+          );
+          return Number(rows[0]?.n);
+        },
+        { timeout: 5_000, interval: 50 },
+      )
+      .toBe(0);
   }
 });

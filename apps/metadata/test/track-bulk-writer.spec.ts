@@ -84,14 +84,21 @@ describe('bulk writer: ids made by the load', () => {
     // At the end of the load, the counts the writer kept; the word the catalogue had counts the two
     // tracks with it.
     await writer.recountTerms();
-    expect(await one(`SELECT count(*)::int AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`)).toEqual({ n: 0 });
+    expect(
+      await one(
+        `SELECT count(*)::int AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`,
+      ),
+    ).toEqual({ n: 0 });
     expect(await one(`SELECT track_count::int AS n FROM catalogue_terms WHERE id = $1`, [wordId])).toEqual({ n: 2 });
   });
 
   it('when a batch fails, writes it and every batch prepared before the failure through the upsert, with ids from the database', async () => {
     const writer = newWriter();
     await writer.startBulkLoad(false);
-    const raced = rows(track({ title: 'Raced', artist_name: 'Racer', album_title: 'Lap' }), track({ title: 'Raced too', artist_name: 'Other', album_title: 'Lap' }));
+    const raced = rows(
+      track({ title: 'Raced', artist_name: 'Racer', album_title: 'Lap' }),
+      track({ title: 'Raced too', artist_name: 'Other', album_title: 'Lap' }),
+    );
     const a = await writer.prepareAppend(raced.slice(1), await writer.prepareAppend(raced.slice(0, 1)));
     // b has no new artist or album (tracks have no foreign keys to catch a dangling id).
     const b = await writer.prepareAppend(rows(track({ title: 'After', artist_name: 'Racer', album_title: 'Lap' })));
@@ -130,7 +137,11 @@ describe('bulk writer: ids made by the load', () => {
 
     // The resumed writer never counted what the first one appended: it counts from the postings.
     await resumed.recountTerms();
-    expect(await one(`SELECT count(*)::int AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`)).toEqual({ n: 0 });
+    expect(
+      await one(
+        `SELECT count(*)::int AS n FROM catalogue_terms c WHERE track_count <> (SELECT count(*) FROM track_postings p WHERE p.term_id = c.id)`,
+      ),
+    ).toEqual({ n: 0 });
     expect(await one(`SELECT track_count::int AS n FROM catalogue_terms WHERE term = '*'`)).toEqual({ n: 2 });
   });
 });

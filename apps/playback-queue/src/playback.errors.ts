@@ -6,7 +6,11 @@ import { DomainError, ErrorCategory } from '@overture/grpc';
 // category and message are written once, here.
 
 export const versionMismatch = (current: number, expected: number): DomainError =>
-  new DomainError(ErrorCategory.Aborted, PlaybackReason.VERSION_MISMATCH, `the queue is at version ${current}, not ${expected}; reload it and retry`);
+  new DomainError(
+    ErrorCategory.Aborted,
+    PlaybackReason.VERSION_MISMATCH,
+    `the queue is at version ${current}, not ${expected}; reload it and retry`,
+  );
 
 export const queueItemNotFound = (itemIds: readonly string[]): DomainError =>
   new DomainError(ErrorCategory.NotFound, PlaybackReason.QUEUE_ITEM_NOT_FOUND, `queueItemId: no item ${itemIds.join(', ')} in the queue`);
@@ -28,9 +32,14 @@ export const invalidCursor = (): DomainError =>
   new DomainError(ErrorCategory.InvalidArgument, PlaybackReason.INVALID_CURSOR, 'cursor: not a cursor of this listing');
 
 export const queueFull = (count: number, adding: number, max: number): DomainError =>
-  new DomainError(ErrorCategory.FailedPrecondition, PlaybackReason.QUEUE_FULL, `the queue holds ${count} of at most ${max} items; ${adding} more do not fit`);
+  new DomainError(
+    ErrorCategory.FailedPrecondition,
+    PlaybackReason.QUEUE_FULL,
+    `the queue holds ${count} of at most ${max} items; ${adding} more do not fit`,
+  );
 
-export const queueEmpty = (): DomainError => new DomainError(ErrorCategory.FailedPrecondition, PlaybackReason.QUEUE_EMPTY, 'the queue is empty');
+export const queueEmpty = (): DomainError =>
+  new DomainError(ErrorCategory.FailedPrecondition, PlaybackReason.QUEUE_EMPTY, 'the queue is empty');
 
 export const noNextTrack = (): DomainError =>
   new DomainError(ErrorCategory.FailedPrecondition, PlaybackReason.NO_NEXT_TRACK, 'the current item is the last in the queue');

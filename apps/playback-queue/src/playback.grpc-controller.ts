@@ -213,7 +213,13 @@ function toDeviceProto(device: Device, activeDeviceId: string | undefined): play
 }
 
 function toPlayedProto(item: PlayedItem): playbackV1.PlayedItem {
-  return { trackId: item.trackId, queueItemId: item.queueItemId, kind: item.kind, playedMs: item.playedMs, playedAt: item.occurredAt.toISOString() };
+  return {
+    trackId: item.trackId,
+    queueItemId: item.queueItemId,
+    kind: item.kind,
+    playedMs: item.playedMs,
+    playedAt: item.occurredAt.toISOString(),
+  };
 }
 
 function toEventProto(change: PlaybackChange): playbackV1.PlaybackEvent {
@@ -222,7 +228,13 @@ function toEventProto(change: PlaybackChange): playbackV1.PlaybackEvent {
     case 'resync':
       return { kind: PLAYBACK_EVENT_KIND_RESYNC, userId: '', version: 0, change: '', deviceId: '' };
     case 'queue':
-      return { kind: PLAYBACK_EVENT_KIND_QUEUE_CHANGED, userId: change.userId, version: change.version, change: change.change, deviceId: change.deviceId };
+      return {
+        kind: PLAYBACK_EVENT_KIND_QUEUE_CHANGED,
+        userId: change.userId,
+        version: change.version,
+        change: change.change,
+        deviceId: change.deviceId,
+      };
     case 'state':
       return {
         kind: PLAYBACK_EVENT_KIND_STATE_CHANGED,

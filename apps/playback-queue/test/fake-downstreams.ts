@@ -1,7 +1,15 @@
 import { Server, status, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
 import { type ServiceIdentity } from '@overture/grpc';
 import { loadSync } from '@grpc/proto-loader';
-import { METADATA_V1, metadataV1, PROTO_LOADER_OPTIONS, PROTO_ROOT, RECOMMENDATION_V1, recommendationV1, type ContractRef } from '@overture/contracts';
+import {
+  METADATA_V1,
+  metadataV1,
+  PROTO_LOADER_OPTIONS,
+  PROTO_ROOT,
+  RECOMMENDATION_V1,
+  recommendationV1,
+  type ContractRef,
+} from '@overture/contracts';
 import { freePort, testTransport } from '@overture/testing';
 import path from 'node:path';
 

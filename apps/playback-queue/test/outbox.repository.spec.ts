@@ -23,7 +23,8 @@ describe('outbox lease (real PostgreSQL)', () => {
     await db?.drop();
   });
 
-  const seqs = async (): Promise<number[]> => ((await dataSource.query('SELECT seq FROM outbox ORDER BY seq')) as { seq: string }[]).map((r) => Number(r.seq));
+  const seqs = async (): Promise<number[]> =>
+    ((await dataSource.query('SELECT seq FROM outbox ORDER BY seq')) as { seq: string }[]).map((r) => Number(r.seq));
 
   it('purges delivered events past the retention, oldest first and at most the limit; keeps refused and pending ones', async () => {
     const user = randomUUID();
@@ -47,7 +48,9 @@ describe('outbox lease (real PostgreSQL)', () => {
       expect((await lease!.pending(10)).map((e) => e.seq)).toEqual([s6]);
       await lease!.markRefused(s6!, 'events[0].trackId: not a track id');
       expect(await lease!.pending(10)).toEqual([]);
-      const [row] = (await dataSource.query('SELECT delivered_at IS NOT NULL AS done, refused_reason FROM outbox WHERE seq = $1', [s6])) as { done: boolean; refused_reason: string }[];
+      const [row] = (await dataSource.query('SELECT delivered_at IS NOT NULL AS done, refused_reason FROM outbox WHERE seq = $1', [
+        s6,
+      ])) as { done: boolean; refused_reason: string }[];
       expect(row).toEqual({ done: true, refused_reason: 'events[0].trackId: not a track id' });
     } finally {
       await lease?.release();

@@ -1,5 +1,15 @@
 import { PLAYBACK_V1, type playbackV1 } from '@overture/contracts';
-import { actingAsRequestUser, createTestDatabase, migrate, startFakeAuthServer, startGrpcTestService, type FakeAuthServer, type GrpcTestService, type TestDatabase, testTlsEnv } from '@overture/testing';
+import {
+  actingAsRequestUser,
+  createTestDatabase,
+  migrate,
+  startFakeAuthServer,
+  startGrpcTestService,
+  type FakeAuthServer,
+  type GrpcTestService,
+  type TestDatabase,
+  testTlsEnv,
+} from '@overture/testing';
 import { migrations } from '../src/database/migrations/index.js';
 import { playbackConfigSchema } from '../src/playback.config.js';
 import { PlaybackModule } from '../src/playback.module.js';

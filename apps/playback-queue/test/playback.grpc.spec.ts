@@ -44,28 +44,42 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
   let client: Client;
 
   const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(client, new Metadata()));
-  const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+  const failure = async (promise: Promise<unknown>) =>
+    readGrpcError(
+      await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
 
   const getQueue = (userId: string) => call((c, md) => c.getQueue({ userId }, md, withDeadline(5_000))).then((r) => r.queue!);
   const add = (userId: string, trackIds: string[], expectedVersion?: number) =>
     call((c, md) => c.addToQueue({ userId, trackIds, expectedVersion, deviceId: '' }, md, withDeadline(5_000))).then((r) => r.queue!);
   const remove = (userId: string, queueItemId: string, expectedVersion?: number) =>
-    call((c, md) => c.removeQueueItem({ userId, queueItemId, expectedVersion, deviceId: '' }, md, withDeadline(5_000))).then((r) => r.queue!);
+    call((c, md) => c.removeQueueItem({ userId, queueItemId, expectedVersion, deviceId: '' }, md, withDeadline(5_000))).then(
+      (r) => r.queue!,
+    );
   const skip = (userId: string, deviceId = 'phone-1') =>
     call((c, md) => c.skipToNext({ userId, deviceId, trackEnded: false }, md, withDeadline(5_000))).then((r) => r.state!);
   const progress = (userId: string, queueItemId: string, positionMs: number, deviceId = 'phone-1', isPlaying = true, takeOver = false) =>
     call((c, md) =>
       c.reportProgress({ userId, deviceId, queueItemId, positionMs, isPlaying, playbackRate: 0, takeOver }, md, withDeadline(5_000)),
     ).then((r) => r.state!);
-  const playbackState = (userId: string) =>
-    call((c, md) => c.getPlaybackState({ userId }, md, withDeadline(5_000))).then((r) => r.state);
+  const playbackState = (userId: string) => call((c, md) => c.getPlaybackState({ userId }, md, withDeadline(5_000))).then((r) => r.state);
 
   const history = (userId: string): Promise<HistoryRow[]> =>
-    service.dataSource.query('SELECT queue_item_id, track_id, kind, played_ms FROM play_history WHERE user_id = $1 ORDER BY occurred_at, kind', [userId]);
+    service.dataSource.query(
+      'SELECT queue_item_id, track_id, kind, played_ms FROM play_history WHERE user_id = $1 ORDER BY occurred_at, kind',
+      [userId],
+    );
   const outbox = (userId: string): Promise<{ event_id: string; delivered: boolean }[]> =>
-    service.dataSource.query('SELECT event_id, delivered_at IS NOT NULL AS delivered FROM outbox WHERE user_id = $1 ORDER BY seq', [userId]);
+    service.dataSource.query('SELECT event_id, delivered_at IS NOT NULL AS delivered FROM outbox WHERE user_id = $1 ORDER BY seq', [
+      userId,
+    ]);
   const countRows = async (table: 'queues' | 'queue_items', userId: string): Promise<number> => {
-    const rows: { count: number }[] = await service.dataSource.query(`SELECT count(*)::int AS count FROM ${table} WHERE user_id = $1`, [userId]);
+    const rows: { count: number }[] = await service.dataSource.query(`SELECT count(*)::int AS count FROM ${table} WHERE user_id = $1`, [
+      userId,
+    ]);
     return rows[0]!.count;
   };
 
@@ -341,7 +355,10 @@ describe('playback-queue gRPC service (real PostgreSQL, real gRPC, fake downstre
     recommendation.refuseTrack = B;
     try {
       for (let i = 0; i < 4; i++) await skip(user); // skips A, B and C on the way to the fourth item
-      await vi.waitFor(async () => expect((await outbox(user)).map((row) => row.delivered)).toEqual([true, true, true]), { timeout: 10_000, interval: 20 });
+      await vi.waitFor(async () => expect((await outbox(user)).map((row) => row.delivered)).toEqual([true, true, true]), {
+        timeout: 10_000,
+        interval: 20,
+      });
     } finally {
       recommendation.refuseTrack = undefined;
     }

@@ -11,8 +11,11 @@ type Client = playbackV1.PlaybackServiceClient;
 
 const QUEUE_MAX_ITEMS = 30;
 const { REPEAT_MODE_CONTEXT, REPEAT_MODE_TRACK } = playbackV1.RepeatMode;
-const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED: QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED: STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC: RESYNC } =
-  playbackV1.PlaybackEventKind;
+const {
+  PLAYBACK_EVENT_KIND_QUEUE_CHANGED: QUEUE_CHANGED,
+  PLAYBACK_EVENT_KIND_STATE_CHANGED: STATE_CHANGED,
+  PLAYBACK_EVENT_KIND_RESYNC: RESYNC,
+} = playbackV1.PlaybackEventKind;
 
 const TRACKS = Array.from({ length: 12 }, () => randomUUID());
 const SHORT = randomUUID();
@@ -27,7 +30,13 @@ describe('queue editing, playback handoff, history and change events (real Postg
   const md = () => new Metadata();
   const opts = () => withDeadline(5_000);
   const call = <T>(fn: (c: Client) => Observable<T>): Promise<T> => unary(fn(client));
-  const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+  const failure = async (promise: Promise<unknown>) =>
+    readGrpcError(
+      await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
   const ids = (queue: playbackV1.Queue) => queue.items.map((i) => i.queueItemId);
   const tracksOf = (queue: playbackV1.Queue) => queue.items.map((i) => i.trackId);
 
@@ -50,14 +59,25 @@ describe('queue editing, playback handoff, history and change events (real Postg
     call((c) => c.setRepeat({ userId, repeat: mode, deviceId: '' }, md(), opts())).then((r) => r.queue!);
   const next = (userId: string, deviceId = 'phone', trackEnded = false) =>
     call((c) => c.skipToNext({ userId, deviceId, trackEnded }, md(), opts())).then((r) => r.state!);
-  const previous = (userId: string, deviceId = 'phone') => call((c) => c.skipToPrevious({ userId, deviceId }, md(), opts())).then((r) => r.state!);
+  const previous = (userId: string, deviceId = 'phone') =>
+    call((c) => c.skipToPrevious({ userId, deviceId }, md(), opts())).then((r) => r.state!);
   const jump = (userId: string, queueItemId: string, deviceId = 'phone') =>
     call((c) => c.jumpToItem({ userId, deviceId, queueItemId }, md(), opts())).then((r) => r.state!);
   const transfer = (userId: string, deviceId: string, play?: boolean) =>
     call((c) => c.transferPlayback({ userId, deviceId, play }, md(), opts())).then((r) => r.state!);
-  const report = (userId: string, queueItemId: string, positionMs: number, deviceId: string, extra: Partial<playbackV1.ReportProgressRequest> = {}) =>
+  const report = (
+    userId: string,
+    queueItemId: string,
+    positionMs: number,
+    deviceId: string,
+    extra: Partial<playbackV1.ReportProgressRequest> = {},
+  ) =>
     call((c) =>
-      c.reportProgress({ userId, deviceId, queueItemId, positionMs, isPlaying: true, playbackRate: 0, takeOver: false, ...extra }, md(), opts()),
+      c.reportProgress(
+        { userId, deviceId, queueItemId, positionMs, isPlaying: true, playbackRate: 0, takeOver: false, ...extra },
+        md(),
+        opts(),
+      ),
     );
   const state = (userId: string) => call((c) => c.getPlaybackState({ userId }, md(), opts())).then((r) => r.state);
   const devices = (userId: string) => call((c) => c.listDevices({ userId }, md(), opts())).then((r) => r.devices);
@@ -67,7 +87,10 @@ describe('queue editing, playback handoff, history and change events (real Postg
   let harness: PlaybackHarness;
 
   beforeAll(async () => {
-    harness = await startPlaybackHarness(inject('postgresServerUrl'), 'playback_edit', { catalogue: CATALOGUE, queueMaxItems: QUEUE_MAX_ITEMS });
+    harness = await startPlaybackHarness(inject('postgresServerUrl'), 'playback_edit', {
+      catalogue: CATALOGUE,
+      queueMaxItems: QUEUE_MAX_ITEMS,
+    });
     ({ service, client } = harness);
   });
 
@@ -194,9 +217,19 @@ describe('queue editing, playback handoff, history and change events (real Postg
 
     it('keeps the queue within QUEUE_MAX_ITEMS for every way of adding', async () => {
       const user = randomUUID();
-      await add(user, Array.from({ length: QUEUE_MAX_ITEMS - 1 }, () => T0));
+      await add(
+        user,
+        Array.from({ length: QUEUE_MAX_ITEMS - 1 }, () => T0),
+      );
       expect(await failure(insertNext(user, [T1, T1]))).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'QUEUE_FULL' });
-      expect(await failure(replace(user, Array.from({ length: QUEUE_MAX_ITEMS + 1 }, () => T0)))).toMatchObject({ reason: 'QUEUE_FULL' });
+      expect(
+        await failure(
+          replace(
+            user,
+            Array.from({ length: QUEUE_MAX_ITEMS + 1 }, () => T0),
+          ),
+        ),
+      ).toMatchObject({ reason: 'QUEUE_FULL' });
       expect((await insertNext(user, [T1])).items).toHaveLength(QUEUE_MAX_ITEMS);
     });
 
@@ -205,10 +238,7 @@ describe('queue editing, playback handoff, history and change events (real Postg
       const initial = ids(await add(user, TRACKS.slice(0, 10)));
       // Device A appends ten tracks one by one while device B removes five items and moves one, all at once.
       const fromA = TRACKS.slice(0, 10).map((track) => add(user, [track], 'phone'));
-      const fromB = [
-        ...initial.slice(0, 5).map((id) => removeMany(user, [id], 'laptop')),
-        move(user, initial[9]!, initial[5]!, 'laptop'),
-      ];
+      const fromB = [...initial.slice(0, 5).map((id) => removeMany(user, [id], 'laptop')), move(user, initial[9]!, initial[5]!, 'laptop')];
       const results = await Promise.all([...fromA, ...fromB]);
       // Each edit got a version of its own.
       expect(new Set(results.map((q) => q.version)).size).toBe(results.length);
@@ -264,7 +294,11 @@ describe('queue editing, playback handoff, history and change events (real Postg
       const reported = await report(user, a!, 60_000, 'phone');
       // Another device's report does not move the state unless it takes over.
       const intrusion = await report(user, a!, 5_000, 'laptop');
-      expect(intrusion).toMatchObject({ applied: false, ignoredReason: 'NOT_ACTIVE_DEVICE', state: { deviceId: 'phone', positionMs: 60_000 } });
+      expect(intrusion).toMatchObject({
+        applied: false,
+        ignoredReason: 'NOT_ACTIVE_DEVICE',
+        state: { deviceId: 'phone', positionMs: 60_000 },
+      });
 
       const before = Date.now();
       const moved = await transfer(user, 'laptop');
@@ -302,7 +336,10 @@ describe('queue editing, playback handoff, history and change events (real Postg
       const user = randomUUID();
       const [a] = ids(await add(user, [T0]));
       await next(user, 'phone');
-      expect(await failure(report(user, a!, 200_001, 'laptop'))).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'POSITION_OUT_OF_RANGE' });
+      expect(await failure(report(user, a!, 200_001, 'laptop'))).toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        reason: 'POSITION_OUT_OF_RANGE',
+      });
     });
   });
 
@@ -327,7 +364,10 @@ describe('queue editing, playback handoff, history and change events (real Postg
 
       const withSkips = await recent(user, 10, '', true);
       expect(withSkips.items.map((i) => i.kind)).toEqual(['skip', 'play', 'play', 'play', 'play', 'play']);
-      expect(await failure(recent(randomUUID(), 2, first.nextCursor))).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_CURSOR' });
+      expect(await failure(recent(randomUUID(), 2, first.nextCursor))).toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        reason: 'INVALID_CURSOR',
+      });
       expect(await failure(recent(user, 2, 'garbage'))).toMatchObject({ code: status.INVALID_ARGUMENT, reason: 'INVALID_CURSOR' });
     });
   });
@@ -370,9 +410,12 @@ describe('queue editing, playback handoff, history and change events (real Postg
         expect(killed).toHaveLength(1);
         await vi.waitFor(() => expect(events.filter((e) => e.kind === RESYNC)).toHaveLength(2), { timeout: 10_000 });
         const queue = await add(user, [T0]);
-        await vi.waitFor(() => expect(events.find((e) => e.userId === user)).toMatchObject({ kind: QUEUE_CHANGED, version: queue.version }), {
-          timeout: 5_000,
-        });
+        await vi.waitFor(
+          () => expect(events.find((e) => e.userId === user)).toMatchObject({ kind: QUEUE_CHANGED, version: queue.version }),
+          {
+            timeout: 5_000,
+          },
+        );
       } finally {
         subscription.unsubscribe();
       }

@@ -87,7 +87,9 @@ export class FakeMetadataServer {
     };
     server.addService(serviceDefinition, { getTrack, batchGetTracks, searchTracks });
     this.port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`127.0.0.1:${this.port}`, testTransport('metadata').serverCredentials(), (error, port) => (error ? reject(error) : resolve(port))),
+      server.bindAsync(`127.0.0.1:${this.port}`, testTransport('metadata').serverCredentials(), (error, port) =>
+        error ? reject(error) : resolve(port),
+      ),
     );
     this.server = server;
   }

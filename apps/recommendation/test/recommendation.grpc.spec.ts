@@ -1,7 +1,17 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline, createGrpcClient, type GrpcClientHandle } from '@overture/grpc';
-import { createTestDatabase, migrate, startFakeAuthServer, startGrpcTestService, type FakeAuthServer, type GrpcTestService, type TestDatabase, testTlsEnv, testTransport } from '@overture/testing';
+import {
+  createTestDatabase,
+  migrate,
+  startFakeAuthServer,
+  startGrpcTestService,
+  type FakeAuthServer,
+  type GrpcTestService,
+  type TestDatabase,
+  testTlsEnv,
+  testTransport,
+} from '@overture/testing';
 import { randomUUID } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
@@ -21,16 +31,30 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
   const metadata = new FakeMetadataServer();
   let auth: FakeAuthServer;
   const call = <T>(fn: (c: Client, md: Metadata) => Observable<T>): Promise<T> => unary(fn(service.client, new Metadata()));
-  const failure = async (promise: Promise<unknown>) => readGrpcError(await promise.then(() => undefined, (e: unknown) => e));
+  const failure = async (promise: Promise<unknown>) =>
+    readGrpcError(
+      await promise.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+    );
   const sql = <T>(query: string, params: unknown[] = []): Promise<T[]> => service.dataSource.query(query, params);
 
   let clock = Date.parse('2025-11-20T08:00:00Z');
   /** A play event; each one occurs a minute after the previous, so the order of plays is the order written. */
   const event = (userId: string, trackId: string, kind = PLAY): recommendationV1.PlayEvent => {
     clock += 60_000;
-    return { eventId: randomUUID(), userId, trackId, kind, playedMs: kind === PLAY ? 180_000 : 4_000, occurredAt: new Date(clock).toISOString() };
+    return {
+      eventId: randomUUID(),
+      userId,
+      trackId,
+      kind,
+      playedMs: kind === PLAY ? 180_000 : 4_000,
+      occurredAt: new Date(clock).toISOString(),
+    };
   };
-  const record = (events: recommendationV1.PlayEvent[]) => unary(outbox.service.recordPlayEvents({ events }, new Metadata(), withDeadline(5_000)));
+  const record = (events: recommendationV1.PlayEvent[]) =>
+    unary(outbox.service.recordPlayEvents({ events }, new Metadata(), withDeadline(5_000)));
   // Asked as the user themselves: the service takes the caller from the token.
   const recommend = async (userId: string, limit = 100) => {
     const md = new Metadata();
@@ -38,7 +62,9 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
     return unary(service.client.getRecommendations({ userId, limit }, md, withDeadline(5_000)));
   };
   const featuresOf = async (trackIds: string[]) =>
-    (await sql<{ track_id: string }>('SELECT track_id FROM track_features WHERE track_id = ANY($1::uuid[])', [trackIds])).map((r) => r.track_id).sort();
+    (await sql<{ track_id: string }>('SELECT track_id FROM track_features WHERE track_id = ANY($1::uuid[])', [trackIds]))
+      .map((r) => r.track_id)
+      .sort();
 
   beforeAll(async () => {
     await metadata.start();
@@ -57,7 +83,12 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
       contract: RECOMMENDATION_V1,
       serviceName: 'RecommendationService',
     });
-    outbox = createGrpcClient<Client>({ contract: RECOMMENDATION_V1, serviceName: 'RecommendationService', url: service.url, transport: testTransport('playback-queue') });
+    outbox = createGrpcClient<Client>({
+      contract: RECOMMENDATION_V1,
+      serviceName: 'RecommendationService',
+      url: service.url,
+      transport: testTransport('playback-queue'),
+    });
   });
 
   afterAll(async () => {
@@ -170,7 +201,11 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
   });
 
   it('personalises for a rock listener: co-plays of listeners alike and rock tracks, nothing already heard', async () => {
-    const [r1, r2, skipped] = [metadata.add({ genre: 'rock' }), metadata.add({ genre: 'rock' }), metadata.add({ genre: 'rock', mood: 'angry' })];
+    const [r1, r2, skipped] = [
+      metadata.add({ genre: 'rock' }),
+      metadata.add({ genre: 'rock' }),
+      metadata.add({ genre: 'rock', mood: 'angry' }),
+    ];
     const moreRock = [metadata.add({ genre: 'rock', popularity: 95 }), metadata.add({ genre: 'rock', popularity: 90 })];
     const jazz = metadata.add({ genre: 'jazz', mood: 'relaxed', language: 'fr', popularity: 5 });
     const [listener, alike] = [randomUUID(), randomUUID()];

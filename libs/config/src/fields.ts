@@ -6,11 +6,9 @@ export const env = {
   positiveInt: () => z.coerce.number().int().positive(),
   nonNegativeInt: () => z.coerce.number().int().min(0),
   ratio: () => z.coerce.number().min(0).max(1),
-  boolean: () =>
-    z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  boolean: () => z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
   /** host:port, as gRPC targets and listen addresses are written (`0.0.0.0:50051`, `dns:///auth:50051`). */
-  grpcAddress: () =>
-    z.string().regex(/^(dns:\/\/\/)?[\w.\-[\]:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051'),
+  grpcAddress: () => z.string().regex(/^(dns:\/\/\/)?[\w.\-[\]:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051'),
   postgresUrl: () =>
     z
       .string()

@@ -18,14 +18,17 @@ const ENUMS = [
 const namesOf = (values: Record<string, string | number>) => Object.keys(values).filter((key) => typeof values[key] === 'number');
 
 describe('error reasons derived from the proto enums', () => {
-  it.each(ENUMS)('$name: every value but UNSPECIFIED maps to a distinct wire string, its name minus the prefix', ({ values, prefix, wire }) => {
-    const names = namesOf(values);
-    expect(values[`${prefix}UNSPECIFIED` as keyof typeof values]).toBe(0);
-    const expected = names.filter((name) => name !== `${prefix}UNSPECIFIED`).map((name) => name.slice(prefix.length));
-    expect(Object.keys(wire).sort()).toEqual([...expected].sort());
-    for (const [key, reason] of Object.entries(wire)) expect(reason).toBe(key);
-    expect(new Set(Object.values(wire)).size).toBe(names.length - 1);
-  });
+  it.each(ENUMS)(
+    '$name: every value but UNSPECIFIED maps to a distinct wire string, its name minus the prefix',
+    ({ values, prefix, wire }) => {
+      const names = namesOf(values);
+      expect(values[`${prefix}UNSPECIFIED` as keyof typeof values]).toBe(0);
+      const expected = names.filter((name) => name !== `${prefix}UNSPECIFIED`).map((name) => name.slice(prefix.length));
+      expect(Object.keys(wire).sort()).toEqual([...expected].sort());
+      for (const [key, reason] of Object.entries(wire)) expect(reason).toBe(key);
+      expect(new Set(Object.values(wire)).size).toBe(names.length - 1);
+    },
+  );
 
   it('sends wire strings that are SCREAMING_SNAKE_CASE', () => {
     for (const { wire } of ENUMS) for (const reason of Object.values(wire)) expect(reason).toMatch(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$/);
@@ -34,7 +37,10 @@ describe('error reasons derived from the proto enums', () => {
   it('keeps each common reason in the common enum only, so that one reason has one meaning', () => {
     const common = new Set<string>(Object.values(CommonReason));
     for (const { name, wire } of ENUMS.slice(1)) {
-      expect(Object.values(wire).filter((reason) => common.has(reason)), name).toEqual([]);
+      expect(
+        Object.values(wire).filter((reason) => common.has(reason)),
+        name,
+      ).toEqual([]);
     }
   });
 

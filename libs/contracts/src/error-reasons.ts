@@ -6,7 +6,9 @@ import { PlaybackErrorReason } from './generated/overture/playback/v1/errors.js'
 
 /** The wire strings of a generated `*ErrorReason` enum: each value's name minus the enum prefix, keyed by itself. */
 export type WireReasons<E, P extends string> = {
-  readonly [K in keyof E as K extends `${P}UNSPECIFIED` ? never : K extends `${P}${infer R}` ? R : never]: K extends `${P}${infer R}` ? R : never;
+  readonly [K in keyof E as K extends `${P}UNSPECIFIED` ? never : K extends `${P}${infer R}` ? R : never]: K extends `${P}${infer R}`
+    ? R
+    : never;
 };
 
 /**

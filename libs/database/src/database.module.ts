@@ -37,10 +37,7 @@ export class DatabaseModule {
   static forRoot(options: DataSourceOptions): DynamicModule {
     return {
       module: DatabaseModule,
-      providers: [
-        { provide: DataSource, useFactory: () => initializeWithRetry(createDataSource(options)) },
-        DataSourceCloser,
-      ],
+      providers: [{ provide: DataSource, useFactory: () => initializeWithRetry(createDataSource(options)) }, DataSourceCloser],
       exports: [DataSource],
     };
   }

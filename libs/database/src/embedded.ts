@@ -57,7 +57,15 @@ export async function startEmbeddedPostgres(options: {
     persistent: options.persistent ?? true,
     // PostgreSQL refuses to run as root; the package then runs it as a dedicated system user.
     createPostgresUser: process.getuid?.() === 0,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'fsync=on', ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`])],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'fsync=on',
+      ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
+    ],
     onLog: (message) => {
       recent.push(...message.split('\n').filter((line) => line.trim() !== ''));
       recent.splice(0, Math.max(0, recent.length - 10));
@@ -73,7 +81,9 @@ export async function startEmbeddedPostgres(options: {
     await server.start();
   } catch (error) {
     if (error instanceof Error) throw error;
-    throw new Error(`PostgreSQL in ${dataDir} (port ${port}) stopped before it was ready${recent.length ? `; its last lines:\n${recent.join('\n')}` : ''}`);
+    throw new Error(
+      `PostgreSQL in ${dataDir} (port ${port}) stopped before it was ready${recent.length ? `; its last lines:\n${recent.join('\n')}` : ''}`,
+    );
   }
   return {
     url: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,

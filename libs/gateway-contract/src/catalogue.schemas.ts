@@ -29,7 +29,12 @@ const termList = (what: string) =>
   z
     .string()
     .describe(`Comma-separated ${what}; every one must match.`)
-    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(vocabularyTerm).max(5, 'at most 5 values'));
 const number = (min: number, max: number, integer: boolean) => {
   const base = z.coerce.number({ error: 'must be a number' }).min(min, `must be at least ${min}`).max(max, `must be at most ${max}`);
@@ -45,17 +50,27 @@ const ordered = (lo: string, hi: string) => (q: Record<string, unknown>) =>
 
 export const searchQuerySchema = z
   .strictObject({
-    q: z.string().max(200, 'at most 200 characters').default('').describe('Words to find in title, artist or album (prefix and fuzzy; CJK too).'),
+    q: z
+      .string()
+      .max(200, 'at most 200 characters')
+      .default('')
+      .describe('Words to find in title, artist or album (prefix and fuzzy; CJK too).'),
     genre: vocabularyTerm.optional(),
     mood: vocabularyTerm.optional(),
     genres: termList('genres').optional(),
     moods: termList('moods').optional(),
     tags: termList('tags').optional(),
-    language: z.string().regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code, e.g. "en"').optional(),
+    language: z
+      .string()
+      .regex(/^[a-z]{2}$/, 'must be an ISO 639-1 code, e.g. "en"')
+      .optional(),
     key: vocabularyTerm.optional(),
     mode: z.enum(['major', 'minor'], { error: 'must be major or minor' }).optional(),
     vocal_type: vocabularyTerm.optional(),
-    explicit: z.enum(['true', 'false'], { error: 'must be true or false' }).transform((v) => v === 'true').optional(),
+    explicit: z
+      .enum(['true', 'false'], { error: 'must be true or false' })
+      .transform((v) => v === 'true')
+      .optional(),
     min_bpm: bpm.optional(),
     max_bpm: bpm.optional(),
     min_year: year.optional(),
@@ -69,7 +84,12 @@ export const searchQuerySchema = z
     facets: z
       .string()
       .describe(`Comma-separated facets to count over the matches: ${FACETS.join(', ')}.`)
-      .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((x) => x.trim())
+          .filter(Boolean),
+      )
       .pipe(z.array(z.enum(FACETS, { error: `must be among ${FACETS.join(', ')}` })).max(FACETS.length))
       .optional(),
     limit: z.coerce
@@ -108,7 +128,9 @@ export const searchViewSchema = z
     next_cursor: z.string().nullable().describe('Pass as cursor for the next page; null on the last page.'),
     partial: z
       .boolean()
-      .describe('true when the page stopped at the per-request scan budget before filling (rare combinations): follow next_cursor for more.'),
+      .describe(
+        'true when the page stopped at the per-request scan budget before filling (rare combinations): follow next_cursor for more.',
+      ),
     facets: z.array(facetViewSchema).describe('Counts over all matches, for the facets asked.'),
   })
   .meta({ id: 'SearchResults' });
@@ -133,7 +155,12 @@ export const entityParamsSchema = z.strictObject({ id: z.uuid('must be an id (UU
 export type EntityParams = z.output<typeof entityParamsSchema>;
 
 export const pageQuerySchema = z.strictObject({
-  limit: z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(MAX_SEARCH_LIMIT, `must be at most ${MAX_SEARCH_LIMIT}`).default(DEFAULT_SEARCH_LIMIT),
+  limit: z.coerce
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(1, 'must be at least 1')
+    .max(MAX_SEARCH_LIMIT, `must be at most ${MAX_SEARCH_LIMIT}`)
+    .default(DEFAULT_SEARCH_LIMIT),
   cursor: z.string().max(200, 'at most 200 characters').optional(),
 });
 export type PageQuery = z.output<typeof pageQuerySchema>;

@@ -13,10 +13,7 @@ export const deviceIdSchema = z
   .regex(/^[A-Za-z0-9._:-]{1,128}$/, 'must be 1 to 128 letters, digits or . _ : -')
   .describe('The client device, chosen by the client and stable across its sessions.');
 const deviceId = deviceIdSchema;
-const trackIds = z
-  .array(trackId)
-  .min(1, 'at least one id is required')
-  .max(MAX_QUEUE_TRACK_IDS, `at most ${MAX_QUEUE_TRACK_IDS} ids`);
+const trackIds = z.array(trackId).min(1, 'at least one id is required').max(MAX_QUEUE_TRACK_IDS, `at most ${MAX_QUEUE_TRACK_IDS} ids`);
 const repeatMode = z.enum(['off', 'track', 'context'], 'must be "off", "track" or "context"');
 export type RepeatModeName = z.output<typeof repeatMode>;
 
@@ -106,7 +103,7 @@ export const progressBodySchema = z.strictObject({
     .max(Number.MAX_SAFE_INTEGER, 'is too large')
     .optional()
     .describe("The device's clock (epoch ms) or a per-device counter: a report not newer than the device's latest is ignored."),
-  take_over: z.boolean().default(false).describe('Make this device the active one; without it another device\'s report is ignored.'),
+  take_over: z.boolean().default(false).describe("Make this device the active one; without it another device's report is ignored."),
 });
 export type ProgressBody = z.output<typeof progressBodySchema>;
 
@@ -166,9 +163,7 @@ export type ProgressView = z.output<typeof progressViewSchema>;
 
 export const devicesViewSchema = z
   .object({
-    devices: z.array(
-      z.object({ device_id: z.string(), is_active: z.boolean(), last_seen_at: z.string().describe('RFC 3339, UTC') }),
-    ),
+    devices: z.array(z.object({ device_id: z.string(), is_active: z.boolean(), last_seen_at: z.string().describe('RFC 3339, UTC') })),
   })
   .meta({ id: 'Devices' });
 export type DevicesView = z.output<typeof devicesViewSchema>;

@@ -20,4 +20,8 @@ export function callSignal(call: CancellableCall | undefined): AbortSignal | und
 
 // One error for every call: grpc-js emits 'cancelled' when any call's stream closes, answered or not,
 // and an error made per call captured a stack trace each time for nothing.
-const CALL_CANCELLED = new DomainError(ErrorCategory.Cancelled, CommonReason.CALL_CANCELLED, 'the caller cancelled the call or its deadline passed');
+const CALL_CANCELLED = new DomainError(
+  ErrorCategory.Cancelled,
+  CommonReason.CALL_CANCELLED,
+  'the caller cancelled the call or its deadline passed',
+);

@@ -49,7 +49,13 @@ async function loadAuthority(dir: string): Promise<Authority | undefined> {
   const certificate = new x509.X509Certificate(await readFile(certificateFile, 'utf8'));
   // An authority about to expire is replaced (with every certificate it signed).
   if (certificate.notAfter.getTime() - Date.now() < 7 * DAY_MS) return undefined;
-  const privateKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(await readFile(keyFile, 'utf8')), KEY_ALGORITHM, true, ['sign']);
+  const privateKey = await webcrypto.subtle.importKey(
+    'pkcs8',
+    x509.PemConverter.decodeFirst(await readFile(keyFile, 'utf8')),
+    KEY_ALGORITHM,
+    true,
+    ['sign'],
+  );
   return { certificate, keys: { privateKey, publicKey: await certificate.publicKey.export(KEY_ALGORITHM, ['verify']) } };
 }
 
@@ -60,7 +66,9 @@ export async function issueServiceCertificate(
   validDays = 30,
 ): Promise<{ certificatePem: string; privateKeyPem: string }> {
   const caCertificate = new x509.X509Certificate(authority.certificatePem);
-  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(authority.privateKeyPem), KEY_ALGORITHM, false, ['sign']);
+  const caKey = await webcrypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(authority.privateKeyPem), KEY_ALGORITHM, false, [
+    'sign',
+  ]);
   const keys = await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ['sign', 'verify']);
   const certificate = await x509.X509CertificateGenerator.create({
     subject: `CN=${identity}`,

@@ -29,7 +29,7 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
       // Local overload (a full bulkhead): tell the caller to back off rather than report a bug.
       if (code === status.RESOURCE_EXHAUSTED) return withReason(code, CommonReason.OVERLOADED, exception.message);
     }
-    this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return withReason(status.INTERNAL, CommonReason.INTERNAL, 'internal error');
   }
 }

@@ -32,4 +32,10 @@ export {
   type CallerProof,
   type ServiceIdentity,
 } from './service-identity.js';
-export { TLS_FILES, TransportConfigError, transportSecurity, type TransportSecurity, type TransportSettings } from './transport-security.js';
+export {
+  TLS_FILES,
+  TransportConfigError,
+  transportSecurity,
+  type TransportSecurity,
+  type TransportSettings,
+} from './transport-security.js';

@@ -134,7 +134,7 @@ export function exitOnSignals(shutdown: (signal: string) => Promise<void>, logge
       shutdown(signal).then(
         () => process.exit(0),
         (error: unknown) => {
-          logger.error(error instanceof Error ? error.stack ?? error.message : String(error), undefined, 'Shutdown');
+          logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error), undefined, 'Shutdown');
           process.exit(1);
         },
       );

@@ -42,13 +42,23 @@ describe('runServiceMain', () => {
 
   it('runs the named command with the arguments after it and its configuration, without tracing', async () => {
     const run = vi.fn(async () => undefined);
-    await runServiceMain({ name: 'svc', commands: { serve: serviceCommand(settings, run), migrate: serviceCommand(settings, run) }, usage: 'usage' }, ['migrate', 'a', 'b']);
-    expect(run).toHaveBeenCalledWith({ command: 'migrate', args: ['a', 'b'], config: { OTEL_TRACES_SAMPLER_RATIO: 0.5 }, tracing: undefined });
+    await runServiceMain(
+      { name: 'svc', commands: { serve: serviceCommand(settings, run), migrate: serviceCommand(settings, run) }, usage: 'usage' },
+      ['migrate', 'a', 'b'],
+    );
+    expect(run).toHaveBeenCalledWith({
+      command: 'migrate',
+      args: ['a', 'b'],
+      config: { OTEL_TRACES_SAMPLER_RATIO: 0.5 },
+      tracing: undefined,
+    });
     expect(startTracing).not.toHaveBeenCalled();
   });
 
   it('serves by default, with tracing started from the configuration before the command runs', async () => {
-    const run = vi.fn(async () => expect(startTracing).toHaveBeenCalledWith({ serviceName: 'svc', otlpEndpoint: undefined, samplerRatio: 0.5 }));
+    const run = vi.fn(async () =>
+      expect(startTracing).toHaveBeenCalledWith({ serviceName: 'svc', otlpEndpoint: undefined, samplerRatio: 0.5 }),
+    );
     await runServiceMain({ name: 'svc', anyCommand: serviceCommand(settings, run) }, []);
     expect(run).toHaveBeenCalledWith(expect.objectContaining({ command: 'serve', tracing }));
   });
@@ -56,7 +66,9 @@ describe('runServiceMain', () => {
   it('fails an unknown command with the usage, exit 1, before reading any configuration', async () => {
     const run = vi.fn(async () => undefined);
     const strict = z.object({ NOT_SET_ANYWHERE_IN_THIS_TEST: z.string() });
-    await expect(runServiceMain({ name: 'svc', commands: { serve: serviceCommand(strict, run) }, usage: 'usage: main.js [serve]' }, ['nope'])).rejects.toEqual(new Exit(1));
+    await expect(
+      runServiceMain({ name: 'svc', commands: { serve: serviceCommand(strict, run) }, usage: 'usage: main.js [serve]' }, ['nope']),
+    ).rejects.toEqual(new Exit(1));
     expect(written()).toMatch(/^svc: Error: unknown command "nope"; usage: main.js \[serve\]/);
     expect(run).not.toHaveBeenCalled();
   });
@@ -72,7 +84,11 @@ describe('runServiceMain', () => {
   });
 
   it('prints a command error without its stack and exits with its code, and anything else with its stack and 1', async () => {
-    const failing = (error: Error) => ({ name: 'svc', anyCommand: serviceCommand(settings, async () => Promise.reject(error)), commandError: FixableError });
+    const failing = (error: Error) => ({
+      name: 'svc',
+      anyCommand: serviceCommand(settings, async () => Promise.reject(error)),
+      commandError: FixableError,
+    });
     await expect(runServiceMain(failing(new FixableError('no such file', 66)), ['import'])).rejects.toEqual(new Exit(66));
     expect(written()).toBe('svc: no such file\n');
     stderr.mockClear();

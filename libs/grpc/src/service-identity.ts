@@ -30,7 +30,8 @@ export interface AuthenticatedCall {
 }
 
 /** Who is on the other end of a server call, as its transport proves it. */
-export type CallerProof = { readonly transport: 'plaintext' } | { readonly transport: 'mtls'; readonly identity: ServiceIdentity | undefined };
+export type CallerProof =
+  { readonly transport: 'plaintext' } | { readonly transport: 'mtls'; readonly identity: ServiceIdentity | undefined };
 
 /**
  * The caller of a gRPC server call: on a mutual-TLS connection the identity in the client

@@ -74,7 +74,9 @@ export function transportSecurity(settings: TransportSettings, self: ServiceIden
         // wherever DNS sent the connection.
         checkServerIdentity: (_host, certificate) => {
           const found = identityOfCertificate(certificate);
-          return found === server ? undefined : new Error(`the server's certificate names ${found ?? 'no Overture service'}, not ${spiffeIdOf(server)}`);
+          return found === server
+            ? undefined
+            : new Error(`the server's certificate names ${found ?? 'no Overture service'}, not ${spiffeIdOf(server)}`);
         },
       }),
     // SNI carries the service name (an IP address is not a valid server name).
@@ -93,7 +95,9 @@ function checkOwnCertificate(certificateFile: string, privateKeyFile: string, ca
   }
   const named = identityOfCertificate({ subjectaltname: certificate.subjectAltName ?? '' });
   if (named !== self) {
-    throw new TransportConfigError(`GRPC_TLS_DIR: the certificate names ${named ?? 'no Overture service'}, but this process is ${spiffeIdOf(self)}`);
+    throw new TransportConfigError(
+      `GRPC_TLS_DIR: the certificate names ${named ?? 'no Overture service'}, but this process is ${spiffeIdOf(self)}`,
+    );
   }
   if (new Date(certificate.validTo) <= new Date()) {
     throw new TransportConfigError(`GRPC_TLS_DIR: the certificate expired at ${certificate.validTo}`);

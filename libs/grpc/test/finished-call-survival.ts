@@ -23,14 +23,23 @@ interface SearchClient {
   searchTracks(request: object, callback: Callback): void;
   close(): void;
 }
-type Package = { overture: { metadata: { v1: { MetadataService: { service: never } & (new (url: string, creds: unknown) => SearchClient) } } } };
+type Package = {
+  overture: { metadata: { v1: { MetadataService: { service: never } & (new (url: string, creds: unknown) => SearchClient) } } };
+};
 
 const gc = (globalThis as { gc?: (options?: { type: 'minor' | 'major' }) => void }).gc;
 if (!gc) throw new Error('run with --expose-gc');
 
 const definition = loadPackageDefinition(loadSync(path.join(PROTO_ROOT, METADATA_V1.file), PROTO_LOADER_OPTIONS)) as unknown as Package;
 const { MetadataService } = definition.overture.metadata.v1;
-const tracks = Array.from({ length: 20 }, (_, i) => ({ trackId: `t${i}`, title: `Track ${i}`, artistName: 'Artist', albumTitle: 'Album', durationMs: 200_000, isrc: `XX00000000${i}` }));
+const tracks = Array.from({ length: 20 }, (_, i) => ({
+  trackId: `t${i}`,
+  title: `Track ${i}`,
+  artistName: 'Artist',
+  albumTitle: 'Album',
+  durationMs: 200_000,
+  isrc: `XX00000000${i}`,
+}));
 
 const server = new Server();
 server.addService(MetadataService.service, {
@@ -41,7 +50,12 @@ const port = await new Promise<number>((resolve, reject) =>
 );
 const url = `127.0.0.1:${port}`;
 if (process.argv[2] === 'released') {
-  createGrpcClient({ contract: METADATA_V1, serviceName: 'MetadataService', url, transport: transportSecurity(PLAINTEXT_SETTINGS, 'api-gateway') }).close();
+  createGrpcClient({
+    contract: METADATA_V1,
+    serviceName: 'MetadataService',
+    url,
+    transport: transportSecurity(PLAINTEXT_SETTINGS, 'api-gateway'),
+  }).close();
   // Already installed by the client above; this reports whether its grpc-js cut applied.
   if (!releaseFinishedCalls()) throw new Error('releaseFinishedCalls could not install its grpc-js cut');
 }

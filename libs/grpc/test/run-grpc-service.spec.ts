@@ -29,7 +29,19 @@ class SlowMetadataController implements metadataV1.MetadataServiceController {
     if (request.trackId === 'bug') throw new Error('a bug with a secret inside');
     started();
     await new Promise<void>((resolve) => (release = resolve));
-    return { track: { trackId: request.trackId, title: 'Slow', artistName: '', albumTitle: '', durationMs: 1, isrc: '', releaseYear: 0, popularity: 0, explicit: false } };
+    return {
+      track: {
+        trackId: request.trackId,
+        title: 'Slow',
+        artistName: '',
+        albumTitle: '',
+        durationMs: 1,
+        isrc: '',
+        releaseYear: 0,
+        popularity: 0,
+        explicit: false,
+      },
+    };
   }
   batchGetTracks(): metadataV1.BatchGetTracksResponse {
     return { tracks: [], missingTrackIds: [] };
@@ -73,7 +85,13 @@ describe('runGrpcService', () => {
       module: SlowModule,
       contract: METADATA_V1,
       serviceNames: ['overture.metadata.v1.MetadataService'],
-      settings: { ...tlsSettings('metadata'), GRPC_LISTEN: address, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: graceMs, GRPC_REFLECTION: false },
+      settings: {
+        ...tlsSettings('metadata'),
+        GRPC_LISTEN: address,
+        SHUTDOWN_DELAY_MS: 0,
+        SHUTDOWN_GRACE_MS: graceMs,
+        GRPC_REFLECTION: false,
+      },
       logger: silent,
       readiness: () => async () => undefined,
     });

@@ -31,7 +31,19 @@ class EchoController implements metadataV1.MetadataServiceController {
   getTrack(request: metadataV1.GetTrackRequest, _metadata: Metadata, call: AuthenticatedCall): metadataV1.GetTrackResponse {
     const caller = callerOf(call);
     const title = caller.transport === 'mtls' ? (caller.identity ?? 'unnamed') : 'plaintext';
-    return { track: { trackId: request.trackId, title, artistName: '', albumTitle: '', durationMs: 1, isrc: '', releaseYear: 0, popularity: 0, explicit: false } };
+    return {
+      track: {
+        trackId: request.trackId,
+        title,
+        artistName: '',
+        albumTitle: '',
+        durationMs: 1,
+        isrc: '',
+        releaseYear: 0,
+        popularity: 0,
+        explicit: false,
+      },
+    };
   }
   batchGetTracks(): metadataV1.BatchGetTracksResponse {
     return { tracks: [], missingTrackIds: [] };
@@ -68,7 +80,12 @@ describe('mutual TLS between apps', () => {
   const clients: { close(): void }[] = [];
 
   const getTrack = async (transport: TransportSecurity): Promise<number> => {
-    const client = createGrpcClient<metadataV1.MetadataServiceClient>({ contract: METADATA_V1, serviceName: 'MetadataService', url: address, transport });
+    const client = createGrpcClient<metadataV1.MetadataServiceClient>({
+      contract: METADATA_V1,
+      serviceName: 'MetadataService',
+      url: address,
+      transport,
+    });
     clients.push(client);
     return unary(client.service.getTrack({ trackId: 't1' }, new Metadata(), withDeadline(2_000))).then(
       () => status.OK,
@@ -87,7 +104,13 @@ describe('mutual TLS between apps', () => {
       module: EchoModule,
       contract: METADATA_V1,
       serviceNames: ['overture.metadata.v1.MetadataService'],
-      settings: { ...settingsIn(serverRoot, 'metadata', 1_000), GRPC_LISTEN: address, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: 1_000, GRPC_REFLECTION: false },
+      settings: {
+        ...settingsIn(serverRoot, 'metadata', 1_000),
+        GRPC_LISTEN: address,
+        SHUTDOWN_DELAY_MS: 0,
+        SHUTDOWN_GRACE_MS: 1_000,
+        GRPC_REFLECTION: false,
+      },
       logger: silent,
       readiness: () => async () => undefined,
     });
@@ -112,9 +135,9 @@ describe('mutual TLS between apps', () => {
     });
     clients.push(client);
     const titles = async (n: number) =>
-      Promise.all(Array.from({ length: n }, () => unary(client.service.getTrack({ trackId: 't' }, new Metadata(), withDeadline(2_000))))).then((r) =>
-        r.map((response) => response.track?.title),
-      );
+      Promise.all(
+        Array.from({ length: n }, () => unary(client.service.getTrack({ trackId: 't' }, new Metadata(), withDeadline(2_000)))),
+      ).then((r) => r.map((response) => response.track?.title));
     expect(await titles(1)).toEqual(['playback-queue']);
     const parse = vi.spyOn(TLSSocket.prototype, 'getPeerCertificate');
     try {
@@ -126,7 +149,10 @@ describe('mutual TLS between apps', () => {
   });
 
   it('refuses a plaintext client at the connection', async () => {
-    const plaintext = { ...transportSecurity(settingsIn(root, 'api-gateway'), 'api-gateway'), channelCredentials: () => credentials.createInsecure() };
+    const plaintext = {
+      ...transportSecurity(settingsIn(root, 'api-gateway'), 'api-gateway'),
+      channelCredentials: () => credentials.createInsecure(),
+    };
     expect(await getTrack(plaintext)).toBe(status.UNAVAILABLE);
   });
 
@@ -143,14 +169,20 @@ describe('mutual TLS between apps', () => {
   it('a client refuses a server whose certificate names another service than the one it called', async () => {
     const gateway = transportSecurity(settingsIn(root, 'api-gateway'), 'api-gateway');
     // Expects auth behind the address; metadata answers.
-    const expectingAuth = { ...gateway, channelCredentials: () => gateway.channelCredentials('auth'), channelOptions: () => gateway.channelOptions('auth') };
+    const expectingAuth = {
+      ...gateway,
+      channelCredentials: () => gateway.channelCredentials('auth'),
+      channelOptions: () => gateway.channelOptions('auth'),
+    };
     expect(await getTrack(expectingAuth)).toBe(status.UNAVAILABLE);
   });
 
   it('refuses to start with a certificate that names another workload', () => {
     expect(() => transportSecurity(settingsIn(root, 'auth'), 'metadata')).toThrow(TransportConfigError);
     expect(() => transportSecurity(settingsIn(root, 'auth'), 'metadata')).toThrow(/names spiffe:\/\/overture\/auth|names auth/);
-    expect(() => transportSecurity({ ...settingsIn(root, 'auth'), GRPC_TLS_DIR: path.join(root, 'missing') }, 'auth')).toThrow(/cannot read/);
+    expect(() => transportSecurity({ ...settingsIn(root, 'auth'), GRPC_TLS_DIR: path.join(root, 'missing') }, 'auth')).toThrow(
+      /cannot read/,
+    );
   });
 
   it('uses a rotated certificate for new connections without a restart', async () => {
@@ -159,15 +191,21 @@ describe('mutual TLS between apps', () => {
       const [ca, cert, key] = await Promise.all(['ca.crt', 'tls.crt', 'tls.key'].map((f) => readFile(path.join(own, f))));
       const [host, port] = address.split(':');
       return new Promise((resolve, reject) => {
-        const socket = connect({ host, port: Number(port), ca, cert, key, servername: 'metadata', ALPNProtocols: ['h2'], checkServerIdentity: () => undefined }, () => {
-          resolve(socket.getPeerCertificate().serialNumber);
-          socket.destroy();
-        });
+        const socket = connect(
+          { host, port: Number(port), ca, cert, key, servername: 'metadata', ALPNProtocols: ['h2'], checkServerIdentity: () => undefined },
+          () => {
+            resolve(socket.getPeerCertificate().serialNumber);
+            socket.destroy();
+          },
+        );
         socket.once('error', reject);
       });
     };
     const before = await servedSerial();
-    const authority = { certificatePem: await readFile(path.join(root, 'ca.crt'), 'utf8'), privateKeyPem: await readFile(path.join(root, 'ca.key'), 'utf8') };
+    const authority = {
+      certificatePem: await readFile(path.join(root, 'ca.crt'), 'utf8'),
+      privateKeyPem: await readFile(path.join(root, 'ca.key'), 'utf8'),
+    };
     const next = await issueServiceCertificate(authority, 'metadata');
     const nextSerial = new X509Certificate(next.certificatePem).serialNumber;
     // As a Secret volume does: whole files swapped in, never written in place.
@@ -177,7 +215,10 @@ describe('mutual TLS between apps', () => {
     await rename(path.join(dir, 'tls.key.new'), path.join(dir, 'tls.key'));
     await rename(path.join(dir, 'tls.crt.new'), path.join(dir, 'tls.crt'));
     expect(nextSerial.toUpperCase()).not.toBe(before.toUpperCase());
-    await vi.waitFor(async () => expect((await servedSerial()).toUpperCase()).toBe(nextSerial.toUpperCase()), { timeout: 5_000, interval: 200 });
+    await vi.waitFor(async () => expect((await servedSerial()).toUpperCase()).toBe(nextSerial.toUpperCase()), {
+      timeout: 5_000,
+      interval: 200,
+    });
     expect(await getTrack(transportSecurity(settingsIn(root, 'api-gateway'), 'api-gateway'))).toBe(status.OK);
   });
 });

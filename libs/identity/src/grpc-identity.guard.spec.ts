@@ -63,12 +63,20 @@ describe('GrpcIdentityGuard', () => {
 
   // Runs the guard as Nest would for a gRPC call of `method`, then the handler if it let the call through.
   // A call on a mutual-TLS connection from `caller` (a certificate naming `san`, when given).
-  const mtlsCall = (caller: ServiceIdentity | undefined, san = caller ? `URI:${spiffeIdOf(caller)}` : 'DNS:localhost'): AuthenticatedCall => ({
+  const mtlsCall = (
+    caller: ServiceIdentity | undefined,
+    san = caller ? `URI:${spiffeIdOf(caller)}` : 'DNS:localhost',
+  ): AuthenticatedCall => ({
     getAuthContext: () => ({ transportSecurityType: 'ssl', sslPeerCertificate: { subjectaltname: san } as never }),
   });
   const plaintextCall: AuthenticatedCall = { getAuthContext: () => ({}) };
 
-  const invoke = async (method: keyof ProbeController, request: object, token?: string, call = mtlsCall('api-gateway')): Promise<unknown> => {
+  const invoke = async (
+    method: keyof ProbeController,
+    request: object,
+    token?: string,
+    call = mtlsCall('api-gateway'),
+  ): Promise<unknown> => {
     const metadata = new Metadata();
     if (token) metadata.set('authorization', `Bearer ${token}`);
     const handler = ProbeController.prototype[method];
@@ -83,7 +91,10 @@ describe('GrpcIdentityGuard', () => {
     return (handler as (r: object, m: Metadata) => unknown).call(new ProbeController(), request, metadata);
   };
   const refusal = async (promise: Promise<unknown>) => {
-    const error = await promise.then(() => undefined, (e: unknown) => e);
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     if (!(error instanceof DomainError)) throw new Error(`expected a DomainError, got ${String(error)}`);
     return { code: grpcStatusOf(error.category), reason: error.reason };
   };
@@ -94,16 +105,30 @@ describe('GrpcIdentityGuard', () => {
 
   it('lets through only the workloads a method names, as their certificates prove', async () => {
     await expect(invoke('record', {}, undefined, mtlsCall('playback-queue'))).resolves.toBe('recorded');
-    expect(await refusal(invoke('record', {}, undefined, mtlsCall('api-gateway')))).toEqual({ code: status.PERMISSION_DENIED, reason: 'CALLER_NOT_ALLOWED' });
+    expect(await refusal(invoke('record', {}, undefined, mtlsCall('api-gateway')))).toEqual({
+      code: status.PERMISSION_DENIED,
+      reason: 'CALLER_NOT_ALLOWED',
+    });
     // The class's @Callers applies to methods that name none themselves.
-    expect(await refusal(invoke('open', {}, undefined, mtlsCall('recommendation')))).toEqual({ code: status.PERMISSION_DENIED, reason: 'CALLER_NOT_ALLOWED' });
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall('recommendation')))).toEqual({
+      code: status.PERMISSION_DENIED,
+      reason: 'CALLER_NOT_ALLOWED',
+    });
   });
 
   it('refuses a certificate that names no Overture service, or more than one', async () => {
-    expect(await refusal(invoke('open', {}, undefined, mtlsCall(undefined)))).toEqual({ code: status.UNAUTHENTICATED, reason: 'UNKNOWN_CALLER' });
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall(undefined)))).toEqual({
+      code: status.UNAUTHENTICATED,
+      reason: 'UNKNOWN_CALLER',
+    });
     const two = `URI:${spiffeIdOf('api-gateway')}, URI:${spiffeIdOf('auth')}`;
-    expect(await refusal(invoke('open', {}, undefined, mtlsCall('api-gateway', two)))).toEqual({ code: status.UNAUTHENTICATED, reason: 'UNKNOWN_CALLER' });
-    expect(await refusal(invoke('open', {}, undefined, mtlsCall('api-gateway', 'URI:spiffe://elsewhere/api-gateway')))).toMatchObject({ reason: 'UNKNOWN_CALLER' });
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall('api-gateway', two)))).toEqual({
+      code: status.UNAUTHENTICATED,
+      reason: 'UNKNOWN_CALLER',
+    });
+    expect(await refusal(invoke('open', {}, undefined, mtlsCall('api-gateway', 'URI:spiffe://elsewhere/api-gateway')))).toMatchObject({
+      reason: 'UNKNOWN_CALLER',
+    });
   });
 
   it('checks no workload on a plaintext connection (a server started with GRPC_INSECURE_PLAINTEXT)', async () => {
@@ -125,7 +150,10 @@ describe('GrpcIdentityGuard', () => {
 
   it("refuses a request naming another user than the token's subject", async () => {
     const token = await signer.sign({ claims: { sub: user } });
-    expect(await refusal(invoke('read', { userId: randomUUID() }, token))).toEqual({ code: status.PERMISSION_DENIED, reason: 'USER_MISMATCH' });
+    expect(await refusal(invoke('read', { userId: randomUUID() }, token))).toEqual({
+      code: status.PERMISSION_DENIED,
+      reason: 'USER_MISMATCH',
+    });
   });
 
   it('refuses the token of a revoked session as soon as the policy says so', async () => {

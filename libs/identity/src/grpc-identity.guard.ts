@@ -50,7 +50,10 @@ export class GrpcIdentityGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     if (context.getType() !== 'rpc') return true;
     const targets = [context.getHandler(), context.getClass()];
-    this.checkWorkload(context.getArgByIndex<AuthenticatedCall>(2), this.reflector.getAllAndOverride<ServiceIdentity[] | undefined>(ACCEPTED_CALLERS, targets));
+    this.checkWorkload(
+      context.getArgByIndex<AuthenticatedCall>(2),
+      this.reflector.getAllAndOverride<ServiceIdentity[] | undefined>(ACCEPTED_CALLERS, targets),
+    );
     if (this.reflector.getAllAndOverride<boolean>(ALLOW_ANONYMOUS, targets)) return true;
     const rpc = context.switchToRpc();
     const metadata = rpc.getContext<Metadata>();
@@ -64,7 +67,11 @@ export class GrpcIdentityGuard implements CanActivate {
     // UUIDs compare case-insensitively: an upper-case spelling of one's own id is still one's own.
     const other = typeof userId === 'string' && userId !== '' && userId.toLowerCase() !== principal.userId.toLowerCase();
     if (other && !this.reflector.getAllAndOverride<boolean>(ACTS_ON_ANY_USER, targets)) {
-      throw new DomainError(ErrorCategory.PermissionDenied, CommonReason.USER_MISMATCH, 'userId must be the caller named by the access token');
+      throw new DomainError(
+        ErrorCategory.PermissionDenied,
+        CommonReason.USER_MISMATCH,
+        'userId must be the caller named by the access token',
+      );
     }
     principals.set(metadata, principal);
     return true;
@@ -74,7 +81,8 @@ export class GrpcIdentityGuard implements CanActivate {
     const proof = callerOf(call);
     // A plaintext connection reaches a handler only on a server started with GRPC_INSECURE_PLAINTEXT.
     if (proof.transport === 'plaintext') return;
-    if (!proof.identity) throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.UNKNOWN_CALLER, 'the client certificate names no Overture service');
+    if (!proof.identity)
+      throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.UNKNOWN_CALLER, 'the client certificate names no Overture service');
     if (!accepted?.includes(proof.identity)) {
       throw new DomainError(ErrorCategory.PermissionDenied, CommonReason.CALLER_NOT_ALLOWED, `${proof.identity} may not call this method`);
     }
@@ -82,20 +90,25 @@ export class GrpcIdentityGuard implements CanActivate {
 
   private async authenticate(metadata: Metadata): Promise<Principal> {
     const header = metadata.get('authorization')[0];
-    if (typeof header !== 'string') throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.UNAUTHENTICATED, 'an access token is required');
+    if (typeof header !== 'string')
+      throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.UNAUTHENTICATED, 'an access token is required');
     const token = bearerToken(header);
     if (!token) throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.INVALID_TOKEN, 'authorization is not "Bearer <token>"');
-    if (!this.policy.ready) throw new DomainError(ErrorCategory.Unavailable, CommonReason.POLICY_NOT_LOADED, 'the access policy has not been loaded yet');
+    if (!this.policy.ready)
+      throw new DomainError(ErrorCategory.Unavailable, CommonReason.POLICY_NOT_LOADED, 'the access policy has not been loaded yet');
     let principal: Principal;
     try {
       principal = await this.tokens.verify(token);
     } catch (error) {
-      if (error instanceof TokenRejectedError) throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.INVALID_TOKEN, error.message);
-      if (error instanceof SigningKeysUnavailableError) throw new DomainError(ErrorCategory.Unavailable, CommonReason.KEYS_NOT_LOADED, error.message);
+      if (error instanceof TokenRejectedError)
+        throw new DomainError(ErrorCategory.Unauthenticated, CommonReason.INVALID_TOKEN, error.message);
+      if (error instanceof SigningKeysUnavailableError)
+        throw new DomainError(ErrorCategory.Unavailable, CommonReason.KEYS_NOT_LOADED, error.message);
       throw error;
     }
     const stale = this.policy.staleness(principal);
-    if (stale === CommonReason.SESSION_REVOKED) throw new DomainError(ErrorCategory.Unauthenticated, stale, 'the session of this access token has ended');
+    if (stale === CommonReason.SESSION_REVOKED)
+      throw new DomainError(ErrorCategory.Unauthenticated, stale, 'the session of this access token has ended');
     if (stale === CommonReason.ROLES_CHANGED) {
       throw new DomainError(ErrorCategory.Unauthenticated, stale, "the account's roles changed; refresh the access token");
     }

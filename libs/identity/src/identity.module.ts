@@ -32,7 +32,12 @@ export interface IdentitySource {
 }
 
 export function createIdentitySource(authGrpcUrl: string, transport: TransportSecurity): IdentitySource {
-  const client = createGrpcClient<authV1.AuthServiceClient>({ contract: AUTH_V1, serviceName: authV1.AUTH_SERVICE_NAME, url: authGrpcUrl, transport });
+  const client = createGrpcClient<authV1.AuthServiceClient>({
+    contract: AUTH_V1,
+    serviceName: authV1.AUTH_SERVICE_NAME,
+    url: authGrpcUrl,
+    transport,
+  });
   const metadata = (): Metadata => {
     const md = new Metadata();
     md.set(REQUEST_ID_KEY, randomUUID());
@@ -82,7 +87,11 @@ export class IdentityModule {
           provide: JwksCache,
           inject: [IDENTITY_SOURCE],
           useFactory: (source: IdentitySource) =>
-            new JwksCache({ fetchKeys: () => source.fetchKeys(), refreshIntervalMs: config.JWKS_REFRESH_INTERVAL_MS, logger: new Logger('JwksCache') }),
+            new JwksCache({
+              fetchKeys: () => source.fetchKeys(),
+              refreshIntervalMs: config.JWKS_REFRESH_INTERVAL_MS,
+              logger: new Logger('JwksCache'),
+            }),
         },
         {
           provide: PolicyCache,

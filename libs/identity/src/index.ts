@@ -20,4 +20,10 @@ export {
 } from './permissions.js';
 export { PolicyCache, type PolicyCacheOptions, type Staleness } from './policy-cache.js';
 export type { Principal } from './principal.js';
-export { SigningKeysUnavailableError, TokenRejectedError, TokenVerifier, type KeySource, type TokenVerifierOptions } from './token-verifier.js';
+export {
+  SigningKeysUnavailableError,
+  TokenRejectedError,
+  TokenVerifier,
+  type KeySource,
+  type TokenVerifierOptions,
+} from './token-verifier.js';

@@ -25,8 +25,7 @@ export const ACTS_ON_ANY_USER = Symbol('ACTS_ON_ANY_USER');
 export const ACCEPTED_CALLERS = Symbol('ACCEPTED_CALLERS');
 
 /** The caller's roles must grant `permission` (checked against the live policy). */
-export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator =>
-  SetMetadata(REQUIRED_PERMISSION, permission);
+export const RequirePermission = (permission: Permission): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_PERMISSION, permission);
 
 /** A method callable without an access token (sign-in, key publication). Every other one needs a token. */
 export const AllowAnonymous = (): MethodDecorator & ClassDecorator => SetMetadata(ALLOW_ANONYMOUS, true);

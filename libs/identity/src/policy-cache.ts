@@ -137,7 +137,8 @@ export class PolicyCache {
   private scheduleReconnect(failure?: unknown): void {
     if (this.stopped) return;
     const delay = this.ready ? this.reconnect.next() : this.reconnect.next(BACKOFF_BEFORE_READY_MAX_MS);
-    if (failure !== undefined) this.options?.logger.warn({ msg: `policy stream failed; reconnecting in ${delay} ms`, error: String(failure) });
+    if (failure !== undefined)
+      this.options?.logger.warn({ msg: `policy stream failed; reconnecting in ${delay} ms`, error: String(failure) });
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => this.connect(), delay);
     this.retryTimer.unref();

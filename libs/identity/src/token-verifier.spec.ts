@@ -39,7 +39,14 @@ describe('TokenVerifier', () => {
   it('accepts a token auth would issue and names the caller', async () => {
     const signer = await createTestSigner();
     const principal = await verifierFor(signer).verify(await signer.sign({ claims: { sub: USER, sid: 'session-1', jti: 'token-1' } }));
-    expect(principal).toEqual({ userId: USER, sessionId: 'session-1', tokenId: 'token-1', roles: ['listener'], issuedAt: expect.any(Number), rolesVersion: 0 });
+    expect(principal).toEqual({
+      userId: USER,
+      sessionId: 'session-1',
+      tokenId: 'token-1',
+      roles: ['listener'],
+      issuedAt: expect.any(Number),
+      rolesVersion: 0,
+    });
   });
 
   it('rejects an unsigned token (alg none)', async () => {
@@ -103,7 +110,10 @@ describe('TokenVerifier', () => {
   it('re-reads the keys once for an unknown kid, and accepts the token if the new keys have it', async () => {
     const old = await createTestSigner('old');
     const rotated = await createTestSigner('new');
-    const keys = new FixedKeys(createLocalJWKSet({ keys: [old.publicJwk] }), createLocalJWKSet({ keys: [old.publicJwk, rotated.publicJwk] }));
+    const keys = new FixedKeys(
+      createLocalJWKSet({ keys: [old.publicJwk] }),
+      createLocalJWKSet({ keys: [old.publicJwk, rotated.publicJwk] }),
+    );
     const verifier = new TokenVerifier(keys, { issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
     await expect(verifier.verify(await rotated.sign({ claims: { sub: USER } }))).resolves.toMatchObject({ userId: USER });
     expect(keys.refreshes).toBe(1);

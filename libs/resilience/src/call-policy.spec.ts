@@ -97,7 +97,11 @@ describe('createCallPolicy', () => {
 
   it('a throttled answer between service failures resets their count', async () => {
     const policy = newPolicy();
-    const failures = [grpcError(status.UNAVAILABLE), grpcError(status.UNAVAILABLE), grpcError(status.RESOURCE_EXHAUSTED, 'TOO_MANY_SIGN_IN_ATTEMPTS')];
+    const failures = [
+      grpcError(status.UNAVAILABLE),
+      grpcError(status.UNAVAILABLE),
+      grpcError(status.RESOURCE_EXHAUSTED, 'TOO_MANY_SIGN_IN_ATTEMPTS'),
+    ];
     for (const error of [...failures, ...failures]) {
       await expect(policy.execute(() => Promise.reject(error))).rejects.toBe(error);
     }

@@ -52,18 +52,13 @@ type Outcome<T> = { answered: false; value: T } | { answered: true; error: unkno
  * the breaker never sees. Create one policy per dependency and share it across calls.
  */
 export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
-  const breaker = circuitBreaker(
-    handleWhen(isServiceFailure),
-    {
-      halfOpenAfter: options.breaker.halfOpenAfterMs,
-      breaker: new ConsecutiveBreaker(options.breaker.consecutiveFailures),
-    },
-  );
+  const breaker = circuitBreaker(handleWhen(isServiceFailure), {
+    halfOpenAfter: options.breaker.halfOpenAfterMs,
+    breaker: new ConsecutiveBreaker(options.breaker.consecutiveFailures),
+  });
   // The bulkhead sits outside the breaker: a rejection for local overload says nothing about the
   // dependency's health, and a queued call meets the breaker's state when it actually runs.
-  const limiter: IPolicy = options.bulkhead
-    ? bulkhead(options.bulkhead.maxConcurrent, options.bulkhead.maxQueue)
-    : noop;
+  const limiter: IPolicy = options.bulkhead ? bulkhead(options.bulkhead.maxConcurrent, options.bulkhead.maxQueue) : noop;
 
   async function execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     let outcome: Outcome<T>;

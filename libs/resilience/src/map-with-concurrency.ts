@@ -3,7 +3,11 @@
  * request fanned out over a dependency takes `limit` of its slots, not one per item. After a
  * failure no further item starts, and the promise rejects with that failure.
  */
-export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`limit must be a positive integer, got ${limit}`);
   const results = new Array<R>(items.length);
   let next = 0;

@@ -32,10 +32,13 @@ describe('retryIdempotent', () => {
   it('gives up after the configured number of attempts with the last error', async () => {
     let attempts = 0;
     const last = grpcError(status.UNAVAILABLE);
-    const result = retryIdempotent(async () => {
-      attempts++;
-      throw attempts === 2 ? last : grpcError(status.UNAVAILABLE);
-    }, { ...options, attempts: 2 });
+    const result = retryIdempotent(
+      async () => {
+        attempts++;
+        throw attempts === 2 ? last : grpcError(status.UNAVAILABLE);
+      },
+      { ...options, attempts: 2 },
+    );
     const assertion = expect(result).rejects.toBe(last);
     await vi.runAllTimersAsync();
     await assertion;
@@ -74,11 +77,14 @@ describe('retryIdempotent', () => {
     const random = vi.spyOn(Math, 'random').mockReturnValue(0.999);
     try {
       let attempts = 0;
-      const result = retryIdempotent(async () => {
-        attempts++;
-        if (attempts < 3) throw grpcError(status.UNAVAILABLE);
-        return 'ok';
-      }, { attempts: 3, baseDelayMs: 100, maxDelayMs: 150 });
+      const result = retryIdempotent(
+        async () => {
+          attempts++;
+          if (attempts < 3) throw grpcError(status.UNAVAILABLE);
+          return 'ok';
+        },
+        { attempts: 3, baseDelayMs: 100, maxDelayMs: 150 },
+      );
       // First backoff is below 100 ms, the second below min(200, 150) ms.
       await vi.advanceTimersByTimeAsync(99);
       expect(attempts).toBe(2);

@@ -24,10 +24,7 @@ const MAX_ATTEMPTS = 3;
  * already retries. An open circuit (`CircuitOpenError`) is not retried, since it will not have
  * closed by the next attempt.
  */
-export async function retryIdempotent<T>(
-  fn: (signal: AbortSignal) => Promise<T>,
-  options: RetryOptions,
-): Promise<T> {
+export async function retryIdempotent<T>(fn: (signal: AbortSignal) => Promise<T>, options: RetryOptions): Promise<T> {
   if (!Number.isInteger(options.attempts) || options.attempts < 1 || options.attempts > MAX_ATTEMPTS) {
     throw new RangeError(`attempts must be an integer from 1 to ${MAX_ATTEMPTS}, got ${options.attempts}`);
   }

@@ -2,7 +2,14 @@ import type { DynamicModule, LoggerService, Type } from '@nestjs/common';
 import type { ContractRef } from '@overture/contracts';
 import { createDataSource, runMigrations, type Migration } from '@overture/database';
 import { freePort } from '@overture/database/embedded';
-import { createGrpcClient, runGrpcService, serverOf, type GrpcClientHandle, type RunningGrpcService, type ServiceIdentity } from '@overture/grpc';
+import {
+  createGrpcClient,
+  runGrpcService,
+  serverOf,
+  type GrpcClientHandle,
+  type RunningGrpcService,
+  type ServiceIdentity,
+} from '@overture/grpc';
 import { DataSource } from 'typeorm';
 import { testTransport, testTransportSettings } from './test-transport.js';
 
@@ -53,7 +60,13 @@ export async function startGrpcTestService<C extends object>(options: {
     module: options.module,
     contract: options.contract,
     serviceNames: [`${options.contract.package}.${options.serviceName}`],
-    settings: { ...testTransportSettings(identity), GRPC_LISTEN: listen, SHUTDOWN_DELAY_MS: 0, SHUTDOWN_GRACE_MS: 2_000, GRPC_REFLECTION: true },
+    settings: {
+      ...testTransportSettings(identity),
+      GRPC_LISTEN: listen,
+      SHUTDOWN_DELAY_MS: 0,
+      SHUTDOWN_GRACE_MS: 2_000,
+      GRPC_REFLECTION: true,
+    },
     logger: quietLogger,
     readiness: (app) => {
       const dataSource = app.get(DataSource);

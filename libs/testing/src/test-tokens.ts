@@ -39,9 +39,7 @@ export async function createTestSigner(kid = `test-${randomUUID()}`): Promise<Te
         aud: TEST_AUDIENCE,
         roles: ['listener'],
       };
-      const payload = Object.fromEntries(
-        Object.entries({ ...defaults, ...options.claims }).filter(([, value]) => value !== undefined),
-      );
+      const payload = Object.fromEntries(Object.entries({ ...defaults, ...options.claims }).filter(([, value]) => value !== undefined));
       return new SignJWT(payload)
         .setProtectedHeader({ alg: 'EdDSA', kid, typ: 'at+jwt', ...options.header })
         .setIssuedAt()

@@ -166,9 +166,7 @@ function serializeError(error: Error, depth = 0): SerializedError {
 function errorFromStack(stack: string): SerializedError {
   const head = stack.slice(0, stack.indexOf('\n'));
   const colon = head.indexOf(': ');
-  return colon > 0
-    ? { name: head.slice(0, colon), message: head.slice(colon + 2), stack }
-    : { name: head || 'Error', message: '', stack };
+  return colon > 0 ? { name: head.slice(0, colon), message: head.slice(colon + 2), stack } : { name: head || 'Error', message: '', stack };
 }
 
 // JSON.stringify throws on cycles and BigInt, and prints Errors as `{}`; a log call must not throw.

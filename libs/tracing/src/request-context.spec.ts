@@ -16,12 +16,9 @@ describe('request ids', () => {
     expect(a).not.toBe(b);
   });
 
-  it.each(['abc-123', 'a.b_c:d-e', '0b7e4a8c-3f51-4c67-9d0e-5a2f4f1a9c11', 'x'.repeat(128)])(
-    'keeps a well-formed client id %s',
-    (id) => {
-      expect(acceptRequestId(id)).toBe(id);
-    },
-  );
+  it.each(['abc-123', 'a.b_c:d-e', '0b7e4a8c-3f51-4c67-9d0e-5a2f4f1a9c11', 'x'.repeat(128)])('keeps a well-formed client id %s', (id) => {
+    expect(acceptRequestId(id)).toBe(id);
+  });
 
   it.each<[string, unknown]>([
     ['empty', ''],

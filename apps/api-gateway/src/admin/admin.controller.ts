@@ -79,7 +79,10 @@ export class AdminController {
   @ApiOperation({ summary: 'The security log, newest first' })
   @ApiResponse({ status: 200, description: 'Events', standardSchema: securityEventsViewSchema })
   @ApiErrors(400, 401, 403, 503, 504)
-  async securityEvents(@Query({ schema: securityEventsQuerySchema }) query: SecurityEventsQuery, @CallCtx() ctx: CallContext): Promise<SecurityEventsView> {
+  async securityEvents(
+    @Query({ schema: securityEventsQuerySchema }) query: SecurityEventsQuery,
+    @CallCtx() ctx: CallContext,
+  ): Promise<SecurityEventsView> {
     return this.admin.securityEvents(ctx, query);
   }
 }

@@ -2,7 +2,11 @@ import type { authV1 } from '@overture/contracts';
 import type { PolicyView, SecurityEventsView } from '@overture/gateway-contract';
 
 export function toPolicyView(policy: authV1.GetPolicyResponse): PolicyView {
-  return { version: policy.version, roles: Object.fromEntries(policy.roles.map((r) => [r.role, r.permissions])), permissions: policy.permissions };
+  return {
+    version: policy.version,
+    roles: Object.fromEntries(policy.roles.map((r) => [r.role, r.permissions])),
+    permissions: policy.permissions,
+  };
 }
 
 export function toSecurityEventsView(events: readonly authV1.SecurityEvent[]): SecurityEventsView {

@@ -1,11 +1,17 @@
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { CommonReason } from '@overture/contracts';
-import { bearerToken, PolicyCache, REQUIRED_PERMISSION, SigningKeysUnavailableError, TokenRejectedError, TokenVerifier } from '@overture/identity';
+import {
+  bearerToken,
+  PolicyCache,
+  REQUIRED_PERMISSION,
+  SigningKeysUnavailableError,
+  TokenRejectedError,
+  TokenVerifier,
+} from '@overture/identity';
 import type { FastifyRequest } from 'fastify';
 import { IS_PUBLIC } from './public.decorator.js';
 import { authenticationRequired, invalidToken, permissionDenied, serviceUnavailable } from '../http/gateway.errors.js';
-
 
 /**
  * Every route requires a valid access token unless marked @Public(). The token is verified locally

@@ -1,5 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ChangePasswordBody, DeleteAccountBody, RegisterBody, RevokeBody, TokenBody, TokenView, UserView } from '@overture/gateway-contract';
+import type {
+  ChangePasswordBody,
+  DeleteAccountBody,
+  RegisterBody,
+  RevokeBody,
+  TokenBody,
+  TokenView,
+  UserView,
+} from '@overture/gateway-contract';
 import { AuthClient } from '../downstream/auth.client.js';
 import type { CallContext } from '../downstream/call-context.js';
 import { toTokenRequest, toTokenView, toUserView } from './auth.mapper.js';

@@ -51,7 +51,11 @@ export class AuthController {
     [503, GatewayReason.SERVICE_UNAVAILABLE],
     504,
   )
-  async register(@Body({ schema: registerBodySchema }) body: RegisterBody, @CallCtx() ctx: CallContext, @ClientAddress() address: string): Promise<UserView> {
+  async register(
+    @Body({ schema: registerBodySchema }) body: RegisterBody,
+    @CallCtx() ctx: CallContext,
+    @ClientAddress() address: string,
+  ): Promise<UserView> {
     return this.accounts.register(ctx, body, address);
   }
 
@@ -75,7 +79,11 @@ export class AuthController {
     [503, GatewayReason.SERVICE_UNAVAILABLE],
     504,
   )
-  async token(@Body({ schema: tokenBodySchema }) body: TokenBody, @CallCtx() ctx: CallContext, @ClientAddress() address: string): Promise<TokenView> {
+  async token(
+    @Body({ schema: tokenBodySchema }) body: TokenBody,
+    @CallCtx() ctx: CallContext,
+    @ClientAddress() address: string,
+  ): Promise<TokenView> {
     return this.accounts.token(ctx, body, address);
   }
 
@@ -84,7 +92,8 @@ export class AuthController {
   @HttpCode(200)
   @ApiOperation({
     summary: 'End the session of a refresh token (RFC 7009)',
-    description: 'Answers 200 for an unknown or already revoked token too, as RFC 7009 asks. Access tokens of the session stop working within seconds.',
+    description:
+      'Answers 200 for an unknown or already revoked token too, as RFC 7009 asks. Access tokens of the session stop working within seconds.',
   })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiRequestTimeoutHeader()

@@ -17,6 +17,8 @@ export function toTokenView(token: authV1.IssueTokenResponse): TokenView {
 
 export function toTokenRequest(body: TokenBody, clientAddress: string): authV1.IssueTokenRequest {
   const grant =
-    body.grant_type === 'password' ? { password: { email: body.email, password: body.password } } : { refresh: { refreshToken: body.refresh_token } };
+    body.grant_type === 'password'
+      ? { password: { email: body.email, password: body.password } }
+      : { refresh: { refreshToken: body.refresh_token } };
   return { ...grant, clientAddress };
 }

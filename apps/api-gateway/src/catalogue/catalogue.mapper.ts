@@ -49,7 +49,13 @@ export function toTrackView(track: metadataV1.Track): TrackView {
 }
 
 export function toAlbumView(album: metadataV1.Album): AlbumView {
-  return { id: album.albumId, title: album.title, artist_id: album.artistId, artist_name: album.artistName, release_date: album.releaseDate || null };
+  return {
+    id: album.albumId,
+    title: album.title,
+    artist_id: album.artistId,
+    artist_name: album.artistName,
+    release_date: album.releaseDate || null,
+  };
 }
 
 export function toArtistView(page: metadataV1.GetArtistResponse): ArtistView {

@@ -15,7 +15,13 @@ import { createCallPolicy } from '@overture/resilience';
 import type { GatewayConfig } from '../gateway.config.js';
 import { AuthClient } from './auth.client.js';
 import { Downstream } from './downstream.js';
-import { AUTH_DOWNSTREAM, CATALOGUE_DOWNSTREAM, METADATA_DOWNSTREAM, PLAYBACK_DOWNSTREAM, RECOMMENDATION_DOWNSTREAM } from './downstream.tokens.js';
+import {
+  AUTH_DOWNSTREAM,
+  CATALOGUE_DOWNSTREAM,
+  METADATA_DOWNSTREAM,
+  PLAYBACK_DOWNSTREAM,
+  RECOMMENDATION_DOWNSTREAM,
+} from './downstream.tokens.js';
 import { MetadataClient } from './metadata.client.js';
 import { PlaybackClient } from './playback.client.js';
 import { RecommendationClient } from './recommendation.client.js';

@@ -88,7 +88,9 @@ describe('Downstream', () => {
   });
 
   it('keeps calling a service whose answers are throttled sign-ins (a domain answer, not a failure)', async () => {
-    const { call, received, policy } = downstream(() => throwError(() => grpcError(status.RESOURCE_EXHAUSTED, 'TOO_MANY_SIGN_IN_ATTEMPTS')));
+    const { call, received, policy } = downstream(() =>
+      throwError(() => grpcError(status.RESOURCE_EXHAUSTED, 'TOO_MANY_SIGN_IN_ATTEMPTS')),
+    );
     for (let i = 0; i < 10; i++) {
       const error = await failure(call({ requestId: 'r' }));
       expect(error).toMatchObject({ code: status.RESOURCE_EXHAUSTED, reason: 'TOO_MANY_SIGN_IN_ATTEMPTS' });

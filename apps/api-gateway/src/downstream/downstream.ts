@@ -70,7 +70,12 @@ export class Downstream<T extends object> implements OnApplicationShutdown {
 
   private downstreamError(error: unknown): unknown {
     if (error instanceof ClientBudgetExceeded) {
-      return new DownstreamError(this.name, status.DEADLINE_EXCEEDED, GatewayReason.REQUEST_TIMEOUT, 'the request timeout (x-request-timeout-ms) passed');
+      return new DownstreamError(
+        this.name,
+        status.DEADLINE_EXCEEDED,
+        GatewayReason.REQUEST_TIMEOUT,
+        'the request timeout (x-request-timeout-ms) passed',
+      );
     }
     if (error instanceof CircuitOpenError) {
       return new DownstreamError(this.name, status.UNAVAILABLE, undefined, error.message, { cause: error });

@@ -30,7 +30,11 @@ describe('httpErrorOf (gRPC status → HTTP)', () => {
 
   it('covers every gRPC code', () => {
     expect(codes).toHaveLength(17);
-    expect(Object.keys(EXPECTED).map(Number).sort((a, b) => a - b)).toEqual([...codes].sort((a, b) => a - b));
+    expect(
+      Object.keys(EXPECTED)
+        .map(Number)
+        .sort((a, b) => a - b),
+    ).toEqual([...codes].sort((a, b) => a - b));
   });
 
   it.each(codes.map((code) => [status[code], code] as const))('maps %s to its HTTP status', (_name, code) => {

@@ -34,7 +34,10 @@ const ids = (n: number) => Array.from({ length: n }, (_, i) => `t${i}`);
 const found = async (request: metadataV1.BatchGetTracksRequest): Promise<metadataV1.BatchGetTracksResponse> => {
   await tick();
   const known = request.trackIds.filter((id) => !id.endsWith('7'));
-  return { tracks: known.map((trackId) => ({ trackId }) as metadataV1.Track), missingTrackIds: request.trackIds.filter((id) => id.endsWith('7')) };
+  return {
+    tracks: known.map((trackId) => ({ trackId }) as metadataV1.Track),
+    missingTrackIds: request.trackIds.filter((id) => id.endsWith('7')),
+  };
 };
 
 describe('MetadataClient.batchGetTracks', () => {

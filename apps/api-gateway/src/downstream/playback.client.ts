@@ -91,7 +91,11 @@ export class PlaybackClient {
     request: playbackV1.ReportProgressRequest,
   ): Promise<{ state: playbackV1.PlaybackState; applied: boolean; ignoredReason: string }> {
     const response = await this.playback.call(ctx, (c, md, opts) => c.reportProgress(request, md, opts));
-    return { state: required(response.state, 'playback', 'the playback state'), applied: response.applied, ignoredReason: response.ignoredReason };
+    return {
+      state: required(response.state, 'playback', 'the playback state'),
+      applied: response.applied,
+      ignoredReason: response.ignoredReason,
+    };
   }
 
   async listDevices(ctx: CallContext, userId: string): Promise<playbackV1.Device[]> {
@@ -99,7 +103,10 @@ export class PlaybackClient {
     return response.devices;
   }
 
-  async listRecentlyPlayed(ctx: CallContext, request: playbackV1.ListRecentlyPlayedRequest): Promise<playbackV1.ListRecentlyPlayedResponse> {
+  async listRecentlyPlayed(
+    ctx: CallContext,
+    request: playbackV1.ListRecentlyPlayedRequest,
+  ): Promise<playbackV1.ListRecentlyPlayedResponse> {
     return this.playback.call(ctx, (c, md, opts) => c.listRecentlyPlayed(request, md, opts));
   }
 }

@@ -15,7 +15,9 @@ export const malformedBody = (message: string): ApiError => new ApiError(400, Ga
 
 /** No credentials at all: 401 with the challenge RFC 6750 asks for. */
 export const authenticationRequired = (): ApiError =>
-  new ApiError(401, CommonReason.UNAUTHENTICATED, 'an access token is required: send "Authorization: Bearer <token>"', { 'www-authenticate': CHALLENGE });
+  new ApiError(401, CommonReason.UNAUTHENTICATED, 'an access token is required: send "Authorization: Bearer <token>"', {
+    'www-authenticate': CHALLENGE,
+  });
 
 /** A token that cannot be used (malformed, expired, its session ended, its roles changed): 401 with `error="invalid_token"`. */
 export const invalidToken = (reason: CommonReason, message: string): ApiError =>
@@ -29,9 +31,12 @@ export const permissionDenied = (permission: string): ApiError =>
 export const routeNotFound = (message: string): ApiError => new ApiError(404, GatewayReason.ROUTE_NOT_FOUND, message);
 
 export const methodNotAllowed = (method: string, path: string, allowed: readonly string[]): ApiError =>
-  new ApiError(405, GatewayReason.METHOD_NOT_ALLOWED, `${method} is not allowed on ${path}; use ${allowed.join(', ')}`, { allow: allowed.join(', ') });
+  new ApiError(405, GatewayReason.METHOD_NOT_ALLOWED, `${method} is not allowed on ${path}; use ${allowed.join(', ')}`, {
+    allow: allowed.join(', '),
+  });
 
-export const requestTimeout = (): ApiError => new ApiError(408, GatewayReason.REQUEST_TIMEOUT, 'the request (headers and body) did not arrive in time');
+export const requestTimeout = (): ApiError =>
+  new ApiError(408, GatewayReason.REQUEST_TIMEOUT, 'the request (headers and body) did not arrive in time');
 
 export const tooManyConnections = (message: string): ApiError => new ApiError(429, GatewayReason.TOO_MANY_CONNECTIONS, message);
 
@@ -42,7 +47,12 @@ export const internalError = (cause?: unknown): ApiError => new ApiError(500, Co
 
 /** Something the gateway needs is not there yet (keys, policy): try again shortly. */
 export const serviceUnavailable = (message: string, retryAfterSeconds?: number): ApiError =>
-  new ApiError(503, GatewayReason.SERVICE_UNAVAILABLE, message, retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) });
+  new ApiError(
+    503,
+    GatewayReason.SERVICE_UNAVAILABLE,
+    message,
+    retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) },
+  );
 
 export const shuttingDown = (message: string): ApiError => new ApiError(503, GatewayReason.SHUTTING_DOWN, message);
 

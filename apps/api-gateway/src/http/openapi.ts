@@ -67,7 +67,9 @@ function sharedReasons(status: number, method: string, authenticated: boolean): 
       // Fastify parses a body on every method but GET and HEAD, whether the route reads one or not.
       return [GatewayReason.INVALID_REQUEST, GatewayReason.MALFORMED_REQUEST, ...(method === 'get' ? [] : [GatewayReason.MALFORMED_BODY])];
     case 401:
-      return authenticated ? [CommonReason.UNAUTHENTICATED, CommonReason.INVALID_TOKEN, CommonReason.SESSION_REVOKED, CommonReason.ROLES_CHANGED] : [];
+      return authenticated
+        ? [CommonReason.UNAUTHENTICATED, CommonReason.INVALID_TOKEN, CommonReason.SESSION_REVOKED, CommonReason.ROLES_CHANGED]
+        : [];
     case 403:
       return authenticated ? [CommonReason.PERMISSION_DENIED] : [];
     case 413:

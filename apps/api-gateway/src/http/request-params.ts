@@ -14,7 +14,9 @@ const requestTimeoutSchema = z.coerce
   .int('must be a whole number of milliseconds')
   .min(1, 'must be at least 1')
   .optional()
-  .describe('Time budget for the whole request, in ms; it can shorten the gateway budget for each service call (to no less than 100 ms while any of it is left), never lengthen it.');
+  .describe(
+    'Time budget for the whole request, in ms; it can shorten the gateway budget for each service call (to no less than 100 ms while any of it is left), never lengthen it.',
+  );
 
 /** Documents the `x-request-timeout-ms` header every route calling a service accepts. */
 export const ApiRequestTimeoutHeader = (): MethodDecorator & ClassDecorator =>
@@ -38,7 +40,9 @@ export const CallCtx = createParamDecorator((_data: unknown, ctx: ExecutionConte
 });
 
 /** The client's address as the gateway resolved it (TRUST_PROXY decides whether X-Forwarded-For counts); auth limits some calls by it. */
-export const ClientAddress = createParamDecorator((_data: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<FastifyRequest>().ip);
+export const ClientAddress = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<FastifyRequest>().ip,
+);
 
 const rawHeader = createParamDecorator((name: string, ctx: ExecutionContext): unknown => {
   return ctx.switchToHttp().getRequest<FastifyRequest>().headers[name];
@@ -49,7 +53,9 @@ export function HeaderParam(name: string, schema: z.ZodType): ParameterDecorator
   return headersParam(rawHeader(name.toLowerCase(), new ZodValidationPipe(schema)), { [name]: schema });
 }
 
-const allHeaders = createParamDecorator((_data: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<FastifyRequest>().headers);
+const allHeaders = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<FastifyRequest>().headers,
+);
 
 /**
  * Several request headers read as one object keyed by lower-case name, validated by `schema` (an

@@ -4,7 +4,10 @@ import { searchQuerySchema } from '@overture/gateway-contract';
 import { ApiError } from './api-error.js';
 import { ZodValidationPipe } from './zod-validation.pipe.js';
 
-const bodySchema = z.strictObject({ name: z.string().min(1, 'must not be empty'), tags: z.array(z.string().max(3, 'at most 3 characters')) });
+const bodySchema = z.strictObject({
+  name: z.string().min(1, 'must not be empty'),
+  tags: z.array(z.string().max(3, 'at most 3 characters')),
+});
 
 function failure(run: () => unknown): ApiError {
   try {
@@ -45,7 +48,9 @@ describe('ZodValidationPipe', () => {
     );
     // Where nothing pages, an offset is just unknown.
     const unpaged = z.strictObject({ q: z.string().optional() });
-    expect(failure(() => pipe.transform({ offset: '100' }, { type: 'query', schema: unpaged })).message).toBe('offset: is not an accepted query parameter');
+    expect(failure(() => pipe.transform({ offset: '100' }, { type: 'query', schema: unpaged })).message).toBe(
+      'offset: is not an accepted query parameter',
+    );
   });
 
   it('names the request part when the whole part is wrong', () => {

@@ -31,7 +31,7 @@ export class ZodValidationPipe implements PipeTransform {
  * pages by cursor, refusing one says how to page instead.
  */
 const OFFSET_PARAMETERS = new Set(['offset', 'page']);
-const CURSOR_HINT = 'pages follow next_cursor: pass the previous page\'s next_cursor as cursor';
+const CURSOR_HINT = "pages follow next_cursor: pass the previous page's next_cursor as cursor";
 
 /**
  * `field: problem; other.field: problem` for the issues found in `input`, naming the request part

@@ -1,4 +1,19 @@
-import { applyDecorators, Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res, UseFilters, UseInterceptors } from '@nestjs/common';
+import {
+  applyDecorators,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Query,
+  Res,
+  UseFilters,
+  UseInterceptors,
+} from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { CommonReason, PlaybackReason } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
@@ -243,14 +258,21 @@ export class PlayerController {
   @ApiOperation({ summary: 'Skip to the next item', description: '409 NO_NEXT_TRACK at the end of the queue (unless repeating).' })
   @ApiResponse({ status: 200, description: 'The playback state after the skip', standardSchema: playerStateViewSchema })
   @ApiErrors(400, 401, [409, PlaybackReason.NO_NEXT_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
-  async next(@CurrentUser() user: Principal, @Body({ schema: skipBodySchema }) body: SkipBody, @CallCtx() ctx: CallContext): Promise<PlayerStateView> {
+  async next(
+    @CurrentUser() user: Principal,
+    @Body({ schema: skipBodySchema }) body: SkipBody,
+    @CallCtx() ctx: CallContext,
+  ): Promise<PlayerStateView> {
     return this.player.skipToNext(ctx, user.userId, body.device_id, body.track_ended);
   }
 
   @RequirePermission('player:write')
   @Post('previous')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Go back to the previous item', description: '409 NO_PREVIOUS_TRACK at the start of the queue (unless repeating).' })
+  @ApiOperation({
+    summary: 'Go back to the previous item',
+    description: '409 NO_PREVIOUS_TRACK at the start of the queue (unless repeating).',
+  })
   @ApiResponse({ status: 200, description: 'The playback state after the change', standardSchema: playerStateViewSchema })
   @ApiErrors(400, 401, [409, PlaybackReason.NO_PREVIOUS_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
   async previous(
@@ -283,7 +305,7 @@ export class PlayerController {
     summary: "Report a device's playback progress (heartbeat, ~every 5 s)",
     description:
       'The active device moves the state. A report from another device is ignored (applied=false, NOT_ACTIVE_DEVICE) ' +
-      'unless it sets take_over; a report not newer (client_timestamp_ms) than the same device\'s latest is ignored (STALE_REPORT).',
+      "unless it sets take_over; a report not newer (client_timestamp_ms) than the same device's latest is ignored (STALE_REPORT).",
   })
   @ApiResponse({ status: 200, description: 'The playback state after the report', standardSchema: progressViewSchema })
   @ApiErrors(
@@ -342,7 +364,10 @@ export class PlayerController {
   }
 
   @Get('recently-played')
-  @ApiOperation({ summary: 'Plays (≥ 30 s or to the end), newest first; skips too with include_skips=true', description: 'Cursor paging, no cap.' })
+  @ApiOperation({
+    summary: 'Plays (≥ 30 s or to the end), newest first; skips too with include_skips=true',
+    description: 'Cursor paging, no cap.',
+  })
   @ApiResponse({ status: 200, description: 'One page', standardSchema: recentlyPlayedViewSchema })
   @ApiErrors([400, PlaybackReason.INVALID_CURSOR], 401, 503, 504)
   async recentlyPlayed(

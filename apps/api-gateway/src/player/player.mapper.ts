@@ -89,7 +89,11 @@ export function toProgressRequest(userId: string, progress: ProgressBody): playb
 
 export function toProgressView(outcome: { applied: boolean; ignoredReason: string }, state: PlayerStateView): ProgressView {
   const reason = outcome.ignoredReason;
-  return { ...state, applied: outcome.applied, ignored_reason: reason === 'STALE_REPORT' || reason === 'NOT_ACTIVE_DEVICE' ? reason : null };
+  return {
+    ...state,
+    applied: outcome.applied,
+    ignored_reason: reason === 'STALE_REPORT' || reason === 'NOT_ACTIVE_DEVICE' ? reason : null,
+  };
 }
 
 export function toDevicesView(devices: readonly playbackV1.Device[]): DevicesView {

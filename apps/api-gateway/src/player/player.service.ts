@@ -73,14 +73,22 @@ export class PlayerService {
     return this.editQueue(ctx, userId, () => this.playback.removeQueueItems(ctx, { userId, queueItemIds, ...editFields(edit) }));
   }
 
-  async moveItem(ctx: CallContext, userId: string, queueItemId: string, beforeQueueItemId: string | null, edit: QueueEdit): Promise<QueueView> {
+  async moveItem(
+    ctx: CallContext,
+    userId: string,
+    queueItemId: string,
+    beforeQueueItemId: string | null,
+    edit: QueueEdit,
+  ): Promise<QueueView> {
     return this.editQueue(ctx, userId, () =>
       this.playback.moveQueueItem(ctx, { userId, queueItemId, beforeQueueItemId: beforeQueueItemId ?? '', ...editFields(edit) }),
     );
   }
 
   async clearQueue(ctx: CallContext, userId: string, scope: 'upcoming' | 'all', edit: QueueEdit): Promise<QueueView> {
-    return this.editQueue(ctx, userId, () => this.playback.clearQueue(ctx, { userId, upcomingOnly: scope === 'upcoming', ...editFields(edit) }));
+    return this.editQueue(ctx, userId, () =>
+      this.playback.clearQueue(ctx, { userId, upcomingOnly: scope === 'upcoming', ...editFields(edit) }),
+    );
   }
 
   async setShuffle(ctx: CallContext, userId: string, shuffle: boolean, edit: QueueEdit): Promise<QueueView> {
@@ -123,8 +131,19 @@ export class PlayerService {
   }
 
   async recentlyPlayed(ctx: CallContext, userId: string, query: RecentlyPlayedQuery): Promise<RecentlyPlayedView> {
-    const page = await this.playback.listRecentlyPlayed(ctx, { userId, limit: query.limit, cursor: query.cursor ?? '', includeSkips: query.include_skips });
-    return toRecentlyPlayedView(page, await this.tracksById(ctx, page.items.map((item) => item.trackId)));
+    const page = await this.playback.listRecentlyPlayed(ctx, {
+      userId,
+      limit: query.limit,
+      cursor: query.cursor ?? '',
+      includeSkips: query.include_skips,
+    });
+    return toRecentlyPlayedView(
+      page,
+      await this.tracksById(
+        ctx,
+        page.items.map((item) => item.trackId),
+      ),
+    );
   }
 
   // A stale If-Match is answered with the current queue, so the client can rebase at once.

@@ -11,7 +11,10 @@ import type { ConnectionRegistry } from './connection-registry.js';
 import { SocketAuthError, type SocketAuthenticator, type SocketIdentity } from './socket-authenticator.js';
 import type { SocketConnection } from './socket-connection.js';
 
-export type ClientMessageSettings = Pick<GatewayConfig, 'WS_PING_INTERVAL_MS' | 'WS_IDLE_TIMEOUT_MS' | 'WS_MESSAGES_PER_SECOND' | 'WS_MESSAGE_BURST'>;
+export type ClientMessageSettings = Pick<
+  GatewayConfig,
+  'WS_PING_INTERVAL_MS' | 'WS_IDLE_TIMEOUT_MS' | 'WS_MESSAGES_PER_SECOND' | 'WS_MESSAGE_BURST'
+>;
 
 /**
  * What a connection says and what it is answered: `auth` (first or renewed token), `resume` (what
@@ -57,7 +60,11 @@ export class ClientMessages {
     const message = isBinary ? undefined : parse(data);
     if (!this.withinRate(connection, message ? MESSAGE_COST[message.type] : 1)) return;
     if (!message) {
-      connection.send({ type: 'error', reason: GatewayReason.INVALID_MESSAGE, message: 'send JSON text: {"type":"auth"|"resume"|"ping", …}' });
+      connection.send({
+        type: 'error',
+        reason: GatewayReason.INVALID_MESSAGE,
+        message: 'send JSON text: {"type":"auth"|"resume"|"ping", …}',
+      });
       return;
     }
     switch (message.type) {
@@ -67,7 +74,11 @@ export class ClientMessages {
         return this.reauthenticate(connection, message.token);
       case 'resume':
         if (!connection.identity || !connection.token) {
-          return void connection.send({ type: 'error', reason: CommonReason.UNAUTHENTICATED, message: 'send {"type":"auth","token":…} first' });
+          return void connection.send({
+            type: 'error',
+            reason: CommonReason.UNAUTHENTICATED,
+            message: 'send {"type":"auth","token":…} first',
+          });
         }
         return this.resume(connection, connection.identity.principal.userId, connection.token, message);
     }
@@ -105,12 +116,18 @@ export class ClientMessages {
     } catch (error) {
       if (!(error instanceof SocketAuthError)) throw error;
       connection.send({ type: 'error', reason: error.reason, message: error.message });
-      if (!connection.identity && !error.retryable) connection.close(error.status === 403 ? CLOSE.forbidden : CLOSE.unauthenticated, error.reason);
+      if (!connection.identity && !error.retryable)
+        connection.close(error.status === 403 ? CLOSE.forbidden : CLOSE.unauthenticated, error.reason);
     }
   }
 
   /** Sends what differs from the versions the client has: the full queue and/or state. */
-  private async resume(connection: SocketConnection, userId: string, token: string, message: Extract<ClientMessage, { type: 'resume' }>): Promise<void> {
+  private async resume(
+    connection: SocketConnection,
+    userId: string,
+    token: string,
+    message: Extract<ClientMessage, { type: 'resume' }>,
+  ): Promise<void> {
     const ctx: CallContext = { requestId: newRequestId(), authorization: `Bearer ${token}` };
     try {
       const [queue, state] = await Promise.all([this.playback.getQueue(ctx, userId), this.playback.getPlaybackState(ctx, userId)]);
@@ -119,11 +136,20 @@ export class ClientMessages {
       }
       const stateVersion = state?.version ?? null;
       if (stateVersion !== (message.state_version ?? null)) {
-        connection.send({ type: 'player.state_changed', version: stateVersion ?? 0, device_id: null, state: state ? toStatePayload(state) : null });
+        connection.send({
+          type: 'player.state_changed',
+          version: stateVersion ?? 0,
+          device_id: null,
+          state: state ? toStatePayload(state) : null,
+        });
       }
       connection.send({ type: 'resumed', queue_version: queue.version, state_version: stateVersion });
     } catch {
-      connection.send({ type: 'error', reason: GatewayReason.SERVICE_UNAVAILABLE, message: 'the playback service is unavailable; send resume again shortly' });
+      connection.send({
+        type: 'error',
+        reason: GatewayReason.SERVICE_UNAVAILABLE,
+        message: 'the playback service is unavailable; send resume again shortly',
+      });
     }
   }
 }
@@ -131,7 +157,9 @@ export class ClientMessages {
 function parse(data: RawData): ClientMessage | undefined {
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'));
+    json = JSON.parse(
+      Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data)]).toString('utf8'),
+    );
   } catch {
     return undefined;
   }

@@ -12,7 +12,8 @@ export class EventDispatcher {
   constructor(private readonly registry: ConnectionRegistry<SocketConnection>) {}
 
   dispatch(event: playbackV1.PlaybackEvent): void {
-    const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC } = playbackV1.PlaybackEventKind;
+    const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC } =
+      playbackV1.PlaybackEventKind;
     let message: ServerMessage;
     switch (event.kind) {
       case PLAYBACK_EVENT_KIND_RESYNC: {
@@ -24,7 +25,12 @@ export class EventDispatcher {
         message = { type: 'queue.changed', version: event.version, change: event.change, device_id: event.deviceId || null };
         break;
       case PLAYBACK_EVENT_KIND_STATE_CHANGED:
-        message = { type: 'player.state_changed', version: event.version, device_id: event.deviceId || null, state: event.state ? toStatePayload(event.state) : null };
+        message = {
+          type: 'player.state_changed',
+          version: event.version,
+          device_id: event.deviceId || null,
+          state: event.state ? toStatePayload(event.state) : null,
+        };
         break;
       default:
         // A kind this gateway does not know yet (a newer playback-queue): nothing to send.

@@ -149,7 +149,8 @@ export class PlaybackEventStream implements OnApplicationBootstrap, BeforeApplic
     }
     this.current = undefined;
     const delay = this.retry.next();
-    if (this.retry.failures === 1) this.logger.warn(`playback event stream lost, reopening: ${error instanceof Error ? error.message : String(error)}`);
+    if (this.retry.failures === 1)
+      this.logger.warn(`playback event stream lost, reopening: ${error instanceof Error ? error.message : String(error)}`);
     this.retryTimer = setTimeout(() => {
       if (!this.stopped) this.current = this.open(true);
     }, delay);

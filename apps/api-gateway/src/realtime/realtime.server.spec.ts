@@ -14,11 +14,15 @@ import type { PlaybackEventStream } from './playback-event.stream.js';
 import { RealtimeServer } from './realtime.server.js';
 import { SocketAuthError, type Refusal, type SocketAuthenticator, type SocketIdentity } from './socket-authenticator.js';
 
-const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED: QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED: STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC: RESYNC } =
-  playbackV1.PlaybackEventKind;
+const {
+  PLAYBACK_EVENT_KIND_QUEUE_CHANGED: QUEUE_CHANGED,
+  PLAYBACK_EVENT_KIND_STATE_CHANGED: STATE_CHANGED,
+  PLAYBACK_EVENT_KIND_RESYNC: RESYNC,
+} = playbackV1.PlaybackEventKind;
 
 // Only the user id matters here; the rest of the principal is the identity lib's business.
-const principal = (userId: string): Principal => ({ userId, sessionId: 's', tokenId: 't', roles: ['listener'] }) as Partial<Principal> as Principal;
+const principal = (userId: string): Principal =>
+  ({ userId, sessionId: 's', tokenId: 't', roles: ['listener'] }) as Partial<Principal> as Principal;
 
 /**
  * Tokens are "<user>" or "<user>.<expires at, epoch ms>"; "bad" is refused. The live policy is two

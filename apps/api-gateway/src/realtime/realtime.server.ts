@@ -54,7 +54,10 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     @Inject(GatewayLifecycle) lifecycle: GatewayLifecycle,
     @Inject(GATEWAY_CONFIG) settings: Settings,
   ) {
-    this.registry = new ConnectionRegistry({ perUser: settings.WS_MAX_CONNECTIONS_PER_USER, perAddress: settings.WS_MAX_CONNECTIONS_PER_ADDRESS });
+    this.registry = new ConnectionRegistry({
+      perUser: settings.WS_MAX_CONNECTIONS_PER_USER,
+      perAddress: settings.WS_MAX_CONNECTIONS_PER_ADDRESS,
+    });
     const messages = new ClientMessages(this.registry, authenticator, playback, settings);
     this.upgrades = new SocketUpgrade(this.registry, authenticator, messages, lifecycle, settings);
     this.dispatcher = new EventDispatcher(this.registry);

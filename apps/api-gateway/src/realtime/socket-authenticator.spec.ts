@@ -9,7 +9,10 @@ const inAnHour = () => Math.floor(Date.now() / 1000) + 3600;
 
 function setUp(listenerPermissions = ['player:read']) {
   const policy = new PolicyCache();
-  policy.apply({ version: 1, snapshot: { roles: [{ role: 'listener', permissions: listenerPermissions }], revokedSessions: [], usersRolesChanged: [] } });
+  policy.apply({
+    version: 1,
+    snapshot: { roles: [{ role: 'listener', permissions: listenerPermissions }], revokedSessions: [], usersRolesChanged: [] },
+  });
   const verifier = { verify: async () => ann } as unknown as TokenVerifier;
   return { policy, authenticator: new SocketAuthenticator(verifier, policy) };
 }

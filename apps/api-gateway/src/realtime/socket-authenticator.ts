@@ -50,20 +50,27 @@ export class SocketAuthenticator {
   ) {}
 
   async authenticate(token: string): Promise<SocketIdentity> {
-    if (!this.policy.ready) throw new SocketAuthError(GatewayReason.SERVICE_UNAVAILABLE, 'access cannot be checked yet; try again shortly', 503);
+    if (!this.policy.ready)
+      throw new SocketAuthError(GatewayReason.SERVICE_UNAVAILABLE, 'access cannot be checked yet; try again shortly', 503);
     let principal: Principal;
     try {
       principal = await this.verifier.verify(token);
     } catch (error) {
       if (error instanceof TokenRejectedError) throw new SocketAuthError(CommonReason.INVALID_TOKEN, error.message);
-      if (error instanceof SigningKeysUnavailableError) throw new SocketAuthError(GatewayReason.SERVICE_UNAVAILABLE, 'access tokens cannot be checked yet', 503);
+      if (error instanceof SigningKeysUnavailableError)
+        throw new SocketAuthError(GatewayReason.SERVICE_UNAVAILABLE, 'access tokens cannot be checked yet', 503);
       throw error;
     }
     // The signature was verified above; the claim is only read here.
     const exp = decodeJwt(token).exp;
     const identity = { principal, expiresAt: exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000 };
     const refusal = this.refusal(identity);
-    if (refusal?.code === CLOSE.forbidden) throw new SocketAuthError(CommonReason.PERMISSION_DENIED, `this needs the ${REALTIME_PERMISSION} permission, which the account's roles do not grant`, 403);
+    if (refusal?.code === CLOSE.forbidden)
+      throw new SocketAuthError(
+        CommonReason.PERMISSION_DENIED,
+        `this needs the ${REALTIME_PERMISSION} permission, which the account's roles do not grant`,
+        403,
+      );
     if (refusal) throw new SocketAuthError(refusal.reason, 'the access token is no longer valid; sign in again or refresh it');
     return identity;
   }
@@ -73,7 +80,8 @@ export class SocketAuthenticator {
     if (identity.expiresAt <= now) return { code: CLOSE.unauthenticated, reason: GatewayReason.TOKEN_EXPIRED };
     const stale = this.policy.staleness(identity.principal, now);
     if (stale) return { code: CLOSE.unauthenticated, reason: stale };
-    if (!this.policy.allows(identity.principal.roles, REALTIME_PERMISSION)) return { code: CLOSE.forbidden, reason: CommonReason.PERMISSION_DENIED };
+    if (!this.policy.allows(identity.principal.roles, REALTIME_PERMISSION))
+      return { code: CLOSE.forbidden, reason: CommonReason.PERMISSION_DENIED };
     return undefined;
   }
 

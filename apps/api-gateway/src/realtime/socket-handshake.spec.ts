@@ -9,9 +9,9 @@ describe('WebSocket handshake', () => {
   it('takes the token from the bearer subprotocol or one Authorization header, never from two', () => {
     expect(tokenOf(request('127.0.0.1', { 'sec-websocket-protocol': 'overture.v1, bearer.abc' }))).toBe('abc');
     expect(tokenOf(request('127.0.0.1', { authorization: 'Bearer abc' }, ['Authorization', 'Bearer abc']))).toBe('abc');
-    expect(tokenOf(request('127.0.0.1', { authorization: 'Bearer abc' }, ['Authorization', 'Bearer abc', 'authorization', 'Bearer xyz']))).toBe(
-      'ambiguous',
-    );
+    expect(
+      tokenOf(request('127.0.0.1', { authorization: 'Bearer abc' }, ['Authorization', 'Bearer abc', 'authorization', 'Bearer xyz'])),
+    ).toBe('ambiguous');
     expect(tokenOf(request('127.0.0.1', {}))).toBeUndefined();
   });
 

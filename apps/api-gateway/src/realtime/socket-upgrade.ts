@@ -67,15 +67,23 @@ export class SocketUpgrade {
       try {
         identity = await this.authenticator.authenticate(token);
       } catch (error) {
-        if (error instanceof SocketAuthError) return refuse(socket, new ApiError(error.status, error.reason, error.message, error.status === 401 ? CHALLENGE : {}));
+        if (error instanceof SocketAuthError)
+          return refuse(socket, new ApiError(error.status, error.reason, error.message, error.status === 401 ? CHALLENGE : {}));
         this.logger.error(`WebSocket authentication failed: ${String(error)}`);
         return refuse(socket, internalError(error));
       }
     }
     // Checked after the await and acted on synchronously by handleUpgrade's callback: no other upgrade can slip in between.
-    if (this.registry.addressFull(address)) return refuse(socket, tooManyConnections(`this address already has ${this.settings.WS_MAX_CONNECTIONS_PER_ADDRESS} connections open`));
+    if (this.registry.addressFull(address))
+      return refuse(
+        socket,
+        tooManyConnections(`this address already has ${this.settings.WS_MAX_CONNECTIONS_PER_ADDRESS} connections open`),
+      );
     if (identity && this.registry.userFull(identity.principal.userId)) {
-      return refuse(socket, tooManyConnections(`this account already has ${this.settings.WS_MAX_CONNECTIONS_PER_USER} connections open; close one first`));
+      return refuse(
+        socket,
+        tooManyConnections(`this account already has ${this.settings.WS_MAX_CONNECTIONS_PER_USER} connections open; close one first`),
+      );
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, address, identity, token));
   }
@@ -104,5 +112,3 @@ export class SocketUpgrade {
     }
   }
 }
-
-

@@ -3,7 +3,10 @@ import { FALLBACK_STRATEGY, type RecommendationsView } from '@overture/gateway-c
 import { toTrackView } from '../catalogue/catalogue.mapper.js';
 
 /** Recommended tracks with their catalogue entries; a track that left the catalogue since it was recommended is dropped. */
-export function toRecommendationsView(recommended: recommendationV1.GetRecommendationsResponse, tracks: readonly metadataV1.Track[]): RecommendationsView {
+export function toRecommendationsView(
+  recommended: recommendationV1.GetRecommendationsResponse,
+  tracks: readonly metadataV1.Track[],
+): RecommendationsView {
   const byId = new Map(tracks.map((track) => [track.trackId, track]));
   return {
     strategy: recommended.strategy,

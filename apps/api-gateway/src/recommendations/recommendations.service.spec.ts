@@ -31,9 +31,10 @@ function setup(recommend: () => Promise<recommendationV1.GetRecommendationsRespo
   const recommendation = { getRecommendations: vi.fn(recommend) } satisfies Pick<RecommendationClient, 'getRecommendations'>;
   const down = () => Promise.reject(new DownstreamError('metadata', status.UNAVAILABLE, undefined, 'connection refused'));
   const metadata = {
-    batchGetTracks: vi.fn(
-      (_ctx: CallContext, ids: readonly string[]): Promise<metadataV1.BatchGetTracksResponse> =>
-        metadataDown ? down() : Promise.resolve({ tracks: ids.filter((id) => id !== 'gone').map((id) => track(id, 50)), missingTrackIds: [] }),
+    batchGetTracks: vi.fn((_ctx: CallContext, ids: readonly string[]): Promise<metadataV1.BatchGetTracksResponse> =>
+      metadataDown
+        ? down()
+        : Promise.resolve({ tracks: ids.filter((id) => id !== 'gone').map((id) => track(id, 50)), missingTrackIds: [] }),
     ),
     searchTracks: vi.fn((): Promise<metadataV1.SearchTracksResponse> => (metadataDown ? down() : Promise.resolve(popularPage))),
   } satisfies Pick<MetadataClient, 'batchGetTracks' | 'searchTracks'>;

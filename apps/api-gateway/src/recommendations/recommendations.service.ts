@@ -34,7 +34,10 @@ export class RecommendationsService {
       if (!isUnavailable(error)) throw error;
       return { view: await this.popular(ctx, limit), degraded: true };
     }
-    const { tracks } = await this.metadata.batchGetTracks(ctx, recommended.tracks.map((t) => t.trackId));
+    const { tracks } = await this.metadata.batchGetTracks(
+      ctx,
+      recommended.tracks.map((t) => t.trackId),
+    );
     return { view: toRecommendationsView(recommended, tracks), degraded: false };
   }
 

@@ -30,7 +30,11 @@ export class SessionsController {
   @ApiOperation({ summary: 'End a session', description: 'Its refresh token stops working at once, its access tokens within seconds.' })
   @ApiResponse({ status: 204, description: 'Ended' })
   @ApiErrors(400, 401, [404, AuthReason.SESSION_NOT_FOUND], 503, 504)
-  async revoke(@CurrentUser() user: Principal, @Param({ schema: sessionParamsSchema }) params: SessionParams, @CallCtx() ctx: CallContext): Promise<void> {
+  async revoke(
+    @CurrentUser() user: Principal,
+    @Param({ schema: sessionParamsSchema }) params: SessionParams,
+    @CallCtx() ctx: CallContext,
+  ): Promise<void> {
     await this.sessions.revoke(ctx, user.userId, params.session_id);
   }
 }

@@ -3,6 +3,12 @@ import type { SessionsView } from '@overture/gateway-contract';
 
 export function toSessionsView(sessions: readonly authV1.Session[]): SessionsView {
   return {
-    sessions: sessions.map((s) => ({ id: s.sessionId, created_at: s.createdAt, last_used_at: s.lastUsedAt, expires_at: s.expiresAt, current: s.current })),
+    sessions: sessions.map((s) => ({
+      id: s.sessionId,
+      created_at: s.createdAt,
+      last_used_at: s.lastUsedAt,
+      expires_at: s.expiresAt,
+      current: s.current,
+    })),
   };
 }

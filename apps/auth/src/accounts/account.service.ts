@@ -94,7 +94,10 @@ export class AccountService implements OnModuleInit {
     await this.users.transaction(async (tx) => {
       await this.users.updatePasswordHash(userId, passwordHash, tx);
       const ended = await this.sessions.end(tx, userId, { except: currentSessionId, reason: 'password changed' });
-      await this.audit.record({ kind: 'PASSWORD_CHANGED', userId: user.id, sessionId: currentSessionId, clientAddress, detail: { endedSessions: ended.length } }, tx);
+      await this.audit.record(
+        { kind: 'PASSWORD_CHANGED', userId: user.id, sessionId: currentSessionId, clientAddress, detail: { endedSessions: ended.length } },
+        tx,
+      );
     });
   }
 

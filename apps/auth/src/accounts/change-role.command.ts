@@ -10,7 +10,12 @@ import { changeRole } from './role-change.js';
 import { UserRepository } from './user.repository.js';
 
 /** `main.js grant-role|revoke-role <email> <role>`: how the first admin is made. */
-export async function changeRoleByEmail(config: AuthAdminConfig, grant: boolean, email: string | undefined, role: string | undefined): Promise<void> {
+export async function changeRoleByEmail(
+  config: AuthAdminConfig,
+  grant: boolean,
+  email: string | undefined,
+  role: string | undefined,
+): Promise<void> {
   if (!email || !role || !(ROLES as readonly string[]).includes(role)) {
     throw new Error(`usage: main.js ${grant ? 'grant-role' : 'revoke-role'} <email> <${ROLES.join('|')}>`);
   }

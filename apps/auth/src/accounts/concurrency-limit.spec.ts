@@ -28,7 +28,11 @@ describe('ConcurrencyLimit', () => {
     expect(await Promise.all(runs)).toEqual([0, 1, 2]);
     expect(peak).toBe(2);
     // Every slot is free again.
-    expect(await Promise.all([limit.run(async () => 'a'), limit.run(async () => 'b'), limit.run(async () => 'c')])).toEqual(['a', 'b', 'c']);
+    expect(await Promise.all([limit.run(async () => 'a'), limit.run(async () => 'b'), limit.run(async () => 'c')])).toEqual([
+      'a',
+      'b',
+      'c',
+    ]);
   });
 
   it('frees the slot of a task that throws', async () => {

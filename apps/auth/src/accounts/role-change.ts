@@ -22,7 +22,12 @@ export function changeRole(
     if (result.changed) {
       await policy.rolesChanged(tx, change.userId, result.user.rolesVersion);
       await audit.record(
-        { kind: change.grant ? 'ROLE_GRANTED' : 'ROLE_REVOKED', userId: change.userId, actorUserId: change.actorUserId, detail: { role: change.role } },
+        {
+          kind: change.grant ? 'ROLE_GRANTED' : 'ROLE_REVOKED',
+          userId: change.userId,
+          actorUserId: change.actorUserId,
+          detail: { role: change.role },
+        },
         tx,
       );
     }

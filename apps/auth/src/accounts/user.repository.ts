@@ -51,7 +51,9 @@ export class UserRepository {
    * the sign-ins that lock it, and so sees their sessions).
    */
   async lockPasswordHash(tx: SqlRunner, userId: string): Promise<string | undefined> {
-    const rows: { password_hash: string }[] = await tx.query('SELECT password_hash FROM credentials WHERE user_id = $1 FOR SHARE', [userId]);
+    const rows: { password_hash: string }[] = await tx.query('SELECT password_hash FROM credentials WHERE user_id = $1 FOR SHARE', [
+      userId,
+    ]);
     return rows[0]?.password_hash;
   }
 
@@ -104,5 +106,12 @@ export class UserRepository {
 }
 
 function toUser(row: UserRow): User {
-  return { id: row.id, email: row.email, displayName: row.display_name, roles: row.roles, rolesVersion: row.roles_version, createdAt: row.created_at };
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.display_name,
+    roles: row.roles,
+    rolesVersion: row.roles_version,
+    createdAt: row.created_at,
+  };
 }

@@ -50,7 +50,14 @@ export class SecurityEventRepository {
     await runner.query(
       `INSERT INTO security_events (kind, user_id, actor_user_id, session_id, client_address, detail)
        VALUES ($1, $2, $3, $4, $5, $6)`,
-      [event.kind, event.userId ?? null, event.actorUserId ?? null, event.sessionId ?? null, event.clientAddress ?? null, JSON.stringify(event.detail ?? {})],
+      [
+        event.kind,
+        event.userId ?? null,
+        event.actorUserId ?? null,
+        event.sessionId ?? null,
+        event.clientAddress ?? null,
+        JSON.stringify(event.detail ?? {}),
+      ],
     );
   }
 

@@ -56,7 +56,9 @@ export class SigningKeyService implements OnModuleInit, OnModuleDestroy, KeySour
     await this.reload();
     if (!this.currentKey()) throw new Error('no active signing key after generating one; check signing_keys activates_at/retires_at');
     this.reloadTimer = setInterval(() => {
-      this.tick().catch((error: unknown) => this.logger.warn({ msg: 'could not re-read the signing keys; keeping the loaded ones', error: String(error) }));
+      this.tick().catch((error: unknown) =>
+        this.logger.warn({ msg: 'could not re-read the signing keys; keeping the loaded ones', error: String(error) }),
+      );
     }, this.config.AUTH_KEY_RELOAD_INTERVAL_MS);
     this.reloadTimer.unref();
   }

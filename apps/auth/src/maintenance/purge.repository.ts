@@ -23,7 +23,13 @@ export class PurgeRepository {
 
   /** Refresh tokens that expired, or were used more than `retentionSeconds` ago (past the reuse-detection window). */
   refreshTokens(retentionSeconds: number, limit: number): Promise<number> {
-    return this.deleteBatch('refresh_tokens', 'id', 'expires_at < now() OR used_at < now() - make_interval(secs => $1)', [retentionSeconds], limit);
+    return this.deleteBatch(
+      'refresh_tokens',
+      'id',
+      'expires_at < now() OR used_at < now() - make_interval(secs => $1)',
+      [retentionSeconds],
+      limit,
+    );
   }
 
   /** Throttle keys idle for longer than their window and not blocked. */

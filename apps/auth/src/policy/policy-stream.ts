@@ -37,7 +37,9 @@ export class PolicyStream implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.listen();
     this.pruneTimer = setInterval(() => {
-      this.policy.pruneExpired().catch((error: unknown) => this.logger.warn({ msg: 'could not prune expired revocations', error: String(error) }));
+      this.policy
+        .pruneExpired()
+        .catch((error: unknown) => this.logger.warn({ msg: 'could not prune expired revocations', error: String(error) }));
     }, PRUNE_INTERVAL_MS);
     this.pruneTimer.unref();
   }

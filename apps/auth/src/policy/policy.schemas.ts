@@ -9,5 +9,10 @@ export const setRolePermissionsSchema = z.object({
 
 export const listSecurityEventsSchema = z.object({
   userId: z.union([z.literal(''), z.uuid({ message: 'must be a user id (UUID)' })]).transform((v) => v || undefined),
-  limit: z.number().int().min(0).max(500, 'at most 500').transform((v) => v || 100),
+  limit: z
+    .number()
+    .int()
+    .min(0)
+    .max(500, 'at most 500')
+    .transform((v) => v || 100),
 });

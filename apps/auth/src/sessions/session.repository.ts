@@ -55,16 +55,24 @@ export class SessionRepository {
 
   /** The session, locked until the transaction ends: refreshes and revocations of it queue behind each other. */
   async lock(tx: SqlRunner, id: string): Promise<LockedSession | undefined> {
-    const rows: { id: string; user_id: string; roles: string[]; roles_version: number; expires_at: Date; revoked_at: Date | null }[] = await tx.query(
-      `SELECT s.id, s.user_id, u.roles, u.roles_version, s.expires_at, s.revoked_at
+    const rows: { id: string; user_id: string; roles: string[]; roles_version: number; expires_at: Date; revoked_at: Date | null }[] =
+      await tx.query(
+        `SELECT s.id, s.user_id, u.roles, u.roles_version, s.expires_at, s.revoked_at
        FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1
        FOR UPDATE OF s`,
-      [id],
-    );
+        [id],
+      );
     const row = rows[0];
     return (
-      row && { id: row.id, userId: row.user_id, userRoles: row.roles, userRolesVersion: row.roles_version, expiresAt: row.expires_at, revokedAt: row.revoked_at }
+      row && {
+        id: row.id,
+        userId: row.user_id,
+        userRoles: row.roles,
+        userRolesVersion: row.roles_version,
+        expiresAt: row.expires_at,
+        revokedAt: row.revoked_at,
+      }
     );
   }
 
@@ -104,16 +112,20 @@ export class SessionRepository {
     );
     const ids = rows.map((row) => row.id);
     if (ids.length > 0) {
-      await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = ANY ($1::uuid[]) AND revoked_at IS NULL AND used_at IS NULL', [ids]);
+      await tx.query(
+        'UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = ANY ($1::uuid[]) AND revoked_at IS NULL AND used_at IS NULL',
+        [ids],
+      );
     }
     return ids;
   }
 
   /** The session and user of a refresh token, by its hash, whatever its state. */
   async findByTokenHash(tokenHash: Buffer): Promise<{ sessionId: string; userId: string } | undefined> {
-    const rows: { family_id: string; user_id: string }[] = await this.db.query('SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = $1', [
-      tokenHash,
-    ]);
+    const rows: { family_id: string; user_id: string }[] = await this.db.query(
+      'SELECT family_id, user_id FROM refresh_tokens WHERE token_hash = $1',
+      [tokenHash],
+    );
     return rows[0] && { sessionId: rows[0].family_id, userId: rows[0].user_id };
   }
 }

@@ -39,10 +39,15 @@ export class SignInThrottle {
   private limits(email: string, clientAddress: string | undefined): AttemptLimit[] {
     const windowSeconds = this.config.AUTH_SIGNIN_WINDOW_SECONDS;
     const limits: AttemptLimit[] = [
-      { key: `account:${email}|address:${clientAddress ?? ''}`, freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT, windowSeconds },
+      {
+        key: `account:${email}|address:${clientAddress ?? ''}`,
+        freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT,
+        windowSeconds,
+      },
       { key: `account:${email}`, freeAttempts: this.config.AUTH_SIGNIN_ACCOUNT_CEILING, windowSeconds },
     ];
-    if (clientAddress) limits.push({ key: `address:${clientAddress}`, freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS, windowSeconds });
+    if (clientAddress)
+      limits.push({ key: `address:${clientAddress}`, freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS, windowSeconds });
     return limits;
   }
 }

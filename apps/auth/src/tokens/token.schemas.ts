@@ -19,7 +19,10 @@ export const issueTokenSchema = z
   .object({
     password: passwordGrant.nullish(),
     refresh: refreshGrant.nullish(),
-    clientAddress: z.string().max(64, 'at most 64 characters').transform((v) => v || undefined),
+    clientAddress: z
+      .string()
+      .max(64, 'at most 64 characters')
+      .transform((v) => v || undefined),
   })
   .transform((r, ctx): Grant => {
     if (r.password && !r.refresh) return { kind: 'password', ...r.password, clientAddress: r.clientAddress };

@@ -64,7 +64,12 @@ export class TokenService {
     return this.refreshTokens.transaction(async (tx) => {
       await this.accounts.confirmPasswordUnchanged(tx, authenticated, password);
       const issued = await this.issue(session);
-      await this.sessionRows.insert(tx, { id: session.sessionId, userId: user.id, idleExpiresAt: issued.refreshExpiresAt, expiresAt: session.expiresAt });
+      await this.sessionRows.insert(tx, {
+        id: session.sessionId,
+        userId: user.id,
+        idleExpiresAt: issued.refreshExpiresAt,
+        expiresAt: session.expiresAt,
+      });
       await this.refreshTokens.insert(issued.refreshRow, tx);
       await this.audit.record({ kind: 'SIGN_IN', userId: user.id, sessionId: session.sessionId, clientAddress }, tx);
       return issued.tokens;
@@ -125,7 +130,12 @@ export class TokenService {
         refreshToken,
         refreshExpiresIn: Math.max(0, Math.floor((refreshExpiresAt.getTime() - now) / 1000)),
       },
-      refreshRow: { familyId: session.sessionId, userId: session.userId, tokenHash: hashRefreshToken(refreshToken), expiresAt: refreshExpiresAt },
+      refreshRow: {
+        familyId: session.sessionId,
+        userId: session.userId,
+        tokenHash: hashRefreshToken(refreshToken),
+        expiresAt: refreshExpiresAt,
+      },
       refreshExpiresAt,
     };
   }

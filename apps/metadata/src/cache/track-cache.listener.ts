@@ -70,7 +70,8 @@ export class TrackCacheListener implements OnApplicationBootstrap, OnApplication
       if (this.failing) this.logger.log('cache invalidation channel back; cache on');
       this.failing = false;
     } catch (error) {
-      if (!this.failing) this.logger.warn(`cannot listen for cache invalidations: ${(error as Error).message}; cache off, retrying every second`);
+      if (!this.failing)
+        this.logger.warn(`cannot listen for cache invalidations: ${(error as Error).message}; cache off, retrying every second`);
       this.failing = true;
       await client.end().catch(() => undefined);
       this.scheduleReconnect();

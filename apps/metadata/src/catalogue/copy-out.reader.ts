@@ -16,7 +16,9 @@ function copyUnescape(value: string): string {
  * 1.1M rows of the 10M catalogue the heap held 15M such pieces, 490 MB of its 800 MB.
  */
 export function flat(value: string): string {
-  return /[\u0100-\uffff]/.test(value) ? Buffer.from(value, 'utf16le').toString('utf16le') : Buffer.from(value, 'latin1').toString('latin1');
+  return /[\u0100-\uffff]/.test(value)
+    ? Buffer.from(value, 'utf16le').toString('utf16le')
+    : Buffer.from(value, 'latin1').toString('latin1');
 }
 
 /** The rows of a `COPY … TO STDOUT` (text format, no NULLs), streamed: each as its column values. */

@@ -31,7 +31,9 @@ describe('SearchCursorCodec', () => {
     ['an out-of-range popularity', { k: 100_000 }],
     ['a different doc', { d: 1 }],
   ])('refuses %s under the original signature', (_name, change) => {
-    expect(() => codec.decode(tampered(codec.encode(cursor, SEARCH), change), SEARCH)).toThrow(expect.objectContaining({ reason: 'INVALID_CURSOR' }));
+    expect(() => codec.decode(tampered(codec.encode(cursor, SEARCH), change), SEARCH)).toThrow(
+      expect.objectContaining({ reason: 'INVALID_CURSOR' }),
+    );
   });
 
   it('refuses a cursor issued for another listing or another artist', () => {
@@ -46,15 +48,24 @@ describe('SearchCursorCodec', () => {
     expect(() => codec.decode(other.encode(cursor, SEARCH), SEARCH)).toThrow(expect.objectContaining({ reason: 'INVALID_CURSOR' }));
   });
 
-  it.each(['', '!!!', 'e30', 'e30.', '.AAAA', 'e30.AAAAAAAAAAAAAAAAAAAAAA.x', Buffer.from('{"o":"p","t":0,"k":100000,"d":1}').toString('base64url')])(
-    'refuses the malformed cursor %j',
-    (value) => {
-      expect(() => codec.decode(value, SEARCH)).toThrow(expect.objectContaining({ reason: 'INVALID_CURSOR' }));
-    },
-  );
+  it.each([
+    '',
+    '!!!',
+    'e30',
+    'e30.',
+    '.AAAA',
+    'e30.AAAAAAAAAAAAAAAAAAAAAA.x',
+    Buffer.from('{"o":"p","t":0,"k":100000,"d":1}').toString('base64url'),
+  ])('refuses the malformed cursor %j', (value) => {
+    expect(() => codec.decode(value, SEARCH)).toThrow(expect.objectContaining({ reason: 'INVALID_CURSOR' }));
+  });
 
   it('bounds every field even under a valid signature (a leaked key must not reach SQL out of range)', () => {
-    for (const after of [{ key: 101, doc: 1 }, { key: -1, doc: 1 }, { key: 5, doc: -1 }]) {
+    for (const after of [
+      { key: 101, doc: 1 },
+      { key: -1, doc: 1 },
+      { key: 5, doc: -1 },
+    ]) {
       const signed = codec.encode({ order: 'popularity', tier: 0, after }, SEARCH);
       expect(() => codec.decode(signed, SEARCH)).toThrow(expect.objectContaining({ reason: 'INVALID_CURSOR' }));
     }

@@ -41,7 +41,11 @@ const cursorSchema = z
     o: z.enum(['p', 'd']),
     t: z.union([z.literal(0), z.literal(1)]),
     k: z.number().int(),
-    d: z.number().int().min(0).max(2 ** 31 - 1),
+    d: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 31 - 1),
     s: z.number().int().min(1).max(MAX_BUDGET_DOUBLINGS).optional(),
   })
   .strict()
@@ -86,7 +90,12 @@ export class SearchCursorCodec {
     const result = cursorSchema.safeParse(parsed);
     if (!result.success) throw invalidCursor();
     const c = result.data;
-    return { order: c.o === 'p' ? 'popularity' : 'release_date', tier: c.t, after: { key: c.k, doc: c.d }, ...(c.s ? { partialStreak: c.s } : {}) };
+    return {
+      order: c.o === 'p' ? 'popularity' : 'release_date',
+      tier: c.t,
+      after: { key: c.k, doc: c.d },
+      ...(c.s ? { partialStreak: c.s } : {}),
+    };
   }
 
   private mac(payload: string, scope: CursorScope): Buffer {

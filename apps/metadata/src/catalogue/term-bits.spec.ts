@@ -32,7 +32,8 @@ describe('term bits', () => {
 
   it('holds several genres and moods, every field at once, and explicit in the top bit', () => {
     const track = ['*', 'g:afrobeats', 'g:city-pop', 'g:pop', 'm:peaceful', 'm:happy', 'l:sw', 'k:b', 'o:minor', 'v:choir', 'e:1', 'w:sky'];
-    for (const term of ['g:afrobeats', 'g:city-pop', 'g:pop', 'm:peaceful', 'm:happy', 'l:sw', 'k:b', 'o:minor', 'v:choir', 'e:1']) expect(passes(track, term), term).toBe(true);
+    for (const term of ['g:afrobeats', 'g:city-pop', 'g:pop', 'm:peaceful', 'm:happy', 'l:sw', 'k:b', 'o:minor', 'v:choir', 'e:1'])
+      expect(passes(track, term), term).toBe(true);
     for (const term of ['g:rock', 'm:sad', 'l:en', 'k:a#', 'o:major', 'v:male', 'e:0']) expect(passes(track, term), term).toBe(false);
     // A signed 64-bit integer, never negative: bit 63 stays clear.
     expect(BigInt(trackBits(track))).toBeLessThan(2n ** 63n);
@@ -43,6 +44,7 @@ describe('term bits', () => {
   });
 
   it('gives no check for terms without bits: words, tags, BPM buckets, decades, unknown values', () => {
-    for (const term of ['w:love', 't:live', 'b:120', 'y:1990', '*', 'g:polka-step', 'l:xx']) expect(termBitCheck(term), term).toBeUndefined();
+    for (const term of ['w:love', 't:live', 'b:120', 'y:1990', '*', 'g:polka-step', 'l:xx'])
+      expect(termBitCheck(term), term).toBeUndefined();
   });
 });

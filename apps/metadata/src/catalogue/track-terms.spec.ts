@@ -64,9 +64,26 @@ function referenceTokenize(value: string): TextToken[] {
 }
 
 const TRICKY = [
-  'Corazón', 'Ærø', 'Ελληνικά Άλφα ΣΟΦΟΣ ΐ', 'Ёлка Йод Ї', 'ゼロ ゼ', 'ｶﾞｰﾃﾞﾝ', '天使のテーゼ ーー', '사랑 꿈 (Radio Edit)', '\u1100\u1161\u11A8',
-  '東京Tokyo2020', '😀 emoji 🎸guitar🎸', 'ＡＢＣ ａｂｃ １２３', 'ﬁne ① ² ¼', 'İstanbul ß ẞ', 'e\u0301 \u0301a', '𠀀𠀁 a𠀀b', '\uD800 lone \uDC00',
-  "Rain Rain 'n' ROLL-99", 'tab\tnew\nline', '〇々〆・',
+  'Corazón',
+  'Ærø',
+  'Ελληνικά Άλφα ΣΟΦΟΣ ΐ',
+  'Ёлка Йод Ї',
+  'ゼロ ゼ',
+  'ｶﾞｰﾃﾞﾝ',
+  '天使のテーゼ ーー',
+  '사랑 꿈 (Radio Edit)',
+  '\u1100\u1161\u11A8',
+  '東京Tokyo2020',
+  '😀 emoji 🎸guitar🎸',
+  'ＡＢＣ ａｂｃ １２３',
+  'ﬁne ① ² ¼',
+  'İstanbul ß ẞ',
+  'e\u0301 \u0301a',
+  '𠀀𠀁 a𠀀b',
+  '\uD800 lone \uDC00',
+  "Rain Rain 'n' ROLL-99",
+  'tab\tnew\nline',
+  '〇々〆・',
 ];
 
 describe('fast paths', () => {
@@ -119,9 +136,21 @@ describe('trackTerms', () => {
       regions: [],
       tier: 'free',
       audio_ref: '',
-      attributes: { genres: ['pop', 'rock'], moods: ['happy'], language: 'en', bpm: 127, energy: 0.1, valence: 0.1, danceability: 0.1, tags: ['live'], mode: 'minor' },
+      attributes: {
+        genres: ['pop', 'rock'],
+        moods: ['happy'],
+        language: 'en',
+        bpm: 127,
+        energy: 0.1,
+        valence: 0.1,
+        danceability: 0.1,
+        tags: ['live'],
+        mode: 'minor',
+      },
     });
-    expect(terms.sort()).toEqual(['*', 'b:120', 'e:1', 'g:pop', 'g:rock', 'l:en', 'm:happy', 'o:minor', 't:live', 'w:rain', 'w:雨', 'y:2020'].sort());
+    expect(terms.sort()).toEqual(
+      ['*', 'b:120', 'e:1', 'g:pop', 'g:rock', 'l:en', 'm:happy', 'o:minor', 't:live', 'w:rain', 'w:雨', 'y:2020'].sort(),
+    );
   });
 
   it('keeps the first 48 distinct text terms, title first, and each CJK character alone', () => {
@@ -141,9 +170,16 @@ describe('trackTerms', () => {
       attributes: { genres: ['pop', 'pop'], moods: [], language: 'ja', bpm: 90, energy: 0.1, valence: 0.1, danceability: 0.1, tags: [] },
     };
     expect(trackTerms(track)).toEqual([
-      '*', 'g:pop', 'l:ja', 'b:90', 'y:2020', 'e:0',
+      '*',
+      'g:pop',
+      'l:ja',
+      'b:90',
+      'y:2020',
+      'e:0',
       ...words.slice(0, 30).map((w) => `w:${w}`),
-      'w:東京', 'w:東', 'w:京',
+      'w:東京',
+      'w:東',
+      'w:京',
       ...words.slice(30, 45).map((w) => `w:${w}`),
     ]);
   });

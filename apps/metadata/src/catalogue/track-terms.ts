@@ -60,7 +60,7 @@ function scan(text: string, emit: (value: string, cjk: boolean) => void): void {
   let runStart = 0;
   let runLength = 0;
   let lastStart = 0;
-  for (let i = 0; i <= n; ) {
+  for (let i = 0; i <= n;) {
     let kind = SEPARATOR;
     let next = i + 1;
     if (i < n) {

@@ -25,7 +25,7 @@ function setUp(outcome: WriteOutcome<Track> = { ok: true, value: version(2) }) {
   return { service, tracks, terms };
 }
 
-describe('CurationService and this replica\'s caches', () => {
+describe("CurationService and this replica's caches", () => {
   it('drops the cached track before an update returns, without waiting for the notification', async () => {
     const { service, tracks } = setUp();
     tracks.store([[ID, version(1)]], tracks.currentGeneration());

@@ -14,7 +14,11 @@ import type { Track } from '../tracks/track.js';
 /** A write's result; a refused one names the reason the client will be told. */
 export type WriteOutcome<T> =
   | { ok: true; value: T }
-  | { ok: false; reason: typeof MetadataReason.TRACK_NOT_FOUND | typeof MetadataReason.VERSION_CONFLICT | typeof MetadataReason.ISRC_TAKEN; version?: number };
+  | {
+      ok: false;
+      reason: typeof MetadataReason.TRACK_NOT_FOUND | typeof MetadataReason.VERSION_CONFLICT | typeof MetadataReason.ISRC_TAKEN;
+      version?: number;
+    };
 
 /** What a track's postings are made of. */
 interface Indexed {
@@ -59,7 +63,9 @@ export class TrackWriteRepository {
 
   async update(id: string, expectedVersion: number, input: TrackInput): Promise<WriteOutcome<Track>> {
     return this.db.transaction(async (em) => {
-      const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [id]);
+      const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
       const old = current[0];
       if (!old) return { ok: false, reason: MetadataReason.TRACK_NOT_FOUND };
       if (old.version !== expectedVersion) return { ok: false, reason: MetadataReason.VERSION_CONFLICT, version: old.version };
@@ -85,10 +91,13 @@ export class TrackWriteRepository {
 
   async delete(id: string, expectedVersion: number): Promise<WriteOutcome<undefined>> {
     return this.db.transaction(async (em) => {
-      const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [id]);
+      const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [
+        id,
+      ]);
       const old = current[0];
       if (!old) return { ok: false, reason: MetadataReason.TRACK_NOT_FOUND };
-      if (expectedVersion !== 0 && old.version !== expectedVersion) return { ok: false, reason: MetadataReason.VERSION_CONFLICT, version: old.version };
+      if (expectedVersion !== 0 && old.version !== expectedVersion)
+        return { ok: false, reason: MetadataReason.VERSION_CONFLICT, version: old.version };
       await em.query('DELETE FROM tracks WHERE id = $1', [id]);
       await this.reindex(em, old, undefined);
       await this.recordChange(em, id, 'deleted', old.version + 1);
@@ -140,7 +149,11 @@ export class TrackWriteRepository {
   /** Moves a track's postings, the term counts and the term pair counts from its old terms to its new ones. */
   private async reindex(em: EntityManager, old: Indexed | undefined, next: Indexed | undefined): Promise<void> {
     if (old) {
-      await em.query('DELETE FROM track_postings WHERE term_id = ANY($1::int[]) AND popularity = $2 AND doc = $3', [old.term_ids, old.popularity, old.doc]);
+      await em.query('DELETE FROM track_postings WHERE term_id = ANY($1::int[]) AND popularity = $2 AND doc = $3', [
+        old.term_ids,
+        old.popularity,
+        old.doc,
+      ]);
     }
     if (next) {
       // The bits are computed from the row just written (catalogue/term-bits.ts).
@@ -160,7 +173,11 @@ export class TrackWriteRepository {
     const rows: { id: number }[] = await em.query(PAIRED_AMONG_SQL, [[...(old?.term_ids ?? []), ...(next?.term_ids ?? [])]]);
     const paired = new Set(rows.map((r) => r.id));
     const pairs = new PairCounter();
-    if (old) pairs.add(old.term_ids.filter((id) => paired.has(id)), -1);
+    if (old)
+      pairs.add(
+        old.term_ids.filter((id) => paired.has(id)),
+        -1,
+      );
     if (next) pairs.add(next.term_ids.filter((id) => paired.has(id)));
     if (!pairs.empty) await em.query(ADD_PAIR_COUNTS_SQL, pairs.rows());
   }

@@ -45,8 +45,18 @@ describe('syntheticCatalogue', () => {
 
   it('draws genres, moods and languages from the attribute vocabulary only', () => {
     const outside = (values: readonly string[], vocabulary: readonly string[]) => values.filter((v) => !vocabulary.includes(v));
-    expect(outside(GENRE_PROFILES.map((g) => g.name), GENRES)).toEqual([]);
-    expect(outside(GENRE_PROFILES.flatMap((g) => g.moods), MOODS)).toEqual([]);
+    expect(
+      outside(
+        GENRE_PROFILES.map((g) => g.name),
+        GENRES,
+      ),
+    ).toEqual([]);
+    expect(
+      outside(
+        GENRE_PROFILES.flatMap((g) => g.moods),
+        MOODS,
+      ),
+    ).toEqual([]);
     expect(outside([...GENRE_PROFILES.flatMap((g) => g.languages), ...Object.keys(TITLE_WORDS)], LANGUAGES)).toEqual([]);
   });
 });

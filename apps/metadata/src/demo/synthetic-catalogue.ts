@@ -29,20 +29,76 @@ export interface GenreProfile {
 
 // Weights give a long tail: pop and rock are common filters, gospel and city-pop rare ones.
 export const GENRE_PROFILES: readonly GenreProfile[] = [
-  { name: 'pop', weight: 20, moods: ['happy', 'romantic', 'uplifting', 'playful'], bpm: [95, 130], energy: [0.5, 0.85], languages: ['en', 'es', 'fr', 'de', 'it', 'pt'] },
-  { name: 'rock', weight: 14, moods: ['energetic', 'angry', 'uplifting', 'nostalgic'], bpm: [100, 160], energy: [0.6, 0.95], languages: ['en', 'de', 'es'] },
-  { name: 'hip-hop', weight: 12, moods: ['confident', 'energetic', 'dark', 'tense'], bpm: [80, 110], energy: [0.55, 0.9], languages: ['en', 'fr', 'ko', 'de'] },
-  { name: 'electronic', weight: 9, moods: ['energetic', 'euphoric', 'dark', 'dreamy'], bpm: [118, 140], energy: [0.65, 0.98], languages: ['en', 'de', 'nl'] },
+  {
+    name: 'pop',
+    weight: 20,
+    moods: ['happy', 'romantic', 'uplifting', 'playful'],
+    bpm: [95, 130],
+    energy: [0.5, 0.85],
+    languages: ['en', 'es', 'fr', 'de', 'it', 'pt'],
+  },
+  {
+    name: 'rock',
+    weight: 14,
+    moods: ['energetic', 'angry', 'uplifting', 'nostalgic'],
+    bpm: [100, 160],
+    energy: [0.6, 0.95],
+    languages: ['en', 'de', 'es'],
+  },
+  {
+    name: 'hip-hop',
+    weight: 12,
+    moods: ['confident', 'energetic', 'dark', 'tense'],
+    bpm: [80, 110],
+    energy: [0.55, 0.9],
+    languages: ['en', 'fr', 'ko', 'de'],
+  },
+  {
+    name: 'electronic',
+    weight: 9,
+    moods: ['energetic', 'euphoric', 'dark', 'dreamy'],
+    bpm: [118, 140],
+    energy: [0.65, 0.98],
+    languages: ['en', 'de', 'nl'],
+  },
   { name: 'r&b', weight: 6, moods: ['romantic', 'relaxed', 'confident'], bpm: [65, 100], energy: [0.35, 0.7], languages: ['en'] },
   { name: 'latin', weight: 6, moods: ['happy', 'romantic', 'energetic'], bpm: [90, 130], energy: [0.6, 0.9], languages: ['es', 'pt'] },
-  { name: 'mandopop', weight: 5, moods: ['romantic', 'melancholic', 'happy', 'nostalgic'], bpm: [70, 125], energy: [0.3, 0.75], languages: ['zh'] },
-  { name: 'j-pop', weight: 4, moods: ['happy', 'energetic', 'uplifting', 'playful'], bpm: [110, 170], energy: [0.55, 0.9], languages: ['ja'] },
+  {
+    name: 'mandopop',
+    weight: 5,
+    moods: ['romantic', 'melancholic', 'happy', 'nostalgic'],
+    bpm: [70, 125],
+    energy: [0.3, 0.75],
+    languages: ['zh'],
+  },
+  {
+    name: 'j-pop',
+    weight: 4,
+    moods: ['happy', 'energetic', 'uplifting', 'playful'],
+    bpm: [110, 170],
+    energy: [0.55, 0.9],
+    languages: ['ja'],
+  },
   { name: 'k-pop', weight: 4, moods: ['energetic', 'happy', 'confident'], bpm: [100, 140], energy: [0.6, 0.95], languages: ['ko'] },
   { name: 'jazz', weight: 3, moods: ['relaxed', 'melancholic', 'romantic'], bpm: [70, 140], energy: [0.2, 0.6], languages: ['en', 'fr'] },
-  { name: 'classical', weight: 3, moods: ['calm', 'melancholic', 'epic', 'peaceful'], bpm: [50, 120], energy: [0.05, 0.5], languages: ['de', 'it', 'fr'] },
+  {
+    name: 'classical',
+    weight: 3,
+    moods: ['calm', 'melancholic', 'epic', 'peaceful'],
+    bpm: [50, 120],
+    energy: [0.05, 0.5],
+    languages: ['de', 'it', 'fr'],
+  },
   { name: 'country', weight: 3, moods: ['nostalgic', 'happy', 'sad'], bpm: [80, 120], energy: [0.4, 0.7], languages: ['en'] },
   { name: 'folk', weight: 2, moods: ['calm', 'melancholic', 'happy'], bpm: [70, 120], energy: [0.2, 0.55], languages: ['en', 'es', 'sv'] },
-  { name: 'metal', weight: 2, moods: ['angry', 'dark', 'energetic', 'epic'], bpm: [120, 200], energy: [0.8, 1], languages: ['en', 'de', 'sv'] },
+  {
+    name: 'metal',
+    weight: 2,
+    moods: ['angry', 'dark', 'energetic', 'epic'],
+    bpm: [120, 200],
+    energy: [0.8, 1],
+    languages: ['en', 'de', 'sv'],
+  },
   { name: 'ambient', weight: 1.5, moods: ['calm', 'dreamy', 'peaceful'], bpm: [60, 90], energy: [0.02, 0.3], languages: ['en'] },
   { name: 'soul', weight: 1, moods: ['romantic', 'sad', 'uplifting'], bpm: [70, 110], energy: [0.35, 0.7], languages: ['en'] },
   { name: 'reggae', weight: 1, moods: ['relaxed', 'happy'], bpm: [60, 90], energy: [0.4, 0.7], languages: ['en'] },
@@ -65,22 +121,35 @@ export const TITLE_WORDS: Readonly<Record<string, readonly string[]>> = {
     fiesta beso tiempo locura verano canción río montaña oro plata siempre nunca destino libertad`.split(/\s+/),
   fr: `nuit étoile rêve amour soleil ville pluie lumière cœur mer ciel fleur vent temps chanson douce liberté silence jardin
     hiver été automne printemps rouge bleu`.split(/\s+/),
-  de: `nacht sturm licht herz stadt winter feuer traum himmel wald meer stern sommer regen freiheit zeit liebe welt wind schatten`.split(/\s+/),
+  de: `nacht sturm licht herz stadt winter feuer traum himmel wald meer stern sommer regen freiheit zeit liebe welt wind schatten`.split(
+    /\s+/,
+  ),
   it: `notte cuore amore sole luna mare stella cielo vita sogno estate fuoco`.split(/\s+/),
   pt: `saudade coração noite mar sol lua amor vida praia sonho estrela`.split(/\s+/),
   nl: `nacht hart licht stad zomer regen droom vuur zee`.split(/\s+/),
   sv: `natt hjärta ljus sommar vinter drömmar havet stjärna skog`.split(/\s+/),
   yo: `ife ayo orin ola ile oju`.split(/\s+/),
   sw: `upendo moyo usiku jua nyota safari`.split(/\s+/),
-  zh: `夜空 月光 城市 青春 晴天 告白 星星 海边 回忆 风 雨天 思念 花火 微笑 远方 时光 梦想 天空 爱情 故事 流浪 烟火 雪 彩虹 蝴蝶 秘密 温柔 孤单 未来 心跳 黄昏 日落`.split(/\s+/),
-  ja: `桜 夏空 夜明け 花火 東京 雨音 約束 未来 星屑 風 恋 青空 涙 光 夢 季節 月 君 世界 奇跡 想い出 永遠 ひかり さくら ありがとう`.split(/\s+/),
+  zh: `夜空 月光 城市 青春 晴天 告白 星星 海边 回忆 风 雨天 思念 花火 微笑 远方 时光 梦想 天空 爱情 故事 流浪 烟火 雪 彩虹 蝴蝶 秘密 温柔 孤单 未来 心跳 黄昏 日落`.split(
+    /\s+/,
+  ),
+  ja: `桜 夏空 夜明け 花火 東京 雨音 約束 未来 星屑 風 恋 青空 涙 光 夢 季節 月 君 世界 奇跡 想い出 永遠 ひかり さくら ありがとう`.split(
+    /\s+/,
+  ),
   ko: `별빛 사랑 여름 꿈 바다 밤 하늘 노래 눈물 시간 봄날 그대 우리 달빛`.split(/\s+/),
 };
 const ENGLISH_WORDS = TITLE_WORDS.en as readonly string[];
 const JOIN: Readonly<Record<string, readonly string[]>> = { zh: ['', '的'], ja: ['の', '', 'と'], ko: [' '] };
-const SYLLABLES = 'ka lo mi ra ven tor sel dan ix ar bel cor fen gal hal jun kes lum mor nix pax quin ros syl tam ul vex wyn zor'.split(' ');
-const NOUNS = 'Foxes Arcade Tides Owls Signal Harbor Machines Gardens Parade Satellites Collective Orchestra Club Brothers Sisters Project Band Trio Ensemble Crew'.split(' ');
-const TAGS = 'live acoustic remix instrumental cover workout study party chill road-trip sleep focus wedding throwback radio-edit'.split(' ');
+const SYLLABLES = 'ka lo mi ra ven tor sel dan ix ar bel cor fen gal hal jun kes lum mor nix pax quin ros syl tam ul vex wyn zor'.split(
+  ' ',
+);
+const NOUNS =
+  'Foxes Arcade Tides Owls Signal Harbor Machines Gardens Parade Satellites Collective Orchestra Club Brothers Sisters Project Band Trio Ensemble Crew'.split(
+    ' ',
+  );
+const TAGS = 'live acoustic remix instrumental cover workout study party chill road-trip sleep focus wedding throwback radio-edit'.split(
+  ' ',
+);
 const KEYS = 'c c# d d# e f f# g g# a a# b'.split(' ');
 const REGION_SETS = [[], [], [], ['US', 'CA'], ['SE', 'NO', 'DK', 'FI'], ['JP'], ['CN', 'TW', 'HK'], ['DE', 'AT', 'CH']];
 const ALBUM_SUFFIXES = ['II', 'III', 'IV', 'V', 'VI'];

@@ -127,7 +127,14 @@ export class BulkAppendWriter {
       again: [],
       counts: new Map(),
       pairs: new PairCounter(),
-      copies: { artists: new CopyData(), albums: new CopyData(), terms: new CopyData(), tracks: new CopyData(), postings: new CopyData(), changes: new CopyData() },
+      copies: {
+        artists: new CopyData(),
+        albums: new CopyData(),
+        terms: new CopyData(),
+        tracks: new CopyData(),
+        postings: new CopyData(),
+        changes: new CopyData(),
+      },
     };
     batch.lines.to = to;
     // Once a batch has failed, or this one was started before, it goes through the upsert.

@@ -68,11 +68,16 @@ export class CatalogueIdCache {
 
   async resolveTerms(terms: readonly string[]): Promise<void> {
     const missing = [...new Set(terms.filter((t) => !this.terms.has(t)))];
-    const rows = await this.findOrCreate<{ id: number; term: string }>(missing, (keys) => [keys], (row) => row.term, {
-      insert: 'INSERT INTO catalogue_terms (term) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (term) DO NOTHING RETURNING id, term',
-      read: `SELECT * FROM (SELECT (SELECT c.id FROM catalogue_terms c WHERE c.term = i.term) AS id, i.term FROM unnest($1::text[]) AS i (term)) x
+    const rows = await this.findOrCreate<{ id: number; term: string }>(
+      missing,
+      (keys) => [keys],
+      (row) => row.term,
+      {
+        insert: 'INSERT INTO catalogue_terms (term) SELECT unnest($1::text[]) ORDER BY 1 ON CONFLICT (term) DO NOTHING RETURNING id, term',
+        read: `SELECT * FROM (SELECT (SELECT c.id FROM catalogue_terms c WHERE c.term = i.term) AS id, i.term FROM unnest($1::text[]) AS i (term)) x
              WHERE id IS NOT NULL`,
-    });
+      },
+    );
     for (const row of rows) this.terms.set(row.term, row.id);
   }
 
@@ -101,7 +106,8 @@ export class CatalogueIdCache {
     for (const t of tracks) {
       const artistId = this.artists.get(nameKey(t.artist_name)) as string;
       const key = `${artistId}|${nameKey(t.album_title)}`;
-      if (!this.albums.has(key) && !albums.has(key)) albums.set(key, { artistId, title: t.album_title, key: nameKey(t.album_title), date: t.release_date });
+      if (!this.albums.has(key) && !albums.has(key))
+        albums.set(key, { artistId, title: t.album_title, key: nameKey(t.album_title), date: t.release_date });
     }
     const rows = await this.findOrCreate<{ id: string; artist_id: string; title_key: string }>(
       [...albums.keys()],
@@ -131,7 +137,12 @@ export class CatalogueIdCache {
    * whole table for every batch). A row that a concurrent writer inserts is waited for by the insert
    * and seen by the read, which has a later snapshot; another round covers the unexpected.
    */
-  private async findOrCreate<R>(keys: string[], params: (keys: string[]) => unknown[], keyOf: (row: R) => string, sql: { insert: string; read: string }): Promise<R[]> {
+  private async findOrCreate<R>(
+    keys: string[],
+    params: (keys: string[]) => unknown[],
+    keyOf: (row: R) => string,
+    sql: { insert: string; read: string },
+  ): Promise<R[]> {
     const found: R[] = [];
     for (let round = 0; keys.length > 0; round++) {
       if (round === 3) throw new Error('could not find or create ids (concurrent writers kept racing)');

@@ -246,17 +246,24 @@ async function estimateRows(file: string, size: number): Promise<number> {
  * import_deferred_indexes so an interrupted load still rebuilds them when resumed. Returns the
  * mode (undefined: not a bulk load) and a line saying why.
  */
-async function enterBulkLoad(client: pg.Client, choice: BulkLoadChoice, rows: number): Promise<{ mode?: 'fresh' | 'resumed'; reason: string }> {
+async function enterBulkLoad(
+  client: pg.Client,
+  choice: BulkLoadChoice,
+  rows: number,
+): Promise<{ mode?: 'fresh' | 'resumed'; reason: string }> {
   const pending = await client.query('SELECT 1 FROM import_deferred_indexes LIMIT 1');
   if (pending.rowCount) return { mode: 'resumed', reason: 'bulk load: finishing an interrupted one (search indexes rebuilt at the end)' };
   const about = `the file holds about ${rows.toLocaleString('en')} rows`;
   if (choice === 'never') return { reason: `not a bulk load (--bulk-load never): search indexes kept up to date row by row; ${about}` };
   // Counted no further than decides the choice: a large catalogue is not counted to the end.
   const cap = Math.floor(rows / BULK_LOAD_GROWTH);
-  const existing = (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM tracks LIMIT $1) t', [cap + 1])).rows[0]?.n ?? 0;
+  const existing =
+    (await client.query<{ n: number }>('SELECT count(*)::int AS n FROM (SELECT 1 FROM tracks LIMIT $1) t', [cap + 1])).rows[0]?.n ?? 0;
   const holds = existing > cap ? `more than ${cap.toLocaleString('en')}` : existing.toLocaleString('en');
   if (choice === 'auto' && existing > cap) {
-    return { reason: `not a bulk load: the catalogue holds ${holds} tracks, ${about} (fewer than ${BULK_LOAD_GROWTH}× as many); search indexes kept up to date row by row` };
+    return {
+      reason: `not a bulk load: the catalogue holds ${holds} tracks, ${about} (fewer than ${BULK_LOAD_GROWTH}× as many); search indexes kept up to date row by row`,
+    };
   }
   await client.query('BEGIN');
   const indexes = await client.query<{ indexname: string; indexdef: string }>(
@@ -332,8 +339,11 @@ async function finishBulkLoad(client: pg.Client, writer: TrackBulkWriter, step: 
   // since PostgreSQL 18) writes the whole page to the WAL again when a checkpoint came since it was
   // written. Done by VACUUM, before the index builds, that pass has no index to vacuum and the builds
   // read settled pages.
-  for (const table of ['tracks', 'track_postings']) await step(['vacuuming', 'vacuumed'], table, () => client.query(`VACUUM (ANALYZE) ${table}`));
-  const deferred = await client.query<{ name: string; definition: string }>('SELECT name, definition FROM import_deferred_indexes ORDER BY name');
+  for (const table of ['tracks', 'track_postings'])
+    await step(['vacuuming', 'vacuumed'], table, () => client.query(`VACUUM (ANALYZE) ${table}`));
+  const deferred = await client.query<{ name: string; definition: string }>(
+    'SELECT name, definition FROM import_deferred_indexes ORDER BY name',
+  );
   for (const index of deferred.rows) {
     await step(['building index', 'built index'], index.name, async () => {
       await client.query('BEGIN');

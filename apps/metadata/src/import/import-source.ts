@@ -10,16 +10,49 @@ export interface SourceRecord {
   error?: string;
 }
 
-const LIST = (v: string | undefined): string[] => (v ? v.split(';').map((s) => s.trim()).filter(Boolean) : []);
-const NUM = (v: string | undefined): number | string | undefined => (v === undefined || v === '' ? undefined : Number.isNaN(Number(v)) ? v : Number(v));
+const LIST = (v: string | undefined): string[] =>
+  v
+    ? v
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+const NUM = (v: string | undefined): number | string | undefined =>
+  v === undefined || v === '' ? undefined : Number.isNaN(Number(v)) ? v : Number(v);
 const OPT = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
 const BOOL = (v: string | undefined): boolean | string | undefined =>
-  v === undefined || v === '' ? undefined : ['true', '1', 'yes'].includes(v.toLowerCase()) ? true : ['false', '0', 'no'].includes(v.toLowerCase()) ? false : v;
+  v === undefined || v === ''
+    ? undefined
+    : ['true', '1', 'yes'].includes(v.toLowerCase())
+      ? true
+      : ['false', '0', 'no'].includes(v.toLowerCase())
+        ? false
+        : v;
 
 /** The CSV columns, as the generator writes them; lists are `;`-separated. */
 export const CSV_COLUMNS = [
-  'isrc', 'title', 'artist_name', 'album_title', 'duration_ms', 'release_date', 'popularity', 'explicit', 'regions', 'tier',
-  'audio_ref', 'genres', 'moods', 'language', 'bpm', 'key', 'mode', 'energy', 'valence', 'danceability', 'vocal_type', 'tags',
+  'isrc',
+  'title',
+  'artist_name',
+  'album_title',
+  'duration_ms',
+  'release_date',
+  'popularity',
+  'explicit',
+  'regions',
+  'tier',
+  'audio_ref',
+  'genres',
+  'moods',
+  'language',
+  'bpm',
+  'key',
+  'mode',
+  'energy',
+  'valence',
+  'danceability',
+  'vocal_type',
+  'tags',
 ] as const;
 
 function fromCsv(r: Record<string, string>): unknown {

@@ -17,7 +17,9 @@ function runningStep(isTTY: boolean, pid: number, label: string) {
 describe('describeProgress', () => {
   it('names the subject and phase, with the share done when the phase has one', () => {
     expect(describeProgress('tracks', { phase: 'scanning heap', fraction: 0.4271 })).toBe('tracks: scanning heap 42%');
-    expect(describeProgress('track_postings_walk', { phase: 'building index: sorting live tuples' })).toBe('track_postings_walk: building index: sorting live tuples');
+    expect(describeProgress('track_postings_walk', { phase: 'building index: sorting live tuples' })).toBe(
+      'track_postings_walk: building index: sorting live tuples',
+    );
     expect(describeProgress('tracks', { phase: 'vacuuming heap', fraction: 1.2 })).toBe('tracks: vacuuming heap 100%');
   });
 });

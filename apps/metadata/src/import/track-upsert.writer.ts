@@ -41,7 +41,12 @@ export class TrackUpsertWriter {
     } catch (error) {
       if (unique.length <= 1) {
         if (checkpoint) await saveCheckpoint(this.client, checkpoint);
-        return { created: 0, updated: 0, unchanged: 0, rejected: unique.map((r) => ({ line: r.line, reason: `database: ${(error as Error).message}` })) };
+        return {
+          created: 0,
+          updated: 0,
+          unchanged: 0,
+          rejected: unique.map((r) => ({ line: r.line, reason: `database: ${(error as Error).message}` })),
+        };
       }
       const total: BulkResult = { created: 0, updated: 0, unchanged: 0, rejected: [] };
       for (const row of unique) {
@@ -83,10 +88,17 @@ export class TrackUpsertWriter {
         await this.ids.resolveArtists(prepared.map((p) => p.row.track));
         await this.ids.resolveAlbums(prepared.map((p) => p.row.track));
         const lines = new CopyData();
-        for (const { row: { track: t }, hash, terms } of prepared) {
+        for (const {
+          row: { track: t },
+          hash,
+          terms,
+        } of prepared) {
           lines.add(`${trackColumns(t, this.ids.idsOf(t), terms.map((term) => this.ids.terms.get(term)).join(','), hash)}\n`);
         }
-        await pipeline(Readable.from(lines.done()), this.client.query(copyStreams.from(`COPY import_staging (${STAGING_COLUMNS}) FROM STDIN`)));
+        await pipeline(
+          Readable.from(lines.done()),
+          this.client.query(copyStreams.from(`COPY import_staging (${STAGING_COLUMNS}) FROM STDIN`)),
+        );
         result = await this.applyStaging(new Map(prepared.map((p) => [p.row.track.isrc, p.terms])));
       }
       if (checkpoint) await saveCheckpoint(this.client, checkpoint);
@@ -160,7 +172,10 @@ export class TrackUpsertWriter {
       const pairedIds = new Set((await c.query<{ id: number }>(PAIRED_AMONG_SQL, [ids])).rows.map((r) => r.id));
       for (const { term_ids } of removed.rows) {
         for (const id of term_ids) delta.set(id, (delta.get(id) ?? 0) - 1);
-        pairs.add(term_ids.filter((id) => pairedIds.has(id)), -1);
+        pairs.add(
+          term_ids.filter((id) => pairedIds.has(id)),
+          -1,
+        );
       }
     }
     const changed = [...delta].filter(([, n]) => n !== 0).sort((a, b) => a[0] - b[0]);
@@ -194,7 +209,9 @@ export class TrackUpsertWriter {
         explicit boolean, attributes jsonb, artist_id uuid, album_id uuid, regions text[], tier text, audio_ref text,
         term_ids integer[], source_hash text
       ) ON COMMIT DELETE ROWS`);
-    await this.client.query('CREATE TEMP TABLE IF NOT EXISTS import_old (doc integer, popularity smallint, term_ids integer[]) ON COMMIT DELETE ROWS');
+    await this.client.query(
+      'CREATE TEMP TABLE IF NOT EXISTS import_old (doc integer, popularity smallint, term_ids integer[]) ON COMMIT DELETE ROWS',
+    );
     await this.client.query(
       `CREATE TEMP TABLE IF NOT EXISTS import_new (id uuid, doc integer, isrc text, popularity smallint, term_ids integer[], bpm smallint, year smallint, bits bigint,
          version integer, created boolean) ON COMMIT DELETE ROWS`,

@@ -53,12 +53,19 @@ export class FacetCounter {
       const pairs = new Map((await this.dictionary.pairedWith(only.id)).map((t) => [t.id, t.trackCount]));
       for (const name of names) {
         if (name === 'tag') continue;
-        const values = (byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: t.id === only.id ? only.trackCount : (pairs.get(t.id) ?? 0) }));
+        const values = (byFacet.get(name) ?? []).map((t) => ({
+          value: facetValue(name, t.term),
+          count: t.id === only.id ? only.trackCount : (pairs.get(t.id) ?? 0),
+        }));
         paired.set(name, { name, values: sortValues(values), exact: true, errorMargin: 0 });
       }
     }
     const rest = names.filter((name) => !paired.has(name));
-    const counted = new Map((rest.length ? await this.countedFacets(spec, rest, byFacet, await this.pairBounds(compiled.pairedFilters ?? []), signal) : []).map((f) => [f.name, f]));
+    const counted = new Map(
+      (rest.length ? await this.countedFacets(spec, rest, byFacet, await this.pairBounds(compiled.pairedFilters ?? []), signal) : []).map(
+        (f) => [f.name, f],
+      ),
+    );
     return names.map((name) => (paired.get(name) ?? counted.get(name)) as FacetResult);
   }
 
@@ -69,8 +76,11 @@ export class FacetCounter {
    */
   private async pairBounds(filters: readonly TermInfo[]): Promise<((termId: number) => number) | undefined> {
     if (filters.length === 0) return undefined;
-    const shared = await Promise.all(filters.map(async (f) => ({ filter: f, pairs: new Map((await this.dictionary.pairedWith(f.id)).map((p) => [p.id, p.trackCount])) })));
-    return (termId) => Math.min(...shared.map(({ filter, pairs }) => (filter.id === termId ? filter.trackCount : (pairs.get(termId) ?? 0))));
+    const shared = await Promise.all(
+      filters.map(async (f) => ({ filter: f, pairs: new Map((await this.dictionary.pairedWith(f.id)).map((p) => [p.id, p.trackCount])) })),
+    );
+    return (termId) =>
+      Math.min(...shared.map(({ filter, pairs }) => (filter.id === termId ? filter.trackCount : (pairs.get(termId) ?? 0))));
   }
 
   /** Facet counts over the matches of `spec`: see `count`. */
@@ -82,9 +92,18 @@ export class FacetCounter {
     signal?: AbortSignal,
   ): Promise<FacetResult[]> {
     const all = await this.dictionary.terms([ALL_TRACKS_TERM]);
-    const unfiltered = spec.probes.length === 0 && spec.bitGroups.length === 0 && spec.termChecks.length === 0 && spec.exclude.length === 0 && Object.values(spec.checks).every((v) => v === undefined) && spec.driver.length === 1 && spec.driver[0] === all[0]?.id;
+    const unfiltered =
+      spec.probes.length === 0 &&
+      spec.bitGroups.length === 0 &&
+      spec.termChecks.length === 0 &&
+      spec.exclude.length === 0 &&
+      Object.values(spec.checks).every((v) => v === undefined) &&
+      spec.driver.length === 1 &&
+      spec.driver[0] === all[0]?.id;
     if (unfiltered) {
-      const fresh = new Map((await this.dictionary.terms(names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.term)))).map((t) => [t.term, t.trackCount]));
+      const fresh = new Map(
+        (await this.dictionary.terms(names.flatMap((n) => (byFacet.get(n) ?? []).map((t) => t.term)))).map((t) => [t.term, t.trackCount]),
+      );
       return names.map((name) => ({
         name,
         values: sortValues((byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: fresh.get(t.term) ?? 0 }))),
@@ -102,7 +121,10 @@ export class FacetCounter {
     return names.map((name) => {
       // A scaled estimate can overshoot what the pair counts allow; tags are not paired, so not capped.
       const cap = (t: TermInfo) => (bound && isPairedTerm(t.term) ? bound(t.id) : Infinity);
-      const values = (byFacet.get(name) ?? []).map((t) => ({ value: facetValue(name, t.term), count: Math.min(cap(t), Math.round((counts.get(t.id) ?? 0) * scale)) }));
+      const values = (byFacet.get(name) ?? []).map((t) => ({
+        value: facetValue(name, t.term),
+        count: Math.min(cap(t), Math.round((counts.get(t.id) ?? 0) * scale)),
+      }));
       let errorMargin = 0;
       if (sampled && considered > 0) {
         for (const t of byFacet.get(name) ?? []) {

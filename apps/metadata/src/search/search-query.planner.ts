@@ -66,8 +66,10 @@ export class SearchQueryPlanner {
       rangeGroups.add(groups.length);
       add(Array.from({ length: hi - lo + 1 }, (_, i) => term((lo + i) * width)));
     };
-    if (input.minBpm !== undefined || input.maxBpm !== undefined) addRange(input.minBpm ?? RANGES.bpm.min, input.maxBpm ?? RANGES.bpm.max, BPM_BUCKET, bpmBucket);
-    if (input.minYear !== undefined || input.maxYear !== undefined) addRange(input.minYear ?? RANGES.year.min, input.maxYear ?? RANGES.year.max, YEAR_BUCKET, decadeTerm);
+    if (input.minBpm !== undefined || input.maxBpm !== undefined)
+      addRange(input.minBpm ?? RANGES.bpm.min, input.maxBpm ?? RANGES.bpm.max, BPM_BUCKET, bpmBucket);
+    if (input.minYear !== undefined || input.maxYear !== undefined)
+      addRange(input.minYear ?? RANGES.year.min, input.maxYear ?? RANGES.year.max, YEAR_BUCKET, decadeTerm);
 
     const tokens = tokenize(input.query).slice(0, MAX_WORDS);
     // Text with nothing searchable in it (only punctuation, e.g. "%") matches no track.
@@ -90,7 +92,8 @@ export class SearchQueryPlanner {
       const isLast = i === tokens.length - 1;
       let broad: TermInfo[] = usable ? [usable] : [];
       if (isLast && !token.cjk) broad = mergeTerms(broad, await this.dictionary.termsWithPrefix(`w:${token.value}`, PREFIX_EXPANSIONS));
-      if (broad.length === 0 && !token.cjk && token.value.length >= 3) broad = [...(await this.dictionary.similarWords(token.value, FUZZY_EXPANSIONS))];
+      if (broad.length === 0 && !token.cjk && token.value.length >= 3)
+        broad = [...(await this.dictionary.similarWords(token.value, FUZZY_EXPANSIONS))];
       if (broad.length === 0) return {};
       if (!usable) allExact = false;
       if (isLast) lastExact = usable;
@@ -122,7 +125,10 @@ export class SearchQueryPlanner {
     };
     const everything = spec(broadWords, []);
     const single = filterGroups.length === 1 && filterGroups[0]?.length === 1 ? filterGroups[0][0] : undefined;
-    const only = tokens.length === 0 && single && isPairedTerm(single.term) && Object.values(checks).every((v) => v === undefined) ? single : undefined;
+    const only =
+      tokens.length === 0 && single && isPairedTerm(single.term) && Object.values(checks).every((v) => v === undefined)
+        ? single
+        : undefined;
     if (tokens.length === 0 || !relevance) return { broad: everything, all: everything, only, pairedFilters };
     const lastBroad = broadWords.at(-1) ?? [];
     if (!allExact || !lastExact) return { broad: everything, all: everything, pairedFilters };

@@ -130,7 +130,13 @@ export class SearchRepository {
    * checks, stops at `limit` rows. Its cost depends on the page size and the budget, never on how many
    * tracks match.
    */
-  async walkByPopularity(spec: MatchSpec, limit: number, budget: number, after?: SearchPosition, signal?: AbortSignal): Promise<WalkResult> {
+  async walkByPopularity(
+    spec: MatchSpec,
+    limit: number,
+    budget: number,
+    after?: SearchPosition,
+    signal?: AbortSignal,
+  ): Promise<WalkResult> {
     const sql = new Sql();
     const w = sql.p(budget);
     const cursor = after ? ` AND (popularity, doc) < (${sql.p(after.key)}, ${sql.p(after.doc)})` : '';
@@ -143,12 +149,22 @@ export class SearchRepository {
     // DISTINCT ON: a track with two of the driver's terms (two words of one prefix) comes once. Its
     // input is the branches merged in order, so it needs no sort.
     const driver = `SELECT DISTINCT ON (popularity, doc) popularity AS key, doc, bpm, year, bits FROM (${branches.join(' UNION ALL ')}) u ORDER BY popularity DESC, doc DESC LIMIT ${w}`;
-    const rows = await this.statements.query<PageRow>(this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }), sql.params, signal);
+    const rows = await this.statements.query<PageRow>(
+      this.page(sql, spec, driver, { order: 'key', popularity: 'd.key', limit, budget: w }),
+      sql.params,
+      signal,
+    );
     return finish(rows, limit);
   }
 
   /** One page in (release date desc, doc desc) order: walks the tracks' date index, probing every term group. */
-  async walkByReleaseDate(spec: MatchSpec, limit: number, budget: number, after?: SearchPosition, signal?: AbortSignal): Promise<WalkResult> {
+  async walkByReleaseDate(
+    spec: MatchSpec,
+    limit: number,
+    budget: number,
+    after?: SearchPosition,
+    signal?: AbortSignal,
+  ): Promise<WalkResult> {
     const sql = new Sql();
     const w = sql.p(budget);
     const cursor = after ? ` WHERE (release_date, doc) < (date '1970-01-01' + ${sql.p(after.key)}::int, ${sql.p(after.doc)})` : '';
@@ -159,8 +175,18 @@ export class SearchRepository {
     // The tracks' date index has no bits: the bit groups are probed too.
     const groups = [...(spec.driver.length ? [spec.driver] : []), ...spec.probes, ...spec.bitGroups.map((g) => g.ids)];
     const split = probesAndChecks(groups);
-    const all: MatchSpec = { ...spec, driver: [], probes: split.probes, bitGroups: [], termChecks: [...spec.termChecks, ...split.termChecks] };
-    const rows = await this.statements.query<PageRow>(this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }), sql.params, signal);
+    const all: MatchSpec = {
+      ...spec,
+      driver: [],
+      probes: split.probes,
+      bitGroups: [],
+      termChecks: [...spec.termChecks, ...split.termChecks],
+    };
+    const rows = await this.statements.query<PageRow>(
+      this.page(sql, all, driver, { order: 'ord', popularity: 'd.popularity', limit, budget: w }),
+      sql.params,
+      signal,
+    );
     return finish(rows, limit);
   }
 
@@ -215,10 +241,19 @@ export class SearchRepository {
    * is short, it is where the walk stopped and the next page starts. It comes after every match (the
    * walk is in page order), so a full page never reaches it, and a short page needs no second walk.
    */
-  private page(sql: Sql, spec: MatchSpec, driver: string, walk: { order: 'key' | 'ord'; popularity: string; limit: number; budget: string }): string {
+  private page(
+    sql: Sql,
+    spec: MatchSpec,
+    driver: string,
+    walk: { order: 'key' | 'ord'; popularity: string; limit: number; budget: string },
+  ): string {
     // Every driver yields the walked track's bpm and year, a postings walk its bits too (a date walk
     // has no bit groups left): checked before any probe.
-    const filters = [this.rangeChecks(sql, spec, 'd.bpm', 'd.year'), this.bitChecks(sql, spec, 'd.bits'), this.probes(sql, spec, walk.popularity, 'd.doc')]
+    const filters = [
+      this.rangeChecks(sql, spec, 'd.bpm', 'd.year'),
+      this.bitChecks(sql, spec, 'd.bits'),
+      this.probes(sql, spec, walk.popularity, 'd.doc'),
+    ]
       .filter(Boolean)
       .join(' AND ');
     const checks = this.rowChecks(sql, spec);
@@ -254,7 +289,10 @@ export class SearchRepository {
   /** The bit groups, on a posting's `bits`: each group matches when any of its checks does. */
   private bitChecks(sql: Sql, spec: MatchSpec, bits: string): string {
     return spec.bitGroups
-      .map((group) => `(${group.checks.map((c) => `(${bits} & ${sql.p(c.mask.toString())}::int8) = ${sql.p(c.value.toString())}::int8`).join(' OR ')})`)
+      .map(
+        (group) =>
+          `(${group.checks.map((c) => `(${bits} & ${sql.p(c.mask.toString())}::int8) = ${sql.p(c.value.toString())}::int8`).join(' OR ')})`,
+      )
       .join(' AND ');
   }
 
@@ -266,7 +304,6 @@ export class SearchRepository {
     if (c.maxEnergy !== undefined) parts.push(`(t.attributes->>'energy')::float8 <= ${sql.p(c.maxEnergy)}`);
     return parts.join(' AND ');
   }
-
 }
 
 type PageRow = TrackRow & { sort_key: number; doc: number; last: boolean; matched: boolean };

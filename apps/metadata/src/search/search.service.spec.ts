@@ -29,9 +29,27 @@ class FakeSearchRepository {
   ];
   /** Tracks with both terms, stored in both orders as catalogue_term_pairs holds them. */
   readonly pairs = new Map<number, Map<number, number>>([
-    [2, new Map([[4, 1_800], [6, 50]])],
-    [4, new Map([[2, 1_800], [6, 800]])],
-    [6, new Map([[2, 50], [4, 800]])],
+    [
+      2,
+      new Map([
+        [4, 1_800],
+        [6, 50],
+      ]),
+    ],
+    [
+      4,
+      new Map([
+        [2, 1_800],
+        [6, 800],
+      ]),
+    ],
+    [
+      6,
+      new Map([
+        [2, 50],
+        [4, 800],
+      ]),
+    ],
   ]);
 
   async terms(terms: readonly string[]): Promise<TermInfo[]> {
@@ -58,7 +76,13 @@ class FakeSearchRepository {
 
   async facetCounts(_spec: MatchSpec, facetTermIds: readonly number[]): Promise<{ considered: number; counts: Map<number, number> }> {
     this.facetTermIds.push([...facetTermIds]);
-    return { considered: 500, counts: new Map([[5, 100], [6, 100]]) };
+    return {
+      considered: 500,
+      counts: new Map([
+        [5, 100],
+        [6, 100],
+      ]),
+    };
   }
 }
 
@@ -72,7 +96,23 @@ function setUp() {
   const service = new SearchService(fake, new SearchQueryPlanner(terms), new FacetCounter(fake, terms), cursors);
   const search = (input: Record<string, unknown>) =>
     service.search(
-      searchTracksSchema.parse({ query: '', genre: '', mood: '', language: '', genres: [], moods: [], tags: [], key: '', mode: '', vocalType: '', sort: '', facets: [], limit: 20, cursor: '', ...input }),
+      searchTracksSchema.parse({
+        query: '',
+        genre: '',
+        mood: '',
+        language: '',
+        genres: [],
+        moods: [],
+        tags: [],
+        key: '',
+        mode: '',
+        vocalType: '',
+        sort: '',
+        facets: [],
+        limit: 20,
+        cursor: '',
+        ...input,
+      }),
     );
   return { repository, search, cursors };
 }
@@ -86,7 +126,9 @@ describe('SearchService and the maintained term pairs', () => {
 
     // Filters that do meet are walked, driven by the rarer one, the other checked on the walked bits.
     await search({ genre: 'metal', mood: 'angry' });
-    expect(repository.walks).toEqual([expect.objectContaining({ driver: [4], probes: [], bitGroups: [{ ids: [2], checks: [termBitCheck('g:metal')] }] })]);
+    expect(repository.walks).toEqual([
+      expect.objectContaining({ driver: [4], probes: [], bitGroups: [{ ids: [2], checks: [termBitCheck('g:metal')] }] }),
+    ]);
   });
 
   it('checks closed-vocabulary filters on the walked postings bits and probes tags', async () => {
@@ -167,8 +209,12 @@ describe('SearchService scan budget', () => {
     repository.walkResults = [ranOut(90)];
     const issued = (await search({ genre: 'metal', mood: 'angry', limit: 20 })).nextCursor;
     const [payload, mac] = issued.split('.');
-    const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), s: 3 })).toString('base64url');
-    await expect(search({ genre: 'metal', mood: 'angry', limit: 20, cursor: `${raised}.${mac}` })).rejects.toMatchObject({ reason: 'INVALID_CURSOR' });
+    const raised = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), s: 3 })).toString(
+      'base64url',
+    );
+    await expect(search({ genre: 'metal', mood: 'angry', limit: 20, cursor: `${raised}.${mac}` })).rejects.toMatchObject({
+      reason: 'INVALID_CURSOR',
+    });
     expect(repository.budgets).toEqual([SCAN_BUDGET]);
     expect(cursors.decode(issued, { route: 'search' }).partialStreak).toBe(1);
   });

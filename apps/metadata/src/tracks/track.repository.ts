@@ -56,7 +56,12 @@ export class TrackRepository {
   }
 
   /** An artist's tracks, most popular first, after the (popularity, doc) position if given, each with its doc for the next cursor. */
-  async artistTracks(artistId: string, limit: number, after?: { popularity: number; doc: number }, signal?: AbortSignal): Promise<{ track: Track; doc: number }[]> {
+  async artistTracks(
+    artistId: string,
+    limit: number,
+    after?: { popularity: number; doc: number },
+    signal?: AbortSignal,
+  ): Promise<{ track: Track; doc: number }[]> {
     const params: unknown[] = [artistId, limit];
     let where = 't.artist_id = $1';
     if (after) {

@@ -16,9 +16,13 @@ const term = (values: readonly string[], what: string) =>
     .string()
     .max(40, 'at most 40 characters')
     .refine((v) => v === '' || values.includes(v), { message: `unknown ${what}; see GET /v1/attributes` });
-const terms = (values: readonly string[], what: string) => z.array(term(values, what).refine((v) => v !== '', 'must not be empty')).max(5, `at most 5 ${what} values`);
+const terms = (values: readonly string[], what: string) =>
+  z.array(term(values, what).refine((v) => v !== '', 'must not be empty')).max(5, `at most 5 ${what} values`);
 const range = (name: keyof typeof RANGES, integer: boolean) => {
-  const base = z.number().min(RANGES[name].min, `must be at least ${RANGES[name].min}`).max(RANGES[name].max, `must be at most ${RANGES[name].max}`);
+  const base = z
+    .number()
+    .min(RANGES[name].min, `must be at least ${RANGES[name].min}`)
+    .max(RANGES[name].max, `must be at most ${RANGES[name].max}`);
   return (integer ? base.int('must be a whole number') : base).optional();
 };
 const ordered = (lo: string, hi: string) => (r: Record<string, unknown>) =>

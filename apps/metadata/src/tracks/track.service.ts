@@ -36,7 +36,10 @@ export class TrackService {
     if (toRead.length) {
       const generation = this.cache.currentGeneration();
       const read = await this.tracks.findByIds(toRead);
-      this.cache.store(read.map((t) => [t.id, t] as const), generation);
+      this.cache.store(
+        read.map((t) => [t.id, t] as const),
+        generation,
+      );
       for (const t of read) found.set(t.id, t);
     }
     const tracks: Track[] = [];
@@ -50,17 +53,30 @@ export class TrackService {
   }
 
   /** @param signal aborts when the caller has gone: the statement running then is cancelled. */
-  async artistPage(artistId: string, limit: number, cursor: string, signal?: AbortSignal): Promise<{ artist: Artist; albums: Album[]; tracks: Track[]; nextCursor: string }> {
+  async artistPage(
+    artistId: string,
+    limit: number,
+    cursor: string,
+    signal?: AbortSignal,
+  ): Promise<{ artist: Artist; albums: Album[]; tracks: Track[]; nextCursor: string }> {
     const scope = { route: 'artist', artistId } as const;
     const position = cursor ? this.cursors.decode(cursor, scope) : undefined;
     if (position && position.order !== 'popularity') throw invalidCursor();
     const artist = await this.tracks.findArtist(artistId, signal);
     if (!artist) throw artistNotFound(artistId);
     const pageSize = limit || DEFAULT_PAGE;
-    const rows = await this.tracks.artistTracks(artistId, pageSize + 1, position && { popularity: position.after.key, doc: position.after.doc }, signal);
+    const rows = await this.tracks.artistTracks(
+      artistId,
+      pageSize + 1,
+      position && { popularity: position.after.key, doc: position.after.doc },
+      signal,
+    );
     const page = rows.slice(0, pageSize);
     const last = page.at(-1);
-    const nextCursor = rows.length > pageSize && last ? this.cursors.encode({ order: 'popularity', tier: 0, after: { key: last.track.popularity, doc: last.doc } }, scope) : '';
+    const nextCursor =
+      rows.length > pageSize && last
+        ? this.cursors.encode({ order: 'popularity', tier: 0, after: { key: last.track.popularity, doc: last.doc } }, scope)
+        : '';
     const tracks = page.map((r) => r.track);
     return { artist, albums: position ? [] : await this.tracks.artistAlbums(artistId, ARTIST_ALBUMS, signal), tracks, nextCursor };
   }

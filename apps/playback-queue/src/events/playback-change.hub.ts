@@ -92,7 +92,8 @@ export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestro
     client.removeAllListeners('notification');
     void client.end().catch(() => undefined);
     const delay = this.retry.next();
-    if (this.retry.failures === 1) this.logger.warn(`lost the change listener, reconnecting: ${error instanceof Error ? error.message : String(error)}`);
+    if (this.retry.failures === 1)
+      this.logger.warn(`lost the change listener, reconnecting: ${error instanceof Error ? error.message : String(error)}`);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => void this.connect(), delay);
     this.retryTimer.unref();

@@ -49,7 +49,10 @@ class FakeOutbox {
     return {
       pending: async (limit) => {
         this.throwIfFailing();
-        return this.entries.filter((e) => !e.delivered).slice(0, limit).map(({ seq, payload }) => ({ seq, payload }));
+        return this.entries
+          .filter((e) => !e.delivered)
+          .slice(0, limit)
+          .map(({ seq, payload }) => ({ seq, payload }));
       },
       markDelivered: async (seqs) => {
         this.throwIfFailing();
@@ -123,11 +126,7 @@ describe('OutboxRelay', () => {
     outbox.add(5);
     relay.onApplicationBootstrap();
     await settle();
-    expect(sink.batches).toEqual([
-      ['event-1', 'event-2'],
-      ['event-3', 'event-4'],
-      ['event-5'],
-    ]);
+    expect(sink.batches).toEqual([['event-1', 'event-2'], ['event-3', 'event-4'], ['event-5']]);
     expect(outbox.undelivered).toBe(0);
   });
 

@@ -127,7 +127,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         await this.sink.deliver([entry.payload]);
       } catch (error) {
         if (!(error instanceof PlayEventsRefused)) throw error;
-        this.logger.error(`recommendation refused play event ${entry.payload.event_id} (outbox seq ${entry.seq}); set aside: ${error.message}`);
+        this.logger.error(
+          `recommendation refused play event ${entry.payload.event_id} (outbox seq ${entry.seq}); set aside: ${error.message}`,
+        );
         await this.onLease(() => lease.markRefused(entry.seq, error.message));
         continue;
       }

@@ -66,10 +66,9 @@ class AdvisoryLockLease implements OutboxLease {
   constructor(private readonly runner: QueryRunner) {}
 
   async pending(limit: number): Promise<OutboxEntry[]> {
-    const rows: EntryRow[] = await this.runner.query(
-      'SELECT seq, payload FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT $1',
-      [limit],
-    );
+    const rows: EntryRow[] = await this.runner.query('SELECT seq, payload FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT $1', [
+      limit,
+    ]);
     return rows.map((row) => ({ seq: Number(row.seq), payload: row.payload }));
   }
 

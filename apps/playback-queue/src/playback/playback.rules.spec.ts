@@ -192,7 +192,14 @@ describe('extrapolation and transfer', () => {
 
   it('moves playback to the new device at the extrapolated position, keeping or setting play/pause', () => {
     const moved = transferTo(playing(a, 10_000), 'laptop', undefined, later(7_000));
-    expect(moved).toMatchObject({ deviceId: 'laptop', positionMs: 17_000, isPlaying: true, updatedAt: later(7_000), version: 5, currentItem: a });
+    expect(moved).toMatchObject({
+      deviceId: 'laptop',
+      positionMs: 17_000,
+      isPlaying: true,
+      updatedAt: later(7_000),
+      version: 5,
+      currentItem: a,
+    });
     expect(transferTo(playing(a, 10_000), 'laptop', false, later(1_000))).toMatchObject({ isPlaying: false, positionMs: 11_000 });
   });
 });

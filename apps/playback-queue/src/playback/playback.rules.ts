@@ -1,4 +1,12 @@
-import { noNextTrack, noPreviousTrack, notCurrentItem, positionOutOfRange, queueEmpty, queueItemNotFound, versionMismatch } from '../playback.errors.js';
+import {
+  noNextTrack,
+  noPreviousTrack,
+  notCurrentItem,
+  positionOutOfRange,
+  queueEmpty,
+  queueItemNotFound,
+  versionMismatch,
+} from '../playback.errors.js';
 import type { PlaybackState, PlayKind, QueueItem, RepeatMode } from './playback.js';
 
 /** A listen counts as a play from 30 s on, or at the end of a track shorter than that. */
@@ -33,7 +41,12 @@ export function assertCurrent(currentItemId: string | null, item: QueueItem): vo
  * or its first item when nothing is current yet; `first` is the queue's first item, where a
  * repeating queue wraps to.
  */
-export function nextItem(current: QueueItem | undefined, following: QueueItem | undefined, repeat: RepeatMode, first: QueueItem | undefined): QueueItem {
+export function nextItem(
+  current: QueueItem | undefined,
+  following: QueueItem | undefined,
+  repeat: RepeatMode,
+  first: QueueItem | undefined,
+): QueueItem {
   if (following) return following;
   // Repeat track only replays a track that ended; a skip moves on, wrapping like repeat context.
   if (current && repeat !== 'off' && first) return first;
@@ -42,7 +55,12 @@ export function nextItem(current: QueueItem | undefined, following: QueueItem | 
 }
 
 /** The item SkipToPrevious moves to: the one before `current`, or the last one when repeat wraps. */
-export function previousItem(current: QueueItem | undefined, preceding: QueueItem | undefined, repeat: RepeatMode, last: QueueItem | undefined): QueueItem {
+export function previousItem(
+  current: QueueItem | undefined,
+  preceding: QueueItem | undefined,
+  repeat: RepeatMode,
+  last: QueueItem | undefined,
+): QueueItem {
   if (!last) throw queueEmpty();
   if (!current) throw noPreviousTrack('nothing is playing yet');
   if (preceding) return preceding;
@@ -108,7 +126,11 @@ export type IgnoredReason = 'STALE_REPORT' | 'NOT_ACTIVE_DEVICE';
  * the same device is ignored; a report from a device other than the active one is ignored unless
  * it takes over (or nothing has played yet). Otherwise the report moves the state.
  */
-export function ignoredReason(state: PlaybackState | undefined, report: ProgressReport, lastAccepted: number | null): IgnoredReason | undefined {
+export function ignoredReason(
+  state: PlaybackState | undefined,
+  report: ProgressReport,
+  lastAccepted: number | null,
+): IgnoredReason | undefined {
   if (report.clientTimestamp !== undefined && lastAccepted !== null && report.clientTimestamp <= lastAccepted) return 'STALE_REPORT';
   if (state && state.deviceId !== report.deviceId && !report.takeOver) return 'NOT_ACTIVE_DEVICE';
   return undefined;

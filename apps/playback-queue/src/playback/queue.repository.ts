@@ -75,7 +75,12 @@ export class QueueRepository {
   }
 
   /** The user's first item after `position` in play order, skipping `except`; the very first item when `position` is null. */
-  async itemAfter(em: EntityManager, userId: string, position: number | null, except: readonly string[] = []): Promise<QueueItem | undefined> {
+  async itemAfter(
+    em: EntityManager,
+    userId: string,
+    position: number | null,
+    except: readonly string[] = [],
+  ): Promise<QueueItem | undefined> {
     const rows: ItemRow[] = await em.query(
       `SELECT ${ITEM_COLUMNS} FROM queue_items
        WHERE user_id = $1 AND ($2::bigint IS NULL OR position > $2::bigint) AND id <> ALL($3::uuid[])
@@ -117,7 +122,13 @@ export class QueueRepository {
    * Inserts tracks, in the order given, right after play position `after` (0: before every item).
    * While shuffled, `originalAfter` places them in the original order too.
    */
-  async insertAfter(em: EntityManager, userId: string, after: number, tracks: readonly NewTrack[], originalAfter: number | null): Promise<void> {
+  async insertAfter(
+    em: EntityManager,
+    userId: string,
+    after: number,
+    tracks: readonly NewTrack[],
+    originalAfter: number | null,
+  ): Promise<void> {
     const room = (tracks.length + 1) * POSITION_STEP;
     await em.query('UPDATE queue_items SET position = position + $3 WHERE user_id = $1 AND position > $2', [userId, after, room]);
     if (originalAfter !== null) {
@@ -156,7 +167,11 @@ export class QueueRepository {
       return;
     }
     // Makes room by shifting `before` and everything after it one step, then takes its old place.
-    await em.query('UPDATE queue_items SET position = position + $3 WHERE user_id = $1 AND position >= $2', [userId, before, POSITION_STEP]);
+    await em.query('UPDATE queue_items SET position = position + $3 WHERE user_id = $1 AND position >= $2', [
+      userId,
+      before,
+      POSITION_STEP,
+    ]);
     await em.query('UPDATE queue_items SET position = $3 WHERE user_id = $1 AND id = $2', [userId, itemId, before]);
   }
 

@@ -84,7 +84,8 @@ export class QueueService {
     }
     return this.edit(userId, options, 'move', async (em) => {
       const item = requireItem(await this.queues.findItem(em, userId, itemId), itemId);
-      const before = beforeItemId === undefined ? undefined : requireItem(await this.queues.findItem(em, userId, beforeItemId), beforeItemId);
+      const before =
+        beforeItemId === undefined ? undefined : requireItem(await this.queues.findItem(em, userId, beforeItemId), beforeItemId);
       await this.queues.moveItem(em, userId, item.id, before?.position ?? null);
       return {};
     });
@@ -108,7 +109,9 @@ export class QueueService {
         return {};
       }
       const following = await this.queues.itemAfter(em, userId, current.position, ids);
-      const state = await this.moveStateOff(em, userId, following?.id ?? null, (previous) => replaceRemovedItem(previous, following, new Date()));
+      const state = await this.moveStateOff(em, userId, following?.id ?? null, (previous) =>
+        replaceRemovedItem(previous, following, new Date()),
+      );
       await this.queues.deleteItems(em, userId, ids);
       return { head: { currentItemId: following?.id ?? null }, state };
     });
@@ -156,7 +159,9 @@ export class QueueService {
   }
 
   async setRepeat(userId: string, repeat: RepeatMode, options: EditOptions): Promise<Queue> {
-    return this.edit(userId, options, `repeat_${repeat}`, async (_em, head) => (head.repeat === repeat ? { unchanged: true } : { head: { repeat } }));
+    return this.edit(userId, options, `repeat_${repeat}`, async (_em, head) =>
+      head.repeat === repeat ? { unchanged: true } : { head: { repeat } },
+    );
   }
 
   /**

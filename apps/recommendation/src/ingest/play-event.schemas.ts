@@ -22,8 +22,8 @@ const playEventSchema = z.object({
     .literal([PLAY, SKIP], { message: 'must be PLAY_EVENT_KIND_PLAY or PLAY_EVENT_KIND_SKIP' })
     .transform((kind): PlayEventKind => (kind === PLAY ? 'play' : 'skip')),
   playedMs: z.number().int().min(0, 'must not be negative'),
-  occurredAt: z
-    .iso.datetime({ offset: true, message: 'must be an RFC 3339 timestamp, e.g. 2025-11-21T10:00:00Z' })
+  occurredAt: z.iso
+    .datetime({ offset: true, message: 'must be an RFC 3339 timestamp, e.g. 2025-11-21T10:00:00Z' })
     .transform((value) => new Date(value))
     .refine((date) => date.getTime() <= Date.now() + MAX_CLOCK_SKEW_MS, 'must not be more than a day in the future'),
 });

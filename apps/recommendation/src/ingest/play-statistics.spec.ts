@@ -27,7 +27,9 @@ describe('co-play counting', () => {
   });
 
   it('keeps users apart and leaves skips out', () => {
-    const result = pairs(countCoPlays([event('u', 'a', 1), event('v', 'b', 2), event('u', 'c', 3, 'skip'), event('u', 'd', 4)], new Map(), 20));
+    const result = pairs(
+      countCoPlays([event('u', 'a', 1), event('v', 'b', 2), event('u', 'c', 3, 'skip'), event('u', 'd', 4)], new Map(), 20),
+    );
     expect(result).toEqual({ 'd>a': 1, 'a>d': 1 });
   });
 });
@@ -36,7 +38,14 @@ describe('track statistics', () => {
   it('counts plays and skips per user and track, keeping the latest times', () => {
     const stats = aggregateTrackStats([event('u', 'a', 5), event('u', 'a', 1), event('u', 'a', 9, 'skip'), event('u', 'b', 3, 'skip')]);
     expect(stats).toEqual([
-      { userId: 'u', trackId: 'a', plays: 2, skips: 1, lastPlayedAt: new Date(Date.UTC(2025, 10, 20, 10, 5)), lastEventAt: new Date(Date.UTC(2025, 10, 20, 10, 9)) },
+      {
+        userId: 'u',
+        trackId: 'a',
+        plays: 2,
+        skips: 1,
+        lastPlayedAt: new Date(Date.UTC(2025, 10, 20, 10, 5)),
+        lastEventAt: new Date(Date.UTC(2025, 10, 20, 10, 9)),
+      },
       { userId: 'u', trackId: 'b', plays: 0, skips: 1, lastPlayedAt: null, lastEventAt: new Date(Date.UTC(2025, 10, 20, 10, 3)) },
     ]);
     expect(countPlaysPerTrack([event('u', 'a', 1), event('v', 'a', 2), event('v', 'b', 3, 'skip')])).toEqual([{ trackId: 'a', plays: 2 }]);

@@ -30,7 +30,11 @@ export class RecordPlayEventsUseCase {
       const plays = inserted.filter((e) => e.kind === 'play');
       // Read before this batch's counters land: the batch's plays join the history in countCoPlays.
       // One extra, because the played track itself may be among the most recent.
-      const recent = await this.events.recentPlays(tx, plays.map((e) => e.userId), CO_PLAY_WINDOW + 1);
+      const recent = await this.events.recentPlays(
+        tx,
+        plays.map((e) => e.userId),
+        CO_PLAY_WINDOW + 1,
+      );
       await this.events.addTrackStats(tx, aggregateTrackStats(inserted));
       await this.events.addCoPlays(tx, countCoPlays(plays, recent, CO_PLAY_WINDOW));
       await this.events.addPlays(tx, countPlaysPerTrack(plays));

@@ -6,8 +6,22 @@ import type { CandidateRepository } from './candidate.repository.js';
 import type { CoPlayCandidate, ListeningHistoryEntry, PlayedTrack } from './recommendation.js';
 import { RecommendationService } from './recommendation.service.js';
 
-const rock = (trackId: string, popularity = 50): TrackFeatures => ({ trackId, genres: ['rock'], moods: ['energetic'], language: 'en', bpm: 130, popularity });
-const jazz = (trackId: string, popularity = 50): TrackFeatures => ({ trackId, genres: ['jazz'], moods: ['relaxed'], language: 'fr', bpm: 90, popularity });
+const rock = (trackId: string, popularity = 50): TrackFeatures => ({
+  trackId,
+  genres: ['rock'],
+  moods: ['energetic'],
+  language: 'en',
+  bpm: 130,
+  popularity,
+});
+const jazz = (trackId: string, popularity = 50): TrackFeatures => ({
+  trackId,
+  genres: ['jazz'],
+  moods: ['relaxed'],
+  language: 'fr',
+  bpm: 90,
+  popularity,
+});
 
 const played = (features: TrackFeatures, plays = 1, skips = 0): ListeningHistoryEntry => ({
   trackId: features.trackId,
@@ -72,7 +86,10 @@ describe('RecommendationService', () => {
   it('answers a user without plays with the popular list: own most played, topped up from the catalogue', async () => {
     const { service } = setUp({
       history: [played(jazz('skipped'), 0, 1)],
-      mostPlayed: [{ trackId: 'own-hit', plays: 40 }, { trackId: 'skipped', plays: 10 }],
+      mostPlayed: [
+        { trackId: 'own-hit', plays: 40 },
+        { trackId: 'skipped', plays: 10 },
+      ],
       catalogue: [rock('cat-hit', 99), jazz('skipped', 98)],
     });
     const result = await service.recommend('user', 5);
@@ -131,7 +148,10 @@ describe('RecommendationService', () => {
     const { service } = setUp({
       history: [played(rock('r1'), 2)],
       coPlayed: [{ trackId: 'c1', count: 1, features: undefined }],
-      mostPlayed: [{ trackId: 'hit', plays: 9 }, { trackId: 'r1', plays: 5 }],
+      mostPlayed: [
+        { trackId: 'hit', plays: 9 },
+        { trackId: 'r1', plays: 5 },
+      ],
     });
     const result = await service.recommend('user', 5);
     expect(result.tracks.map((t) => [t.trackId, t.reason])).toEqual([

@@ -63,9 +63,7 @@ export class RecommendationService {
         excluding,
         CANDIDATES_PER_SOURCE,
       ),
-      Promise.all(
-        topLiked(profile.genres, CATALOGUE_GENRES).map((genre) => this.searchCatalogue({ genre, limit: CATALOGUE_PAGE })),
-      ),
+      Promise.all(topLiked(profile.genres, CATALOGUE_GENRES).map((genre) => this.searchCatalogue({ genre, limit: CATALOGUE_PAGE }))),
     ]);
     return scorePersonalised({
       profile,

@@ -23,10 +23,7 @@ const entry = (f: TrackFeatures, plays: number, skips = 0): ListeningHistoryEntr
 
 describe('taste profile', () => {
   it('weighs plays positively and skips negatively', () => {
-    const profile = buildTasteProfile([
-      entry(features('r1', 'rock'), 3),
-      entry(features('j1', 'jazz', 'relaxed'), 0, 2),
-    ]);
+    const profile = buildTasteProfile([entry(features('r1', 'rock'), 3), entry(features('j1', 'jazz', 'relaxed'), 0, 2)]);
     expect(profile.genres.get('rock')).toBeGreaterThan(0);
     expect(profile.genres.get('jazz')).toBeLessThan(0);
     expect(topLiked(profile.genres, 5)).toEqual(['rock']);
@@ -111,7 +108,11 @@ describe('popular ranking', () => {
         { trackId: 'own-9', plays: 9 },
         { trackId: 'heard', plays: 50 },
       ],
-      [features('cat-90', 'pop', 'happy', 'en', 90), features('own-2', 'pop', 'happy', 'en', 99), features('cat-40', 'pop', 'happy', 'en', 40)],
+      [
+        features('cat-90', 'pop', 'happy', 'en', 90),
+        features('own-2', 'pop', 'happy', 'en', 99),
+        features('cat-40', 'pop', 'happy', 'en', 40),
+      ],
       new Set(['heard']),
       4,
     );

@@ -142,9 +142,7 @@ export function rankPopular(
 export function topUp(personalised: readonly Recommendation[], popular: readonly Recommendation[], limit: number): Recommendation[] {
   const floor = Math.min(...personalised.map((r) => r.score));
   const have = new Set(personalised.map((r) => r.trackId));
-  const fill = popular
-    .filter((r) => !have.has(r.trackId))
-    .map((r) => ({ ...r, score: floor * 0.5 * Math.min(1, r.score) }));
+  const fill = popular.filter((r) => !have.has(r.trackId)).map((r) => ({ ...r, score: floor * 0.5 * Math.min(1, r.score) }));
   return [...personalised, ...sortByScore(fill)].slice(0, limit);
 }
 

@@ -43,7 +43,9 @@ export class CatalogueAtScale1795277200000 implements MigrationInterface {
         ADD COLUMN term_ids integer[] NOT NULL DEFAULT '{}',
         ADD COLUMN source_hash text`);
     // Tracks loaded before this migration get their artist, album and a release date from what they had.
-    await runner.query(`INSERT INTO artists (name, name_key) SELECT DISTINCT ON (lower(artist_name)) artist_name, lower(artist_name) FROM tracks`);
+    await runner.query(
+      `INSERT INTO artists (name, name_key) SELECT DISTINCT ON (lower(artist_name)) artist_name, lower(artist_name) FROM tracks`,
+    );
     await runner.query(`
       INSERT INTO albums (artist_id, title, title_key, release_date)
       SELECT DISTINCT ON (a.id, lower(t.album_title)) a.id, t.album_title, lower(t.album_title), make_date(t.release_year, 1, 1)
@@ -52,7 +54,9 @@ export class CatalogueAtScale1795277200000 implements MigrationInterface {
       UPDATE tracks t SET artist_id = a.id, album_id = al.id, release_date = make_date(t.release_year, 1, 1)
       FROM artists a JOIN albums al ON al.artist_id = a.id
       WHERE a.name_key = lower(t.artist_name) AND al.title_key = lower(t.album_title)`);
-    await runner.query('ALTER TABLE tracks ALTER COLUMN artist_id SET NOT NULL, ALTER COLUMN album_id SET NOT NULL, ALTER COLUMN release_date SET NOT NULL');
+    await runner.query(
+      'ALTER TABLE tracks ALTER COLUMN artist_id SET NOT NULL, ALTER COLUMN album_id SET NOT NULL, ALTER COLUMN release_date SET NOT NULL',
+    );
     // Artist and album ids are checked by the writers (they create both first), not by foreign keys:
     // a foreign-key probe per row would cost the bulk import a third of its rate.
     await runner.query('CREATE INDEX tracks_artist_popularity ON tracks (artist_id, popularity, id)');

@@ -11,7 +11,9 @@ export class WordTrigrams1795285200000 implements MigrationInterface {
   name = 'WordTrigrams1795285200000';
 
   async up(runner: QueryRunner): Promise<void> {
-    await runner.query(`CREATE INDEX catalogue_terms_word_only_trgm ON catalogue_terms USING gin ((substr(term, 3)) gin_trgm_ops) WHERE term LIKE 'w:%'`);
+    await runner.query(
+      `CREATE INDEX catalogue_terms_word_only_trgm ON catalogue_terms USING gin ((substr(term, 3)) gin_trgm_ops) WHERE term LIKE 'w:%'`,
+    );
     await runner.query('DROP INDEX catalogue_terms_word_trgm');
   }
 

@@ -82,7 +82,9 @@ export class IntegerPostings1795292400000 implements MigrationInterface {
     await runner.query('CREATE INDEX tracks_release_date_id ON tracks (release_date, id)');
     await runner.query('CREATE INDEX tracks_artist_popularity ON tracks (artist_id, popularity, id)');
     await runner.query('DROP INDEX tracks_artist_popularity_doc');
-    await runner.query(`ALTER TABLE tracks ADD COLUMN search_text text GENERATED ALWAYS AS (lower(title || ' ' || artist_name || ' ' || album_title)) STORED`);
+    await runner.query(
+      `ALTER TABLE tracks ADD COLUMN search_text text GENERATED ALWAYS AS (lower(title || ' ' || artist_name || ' ' || album_title)) STORED`,
+    );
     await runner.query('CREATE INDEX tracks_bpm ON tracks (bpm)');
     await runner.query('CREATE INDEX tracks_popularity_id ON tracks (popularity DESC, id)');
     await runner.query('DROP INDEX tracks_release_date_doc');

@@ -47,7 +47,11 @@ async function countPairs(client: PoolClient): Promise<void> {
     const lines = (rest + chunk.toString('latin1')).split('\n');
     rest = lines.pop() as string;
     for (const line of lines) {
-      const ids = line.slice(1, -1).split(',').map(Number).filter((id) => paired.has(id));
+      const ids = line
+        .slice(1, -1)
+        .split(',')
+        .map(Number)
+        .filter((id) => paired.has(id));
       if (ids.length > 0) anyPaired = true;
       for (let i = 0; i < ids.length; i++) {
         for (let j = i + 1; j < ids.length; j++) {

@@ -6,4 +6,11 @@ import { TermPairs1795300000000 } from './1795300000000-term-pairs.js';
 import { PostingBits1795310000000 } from './1795310000000-posting-bits.js';
 
 /** Every migration, oldest first. Append only: a migration that has landed is never edited. */
-export const migrations = [CreateTracks1763740800000, CatalogueAtScale1795277200000, WordTrigrams1795285200000, IntegerPostings1795292400000, TermPairs1795300000000, PostingBits1795310000000];
+export const migrations = [
+  CreateTracks1763740800000,
+  CatalogueAtScale1795277200000,
+  WordTrigrams1795285200000,
+  IntegerPostings1795292400000,
+  TermPairs1795300000000,
+  PostingBits1795310000000,
+];
