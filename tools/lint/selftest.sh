@@ -58,5 +58,12 @@ case_ tools planted-app-import.ts 'Projects cannot be imported by a relative or 
 import { runCommand } from '../apps/metadata/src/commands.ts';
 export const planted = runCommand;"
 
+case_ apps/metadata src/tracks/planted-error.ts "throw a factory from the app's *.errors.ts" "
+import { DomainError, ErrorCategory } from '@overture/grpc';
+export const planted = (): DomainError => new DomainError(ErrorCategory.NotFound, 'TRACK_NOT_FOUND', 'x');"
+case_ apps/metadata src/search/planted-import.ts 'the online service must not import the importer' "
+import * as importer from '../import/catalogue-import.js';
+export const planted = importer;"
+
 echo "lint selftest: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
