@@ -40,9 +40,10 @@ function burnCpuForProfilingTest(): number {
   return x;
 }
 
+// Up to about 10 MB, kept until the capture ends: enough for V8 to sample (one in 32 KiB).
 const retained: unknown[] = [];
 function retainObjectsForProfilingTest(): void {
-  for (let i = 0; i < 1000; i++) retained.push({ index: i, payload: new Array<number>(16).fill(i) });
+  for (let i = 0; i < 1000 && retained.length < 50_000; i++) retained.push({ index: i, payload: new Array<number>(16).fill(i) });
 }
 
 const isProfilingError = (code: ProfilingErrorCode) => (error: unknown) => error instanceof ProfilingError && error.code === code;
