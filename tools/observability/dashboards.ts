@@ -1,31 +1,14 @@
 // The Grafana dashboards under deploy/observability/dashboards: an overview of every app and one per
 // app, written by tools/observability/generate.ts. Panels query the metrics the apps export
 // (docs/observability.md) and the SLO rules' series.
+import { dashboard, type PanelSpec, type Section, type Target, variable } from './grafana.ts';
 import { budgetOf, SLOS } from './slo.ts';
 
-export const APPS = ['api-gateway', 'auth', 'metadata', 'playback-queue', 'recommendation'] as const;
+const APPS = ['api-gateway', 'auth', 'metadata', 'playback-queue', 'recommendation'] as const;
 type App = (typeof APPS)[number];
 
 /** gRPC codes that are the server's failure, not an answer (NOT_FOUND, INVALID_ARGUMENT … are answers). */
 const GRPC_FAILURES = 'rpc_response_status_code=~"UNKNOWN|DEADLINE_EXCEEDED|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS"';
-const DATASOURCE = { type: 'prometheus', uid: '${datasource}' };
-
-interface Target {
-  expr: string;
-  legend: string;
-}
-interface PanelSpec {
-  title: string;
-  unit: string;
-  targets: Target[];
-  description?: string;
-  /** Series drawn as steps (states). */
-  stepped?: boolean;
-}
-interface Section {
-  row: string;
-  panels: PanelSpec[];
-}
 
 const rate = (metric: string, selector: string, by: string) => `sum by (${by}) (rate(${metric}{${selector}}[$__rate_interval]))`;
 const quantile = (q: number, histogram: string, selector: string, by: string) =>
@@ -355,70 +338,6 @@ function appSections(app: App): Section[] {
   if (own.length) sections.push({ row: app === 'api-gateway' ? 'Real time and tokens' : 'Its own work', panels: own });
   sections.push({ row: 'Process', panels: runtimePanels(sel, 'pod', '{{pod}}') });
   return sections;
-}
-
-function variable(name: string, query: string, all: boolean): Record<string, unknown> {
-  return {
-    name,
-    label: name,
-    type: 'query',
-    datasource: DATASOURCE,
-    query: { query, refId: name },
-    definition: query,
-    refresh: 2,
-    sort: 1,
-    includeAll: all,
-    multi: all,
-    ...(all ? { allValue: '.+', current: { text: 'All', value: '$__all' } } : {}),
-  };
-}
-
-function dashboard(uid: string, title: string, sections: Section[], variables: Record<string, unknown>[]): Record<string, unknown> {
-  const panels: Record<string, unknown>[] = [];
-  let id = 1;
-  let y = 0;
-  for (const section of sections) {
-    panels.push({ id: id++, type: 'row', title: section.row, collapsed: false, gridPos: { h: 1, w: 24, x: 0, y: y++ }, panels: [] });
-    section.panels.forEach((spec, i) => {
-      panels.push({
-        id: id++,
-        type: 'timeseries',
-        title: spec.title,
-        ...(spec.description ? { description: spec.description } : {}),
-        datasource: DATASOURCE,
-        gridPos: { h: 8, w: 8, x: (i % 3) * 8, y: y + Math.floor(i / 3) * 8 },
-        fieldConfig: {
-          defaults: { unit: spec.unit, custom: spec.stepped ? { lineInterpolation: 'stepAfter' } : {} },
-          overrides: [],
-        },
-        options: { legend: { displayMode: 'list', placement: 'bottom' }, tooltip: { mode: 'multi', sort: 'desc' } },
-        targets: spec.targets.map((t, j) => ({
-          refId: String.fromCharCode(65 + j),
-          datasource: DATASOURCE,
-          expr: t.expr,
-          legendFormat: t.legend,
-        })),
-      });
-    });
-    y += Math.ceil(section.panels.length / 3) * 8;
-  }
-  return {
-    uid,
-    title,
-    tags: ['overture'],
-    editable: true,
-    schemaVersion: 39,
-    version: 1,
-    time: { from: 'now-6h', to: 'now' },
-    refresh: '1m',
-    timezone: 'utc',
-    templating: {
-      list: [{ name: 'datasource', label: 'Prometheus', type: 'datasource', query: 'prometheus', refresh: 1 }, ...variables],
-    },
-    annotations: { list: [] },
-    links: [{ title: 'Overture', type: 'dashboards', tags: ['overture'], asDropdown: true }],
-    panels,
-  };
 }
 
 const NAMESPACE = variable('namespace', `label_values(up{job=~"${APPS.join('|')}"}, namespace)`, false);
