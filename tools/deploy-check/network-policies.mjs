@@ -129,6 +129,12 @@ const DNS_PORTS = [
   { number: 53, name: 'dns-tcp', protocol: 'TCP' },
 ];
 const POSTGRES_PORT = { number: 5432, name: 'postgresql', protocol: 'TCP' };
+/** Prometheus as the cluster's monitoring stack runs it: a pod in namespace `monitoring`. */
+const PROMETHEUS = {
+  namespace: 'monitoring',
+  namespaceLabels: { 'kubernetes.io/metadata.name': 'monitoring' },
+  labels: { 'app.kubernetes.io/name': 'prometheus' },
+};
 
 const portLabel = (p) => `${p.number}${p.name ? ` (${p.name})` : ''}`;
 
@@ -137,7 +143,8 @@ const portLabel = (p) => `${p.number}${p.name ? ` (${p.name})` : ''}`;
  * pods exactly the graph's connections (caller's egress and callee's ingress), each to the callee's
  * gRPC port; the gRPC ports closed to everything else; DNS for every pod, PostgreSQL (any address,
  * TCP 5432) for those that own a database and nothing else beyond the cluster; the gateway's HTTP port
- * open to the way in; every health port open to the kubelet.
+ * open to the way in; every health port open to the kubelet; the ops port (metrics, profiles) open to
+ * Prometheus in namespace `monitoring` and never to any address.
  */
 export function checkNetworkPolicies({ render, objects, apps, callGraph }) {
   const at = `[${render}] NetworkPolicy`;
@@ -220,6 +227,11 @@ export function checkNetworkPolicies({ render, objects, apps, callGraph }) {
     ) {
       fail(where, `nothing outside the namespace may reach the HTTP port ${portLabel(pod.main)}: the gateway is the way in`);
     }
+    const ops = pod.ports.find((p) => p.name === 'ops');
+    if (ops && !allows(policies, 'ingress', pod, PROMETHEUS, ops))
+      fail(where, `the ops port ${portLabel(ops)} must admit Prometheus (pods in namespace monitoring): it serves the metrics`);
+    if (ops && allows(policies, 'ingress', pod, ANY_ADDRESS, ops))
+      fail(where, `the ops port ${portLabel(ops)} admits any address: it serves profiles and metrics, for the cluster only`);
     for (const port of DNS_PORTS) {
       if (!allows(policies, 'egress', pod, KUBE_DNS, port))
         fail(where, `egress to DNS (kube-dns in kube-system, ${port.protocol} 53) is not allowed`);
