@@ -7,7 +7,19 @@ const plugins = [swc.vite({ tsconfigFile: 'tsconfig.base.json', jsc: { target: '
 // Workspace libs resolve to their TypeScript sources in tests, so no build is needed for small tests.
 const resolve = { conditions: ['@overture/source'] };
 
-const libs = ['config', 'contracts', 'database', 'gateway-contract', 'grpc', 'health', 'identity', 'resilience', 'testing', 'tracing'];
+const libs = [
+  'config',
+  'contracts',
+  'database',
+  'gateway-contract',
+  'grpc',
+  'health',
+  'identity',
+  'metrics',
+  'resilience',
+  'testing',
+  'tracing',
+];
 const apps = ['api-gateway', 'auth', 'metadata', 'playback-queue', 'recommendation'];
 
 const unitProject = (root: string, name: string): TestProjectConfiguration => ({
