@@ -6,7 +6,7 @@ import {
   type ServerInterceptingCallInterface,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import { DURATION_BUCKETS, fastHistogram, type FastHistogram, type HistogramChild } from '@overture/metrics';
+import { DURATION_BUCKETS, fastHistogram, gauge, type FastHistogram, type HistogramChild } from '@overture/metrics';
 import { performance } from 'node:perf_hooks';
 
 type RpcLabel = 'rpc_system_name' | 'rpc_method' | 'rpc_status_code';
@@ -41,6 +41,8 @@ class RpcDurations {
 }
 
 let serverDurations: RpcDurations | undefined;
+/** Calls being served right now (read at scrape time). */
+let activeServerCalls = 0;
 let clientDurations: RpcDurations | undefined;
 
 function record(children: HistogramChild[], code: number, startedMs: number): void {
@@ -50,7 +52,8 @@ function record(children: HistogramChild[], code: number, startedMs: number): vo
 /**
  * A grpc-js server interceptor recording every call, unary and streaming, in
  * `rpc_server_call_duration_seconds` (from the call's arrival to its status; a call the client
- * cancels is recorded as CANCELLED). runGrpcService installs it on every service.
+ * cancels is recorded as CANCELLED), and counts calls in flight in `overture_rpc_server_active_calls`.
+ * runGrpcService installs it on every service.
  */
 export function serverCallMetrics(): ServerInterceptor {
   serverDurations ??= new RpcDurations(
@@ -61,17 +64,26 @@ export function serverCallMetrics(): ServerInterceptor {
       buckets: DURATION_BUCKETS,
     }),
   );
+  gauge({
+    name: 'overture_rpc_server_active_calls',
+    help: 'gRPC calls being served right now, unary and streaming.',
+    collect() {
+      this.set(activeServerCalls);
+    },
+  });
   const durations = serverDurations;
   return (descriptor, call: ServerInterceptingCallInterface) => {
     const children = durations.of(descriptor.path);
     const started = performance.now();
     let done = false;
+    activeServerCalls++;
     return new ServerInterceptingCall(call, {
       start(next) {
         next({
           onCancel() {
             if (done) return;
             done = true;
+            activeServerCalls--;
             record(children, status.CANCELLED, started);
           },
         });
@@ -79,6 +91,7 @@ export function serverCallMetrics(): ServerInterceptor {
       sendStatus(outcome, next) {
         if (!done) {
           done = true;
+          activeServerCalls--;
           record(children, outcome.code, started);
         }
         next(outcome);

@@ -159,6 +159,7 @@ describe('runGrpcService', () => {
       expect(text).toMatch(new RegExp(`^${escape(series)}/GetTrack",rpc_status_code="NOT_FOUND"} [1-9]`, 'm'));
       expect(text).toMatch(new RegExp(`^${escape(series)}/BatchGetTracks",rpc_status_code="OK"} [1-9]`, 'm'));
     }
+    expect(text).toMatch(/^overture_rpc_server_active_calls 0$/m);
     close();
   });
 });
