@@ -1,22 +1,12 @@
-import {
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-  type CounterConfiguration,
-  type GaugeConfiguration,
-  type HistogramConfiguration,
-} from 'prom-client';
+import { Counter, Gauge, Registry, type CounterConfiguration, type GaugeConfiguration } from 'prom-client';
 
 /**
  * The process's one registry: every metric of the process is in it, and the ops server's `/metrics`
- * renders it. Libraries and apps declare their metrics with the helpers below, which return the
- * metric already registered under that name (a module loaded twice, as in tests, gets the same one).
+ * renders it. Libraries and apps declare their metrics with the helpers below (and `fastHistogram`),
+ * which return the metric already registered under that name (a module loaded twice, as in tests,
+ * gets the same one).
  */
 export const metricsRegistry = new Registry();
-
-/** Seconds, as every duration is exported. */
-export const SECONDS_PER_MS = 1 / 1_000;
 
 /**
  * Buckets (seconds) of every request and call duration. The fastest answers are cached reads well
@@ -32,10 +22,6 @@ export function counter<L extends string>(config: CounterConfiguration<L>): Coun
 
 export function gauge<L extends string>(config: GaugeConfiguration<L>): Gauge<L> {
   return existing(config.name) ?? new Gauge({ ...config, registers: [metricsRegistry] });
-}
-
-export function histogram<L extends string>(config: HistogramConfiguration<L>): Histogram<L> {
-  return existing(config.name) ?? new Histogram({ ...config, registers: [metricsRegistry] });
 }
 
 function existing<M>(name: string): M | undefined {
