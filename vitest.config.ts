@@ -15,6 +15,7 @@ const libs = [
   'grpc',
   'health',
   'identity',
+  'metrics',
   'profiling',
   'resilience',
   'testing',

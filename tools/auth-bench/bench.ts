@@ -18,7 +18,7 @@ import { argon2, randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { devTlsRoot, ROOT, SERVICES, Suite, type ServiceName } from '../suite/suite.ts';
+import { devTlsRoot, ROOT, SERVICES, Suite, type ServiceName, freeOpsPorts } from '../suite/suite.ts';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20);
@@ -79,6 +79,7 @@ async function main(): Promise<void> {
     databaseUrls[service] = db.url;
   }
   const suite = new Suite({
+    opsPorts: await freeOpsPorts(),
     tlsRoot: await devTlsRoot(),
     databaseUrls,
     ports: {

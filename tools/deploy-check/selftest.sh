@@ -28,6 +28,8 @@ case_() {
 
 k=deploy/k8s/base
 case_ 'must be headless'                 $k/auth/service.yaml                  's/clusterIP: None/clusterIP: 10.0.0.10/'
+case_ 'the port of OPS_LISTEN'            $k/metadata/config.env                's/^OPS_LISTEN=0.0.0.0:9464/OPS_LISTEN=0.0.0.0:9465/'
+case_ 'exposes the ops port'             $k/metadata/service.yaml              's/targetPort: grpc/targetPort: ops/'
 case_ 'readinessProbe is missing'        $k/metadata/deployment.yaml           's/readinessProbe:/readinessProbeX:/'
 case_ 'for service "liveness"'           $k/metadata/deployment.yaml           '0,/service: liveness/!{0,/service: liveness/s/service: liveness/service: ""/}'
 case_ 'runAsNonRoot must be true'        $k/recommendation/deployment.yaml     '0,/runAsNonRoot: true/s//runAsNonRoot: false/'

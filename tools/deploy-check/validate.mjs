@@ -16,7 +16,15 @@ const PART_OF = ['app.kubernetes.io/part-of', 'overture'];
 
 const COMMON_ENV = ['LOG_LEVEL', 'OTEL_TRACES_SAMPLER_RATIO', 'GRPC_TLS_DIR'];
 /** Read by every app, with defaults that serve (GRPC_INSECURE_PLAINTEXT is read, and refused below). */
-const OPTIONAL_ENV = ['OTEL_EXPORTER_OTLP_ENDPOINT', 'GRPC_TLS_RELOAD_MS', 'GRPC_INSECURE_PLAINTEXT'];
+const OPTIONAL_ENV = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'GRPC_TLS_RELOAD_MS',
+  'GRPC_INSECURE_PLAINTEXT',
+  'OPS_LISTEN',
+  'READINESS_EVENT_LOOP_DELAY_MS',
+  'READINESS_EVENT_LOOP_WINDOW_MS',
+  'READINESS_DB_POOL_EXHAUSTED_MS',
+];
 const GRPC_SERVICE_ENV = [
   ...COMMON_ENV,
   'GRPC_LISTEN',
@@ -421,6 +429,12 @@ function checkRender(render, objects) {
       else if (ports.find((p) => p.name === 'health')?.containerPort !== healthPort)
         fail(cw, `needs port health: ${healthPort}, the port of GRPC_HEALTH_LISTEN`);
     }
+    // The ops port (/metrics) is a named container port for the scraper; no Service exposes it (below).
+    const ops = /^0\.0\.0\.0:(\d+)$/.exec(val('OPS_LISTEN') ?? '');
+    if (val('OPS_LISTEN') !== undefined && !ops)
+      fail(cw, `OPS_LISTEN=${val('OPS_LISTEN')}, expected 0.0.0.0:<port> (the scraper reaches the pod IP)`);
+    else if (ops && ports.find((p) => p.name === 'ops')?.containerPort !== Number(ops[1]))
+      fail(cw, `needs port ops: ${ops[1]}, the port of OPS_LISTEN`);
     for (const kind of ['readinessProbe', 'livenessProbe', 'startupProbe']) {
       const probe = main[kind];
       if (!probe) {
@@ -542,6 +556,8 @@ function checkRender(render, objects) {
       const target = sp.targetPort ?? sp.port;
       const cp = cports.find((c) => c.name === target || c.containerPort === target);
       if (!cp) fail(where, `port ${sp.name ?? sp.port}: targetPort ${target} is not a container port of ${app}`);
+      else if (cp.name === 'ops')
+        fail(where, `port ${sp.name ?? sp.port} exposes the ops port (/metrics), which only the scraper may reach`);
       else if (spec.protocol === 'grpc' && cp.containerPort !== sp.port) {
         fail(
           where,

@@ -18,7 +18,17 @@ import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { databaseUrl, devTlsRoot, freeLocalPort, ROOT, SERVICES, Suite, type AppName, type ServiceName } from '../suite/suite.ts';
+import {
+  databaseUrl,
+  devTlsRoot,
+  freeLocalPort,
+  ROOT,
+  SERVICES,
+  Suite,
+  type AppName,
+  type ServiceName,
+  freeOpsPorts,
+} from '../suite/suite.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -102,6 +112,7 @@ async function startTarget(mode: Mode, serverUrl: string, tlsRoot: string): Prom
     };
   }
   const suite = new Suite({
+    opsPorts: await freeOpsPorts(),
     tlsRoot,
     databaseUrls,
     ports: {

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { devTlsRoot, ROOT, SERVICES, Suite, databaseUrl, freeLocalPort, type ServiceName } from '../suite/suite.ts';
+import { devTlsRoot, ROOT, SERVICES, Suite, databaseUrl, freeLocalPort, type ServiceName, freeOpsPorts } from '../suite/suite.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -110,6 +110,7 @@ async function main(): Promise<void> {
   const names = Object.fromEntries(SERVICES.map((s) => [s, `bench_${process.pid}_${s.replace('-', '_')}`])) as Record<ServiceName, string>;
   const databaseUrls = Object.fromEntries(SERVICES.map((s) => [s, databaseUrl(serverUrl, names[s])])) as Record<ServiceName, string>;
   const suite = new Suite({
+    opsPorts: await freeOpsPorts(),
     tlsRoot: await devTlsRoot(),
     databaseUrls,
     ports: {

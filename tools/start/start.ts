@@ -6,6 +6,8 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@overture/database/embedded';
 import {
+  APPS,
+  DEFAULT_OPS_PORTS,
   DEFAULT_PORTS,
   ROOT,
   Suite,
@@ -86,6 +88,7 @@ async function main(): Promise<void> {
       'playback-queue': DEFAULT_PORTS['playback-queue'],
       recommendation: DEFAULT_PORTS.recommendation,
     },
+    opsPorts: DEFAULT_OPS_PORTS,
     authKeyEncryptionKey: await keyEncryptionKey(),
     onOutput: render,
     logLevel: env.LOG_LEVEL ?? 'info',
@@ -124,6 +127,7 @@ async function main(): Promise<void> {
 
   const url = suite.gatewayUrl;
   say(`ready: gateway at ${url}  (OpenAPI: ${url}/docs)  — Ctrl-C stops everything`);
+  say(`metrics (Prometheus text, ops ports):\n${APPS.map((app) => `  ${app.padEnd(15)} ${suite.metricsUrl(app)}`).join('\n')}`);
   say(
     `try:\n  curl -s -X POST ${url}/v1/auth/register -H 'content-type: application/json' \\\n    -d '{"email":"ada@example.com","password":"correct horse battery","display_name":"Ada"}'`,
   );

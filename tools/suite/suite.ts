@@ -33,10 +33,21 @@ export interface SuitePorts {
 
 export const DEFAULT_PORTS: SuitePorts = { http: 8080, auth: 50051, metadata: 50052, 'playback-queue': 50053, recommendation: 50054 };
 
+/** Each app's ops port (`/metrics`) on one machine; in containers every app uses 9464. */
+export const DEFAULT_OPS_PORTS: Record<AppName, number> = {
+  'api-gateway': 9460,
+  auth: 9461,
+  metadata: 9462,
+  'playback-queue': 9463,
+  recommendation: 9464,
+};
+
 export interface SuiteOptions {
   /** Per-service database URLs. */
   databaseUrls: Record<ServiceName, string>;
   ports: SuitePorts;
+  /** Each app's ops port (OPS_LISTEN); extra replicas get free ones. */
+  opsPorts: Record<AppName, number>;
   /** A folder per app holding its certificate (tls.crt, tls.key, ca.crt), e.g. from writeDevCertificates. */
   tlsRoot: string;
   host?: string;
@@ -84,6 +95,13 @@ export async function freeLocalPort(host = '127.0.0.1'): Promise<number> {
   return address.port;
 }
 
+/** A free loopback ops port for every app (for suites started next to others, as tests and benchmarks are). */
+export async function freeOpsPorts(host = '127.0.0.1'): Promise<Record<AppName, number>> {
+  const ports = {} as Record<AppName, number>;
+  for (const app of APPS) ports[app] = await freeLocalPort(host);
+  return ports;
+}
+
 /** An extra instance of an app next to the primary one, on a port of its own. */
 export interface Replica {
   readonly app: AppName;
@@ -92,6 +110,8 @@ export interface Replica {
   readonly port: number;
   /** `http://host:port` for a gateway, `host:port` for a gRPC service. */
   readonly url: string;
+  /** Its ops port (`/metrics`). */
+  readonly opsPort: number;
   readonly child: ChildProcess;
 }
 
@@ -131,11 +151,17 @@ export class Suite {
     return `http://${this.options.host ?? '127.0.0.1'}:${this.options.ports.http}`;
   }
 
-  envFor(app: AppName, port?: number): Record<string, string> {
+  /** `http://host:port/metrics` of an app's primary instance. */
+  metricsUrl(app: AppName): string {
+    return `http://${this.options.host ?? '127.0.0.1'}:${this.options.opsPorts[app]}/metrics`;
+  }
+
+  envFor(app: AppName, port?: number, opsPort = this.options.opsPorts[app]): Record<string, string> {
     const host = this.options.host ?? '127.0.0.1';
     const ports = port === undefined ? this.options.ports : { ...this.options.ports, [app === 'api-gateway' ? 'http' : app]: port };
     const common: Record<string, string> = {
       LOG_LEVEL: this.options.logLevel ?? 'info',
+      OPS_LISTEN: `${host}:${opsPort}`,
       GRPC_TLS_DIR: path.join(this.options.tlsRoot, app),
       ...this.options.extraEnv?.[app],
     };
@@ -232,13 +258,14 @@ export class Suite {
     if (this.replicas.has(key)) throw new Error(`${key} is already running`);
     const host = this.options.host ?? '127.0.0.1';
     const port = options.port ?? (await freeLocalPort(host));
+    const opsPort = await freeLocalPort(host);
     const child = spawn(nodeBinary(), serviceArgs(app), {
       cwd: ROOT,
-      env: { ...process.env, ...this.envFor(app, port), ...options.env },
+      env: { ...process.env, ...this.envFor(app, port, opsPort), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const url = app === 'api-gateway' ? `http://${host}:${port}` : `${host}:${port}`;
-    const replica: Replica = { app, index, port, url, child };
+    const replica: Replica = { app, index, port, url, opsPort, child };
     this.replicas.set(key, replica);
     this.pipe(app, child);
     child.once('exit', (code) => {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
-import { ROOT, Suite, databaseUrlsOn } from '../../../tools/suite/suite.ts';
+import { ROOT, Suite, databaseUrlsOn, freeOpsPorts } from '../../../tools/suite/suite.ts';
 import { healthStatus, healthStatus as probeHealth, reflectedServices, type ProbeSecurity } from './grpc-probe.js';
 import { startSuite, type RunningSuite } from './suite-fixture.js';
 
@@ -95,6 +95,7 @@ describe('readiness means able to serve', () => {
     const port = await freePort();
     let pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port });
     const suite = new Suite({
+      opsPorts: await freeOpsPorts(),
       tlsRoot: inject('grpcTlsRoot'),
       databaseUrls: databaseUrlsOn(pg.url),
       ports: {

@@ -2,11 +2,13 @@ import { createTestDatabase, freePort, type TestDatabase } from '@overture/testi
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { ROOT, SERVICES, Suite, type ServiceName } from '../../../tools/suite/suite.ts';
+import { freeOpsPorts, ROOT, SERVICES, Suite, type AppName, type ServiceName } from '../../../tools/suite/suite.ts';
 
 export interface RunningSuite {
   readonly suite: Suite;
   readonly baseUrl: string;
+  /** Each app's ops port (its `/metrics`): `suite.metricsUrl(app)` is the URL. */
+  readonly opsPorts: Readonly<Record<AppName, number>>;
   /** Everything the apps printed, for failure messages. */
   readonly output: string[];
   stop(): Promise<void>;
@@ -33,7 +35,9 @@ export async function startSuite(
     databaseUrls[service] = db.url;
   }
   const output: string[] = [];
+  const opsPorts = await freeOpsPorts();
   const suite = new Suite({
+    opsPorts,
     databaseUrls,
     ports: {
       http: await freePort(),
@@ -59,7 +63,7 @@ export async function startSuite(
     await stop();
     throw new Error(`${(error as Error).message}\n--- app output ---\n${output.slice(-60).join('\n')}`);
   }
-  return { suite, baseUrl: suite.gatewayUrl, output, stop };
+  return { suite, baseUrl: suite.gatewayUrl, opsPorts, output, stop };
 }
 
 export interface ApiResponse<T = unknown> {

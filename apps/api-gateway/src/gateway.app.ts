@@ -1,6 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { OpsServer, startRuntimeMetrics } from '@overture/metrics';
 import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
 import { ApiError } from './http/api-error.js';
 import { rawErrorResponse } from './http/raw-response.js';
@@ -9,6 +10,7 @@ import type { GatewayConfig } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { GatewayLifecycle } from './health/gateway-lifecycle.js';
 import { setupOpenApi } from './http/openapi.js';
+import { registerHttpMetrics } from './http/http-metrics.js';
 import { registerRequestHooks } from './http/request-hooks.js';
 import { RouteTable } from './http/route-table.js';
 import { headersTooLarge, malformedRequest, requestTimeout } from './http/gateway.errors.js';
@@ -19,6 +21,10 @@ export interface RunningGateway {
   readonly app: NestFastifyApplication;
   /** e.g. `http://127.0.0.1:8080` */
   readonly url: string;
+  /** The operations port (`/metrics`; other code may add routes). */
+  readonly opsServer: OpsServer;
+  /** e.g. `http://0.0.0.0:9464` */
+  readonly opsUrl: string;
   /**
    * Graceful stop: readiness fails at once, requests are still served for SHUTDOWN_DELAY_MS (while
    * load balancers notice), then the server closes, letting in-flight requests finish for up to
@@ -50,6 +56,7 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
   // JSON and forms only: a text/plain body is 415, not a string handed to the validators.
   adapter.getInstance().removeContentTypeParser('text/plain');
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { logger });
+  registerHttpMetrics(adapter.getInstance());
   registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable));
   setupOpenApi(app);
   await app.init();
@@ -57,7 +64,10 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
 }
 
 export async function startGateway(config: GatewayConfig, logger: LoggerService): Promise<RunningGateway> {
+  startRuntimeMetrics();
   const app = await createGatewayApp(config, logger);
+  const opsServer = new OpsServer();
+  const ops = await opsServer.listen(config.OPS_LISTEN);
   await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   const url = await app.getUrl();
   const lifecycle = app.get(GatewayLifecycle);
@@ -72,10 +82,12 @@ export async function startGateway(config: GatewayConfig, logger: LoggerService)
       const closed = await closeWithin(app, config.SHUTDOWN_GRACE_MS);
       if (closed) logger.log('stopped', 'Shutdown');
       else logger.warn(`requests still in flight after ${config.SHUTDOWN_GRACE_MS} ms; stopping anyway`, 'Shutdown');
+      await opsServer.close();
     })();
     return stopping;
   };
-  return { app, url, shutdown };
+  const opsHost = ops.family === 'IPv6' ? `[${ops.address}]` : ops.address;
+  return { app, url, opsServer, opsUrl: `http://${opsHost}:${ops.port}`, shutdown };
 }
 
 /** Closes the app (Fastify drains in-flight requests); false if that took longer than `graceMs`. */

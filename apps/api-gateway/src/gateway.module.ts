@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
+import { SaturationMonitor } from '@overture/health';
 import { PolicyCache, TokenVerifier } from '@overture/identity';
 import { AccessTokenGuard } from './auth/access-token.guard.js';
 import { AccountService } from './auth/account.service.js';
@@ -64,6 +65,16 @@ export class GatewayModule {
         RecommendationsService,
         GatewayLifecycle,
         RouteTable,
+        {
+          provide: SaturationMonitor,
+          useFactory: () =>
+            new SaturationMonitor({
+              eventLoopDelayMs: config.READINESS_EVENT_LOOP_DELAY_MS,
+              eventLoopWindowMs: config.READINESS_EVENT_LOOP_WINDOW_MS,
+              // The gateway has no database pool.
+              poolExhaustedMs: Number.POSITIVE_INFINITY,
+            }).start(),
+        },
         { provide: APP_GUARD, useClass: AccessTokenGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useValue: new ZodValidationPipe() },

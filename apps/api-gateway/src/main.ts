@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const { startGateway } = await import('./gateway.app.js');
   const { exitOnSignals } = await import('@overture/grpc');
   const gateway = await startGateway(config, logger);
-  logger.log(`HTTP listening on ${gateway.url}`, 'Bootstrap');
+  logger.log(`HTTP listening on ${gateway.url}; ops (metrics) on ${gateway.opsUrl}`, 'Bootstrap');
   exitOnSignals(async (signal) => {
     await gateway.shutdown(signal);
     await tracing.shutdown();

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { AUTH_V1 } from '@overture/contracts';
-import { databasePing, migrateDatabase } from '@overture/database';
+import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { exitOnSignals, runGrpcService } from '@overture/grpc';
 import { PolicyCache } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
@@ -27,6 +27,7 @@ export async function serve(config: AuthConfig, tracing: TracingHandle | undefin
     serviceNames: ['overture.auth.v1.AuthService'],
     settings: config,
     logger,
+    databasePool: (app) => ({ name: databaseName(config.DATABASE_URL), pool: connectionPoolOf(app.get(DataSource)) }),
     readiness: (app) => {
       const ping = databasePing(app.get(DataSource));
       const policy = app.get(PolicyCache);

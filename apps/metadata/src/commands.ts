@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { METADATA_V1 } from '@overture/contracts';
-import { databasePing, migrateDatabase } from '@overture/database';
+import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { serveGrpcService } from '@overture/grpc';
 import { allOf, identityReadiness } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
@@ -58,6 +58,7 @@ export async function runCommand(command: string, args: string[], config: Metada
         serviceNames: ['overture.metadata.v1.MetadataService', 'overture.metadata.v1.CatalogueService'],
         settings: config,
         logger,
+        databasePool: (app) => ({ name: databaseName(config.DATABASE_URL), pool: connectionPoolOf(app.get(DataSource)) }),
         readiness: (app) => allOf(databasePing(app.get(DataSource)), identityReadiness(app)),
         tracing,
       });

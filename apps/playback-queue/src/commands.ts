@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { PLAYBACK_V1 } from '@overture/contracts';
-import { databasePing, migrateDatabase } from '@overture/database';
+import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { exitOnSignals, runGrpcService } from '@overture/grpc';
 import { allOf, identityReadiness } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
@@ -25,6 +25,7 @@ export async function serve(config: PlaybackConfig, tracing: TracingHandle | und
     serviceNames: ['overture.playback.v1.PlaybackService'],
     settings: config,
     logger,
+    databasePool: (app) => ({ name: databaseName(config.DATABASE_URL), pool: connectionPoolOf(app.get(DataSource)) }),
     readiness: (app) => allOf(databasePing(app.get(DataSource)), identityReadiness(app)),
   });
   logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');

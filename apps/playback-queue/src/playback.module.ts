@@ -8,6 +8,7 @@ import { PlaybackChangePublisher } from './events/playback-change.publisher.js';
 import { MetadataTrackCatalogue } from './catalogue/metadata-track-catalogue.client.js';
 import { TrackCatalogue } from './catalogue/track-catalogue.js';
 import { migrations } from './database/migrations/index.js';
+import { OutboxMetrics } from './outbox/outbox.metrics.js';
 import { OutboxRelay } from './outbox/outbox.relay.js';
 import { OutboxRepository } from './outbox/outbox.repository.js';
 import { PlayEventSink } from './outbox/play-event-sink.js';
@@ -42,6 +43,7 @@ export class PlaybackModule {
         QueueService,
         PlaybackService,
         OutboxRelay,
+        OutboxMetrics,
         DeviceRepository,
         PlaybackChangePublisher,
         PlaybackChangeHub,

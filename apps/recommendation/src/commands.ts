@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { RECOMMENDATION_V1 } from '@overture/contracts';
-import { databasePing, migrateDatabase } from '@overture/database';
+import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { serveGrpcService } from '@overture/grpc';
 import { allOf, identityReadiness } from '@overture/identity';
 import { createLogger, type TracingHandle } from '@overture/tracing';
@@ -25,6 +25,7 @@ export async function serve(config: RecommendationConfig, tracing: TracingHandle
     logger: createLogger({ service: 'recommendation', level: config.LOG_LEVEL }),
     // Ready means our own database answers and callers can be checked; metadata being down only
     // narrows the answers.
+    databasePool: (app) => ({ name: databaseName(config.DATABASE_URL), pool: connectionPoolOf(app.get(DataSource)) }),
     readiness: (app) => allOf(databasePing(app.get(DataSource)), identityReadiness(app)),
     tracing,
   });

@@ -27,9 +27,24 @@ export const grpcTransportConfig = {
   GRPC_INSECURE_PLAINTEXT: env.boolean().default(false),
 };
 
+/** Readiness beyond "the process is up": when a saturated process stops taking traffic. */
+export const saturationConfig = {
+  /** An event loop late by more than this at every sample for READINESS_EVENT_LOOP_WINDOW_MS makes the process not ready. */
+  READINESS_EVENT_LOOP_DELAY_MS: env.positiveInt().default(500),
+  READINESS_EVENT_LOOP_WINDOW_MS: env.positiveInt().default(10_000),
+  /** A database pool with requests waiting and no idle connection for this long makes the process not ready. */
+  READINESS_DB_POOL_EXHAUSTED_MS: env.positiveInt().default(10_000),
+};
+
 /** Variables every Overture process reads. */
 export const commonConfig = {
   ...grpcTransportConfig,
+  ...saturationConfig,
+  /**
+   * The operations port (host:port): `GET /metrics` in Prometheus text format, apart from the API
+   * port. Kubernetes Services and Ingresses do not expose it.
+   */
+  OPS_LISTEN: env.grpcAddress().default('0.0.0.0:9464'),
   LOG_LEVEL: env.logLevel().default('info'),
   /** OTLP/HTTP endpoint for traces; tracing exports nothing when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),

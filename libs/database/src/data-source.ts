@@ -100,3 +100,14 @@ export function databasePing(dataSource: DataSource): () => Promise<void> {
     await dataSource.query('SELECT 1');
   };
 }
+
+/**
+ * The node-postgres pool behind a TypeORM data source (its driver's `master`), for reading its
+ * counts (connections idle and in use, requests waiting) at scrape and readiness time.
+ */
+export function connectionPoolOf(dataSource: DataSource): pg.Pool {
+  const pool = (dataSource.driver as { master?: Partial<pg.Pool> }).master;
+  // Duck-typed: TypeORM loads pg itself, which need not be the instance this module imported.
+  if (typeof pool?.totalCount !== 'number') throw new Error('the data source has no node-postgres pool (not initialised, or not postgres)');
+  return pool as pg.Pool;
+}

@@ -1,5 +1,6 @@
 export { statementName } from './prepared-query.js';
 export {
+  connectionPoolOf,
   createDataSource,
   databasePing,
   migrateDatabase,

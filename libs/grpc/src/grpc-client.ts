@@ -3,6 +3,7 @@ import { ClientGrpcProxy } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
 import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
+import { clientCallMetrics } from './grpc-metrics.js';
 import { releaseFinishedCalls } from './release-finished-calls.js';
 import type { ServiceIdentity } from './service-identity.js';
 import type { TransportSecurity } from './transport-security.js';
@@ -43,7 +44,8 @@ export interface GrpcClientHandle<T> {
  * (e.g. `metadataV1.MetadataServiceClient`), over `transport` (mutual TLS: the server must hold the
  * certificate of the service that serves the contract). Calls go out lazily; no connection is made
  * until the first call. Every call should carry a deadline: see `withDeadline`. The first client
- * installs `releaseFinishedCalls`, so that a finished call's response dies young.
+ * installs `releaseFinishedCalls`, so that a finished call's response dies young. Every call is
+ * recorded in `rpc_client_call_duration_seconds`.
  */
 export function createGrpcClient<T extends object>(options: {
   contract: ContractRef;
@@ -59,7 +61,12 @@ export function createGrpcClient<T extends object>(options: {
     protoPath: path.join(PROTO_ROOT, options.contract.file),
     loader: PROTO_LOADER_OPTIONS,
     credentials: options.transport.channelCredentials(server),
-    channelOptions: { ...CLIENT_CHANNEL_OPTIONS, ...options.transport.channelOptions(server) },
+    // grpc-js takes client interceptors with the channel options (Nest passes them to the client).
+    channelOptions: {
+      ...CLIENT_CHANNEL_OPTIONS,
+      ...options.transport.channelOptions(server),
+      interceptors: [clientCallMetrics()],
+    } as ChannelOptions,
   });
   return { service: proxy.getService<T>(options.serviceName), close: () => proxy.close() };
 }

@@ -5,10 +5,12 @@ import type { DynamicModule, INestMicroservice, LoggerService, Type } from '@nes
 import { NestFactory } from '@nestjs/core';
 import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
-import { GrpcHealth, healthProtoPath, ReadinessMonitor, type ReadinessCheck } from '@overture/health';
+import { GrpcHealth, healthProtoPath, ReadinessMonitor, SaturationMonitor, type ReadinessCheck } from '@overture/health';
+import { observeConnectionPool, OpsServer, startRuntimeMetrics, type ConnectionPoolState } from '@overture/metrics';
 import path from 'node:path';
 import { cacheAuthContextPerConnection } from './cache-auth-context.js';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
+import { serverCallMetrics } from './grpc-metrics.js';
 import type { ServiceIdentity } from './service-identity.js';
 import { transportSecurity, type TransportSettings } from './transport-security.js';
 
@@ -18,6 +20,11 @@ export interface GrpcServiceSettings extends TransportSettings {
   readonly SHUTDOWN_DELAY_MS: number;
   readonly SHUTDOWN_GRACE_MS: number;
   readonly GRPC_REFLECTION: boolean;
+  /** The operations port (`/metrics`); none when unset. */
+  readonly OPS_LISTEN?: string | undefined;
+  readonly READINESS_EVENT_LOOP_DELAY_MS: number;
+  readonly READINESS_EVENT_LOOP_WINDOW_MS: number;
+  readonly READINESS_DB_POOL_EXHAUSTED_MS: number;
 }
 
 export interface GrpcServiceOptions {
@@ -31,11 +38,18 @@ export interface GrpcServiceOptions {
   readonly logger: LoggerService;
   /** Builds the readiness check from the started app, e.g. a `SELECT 1` on its DataSource. */
   readonly readiness: (app: INestMicroservice) => ReadinessCheck;
+  /**
+   * The service's database pool, from the started app: exported as metrics, and readiness fails
+   * while it stays exhausted. `name` names it in the metrics (the database's name).
+   */
+  readonly databasePool?: (app: INestMicroservice) => { readonly name: string; readonly pool: ConnectionPoolState };
 }
 
 export interface RunningGrpcService {
   readonly app: INestMicroservice;
   readonly readiness: ReadinessMonitor;
+  /** The operations port, when OPS_LISTEN is set: other code may add routes to it. */
+  readonly opsServer: OpsServer | undefined;
   /** Drains and stops; resolves when the server and the app are closed. */
   shutdown(signal: string): Promise<void>;
 }
@@ -70,6 +84,8 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
   const health = new GrpcHealth(options.serviceNames, readiness);
   const transport = transportSecurity(settings, options.identity);
   cacheAuthContextPerConnection();
+  startRuntimeMetrics();
+  const opsServer = settings.OPS_LISTEN ? new OpsServer() : undefined;
   if (transport.plaintext) {
     options.logger.warn('GRPC_INSECURE_PLAINTEXT: gRPC without TLS, callers unchecked; never run this way in production', 'Transport');
   }
@@ -84,7 +100,8 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
       loader: PROTO_LOADER_OPTIONS,
       credentials: transport.serverCredentials(),
       gracefulShutdown: true,
-      channelOptions: SERVER_CHANNEL_OPTIONS,
+      // grpc-js takes server interceptors with the channel options (Nest passes them to the Server).
+      channelOptions: { ...SERVER_CHANNEL_OPTIONS, interceptors: [serverCallMetrics()] } as ChannelOptions,
       onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
         grpcServer = server;
         // Registered here, before the server binds: grpc-js refuses new services after start.
@@ -99,8 +116,23 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
   app.useGlobalFilters(new GrpcExceptionFilter());
   await app.init();
 
-  check = options.readiness(app);
+  const database = options.databasePool?.(app);
+  if (database) observeConnectionPool(database.name, database.pool);
+  const saturation = new SaturationMonitor(
+    {
+      eventLoopDelayMs: settings.READINESS_EVENT_LOOP_DELAY_MS,
+      eventLoopWindowMs: settings.READINESS_EVENT_LOOP_WINDOW_MS,
+      poolExhaustedMs: settings.READINESS_DB_POOL_EXHAUSTED_MS,
+    },
+    database?.pool,
+  ).start();
+  const ownCheck = options.readiness(app);
+  check = async () => {
+    await ownCheck();
+    await saturation.check();
+  };
   await readiness.start();
+  if (opsServer && settings.OPS_LISTEN) await opsServer.listen(settings.OPS_LISTEN);
   await app.listen();
   const healthServer = settings.GRPC_HEALTH_LISTEN ? await serveHealthOnly(health, settings.GRPC_HEALTH_LISTEN) : undefined;
 
@@ -119,12 +151,14 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
       } finally {
         clearTimeout(forced);
         healthServer?.forceShutdown();
+        saturation.stop();
+        await opsServer?.close();
       }
       options.logger.log('stopped', 'Shutdown');
     })();
     return stopping;
   };
-  return { app, readiness, shutdown };
+  return { app, readiness, opsServer, shutdown };
 }
 
 /** Wires SIGTERM and SIGINT to a graceful shutdown, then exits the process. */
@@ -165,6 +199,7 @@ export async function serveGrpcService(
 ): Promise<RunningGrpcService> {
   const service = await runGrpcService(options);
   options.logger.log(`gRPC listening on ${options.settings.GRPC_LISTEN}`, 'Bootstrap');
+  if (options.settings.OPS_LISTEN) options.logger.log(`ops (metrics) listening on ${options.settings.OPS_LISTEN}`, 'Bootstrap');
   exitOnSignals(async (signal) => {
     await service.shutdown(signal);
     await options.tracing?.shutdown();

@@ -78,7 +78,7 @@ describe('runGrpcService', () => {
     service = undefined;
   });
 
-  async function start(graceMs: number) {
+  async function start(graceMs: number, opsListen?: string) {
     const address = `127.0.0.1:${await freePort()}`;
     service = await runGrpcService({
       identity: 'metadata',
@@ -91,6 +91,10 @@ describe('runGrpcService', () => {
         SHUTDOWN_DELAY_MS: 0,
         SHUTDOWN_GRACE_MS: graceMs,
         GRPC_REFLECTION: false,
+        OPS_LISTEN: opsListen,
+        READINESS_EVENT_LOOP_DELAY_MS: 500,
+        READINESS_EVENT_LOOP_WINDOW_MS: 10_000,
+        READINESS_DB_POOL_EXHAUSTED_MS: 10_000,
       },
       logger: silent,
       readiness: () => async () => undefined,
@@ -142,4 +146,24 @@ describe('runGrpcService', () => {
     close();
     service = undefined;
   });
+
+  it('records each call on both sides by full method and status name, served on the ops port', async () => {
+    const opsPort = await freePort();
+    const { client, close, running } = await start(1_000, `127.0.0.1:${opsPort}`);
+    expect(running.opsServer).toBeDefined();
+    await unary(client.getTrack({ trackId: 'missing' }, new Metadata(), withDeadline(2_000))).catch(() => undefined);
+    await unary(client.batchGetTracks({ trackIds: [] }, new Metadata(), withDeadline(2_000)));
+    const text = await (await fetch(`http://127.0.0.1:${opsPort}/metrics`)).text();
+    for (const side of ['server', 'client']) {
+      const series = `rpc_${side}_call_duration_seconds_count{rpc_system_name="grpc",rpc_method="overture.metadata.v1.MetadataService`;
+      expect(text).toMatch(new RegExp(`^${escape(series)}/GetTrack",rpc_status_code="NOT_FOUND"} [1-9]`, 'm'));
+      expect(text).toMatch(new RegExp(`^${escape(series)}/BatchGetTracks",rpc_status_code="OK"} [1-9]`, 'm'));
+    }
+    expect(text).toMatch(/^overture_rpc_server_active_calls 0$/m);
+    close();
+  });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

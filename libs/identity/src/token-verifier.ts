@@ -1,3 +1,4 @@
+import { counter } from '@overture/metrics';
 import { errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
 import type { Principal } from './principal.js';
@@ -15,9 +16,32 @@ export interface TokenVerifierOptions {
   audience: string;
 }
 
+/** Why a token was refused, as counted in `overture_token_verification_failures_total{reason}`. */
+type FailureReason = 'keys_unavailable' | 'expired' | 'claim_rejected' | 'malformed_claims' | 'invalid';
+
+const failures = counter({
+  name: 'overture_token_verification_failures_total',
+  help: 'Access tokens refused, by reason (expired, claim_rejected, malformed_claims, invalid, keys_unavailable).',
+  labelNames: ['reason'],
+});
+const failureCounters = Object.fromEntries(
+  (['keys_unavailable', 'expired', 'claim_rejected', 'malformed_claims', 'invalid'] as const).map((reason) => [
+    reason,
+    failures.labels(reason),
+  ]),
+) as Record<FailureReason, { inc(): void }>;
+
 /** The token is not one this API accepts; the message says why, for the client. */
 export class TokenRejectedError extends Error {
   override readonly name = 'TokenRejectedError';
+
+  constructor(
+    message: string,
+    options?: ErrorOptions,
+    readonly reason: FailureReason = 'invalid',
+  ) {
+    super(message, options);
+  }
 }
 
 /** No keys have been loaded yet, so no token can be checked. */
@@ -58,6 +82,16 @@ export class TokenVerifier {
   ) {}
 
   async verify(token: string): Promise<Principal> {
+    try {
+      return await this.check(token);
+    } catch (error) {
+      if (error instanceof TokenRejectedError) failureCounters[error.reason].inc();
+      else if (error instanceof SigningKeysUnavailableError) failureCounters.keys_unavailable.inc();
+      throw error;
+    }
+  }
+
+  private async check(token: string): Promise<Principal> {
     let keySet = this.keys.keySet;
     if (!keySet) throw new SigningKeysUnavailableError('the signing keys have not been loaded yet');
     const remembered = this.verified.get(token);
@@ -76,7 +110,8 @@ export class TokenVerifier {
       }
     }
     const claims = claimsSchema.safeParse(payload);
-    if (!claims.success) throw new TokenRejectedError('the access token is missing claims or has malformed ones');
+    if (!claims.success)
+      throw new TokenRejectedError('the access token is missing claims or has malformed ones', undefined, 'malformed_claims');
     const { sub, sid, jti, iat, exp, roles, rv } = claims.data;
     const principal: Principal = { userId: sub, sessionId: sid, tokenId: jti, roles: roles ?? [], issuedAt: iat, rolesVersion: rv ?? 0 };
     this.remember(token, principal, (exp + CLOCK_TOLERANCE_S) * 1000, keySet);
@@ -106,9 +141,9 @@ export class TokenVerifier {
 }
 
 function rejection(error: unknown): TokenRejectedError {
-  if (error instanceof errors.JWTExpired) return new TokenRejectedError('the access token has expired', { cause: error });
+  if (error instanceof errors.JWTExpired) return new TokenRejectedError('the access token has expired', { cause: error }, 'expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
-    return new TokenRejectedError(`the access token's "${error.claim}" claim is not accepted`, { cause: error });
+    return new TokenRejectedError(`the access token's "${error.claim}" claim is not accepted`, { cause: error }, 'claim_rejected');
   }
   return new TokenRejectedError('the access token is not valid', { cause: error });
 }

@@ -9,6 +9,7 @@ import {
   noop,
   type IPolicy,
 } from 'cockatiel';
+import { counter, gauge } from '@overture/metrics';
 import { BulkheadFullError } from './bulkhead-full.error.js';
 import { CircuitOpenError } from './circuit-open.error.js';
 import { grpcCodeOf, isServiceFailure } from './grpc-code.js';
@@ -41,6 +42,49 @@ export interface CallPolicy {
 // answer and travels as a value, so the breaker counts it as a success.
 type Outcome<T> = { answered: false; value: T } | { answered: true; error: unknown };
 
+// Every policy of the process, by dependency name, for the state gauge read at scrape time.
+const policiesByDependency = new Map<string, CallPolicy[]>();
+
+/** `overture_breaker_state`'s value of a state: 0 closed, 1 half-open, 2 open (isolated counts as open). */
+function stateValue(state: CallPolicyState): number {
+  switch (state) {
+    case 'closed':
+      return 0;
+    case 'half-open':
+      return 1;
+    case 'open':
+    case 'isolated':
+      return 2;
+    default: {
+      const unknownState: never = state;
+      throw new Error(`unknown breaker state ${String(unknownState)}`);
+    }
+  }
+}
+
+const breakerMetrics = {
+  state: gauge({
+    name: 'overture_breaker_state',
+    help: 'Circuit breaker state per dependency: 0 closed, 1 half-open, 2 open (the worst of its breakers).',
+    labelNames: ['dependency'],
+    collect() {
+      for (const [dependency, policies] of policiesByDependency) {
+        this.set({ dependency }, Math.max(...policies.map((p) => stateValue(p.state))));
+      }
+    },
+  }),
+  transitions: counter({
+    name: 'overture_breaker_transitions_total',
+    help: 'Circuit breaker state changes per dependency, by the state entered (closed, half_open, open).',
+    labelNames: ['dependency', 'to'],
+  }),
+  rejections: counter({
+    name: 'overture_breaker_rejections_total',
+    help: 'Calls refused at once because the dependency breaker was open.',
+    labelNames: ['dependency'],
+  }),
+};
+
 /**
  * Guards calls to one dependency with a consecutive-failure circuit breaker and an optional
  * bulkhead. Only failures of the dependency itself count (`isServiceFailure`: UNAVAILABLE,
@@ -49,7 +93,8 @@ type Outcome<T> = { answered: false; value: T } | { answered: true; error: unkno
  * resets the count like a success does. Errors without a gRPC code pass through uncounted. While open, calls fail at once with
  * `CircuitOpenError`; after `halfOpenAfterMs` the next call probes the dependency while
  * concurrent callers wait for its outcome. A full bulkhead fails with `BulkheadFullError`, which
- * the breaker never sees. Create one policy per dependency and share it across calls.
+ * the breaker never sees. Create one policy per dependency and share it across calls: each stays
+ * in the `overture_breaker_*` metrics (state, transitions, rejections) for the life of the process.
  */
 export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
   const breaker = circuitBreaker(handleWhen(isServiceFailure), {
@@ -58,6 +103,11 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
   });
   // The bulkhead sits outside the breaker: a rejection for local overload says nothing about the
   // dependency's health, and a queued call meets the breaker's state when it actually runs.
+  const dependency = options.name;
+  const rejections = breakerMetrics.rejections.labels(dependency);
+  breaker.onStateChange((state) => {
+    breakerMetrics.transitions.inc({ dependency, to: stateName(state).replace('-', '_') });
+  });
   const limiter: IPolicy = options.bulkhead ? bulkhead(options.bulkhead.maxConcurrent, options.bulkhead.maxQueue) : noop;
 
   async function execute<T>(fn: (signal: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
@@ -76,7 +126,10 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
         signal,
       );
     } catch (error) {
-      if (error instanceof BrokenCircuitError) throw new CircuitOpenError(options.name, { cause: error });
+      if (error instanceof BrokenCircuitError) {
+        rejections.inc();
+        throw new CircuitOpenError(options.name, { cause: error });
+      }
       if (error instanceof BulkheadRejectedError) throw new BulkheadFullError(options.name, { cause: error });
       throw error;
     }
@@ -84,12 +137,16 @@ export function createCallPolicy(options: CallPolicyOptions): CallPolicy {
     return outcome.value;
   }
 
-  return {
+  const policy: CallPolicy = {
     execute,
     get state(): CallPolicyState {
       return stateName(breaker.state);
     },
   };
+  const siblings = policiesByDependency.get(dependency);
+  if (siblings) siblings.push(policy);
+  else policiesByDependency.set(dependency, [policy]);
+  return policy;
 }
 
 function stateName(state: CircuitState): CallPolicyState {

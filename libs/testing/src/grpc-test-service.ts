@@ -66,6 +66,9 @@ export async function startGrpcTestService<C extends object>(options: {
       SHUTDOWN_DELAY_MS: 0,
       SHUTDOWN_GRACE_MS: 2_000,
       GRPC_REFLECTION: true,
+      READINESS_EVENT_LOOP_DELAY_MS: 500,
+      READINESS_EVENT_LOOP_WINDOW_MS: 10_000,
+      READINESS_DB_POOL_EXHAUSTED_MS: 10_000,
     },
     logger: quietLogger,
     readiness: (app) => {

@@ -3,6 +3,7 @@ import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { GatewayReason } from '@overture/contracts';
 import { HealthCheckService, HealthIndicatorService, type HealthCheckResult, type HealthIndicatorResult } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { SaturationMonitor } from '@overture/health';
 import { PolicyCache } from '@overture/identity';
 import { JwksCache } from '../auth/jwks-cache.js';
 import { ApiErrors } from '../http/openapi.js';
@@ -11,7 +12,7 @@ import { notReady } from '../http/gateway.errors.js';
 
 /**
  * Liveness (the process answers) and readiness (it can serve: signing keys and access policy
- * loaded, not shutting down). Readiness deliberately ignores the downstream services: were it to follow them, one
+ * loaded, its event loop not stalled for a sustained window, not shutting down). Readiness deliberately ignores the downstream services: were it to follow them, one
  * service outage would take every gateway replica out of the load balancer, turning partial
  * degradation (503 on some routes, fallbacks on others) into a total outage.
  */
@@ -25,6 +26,7 @@ export class HealthController {
     @Inject(JwksCache) private readonly jwks: JwksCache,
     @Inject(PolicyCache) private readonly policy: PolicyCache,
     @Inject(GatewayLifecycle) private readonly lifecycle: GatewayLifecycle,
+    @Inject(SaturationMonitor) private readonly saturation: SaturationMonitor,
   ) {}
 
   @Get('live')
@@ -35,12 +37,12 @@ export class HealthController {
   }
 
   @Get('ready')
-  @ApiOperation({ summary: 'Readiness: signing keys loaded and not shutting down' })
+  @ApiOperation({ summary: 'Readiness: signing keys loaded, event loop not stalled, not shutting down' })
   @ApiResponse({ status: 200, description: 'Ready' })
   @ApiErrors([503, GatewayReason.NOT_READY])
   async ready(): Promise<HealthCheckResult> {
     try {
-      return await this.health.check([() => this.signingKeys(), () => this.accessPolicy(), () => this.serving()]);
+      return await this.health.check([() => this.signingKeys(), () => this.accessPolicy(), () => this.eventLoop(), () => this.serving()]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
       const failed = Object.entries((error.getResponse() as HealthCheckResult).error ?? {});
@@ -57,6 +59,12 @@ export class HealthController {
   private accessPolicy(): HealthIndicatorResult {
     const check = this.indicators.check('access_policy');
     return this.policy.ready ? check.up() : check.down({ message: 'policy snapshot not received from auth yet' });
+  }
+
+  private eventLoop(): HealthIndicatorResult {
+    const check = this.indicators.check('event_loop');
+    const problem = this.saturation.problem();
+    return problem ? check.down({ message: problem }) : check.up();
   }
 
   private serving(): HealthIndicatorResult {

@@ -1,7 +1,9 @@
 import { playbackV1 } from '@overture/contracts';
 import type { ServerMessage } from '@overture/gateway-contract';
 import { toStatePayload } from '../player/player.mapper.js';
+import { performance } from 'node:perf_hooks';
 import type { ConnectionRegistry } from './connection-registry.js';
+import { pushLatency } from './realtime.metrics.js';
 import type { SocketConnection } from './socket-connection.js';
 
 /**
@@ -11,7 +13,8 @@ import type { SocketConnection } from './socket-connection.js';
 export class EventDispatcher {
   constructor(private readonly registry: ConnectionRegistry<SocketConnection>) {}
 
-  dispatch(event: playbackV1.PlaybackEvent): void {
+  /** `receivedAt`: when the event came off the stream (performance.now()), for the push latency. */
+  dispatch(event: playbackV1.PlaybackEvent, receivedAt = performance.now()): void {
     const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC } =
       playbackV1.PlaybackEventKind;
     let message: ServerMessage;
@@ -40,5 +43,6 @@ export class EventDispatcher {
     if (targets.size === 0) return;
     const text = JSON.stringify(message);
     for (const connection of targets) connection.sendRaw(text);
+    pushLatency.observe((performance.now() - receivedAt) / 1_000);
   }
 }

@@ -10,6 +10,7 @@ import { GatewayLifecycle } from '../health/gateway-lifecycle.js';
 import { ClientMessages, type ClientMessageSettings } from './client-messages.js';
 import { ConnectionRegistry } from './connection-registry.js';
 import { EventDispatcher } from './event-dispatcher.js';
+import { watchConnections } from './realtime.metrics.js';
 import { Heartbeat } from './heartbeat.js';
 import { PlaybackEventStream } from './playback-event.stream.js';
 import { SocketAuthenticator } from './socket-authenticator.js';
@@ -42,6 +43,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
   private events: Subscription | undefined;
   private unwatchPolicy: (() => void) | undefined;
   private httpServer: Server | undefined;
+  private unwatchConnections: (() => void) | undefined;
   private readonly onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     void this.upgrades.upgrade(request, socket, head);
   };
@@ -73,6 +75,7 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     if (this.httpServer) return;
     this.httpServer = this.adapterHost.httpAdapter.getHttpServer() as Server;
     this.httpServer.on('upgrade', this.onUpgrade);
+    this.unwatchConnections = watchConnections(this.registry);
     this.events = this.stream.events.subscribe((event) => this.dispatcher.dispatch(event));
     // A revocation, a role change or a permission taken away closes the connections it concerns at once.
     this.unwatchPolicy = this.authenticator.onPolicyChange(() => this.heartbeat.closeRefused());
@@ -87,5 +90,6 @@ export class RealtimeServer implements OnApplicationBootstrap, BeforeApplication
     this.httpServer?.off('upgrade', this.onUpgrade);
     for (const connection of this.registry.all()) connection.close(CLOSE.goingAway, 'server shutting down');
     this.upgrades.close();
+    this.unwatchConnections?.();
   }
 }

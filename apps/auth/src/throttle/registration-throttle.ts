@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
 import { tooManyRegistrations } from '../auth.errors.js';
+import { throttled } from './throttle.metrics.js';
 import { ThrottleRepository } from './throttle.repository.js';
 
 /**
@@ -18,15 +19,17 @@ export class RegistrationThrottle {
   /** Counts a registration from this address; throws ThrottledError (TOO_MANY_REGISTRATIONS) while it is blocked. */
   async begin(clientAddress: string | undefined): Promise<void> {
     if (!clientAddress) return;
-    const retryAfter = await this.throttle.admit([
+    const refused = await this.throttle.admit([
       {
+        scope: 'registration_address',
         key: `register:${clientAddress}`,
         freeAttempts: this.config.AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS,
         windowSeconds: this.config.AUTH_REGISTER_WINDOW_SECONDS,
       },
     ]);
-    if (retryAfter > 0) {
-      throw tooManyRegistrations(retryAfter);
+    if (refused) {
+      throttled.inc({ scope: refused.limit.scope });
+      throw tooManyRegistrations(refused.retryAfterSeconds);
     }
   }
 }

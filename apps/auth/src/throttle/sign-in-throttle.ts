@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AUTH_CONFIG, type AuthConfig } from '../auth.config.js';
 import { tooManySignInAttempts } from '../auth.errors.js';
+import { throttled } from './throttle.metrics.js';
 import { ThrottleRepository, type AttemptLimit } from './throttle.repository.js';
 
 /**
@@ -23,9 +24,10 @@ export class SignInThrottle {
 
   /** Counts an attempt; throws ThrottledError (TOO_MANY_SIGN_IN_ATTEMPTS) while any of its limits is blocked. */
   async begin(email: string, clientAddress: string | undefined): Promise<void> {
-    const retryAfter = await this.throttle.admit(this.limits(email, clientAddress));
-    if (retryAfter > 0) {
-      throw tooManySignInAttempts(retryAfter);
+    const refused = await this.throttle.admit(this.limits(email, clientAddress));
+    if (refused) {
+      throttled.inc({ scope: refused.limit.scope });
+      throw tooManySignInAttempts(refused.retryAfterSeconds);
     }
   }
 
@@ -40,14 +42,20 @@ export class SignInThrottle {
     const windowSeconds = this.config.AUTH_SIGNIN_WINDOW_SECONDS;
     const limits: AttemptLimit[] = [
       {
+        scope: 'account_address',
         key: `account:${email}|address:${clientAddress ?? ''}`,
         freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ACCOUNT,
         windowSeconds,
       },
-      { key: `account:${email}`, freeAttempts: this.config.AUTH_SIGNIN_ACCOUNT_CEILING, windowSeconds },
+      { scope: 'account', key: `account:${email}`, freeAttempts: this.config.AUTH_SIGNIN_ACCOUNT_CEILING, windowSeconds },
     ];
     if (clientAddress)
-      limits.push({ key: `address:${clientAddress}`, freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS, windowSeconds });
+      limits.push({
+        scope: 'address',
+        key: `address:${clientAddress}`,
+        freeAttempts: this.config.AUTH_SIGNIN_FREE_ATTEMPTS_PER_ADDRESS,
+        windowSeconds,
+      });
     return limits;
   }
 }

@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 
 /** One counted key: `freeAttempts` within `windowSeconds`, then a growing delay before each further one. */
 export interface AttemptLimit {
+  /** What the key counts, named in `overture_signin_throttled_total{scope}` when it refuses. */
+  scope: 'account_address' | 'account' | 'address' | 'registration_address';
   key: string;
   freeAttempts: number;
   windowSeconds: number;
@@ -12,7 +14,10 @@ const MAX_BLOCK_SECONDS = 15 * 60;
 
 /** Thrown inside the admission transaction to roll back the keys already counted. */
 class Refused extends Error {
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly limit: AttemptLimit,
+  ) {
     super('refused');
   }
 }
@@ -27,11 +32,11 @@ export class ThrottleRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
   /**
-   * Counts one attempt against every key, or against none: 0 when admitted, else the seconds until
-   * the first key that refused allows the next attempt. After `freeAttempts` within the window each
+   * Counts one attempt against every key, or against none: undefined when admitted, else the first
+   * limit that refused and the seconds until it allows the next attempt. After `freeAttempts` within the window each
    * admitted attempt blocks the key for 1, 2, 4 … s (at most 15 min); a key idle for its window starts over.
    */
-  async admit(limits: readonly AttemptLimit[]): Promise<number> {
+  async admit(limits: readonly AttemptLimit[]): Promise<{ limit: AttemptLimit; retryAfterSeconds: number } | undefined> {
     try {
       await this.db.transaction(async (tx) => {
         // Keys are taken in the callers' fixed order (strictest first), so two attempts never wait on each other in a cycle.
@@ -55,12 +60,12 @@ export class ThrottleRepository {
             'SELECT greatest(1, ceil(extract(epoch FROM blocked_until - clock_timestamp())))::int AS wait_s FROM sign_in_throttle WHERE key = $1',
             [limit.key],
           );
-          throw new Refused(row?.wait_s ?? 1);
+          throw new Refused(row?.wait_s ?? 1, limit);
         }
       });
-      return 0;
+      return undefined;
     } catch (error) {
-      if (error instanceof Refused) return error.retryAfterSeconds;
+      if (error instanceof Refused) return { limit: error.limit, retryAfterSeconds: error.retryAfterSeconds };
       throw error;
     }
   }

@@ -1,3 +1,11 @@
+import { counter } from '@overture/metrics';
+
+const requests = counter({
+  name: 'overture_cache_requests_total',
+  help: 'Lookups in an in-process cache, by cache and result (hit, miss; a cache switched off misses).',
+  labelNames: ['cache', 'result'],
+});
+
 /**
  * A bounded in-process LRU (Map keeps insertion order: the first key is the least recently used)
  * whose entries writers in any replica invalidate through the database (TrackCacheListener). It serves
@@ -9,8 +17,17 @@ export class InvalidatedCache<V> {
   private readonly entries = new Map<string, V>();
   private generation = 0;
   private enabled = false;
+  private readonly hits: { inc(): void };
+  private readonly misses: { inc(): void };
 
-  constructor(private readonly capacity: number) {}
+  /** @param name names the cache in `overture_cache_requests_total{cache}` (e.g. `track`). */
+  constructor(
+    name: string,
+    private readonly capacity: number,
+  ) {
+    this.hits = requests.labels(name, 'hit');
+    this.misses = requests.labels(name, 'miss');
+  }
 
   /** Whether cached entries may be served: only while invalidations are known to arrive. */
   setEnabled(enabled: boolean): void {
@@ -23,11 +40,17 @@ export class InvalidatedCache<V> {
   }
 
   get(key: string): V | undefined {
-    if (!this.enabled) return undefined;
+    if (!this.enabled) {
+      this.misses.inc();
+      return undefined;
+    }
     const value = this.entries.get(key);
     if (value !== undefined) {
+      this.hits.inc();
       this.entries.delete(key);
       this.entries.set(key, value);
+    } else {
+      this.misses.inc();
     }
     return value;
   }

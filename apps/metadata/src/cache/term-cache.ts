@@ -10,7 +10,7 @@ import { InvalidatedCache } from './invalidated-cache.js';
  */
 export class TermCache extends InvalidatedCache<readonly TermCount[]> {
   constructor(capacity = 20_000) {
-    super(capacity);
+    super('term', capacity);
   }
 
   /**

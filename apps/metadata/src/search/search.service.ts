@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { counter } from '@overture/metrics';
 import { MAX_BUDGET_DOUBLINGS, SearchCursorCodec, type CursorScope, type SearchCursor } from '../catalogue/search-cursor.js';
 import { invalidCursor } from '../metadata.errors.js';
 import { DEFAULT_PAGE, type SearchTracksInput } from '../tracks/track.schemas.js';
@@ -10,6 +11,11 @@ import { SearchRepository, type MatchSpec } from './search.repository.js';
 /** Most postings one request walks; a page not filled within it ends early with a continuation cursor. */
 export const SCAN_BUDGET = 1_000;
 const SEARCH: CursorScope = { route: 'search' };
+
+const partialPages = counter({
+  name: 'overture_search_partial_pages_total',
+  help: 'Search pages answered partial because the scan budget ran out before the page filled.',
+});
 
 export interface SearchPage {
   tracks: Track[];
@@ -74,6 +80,7 @@ export class SearchService {
       }
       if (found.length > limit) break;
     }
+    if (partial) partialPages.inc();
     const page = found.slice(0, limit);
     const last = page.at(-1);
     if (!next && found.length > limit && last) next = { order, tier: last.tier, after: { key: last.key, doc: last.doc } };

@@ -1,4 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { counter } from '@overture/metrics';
 import { Backoff } from '@overture/resilience';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { OutboxRepository, type OutboxEntry, type OutboxLease } from './outbox.repository.js';
@@ -10,6 +11,15 @@ export const DELIVERED_RETENTION_MS = 24 * 60 * 60 * 1000;
 /** How often the relay purges, and the most events one purge deletes (a bounded statement). */
 export const PURGE_INTERVAL_MS = 60_000;
 export const PURGE_LIMIT = 10_000;
+
+const deliveries = counter({
+  name: 'overture_outbox_deliveries_total',
+  help: 'Play events the outbox relay sent to recommendation, by outcome (delivered, refused as invalid, failed: to be retried).',
+  labelNames: ['outcome'],
+});
+const delivered = deliveries.labels('delivered');
+const refused = deliveries.labels('refused');
+const failed = deliveries.labels('failed');
 
 type RelaySettings = Pick<PlaybackConfig, 'OUTBOX_POLL_INTERVAL_MS' | 'OUTBOX_BATCH_SIZE'>;
 
@@ -112,11 +122,15 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     try {
       await this.sink.deliver(entries.map((entry) => entry.payload));
     } catch (error) {
-      if (!(error instanceof PlayEventsRefused)) throw error;
+      if (!(error instanceof PlayEventsRefused)) {
+        failed.inc(entries.length);
+        throw error;
+      }
       await this.deliverOneByOne(lease, entries);
       return true;
     }
     await this.onLease(() => lease.markDelivered(entries.map((entry) => entry.seq)));
+    delivered.inc(entries.length);
     return entries.length === this.settings.OUTBOX_BATCH_SIZE;
   }
 
@@ -126,14 +140,19 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       try {
         await this.sink.deliver([entry.payload]);
       } catch (error) {
-        if (!(error instanceof PlayEventsRefused)) throw error;
+        if (!(error instanceof PlayEventsRefused)) {
+          failed.inc();
+          throw error;
+        }
         this.logger.error(
           `recommendation refused play event ${entry.payload.event_id} (outbox seq ${entry.seq}); set aside: ${error.message}`,
         );
         await this.onLease(() => lease.markRefused(entry.seq, error.message));
+        refused.inc();
         continue;
       }
       await this.onLease(() => lease.markDelivered([entry.seq]));
+      delivered.inc();
     }
   }
 

@@ -28,6 +28,9 @@ export interface OutboxLease {
 // (this one reads "port 50053, lock 1").
 const RELAY_LOCK_KEY = 50_053_001;
 
+/** Most undelivered events `backlog` counts: past it the gauge reads this value. */
+export const BACKLOG_COUNT_CAP = 1_000_000;
+
 interface EntryRow {
   seq: string;
   payload: PlayEventPayload;
@@ -44,6 +47,20 @@ export class OutboxRepository {
       event.userId,
       JSON.stringify(toPayload(event)),
     ]);
+  }
+
+  /**
+   * Events not delivered yet (counted up to BACKLOG_COUNT_CAP, so that a huge backlog costs a
+   * bounded scan) and the age of the oldest in seconds (0 when none), both from the partial index
+   * of undelivered events.
+   */
+  async backlog(): Promise<{ pending: number; oldestAgeSeconds: number }> {
+    const rows: { pending: string; oldest_age: number | null }[] = await this.db.query(
+      `SELECT (SELECT count(*) FROM (SELECT 1 FROM outbox WHERE delivered_at IS NULL LIMIT $1) p) AS pending,
+              (SELECT extract(epoch FROM now() - created_at)::float8 FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT 1) AS oldest_age`,
+      [BACKLOG_COUNT_CAP],
+    );
+    return { pending: Number(rows[0]?.pending ?? 0), oldestAgeSeconds: Math.max(0, rows[0]?.oldest_age ?? 0) };
   }
 
   /** Takes the relay lock on a connection of its own; undefined while another session holds it. */

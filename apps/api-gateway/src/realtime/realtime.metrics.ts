@@ -1,0 +1,36 @@
+import { fastHistogram, gauge } from '@overture/metrics';
+
+/** Open connections of every RealtimeServer of the process (one outside tests). */
+const registries = new Set<{ readonly size: number }>();
+
+gauge({
+  name: 'overture_ws_connections',
+  help: 'Open WebSocket connections on this replica, authenticated or not yet.',
+  collect() {
+    let open = 0;
+    for (const registry of registries) open += registry.size;
+    this.set(open);
+  },
+});
+
+/** Counts a connection registry's connections in `overture_ws_connections` until `unwatch`. */
+export function watchConnections(registry: { readonly size: number }): () => void {
+  registries.add(registry);
+  return () => registries.delete(registry);
+}
+
+// A push is a serialisation and a socket write per connection: tens of microseconds to a few
+// milliseconds for a user with many devices.
+const PUSH_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1];
+
+/**
+ * `overture_ws_push_latency_seconds`: from a playback event's receipt on the gateway's WatchEvents
+ * stream to its text handed to the last of the user's sockets (socket.send), once per event that has
+ * local connections.
+ */
+export const pushLatency = fastHistogram({
+  name: 'overture_ws_push_latency_seconds',
+  help: 'From a playback event received from playback-queue to its message written to every local socket of its user.',
+  labelNames: [],
+  buckets: PUSH_BUCKETS,
+}).child();
