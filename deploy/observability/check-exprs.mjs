@@ -19,7 +19,7 @@ const METRICS = new Map([
   ['http_server_active_requests', 'gauge'],
   ['rpc_server_call_duration_seconds', 'histogram'],
   ['rpc_client_call_duration_seconds', 'histogram'],
-  ['nodejs_eventloop_delay_seconds', 'histogram'],
+  ['nodejs_eventloop_delay_p99_seconds', 'gauge'],
   ['nodejs_eventloop_utilization_ratio', 'gauge'],
   ['v8js_memory_heap_used_bytes', 'gauge'],
   ['v8js_gc_duration_seconds', 'histogram'],

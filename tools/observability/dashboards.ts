@@ -8,7 +8,7 @@ const APPS = ['api-gateway', 'auth', 'metadata', 'playback-queue', 'recommendati
 type App = (typeof APPS)[number];
 
 /** gRPC codes that are the server's failure, not an answer (NOT_FOUND, INVALID_ARGUMENT … are answers). */
-const GRPC_FAILURES = 'rpc_response_status_code=~"UNKNOWN|DEADLINE_EXCEEDED|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS"';
+const GRPC_FAILURES = 'rpc_status_code=~"UNKNOWN|DEADLINE_EXCEEDED|UNIMPLEMENTED|INTERNAL|UNAVAILABLE|DATA_LOSS"';
 
 const rate = (metric: string, selector: string, by: string) => `sum by (${by}) (rate(${metric}{${selector}}[$__rate_interval]))`;
 const quantile = (q: number, histogram: string, selector: string, by: string) =>
@@ -23,7 +23,7 @@ function runtimePanels(selector: string, by: string, legend: string): PanelSpec[
       title: 'Event-loop delay p99',
       unit: 's',
       description: 'How late timers fire: CPU-bound work or long synchronous calls hold the loop.',
-      targets: [{ expr: quantile(0.99, 'nodejs_eventloop_delay_seconds', selector, by), legend }],
+      targets: [{ expr: `max by (${by}) (nodejs_eventloop_delay_p99_seconds{${selector}})`, legend }],
     },
     {
       title: 'Event-loop utilization',
@@ -182,7 +182,7 @@ function overviewSections(): Section[] {
         {
           title: 'Saturation: event-loop delay p99 (busiest pod)',
           unit: 's',
-          targets: [{ expr: `max by (job) (${quantile(0.99, 'nodejs_eventloop_delay_seconds', ns, 'job, pod')})`, legend: '{{job}}' }],
+          targets: [{ expr: `max by (job) (nodejs_eventloop_delay_p99_seconds{${ns}})`, legend: '{{job}}' }],
         },
         {
           title: 'Saturation: database pool in use (busiest pod)',
@@ -258,8 +258,8 @@ function appSections(app: App): Section[] {
             unit: 'reqps',
             targets: [
               {
-                expr: rate('rpc_server_call_duration_seconds_count', sel, 'rpc_response_status_code'),
-                legend: '{{rpc_response_status_code}}',
+                expr: rate('rpc_server_call_duration_seconds_count', sel, 'rpc_status_code'),
+                legend: '{{rpc_status_code}}',
               },
             ],
           },
@@ -280,8 +280,8 @@ function appSections(app: App): Section[] {
           unit: 'reqps',
           targets: [
             {
-              expr: rate('rpc_client_call_duration_seconds_count', sel, 'rpc_method, rpc_response_status_code'),
-              legend: '{{rpc_method}} {{rpc_response_status_code}}',
+              expr: rate('rpc_client_call_duration_seconds_count', sel, 'rpc_method, rpc_status_code'),
+              legend: '{{rpc_method}} {{rpc_status_code}}',
             },
           ],
         },

@@ -25,18 +25,28 @@ describe('OpsServer', () => {
 
   it('takes routes added later, exact or under a prefix, and answers 404 and 405 otherwise', async () => {
     const { server: ops, base } = await started();
-    ops.route('GET', '/debug/pprof/*', (request, response) => {
-      response.end(`profile ${request.url}`);
+    ops.route('GET', '/debug/extra/*', (request, response) => {
+      response.end(`extra ${request.url}`);
     });
     ops.route('POST', '/debug/gc', (_request, response) => {
       response.end('collected');
     });
-    expect(await (await fetch(`${base}/debug/pprof/heap?seconds=1`)).text()).toBe('profile /debug/pprof/heap?seconds=1');
+    expect(await (await fetch(`${base}/debug/extra/a?b=1`)).text()).toBe('extra /debug/extra/a?b=1');
     expect(await (await fetch(`${base}/debug/gc`, { method: 'POST' })).text()).toBe('collected');
     const wrongMethod = await fetch(`${base}/metrics`, { method: 'DELETE' });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('GET');
     expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+
+  it('serves CPU and heap profiles as pprof, refusing a bad duration with 400', async () => {
+    const { base } = await started();
+    expect((await fetch(`${base}/debug/pprof/profile?seconds=0`)).status).toBe(400);
+    expect((await fetch(`${base}/debug/pprof/heap?seconds=61`)).status).toBe(400);
+    const profile = await fetch(`${base}/debug/pprof/profile?seconds=1`);
+    expect(profile.status).toBe(200);
+    // gzip's magic number: the body is the gzipped profile.proto.
+    expect([...new Uint8Array(await profile.arrayBuffer()).subarray(0, 2)]).toEqual([0x1f, 0x8b]);
   });
 
   it('answers 500 when a handler fails, and keeps serving', async () => {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { metricsRegistry } from './registry.js';
+import { pprofHandlers } from '@overture/profiling';
 
 /** Answers one request of the ops port; a thrown error or rejection becomes a 500. */
 export type OpsHandler = (request: IncomingMessage, response: ServerResponse) => void | Promise<void>;
@@ -15,8 +16,8 @@ interface OpsRoute {
 
 /**
  * The process's operations port: plain HTTP on an address of its own (`OPS_LISTEN`), never the
- * public API port, serving `GET /metrics` (Prometheus text format of `metricsRegistry`) and whatever
- * other code adds with `route` (e.g. profiles under `/debug/pprof/*`). Kubernetes Services and
+ * public API port, serving `GET /metrics` (Prometheus text format of `metricsRegistry`), CPU and heap
+ * profiles (`/debug/pprof/profile`, `/debug/pprof/heap`) and whatever other code adds with `route`. Kubernetes Services and
  * Ingresses do not expose it; only the scraper (and an operator's port-forward) reach it.
  */
 export class OpsServer {
@@ -29,6 +30,16 @@ export class OpsServer {
       response.writeHead(200, { 'content-type': metricsRegistry.contentType });
       response.end(body);
     });
+    for (const [path, handler] of Object.entries(pprofHandlers())) {
+      this.route('GET', path, async (request, response) => {
+        // A client that goes away stops the capture.
+        const abort = new AbortController();
+        response.on('close', () => abort.abort(new Error('client went away')));
+        const answer = await handler(new URL(request.url ?? '/', 'http://ops').searchParams, abort.signal);
+        response.writeHead(answer.status, answer.headers);
+        response.end(answer.body);
+      });
+    }
   }
 
   /** Adds a route: `path` is exact, or ends in `/*` to take every path under it. Later routes cannot shadow earlier ones. */

@@ -14,7 +14,9 @@ export const metricsRegistry = new Registry();
  * (argon2id) about a hundred, and the slowest writes and imports take seconds up to the 15 s
  * statement timeout: so 0.5 ms to 15 s, about three buckets per decade.
  */
-export const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15];
+export const DURATION_BUCKETS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.3, 0.5, 1, 2.5, 5, 10, 15,
+];
 
 export function counter<L extends string>(config: CounterConfiguration<L>): Counter<L> {
   return existing(config.name) ?? new Counter({ ...config, registers: [metricsRegistry] });
