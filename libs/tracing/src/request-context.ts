@@ -3,6 +3,11 @@ import { randomUUID } from 'node:crypto';
 
 export interface RequestContext {
   requestId: string;
+  /**
+   * When the caller stops waiting (epoch ms): the incoming gRPC call's deadline, or the gateway's
+   * budget for the request. Downstream calls and database statements take their own limits from it.
+   */
+  deadline?: number;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -11,13 +16,22 @@ const storage = new AsyncLocalStorage<RequestContext>();
 
 /** Per-request values that follow the request through every await, read by the logger. */
 export const requestContext = {
-  run<T>(ctx: RequestContext, fn: () => T): T {
-    return storage.run(ctx, fn);
+  run<A extends unknown[], T>(ctx: RequestContext, fn: (...args: A) => T, ...args: A): T {
+    return storage.run(ctx, fn, ...args);
   },
   get(): RequestContext | undefined {
     return storage.getStore();
   },
 };
+
+/**
+ * Milliseconds left of the current request's budget (negative once it has passed), or undefined
+ * outside a request or when the caller set no deadline.
+ */
+export function remainingBudgetMs(now = Date.now()): number | undefined {
+  const deadline = storage.getStore()?.deadline;
+  return deadline === undefined ? undefined : deadline - now;
+}
 
 export function newRequestId(): string {
   return randomUUID();
