@@ -9,11 +9,15 @@ async function main(): Promise<void> {
   const [command = 'serve'] = process.argv.slice(2);
   if (command !== 'serve') throw new Error(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
   const config = loadConfigOrExit(gatewayConfigSchema, 'api-gateway');
-  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
+  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS });
   const tracing = startTracing({
     serviceName: 'api-gateway',
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO,
+    httpServer: true,
+    keepSlowServerSpansMs: config.TRACE_KEEP_ERRORS_AND_SLOW ? config.SLOW_REQUEST_MS : undefined,
+    legacyTraceHeader: config.TRACE_LEGACY_HEADER,
+    redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
   });
   // Loaded after tracing has started, so that its http and gRPC instrumentation can patch them.
   const { startGateway } = await import('./gateway.app.js');
