@@ -2,6 +2,7 @@ export { statementName } from './prepared-query.js';
 export {
   createDataSource,
   databasePing,
+  MAX_STATEMENT_TIMEOUT_MS,
   migrateDatabase,
   pendingMigrations,
   runMigrations,
