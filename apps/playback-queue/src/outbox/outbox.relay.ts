@@ -1,5 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Backoff } from '@overture/resilience';
+import { inLinkedSpan } from '@overture/tracing';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { OutboxRepository, type OutboxEntry, type OutboxLease } from './outbox.repository.js';
 import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
@@ -110,7 +111,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (entries.length === 0) return false;
     // A delivery failure keeps the lease: the database is fine, recommendation is not.
     try {
-      await this.sink.deliver(entries.map((entry) => entry.payload));
+      await this.deliver(entries);
     } catch (error) {
       if (!(error instanceof PlayEventsRefused)) throw error;
       await this.deliverOneByOne(lease, entries);
@@ -124,7 +125,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async deliverOneByOne(lease: OutboxLease, entries: readonly OutboxEntry[]): Promise<void> {
     for (const entry of entries) {
       try {
-        await this.sink.deliver([entry.payload]);
+        await this.deliver([entry]);
       } catch (error) {
         if (!(error instanceof PlayEventsRefused)) throw error;
         this.logger.error(
@@ -135,6 +136,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       }
       await this.onLease(() => lease.markDelivered([entry.seq]));
     }
+  }
+
+  // The delivery is a span of its own, linked to the trace of each play it carries (and sampled
+  // when one of those was), and the gRPC call under it takes the trace on to recommendation.
+  private deliver(entries: readonly OutboxEntry[]): Promise<void> {
+    return inLinkedSpan(
+      'outbox deliver play events',
+      'producer',
+      entries.map((entry) => entry.traceparent),
+      () => this.sink.deliver(entries),
+    );
   }
 
   // A failed query leaves the lease's connection (and so the lock) in doubt: give it up and take
