@@ -2,6 +2,7 @@ import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
+import { AccessLog } from './http/access-log.js';
 import { ApiError } from './http/api-error.js';
 import { rawErrorResponse } from './http/raw-response.js';
 import type { IncomingMessage } from 'node:http';
@@ -50,7 +51,7 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
   // JSON and forms only: a text/plain body is 415, not a string handed to the validators.
   adapter.getInstance().removeContentTypeParser('text/plain');
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { logger });
-  registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable));
+  registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable), new AccessLog(logger, config));
   setupOpenApi(app);
   await app.init();
   return app;

@@ -1,5 +1,6 @@
-import { REQUEST_ID_HEADER, requestContext } from '@overture/tracing';
-import type { FastifyInstance } from 'fastify';
+import { REQUEST_ID_HEADER, requestContext, type RequestContext } from '@overture/tracing';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AccessLog } from './access-log.js';
 import type { GatewayLifecycle } from '../health/gateway-lifecycle.js';
 import { problemBody } from './problem-body.js';
 import { SECURITY_HEADERS } from './raw-response.js';
@@ -25,10 +26,17 @@ export function headerCount(rawHeaders: readonly string[], name: string): number
  * client's `x-request-id` by `genReqId`) is echoed at once, so every answer carries it, error or
  * not; every answer is `nosniff`, and answers with personal data `no-store`; the request runs inside
  * `requestContext`, so log lines carry it; once the server is closing, requests still arriving on
- * open connections get a prompt 503; and a request with more than one Authorization header is 400.
+ * open connections get a prompt 503; a request with more than one Authorization header is 400;
+ * and each answered request goes to the access log (sampled; see AccessLog), in its context.
  */
-export function registerRequestHooks(fastify: FastifyInstance, lifecycle: GatewayLifecycle, routes: RouteTable): void {
+export function registerRequestHooks(
+  fastify: FastifyInstance,
+  lifecycle: GatewayLifecycle,
+  routes: RouteTable,
+  accessLog: AccessLog,
+): void {
   fastify.addHook('onRoute', (route) => routes.add(route.method, route.url));
+  fastify.decorateRequest('overtureContext', undefined);
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id).headers(SECURITY_HEADERS);
@@ -44,12 +52,32 @@ export function registerRequestHooks(fastify: FastifyInstance, lifecycle: Gatewa
       void reply.status(400).send(problemBody(error, request.id));
       return;
     }
-    requestContext.run({ requestId: request.id }, done);
+    requestContext.run(contextOf(request), done);
   });
 
   // The body is read on socket events, outside the context entered above: enter it again for the
   // guards, pipes and handler, which Fastify calls synchronously from this hook's `done`.
   fastify.addHook('preHandler', (request, _reply, done) => {
-    requestContext.run({ requestId: request.id }, done);
+    requestContext.run(contextOf(request), done);
   });
+
+  fastify.addHook('onResponse', (request, reply, done) => {
+    requestContext.run(contextOf(request), recordAccess, accessLog, request, reply);
+    done();
+  });
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's context (request id), made once and entered by each hook that needs it. */
+    overtureContext: RequestContext | undefined;
+  }
+}
+
+function contextOf(request: FastifyRequest): RequestContext {
+  return (request.overtureContext ??= { requestId: request.id });
+}
+
+function recordAccess(accessLog: AccessLog, request: FastifyRequest, reply: Parameters<AccessLog['record']>[1]): void {
+  accessLog.record(request, reply);
 }
