@@ -29,9 +29,9 @@ type TransactionWork<T> = (em: EntityManager) => Promise<T>;
  */
 class BudgetedDataSource extends DataSource {
   override transaction<T>(isolationOrWork: IsolationLevel | TransactionWork<T>, maybeWork?: TransactionWork<T>): Promise<T> {
-    const work = typeof isolationOrWork === 'function' ? isolationOrWork : maybeWork!;
-    const budgeted = budgetedWork(work);
-    return typeof isolationOrWork === 'function' ? super.transaction(budgeted) : super.transaction(isolationOrWork, budgeted);
+    if (typeof isolationOrWork === 'function') return super.transaction(budgetedWork(isolationOrWork));
+    if (!maybeWork) throw new TypeError('transaction(isolationLevel, work) needs the work');
+    return super.transaction(isolationOrWork, budgetedWork(maybeWork));
   }
 }
 

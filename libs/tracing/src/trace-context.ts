@@ -24,12 +24,12 @@ export function currentTraceparent(): string | undefined {
 
 /** The span context a stored `traceparent` names, or undefined when it is not a valid one. */
 export function spanContextOf(traceparent: string | undefined): SpanContext | undefined {
-  const match = traceparent === undefined ? null : TRACEPARENT.exec(traceparent);
-  if (!match) return undefined;
+  const [, traceId, spanId, flags] = (traceparent === undefined ? null : TRACEPARENT.exec(traceparent)) ?? [];
+  if (traceId === undefined || spanId === undefined || flags === undefined) return undefined;
   const spanContext: SpanContext = {
-    traceId: match[1]!,
-    spanId: match[2]!,
-    traceFlags: Number.parseInt(match[3]!, 16) & TraceFlags.SAMPLED,
+    traceId,
+    spanId,
+    traceFlags: Number.parseInt(flags, 16) & TraceFlags.SAMPLED,
     isRemote: true,
   };
   return isSpanContextValid(spanContext) ? spanContext : undefined;
