@@ -14,12 +14,11 @@ async function main(): Promise<void> {
     serviceName: 'api-gateway',
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO,
-    httpServer: true,
     keepSlowServerSpansMs: config.TRACE_KEEP_ERRORS_AND_SLOW ? config.SLOW_REQUEST_MS : undefined,
     legacyTraceHeader: config.TRACE_LEGACY_HEADER,
     redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
   });
-  // Loaded after tracing has started, so that its http and gRPC instrumentation can patch them.
+  // Loaded after tracing has started, so that its gRPC instrumentation can patch grpc-js.
   const { startGateway } = await import('./gateway.app.js');
   const { exitOnSignals } = await import('@overture/grpc');
   const gateway = await startGateway(config, logger);

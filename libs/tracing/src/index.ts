@@ -1,3 +1,4 @@
+export { HttpServerSpan } from './http-server-span.js';
 export { createLogger, type JsonLogger, type LoggerOptions, type LogLevel } from './json-logger.js';
 export { Redactor, type RedactionOptions } from './redaction.js';
 export {

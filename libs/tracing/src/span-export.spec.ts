@@ -2,8 +2,9 @@ import { context, propagation, type Span, SpanKind, SpanStatusCode, trace, Trace
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
-import { afterAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { SECRETS } from '../test/secrets.js';
+import { HttpServerSpan } from './http-server-span.js';
 import { startTracing } from './start-tracing.js';
 import { currentTraceparent, inLinkedSpan, spanContextOf } from './trace-context.js';
 
@@ -90,6 +91,31 @@ describe('exported spans', () => {
     const internal = tracer.startSpan('work');
     expect(internal.isRecording()).toBe(false);
     ended(internal);
+  });
+});
+
+describe("the gateway's HTTP server span", () => {
+  beforeEach(() => {
+    exporter.reset();
+  });
+
+  it('continues the client trace, is active for the handler, and is described only when exported', async () => {
+    const describe = vi.fn(() => ({ 'url.path': '/v1/search' }));
+    const sampled = HttpServerSpan.start('GET', '/v1/search', { traceparent: SAMPLED_PARENT });
+    const seen = sampled.run(() => trace.getSpanContext(context.active())?.traceId);
+    expect(seen).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    sampled.end(200, 3, describe);
+
+    HttpServerSpan.start('GET', '/v1/search', {}).end(200, 3, describe);
+    expect(describe).toHaveBeenCalledTimes(1);
+
+    HttpServerSpan.start('GET', '/v1/me', {}).end(503, 3, describe);
+    await handle.flush();
+    expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes['http.response.status_code']])).toEqual([
+      ['GET /v1/search', 200],
+      ['GET /v1/me', 503],
+    ]);
+    expect(describe).toHaveBeenCalledTimes(2);
   });
 });
 

@@ -1,7 +1,6 @@
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
-import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
@@ -11,6 +10,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ExportProcessor } from './export-processor.js';
+import { keepSlowHttpServerSpans } from './http-server-span.js';
 import { LegacyBridgePropagator } from './legacy-trace-propagator.js';
 import { Redactor } from './redaction.js';
 import { SampledPgInstrumentation } from './sampled-pg-instrumentation.js';
@@ -23,11 +23,9 @@ export interface TracingOptions {
   otlpEndpoint?: string | undefined;
   /** Fraction (0 to 1) of new traces to sample; calls that arrive with a trace follow its decision. */
   samplerRatio: number;
-  /** Instrument incoming HTTP requests (the gateway); the services serve gRPC only. */
-  httpServer?: boolean;
   /**
    * Record every incoming request's server span, sampled or not, and export an unsampled one that
-   * ends as an error or lasts at least this many ms (the gateway; see OvertureSampler).
+   * ends as an error or lasts at least this many ms (the gateway's HttpServerSpan; see OvertureSampler).
    */
   keepSlowServerSpansMs?: number | undefined;
   /** A legacy trace-id header accepted when there is no `traceparent` (e.g. `x-kugou-traceid`). */
@@ -50,9 +48,10 @@ let started: TracingHandle | undefined;
 /**
  * Starts OpenTelemetry for this process: W3C trace-context propagation (and a legacy trace header
  * when configured), parent-based trace-id-ratio sampling (OvertureSampler), and instrumentation of
- * incoming HTTP (the gateway only), grpc-js and, when exporting, the pg queries of sampled calls
- * (the Fastify and Nest instrumentations cost most of a trivial route's throughput: −85 % measured
- * with them against −68 % with http alone). Spans go to `otlpEndpoint` over OTLP/HTTP (JSON) when
+ * grpc-js and, when exporting, the pg queries of sampled calls. Incoming HTTP requests get their
+ * spans from the gateway's hooks (HttpServerSpan), not from the http, Fastify or Nest
+ * instrumentations, which cost most of a trivial route's throughput (−68 % measured with http
+ * alone, −85 % with all three). Spans go to `otlpEndpoint` over OTLP/HTTP (JSON) when
  * it is set, with secrets removed from their attributes (`Redactor`); without it they are still
  * created so logs carry trace ids, but nothing is exported. Metrics and logs are never exported by
  * the SDK. Call it first thing in the entry point, before the modules it instruments are loaded
@@ -65,6 +64,7 @@ export function startTracing(options: TracingOptions): TracingHandle {
   const exporting = options.exporter !== undefined || options.otlpEndpoint !== undefined;
   const sampler = new OvertureSampler(options.samplerRatio, exporting && options.keepSlowServerSpansMs !== undefined);
   const processor = spanProcessorFor(options);
+  keepSlowHttpServerSpans(exporting ? options.keepSlowServerSpansMs : undefined);
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     textMapPropagator: options.legacyTraceHeader
@@ -77,7 +77,6 @@ export function startTracing(options: TracingOptions): TracingHandle {
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      ...(options.httpServer ? [new HttpInstrumentation({ disableOutgoingRequestInstrumentation: true })] : []),
       new GrpcInstrumentation(),
       // Query spans exist only to be exported: without an endpoint, or in an unsampled call, they
       // would cost each query a span, metrics and context bookkeeping (≈ a third of a cheap search's
