@@ -38,9 +38,12 @@ class BudgetedDataSource extends DataSource {
 function budgetedWork<T>(work: TransactionWork<T>): TransactionWork<T> {
   const remaining = remainingBudgetMs();
   if (remaining === undefined || remaining >= MAX_STATEMENT_TIMEOUT_MS) return work;
+  // The deadline as of the call, not as read later from the async context: pg's pool hands a
+  // connection over in callbacks that may carry another call's context.
+  const deadline = Date.now() + remaining;
   return async (em) => {
     // Measured again once a connection is held: waiting for one used part of the budget.
-    const timeoutMs = Math.max(1, Math.min(MAX_STATEMENT_TIMEOUT_MS, Math.floor(remainingBudgetMs() ?? remaining)));
+    const timeoutMs = Math.max(1, Math.min(MAX_STATEMENT_TIMEOUT_MS, Math.floor(deadline - Date.now())));
     await em.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
     return work(em);
   };

@@ -4,6 +4,7 @@ export { Redactor, type RedactionOptions } from './redaction.js';
 export {
   acceptRequestId,
   newRequestId,
+  outsideRequest,
   remainingBudgetMs,
   REQUEST_ID_HEADER,
   requestContext,

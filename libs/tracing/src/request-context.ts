@@ -1,3 +1,4 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
@@ -23,6 +24,15 @@ export const requestContext = {
     return storage.getStore();
   },
 };
+
+/**
+ * Runs `fn` outside any request and its trace. Background work started while serving a call (a
+ * relay woken by a commit, a sync scheduled by an ingestion) would otherwise inherit the caller's
+ * request id, span and deadline, and give up when the caller's budget runs out.
+ */
+export function outsideRequest<T>(fn: () => T): T {
+  return storage.exit(() => context.with(ROOT_CONTEXT, fn));
+}
 
 /**
  * Milliseconds left of the current request's budget (negative once it has passed), or undefined

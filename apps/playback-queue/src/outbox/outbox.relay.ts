@@ -1,6 +1,6 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { Backoff } from '@overture/resilience';
-import { inLinkedSpan } from '@overture/tracing';
+import { inLinkedSpan, outsideRequest } from '@overture/tracing';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { OutboxRepository, type OutboxEntry, type OutboxLease } from './outbox.repository.js';
 import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
@@ -68,7 +68,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.run(), delayMs);
+    // `wake` is called while serving a call: the delivery must not run in that call's context,
+    // with its deadline and inside its trace.
+    this.timer = outsideRequest(() => setTimeout(() => this.run(), delayMs));
     // The gRPC server keeps the process alive; a pending poll alone should not.
     this.timer.unref();
   }
