@@ -138,6 +138,7 @@ describe('internal gRPC ports accept only the workloads each method names', () =
       kind: recommendationV1.PlayEventKind.PLAY_EVENT_KIND_PLAY,
       playedMs: 1,
       occurredAt: new Date().toISOString(),
+      traceparent: '',
     };
     for (const identity of ['api-gateway', 'metadata', 'auth'] as const) {
       const recommendation = clientOf<recommendationV1.RecommendationServiceClient>(

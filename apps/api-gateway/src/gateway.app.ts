@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { OpsServer, startRuntimeMetrics } from '@overture/metrics';
 import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
+import { AccessLog } from './http/access-log.js';
 import { ApiError } from './http/api-error.js';
 import { rawErrorResponse } from './http/raw-response.js';
 import type { IncomingMessage } from 'node:http';
@@ -57,7 +58,7 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
   adapter.getInstance().removeContentTypeParser('text/plain');
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { logger });
   registerHttpMetrics(adapter.getInstance());
-  registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable));
+  registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable), new AccessLog(logger, config));
   setupOpenApi(app);
   await app.init();
   return app;

@@ -51,6 +51,24 @@ export const gatewayConfigSchema = z.object({
   WS_MESSAGE_BURST: env.positiveInt().min(5).default(20),
   /** WebSocket /v1/ws: unsent bytes a connection may hold before it is closed as a slow reader (4429). */
   WS_MAX_BUFFERED_BYTES: env.positiveInt().default(1024 * 1024),
+  /**
+   * A legacy trace-id header (e.g. `x-kugou-traceid`) accepted when a request has no valid
+   * `traceparent`: its id becomes the W3C trace id (docs/observability.md). Unset: not read.
+   */
+  TRACE_LEGACY_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'expected an HTTP header name')
+    .transform((v) => v.toLowerCase())
+    .optional(),
+  /**
+   * Export the gateway's span of an unsampled request when it ends with a 5xx or takes at least
+   * SLOW_REQUEST_MS (its children and the services' spans of it stay unsampled).
+   */
+  TRACE_KEEP_ERRORS_AND_SLOW: env.boolean().default(true),
+  /** A request taking this long is slow: its access log line and gateway span are always kept. */
+  SLOW_REQUEST_MS: env.positiveInt().default(1_000),
+  /** Fraction of the access log lines of requests answered below 400 and fast that are written. */
+  ACCESS_LOG_SAMPLE_RATIO: env.ratio().default(0.1),
   /** After SIGTERM: report not ready and keep serving this long, so load balancers stop sending requests. */
   SHUTDOWN_DELAY_MS: env.nonNegativeInt().default(0),
   /** After the delay: how long in-flight requests may take before the process exits anyway. */

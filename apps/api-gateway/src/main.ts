@@ -9,13 +9,16 @@ async function main(): Promise<void> {
   const [command = 'serve'] = process.argv.slice(2);
   if (command !== 'serve') throw new Error(`unknown command ${JSON.stringify(command)}; ${USAGE}`);
   const config = loadConfigOrExit(gatewayConfigSchema, 'api-gateway');
-  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL });
+  const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS });
   const tracing = startTracing({
     serviceName: 'api-gateway',
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO,
+    keepSlowServerSpansMs: config.TRACE_KEEP_ERRORS_AND_SLOW ? config.SLOW_REQUEST_MS : undefined,
+    legacyTraceHeader: config.TRACE_LEGACY_HEADER,
+    redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
   });
-  // Loaded after tracing has started, so that its http and gRPC instrumentation can patch them.
+  // Loaded after tracing has started, so that its gRPC instrumentation can patch grpc-js.
   const { startGateway } = await import('./gateway.app.js');
   const { exitOnSignals } = await import('@overture/grpc');
   const gateway = await startGateway(config, logger);

@@ -19,7 +19,7 @@ export async function migrate(config: AuthMigrateConfig): Promise<void> {
 }
 
 export async function serve(config: AuthConfig, tracing: TracingHandle | undefined): Promise<void> {
-  const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
+  const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS });
   const service = await runGrpcService({
     identity: 'auth',
     module: AuthModule.forRoot(config),

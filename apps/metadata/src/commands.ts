@@ -18,7 +18,7 @@ const USAGE =
   'usage: main.js [serve | migrate | seed-demo [count] | import <file.jsonl|file.csv> [--batch-size N] [--rejects file] [--bulk-load auto|always|never]]';
 
 export async function runCommand(command: string, args: string[], config: MetadataConfig, tracing?: TracingHandle): Promise<void> {
-  const logger = createLogger({ service: 'metadata', level: config.LOG_LEVEL });
+  const logger = createLogger({ service: 'metadata', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS });
   switch (command) {
     case 'migrate': {
       const applied = await migrateDatabase(config.DATABASE_URL, migrations);

@@ -11,13 +11,21 @@ import type { PlaybackConfig } from './playback.config.js';
 import { PlaybackModule } from './playback.module.js';
 
 export async function migrate(config: PlaybackConfig): Promise<void> {
-  const logger = createLogger({ service: 'playback-queue', level: config.LOG_LEVEL });
+  const logger = createLogger({
+    service: 'playback-queue',
+    level: config.LOG_LEVEL,
+    redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
+  });
   const applied = await migrateDatabase(config.DATABASE_URL, migrations);
   logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
 }
 
 export async function serve(config: PlaybackConfig, tracing: TracingHandle | undefined): Promise<void> {
-  const logger = createLogger({ service: 'playback-queue', level: config.LOG_LEVEL });
+  const logger = createLogger({
+    service: 'playback-queue',
+    level: config.LOG_LEVEL,
+    redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
+  });
   const service = await runGrpcService({
     identity: 'playback-queue',
     module: PlaybackModule.forRoot(config),

@@ -10,7 +10,11 @@ import type { RecommendationConfig } from './recommendation.config.js';
 import { RecommendationModule } from './recommendation.module.js';
 
 export async function migrate(config: RecommendationConfig): Promise<void> {
-  const logger = createLogger({ service: 'recommendation', level: config.LOG_LEVEL });
+  const logger = createLogger({
+    service: 'recommendation',
+    level: config.LOG_LEVEL,
+    redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
+  });
   const applied = await migrateDatabase(config.DATABASE_URL, migrations);
   logger.log(applied.length ? `applied ${applied.join(', ')}` : 'schema up to date', 'Migrate');
 }
@@ -22,7 +26,7 @@ export async function serve(config: RecommendationConfig, tracing: TracingHandle
     contract: RECOMMENDATION_V1,
     serviceNames: ['overture.recommendation.v1.RecommendationService'],
     settings: config,
-    logger: createLogger({ service: 'recommendation', level: config.LOG_LEVEL }),
+    logger: createLogger({ service: 'recommendation', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS }),
     // Ready means our own database answers and callers can be checked; metadata being down only
     // narrows the answers.
     databasePool: (app) => ({ name: databaseName(config.DATABASE_URL), pool: connectionPoolOf(app.get(DataSource)) }),

@@ -51,6 +51,7 @@ describe('recommendation gRPC service (real PostgreSQL, real gRPC, metadata stan
       kind,
       playedMs: kind === PLAY ? 180_000 : 4_000,
       occurredAt: new Date(clock).toISOString(),
+      traceparent: '',
     };
   };
   const record = (events: recommendationV1.PlayEvent[]) =>

@@ -46,10 +46,12 @@ export const commonConfig = {
    */
   OPS_LISTEN: env.grpcAddress().default('0.0.0.0:9464'),
   LOG_LEVEL: env.logLevel().default('info'),
+  /** Hide client addresses in log lines and exported spans too (secrets and e-mails are always hidden). */
+  LOG_REDACT_CLIENT_ADDRESS: env.boolean().default(false),
   /** OTLP/HTTP endpoint for traces; tracing exports nothing when unset. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-  /** Fraction of new traces sampled (parent-based). */
-  OTEL_TRACES_SAMPLER_RATIO: env.ratio().default(0.1),
+  /** Fraction of new traces sampled (parent-based: a call that arrives with a trace follows its decision). */
+  OTEL_TRACES_SAMPLER_RATIO: env.ratio().default(0.01),
 };
 
 /** Variables of every gRPC service. */

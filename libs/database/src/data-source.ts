@@ -1,6 +1,8 @@
+import { remainingBudgetMs } from '@overture/tracing';
 import pg from 'pg';
 import { ensureDatabase } from './ensure-database.js';
-import { DataSource, type DataSourceOptions as TypeOrmOptions, type MigrationInterface } from 'typeorm';
+import { DataSource, type DataSourceOptions as TypeOrmOptions, type EntityManager, type MigrationInterface } from 'typeorm';
+import type { IsolationLevel } from 'typeorm/driver/types/IsolationLevel.js';
 
 export interface DataSourceOptions {
   readonly url: string;
@@ -14,12 +16,46 @@ export interface DataSourceOptions {
 /** Where TypeORM records the migrations it applied. */
 const MIGRATIONS_TABLE = 'migrations';
 
+/** The longest any statement may run (every connection's `statement_timeout`). */
+export const MAX_STATEMENT_TIMEOUT_MS = 15_000;
+
+type TransactionWork<T> = (em: EntityManager) => Promise<T>;
+
+/**
+ * A DataSource whose transactions, run while serving a call with a deadline, give their statements
+ * only the time the caller has left: `statement_timeout` is set for the transaction (`SET LOCAL`,
+ * one round trip) to the remaining budget when that is below MAX_STATEMENT_TIMEOUT_MS, so that
+ * PostgreSQL stops work nobody waits for instead of holding a pooled connection for 15 s.
+ */
+class BudgetedDataSource extends DataSource {
+  override transaction<T>(isolationOrWork: IsolationLevel | TransactionWork<T>, maybeWork?: TransactionWork<T>): Promise<T> {
+    if (typeof isolationOrWork === 'function') return super.transaction(budgetedWork(isolationOrWork));
+    if (!maybeWork) throw new TypeError('transaction(isolationLevel, work) needs the work');
+    return super.transaction(isolationOrWork, budgetedWork(maybeWork));
+  }
+}
+
+function budgetedWork<T>(work: TransactionWork<T>): TransactionWork<T> {
+  const remaining = remainingBudgetMs();
+  if (remaining === undefined || remaining >= MAX_STATEMENT_TIMEOUT_MS) return work;
+  // The deadline as of the call, not as read later from the async context: pg's pool hands a
+  // connection over in callbacks that may carry another call's context.
+  const deadline = Date.now() + remaining;
+  return async (em) => {
+    // Measured again once a connection is held: waiting for one used part of the budget.
+    const timeoutMs = Math.max(1, Math.min(MAX_STATEMENT_TIMEOUT_MS, Math.floor(deadline - Date.now())));
+    await em.query("SELECT set_config('statement_timeout', $1, true)", [String(timeoutMs)]);
+    return work(em);
+  };
+}
+
 /**
  * A TypeORM DataSource for one service's own database. Schema comes only from migrations
- * (`synchronize` is off); queries time out rather than hang a request forever.
+ * (`synchronize` is off); queries time out rather than hang a request forever, and sooner inside
+ * a call whose caller will stop waiting sooner (BudgetedDataSource).
  */
 export function createDataSource(options: DataSourceOptions): DataSource {
-  return new DataSource({
+  return new BudgetedDataSource({
     type: 'postgres',
     url: options.url,
     entities: options.entities,
@@ -32,7 +68,7 @@ export function createDataSource(options: DataSourceOptions): DataSource {
     extra: {
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5_000,
-      statement_timeout: 15_000,
+      statement_timeout: MAX_STATEMENT_TIMEOUT_MS,
       idle_in_transaction_session_timeout: 30_000,
     },
   });

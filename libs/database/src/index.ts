@@ -3,6 +3,7 @@ export {
   connectionPoolOf,
   createDataSource,
   databasePing,
+  MAX_STATEMENT_TIMEOUT_MS,
   migrateDatabase,
   pendingMigrations,
   runMigrations,

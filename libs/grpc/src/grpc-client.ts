@@ -1,6 +1,7 @@
-import type { CallOptions, ChannelOptions } from '@grpc/grpc-js';
+import { type CallOptions, type ChannelOptions, Metadata } from '@grpc/grpc-js';
 import { ClientGrpcProxy } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
+import { REQUEST_ID_HEADER, requestContext } from '@overture/tracing';
 import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { clientCallMetrics } from './grpc-metrics.js';
@@ -71,9 +72,26 @@ export function createGrpcClient<T extends object>(options: {
   return { service: proxy.getService<T>(options.serviceName), close: () => proxy.close() };
 }
 
-/** Call options whose deadline is `ms` from now. */
+/**
+ * Call options whose deadline is `ms` from now, or the deadline of the call being served if that
+ * comes sooner: a service never waits on a downstream call longer than its own caller waits for it.
+ */
 export function withDeadline(ms: number): CallOptions {
-  return { deadline: new Date(Date.now() + ms) };
+  const own = Date.now() + ms;
+  const caller = requestContext.get()?.deadline;
+  return { deadline: new Date(caller !== undefined && caller < own ? caller : own) };
+}
+
+/**
+ * Metadata for a downstream call made while serving one: it carries the caller's request id
+ * (`x-request-id`), so that the downstream service's log lines carry it too. The trace context
+ * (`traceparent`) is added by the gRPC instrumentation.
+ */
+export function callMetadata(): Metadata {
+  const metadata = new Metadata();
+  const requestId = requestContext.get()?.requestId;
+  if (requestId !== undefined) metadata.set(REQUEST_ID_HEADER, requestId);
+  return metadata;
 }
 
 /** Awaits a unary call made through a Nest gRPC client. */

@@ -1,6 +1,14 @@
 export { callSignal, type CancellableCall } from './call-signal.js';
 export { DomainError, ErrorCategory } from './domain-error.js';
-export { CLIENT_CHANNEL_OPTIONS, createGrpcClient, serverOf, unary, withDeadline, type GrpcClientHandle } from './grpc-client.js';
+export {
+  callMetadata,
+  CLIENT_CHANNEL_OPTIONS,
+  createGrpcClient,
+  serverOf,
+  unary,
+  withDeadline,
+  type GrpcClientHandle,
+} from './grpc-client.js';
 export { GrpcExceptionFilter } from './grpc-exception.filter.js';
 export {
   ERROR_REASON_KEY,

@@ -3,7 +3,7 @@ import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import type { DynamicModule, INestMicroservice, LoggerService, Type } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type MicroserviceOptions, Transport } from '@nestjs/microservices';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
 import { GrpcHealth, healthProtoPath, ReadinessMonitor, SaturationMonitor, type ReadinessCheck } from '@overture/health';
 import { observeConnectionPool, OpsServer, startRuntimeMetrics, type ConnectionPoolState } from '@overture/metrics';
@@ -11,6 +11,7 @@ import path from 'node:path';
 import { cacheAuthContextPerConnection } from './cache-auth-context.js';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
 import { serverCallMetrics } from './grpc-metrics.js';
+import { RequestContextServerGrpc } from './request-context.server.js';
 import type { ServiceIdentity } from './service-identity.js';
 import { transportSecurity, type TransportSettings } from './transport-security.js';
 
@@ -69,7 +70,8 @@ export const SERVER_CHANNEL_OPTIONS: ChannelOptions = {
 };
 
 /**
- * Starts a NestJS gRPC microservice the Overture way: the generated contract, the standard
+ * Starts a NestJS gRPC microservice the Overture way: every call handled in its request context
+ * (RequestContextServerGrpc: request id and deadline), the generated contract, the standard
  * `grpc.health.v1` service driven by a readiness check, server reflection (unless turned off), one
  * exception filter mapping domain errors to statuses, and a graceful shutdown on SIGTERM/SIGINT:
  * report NOT_SERVING, keep serving for SHUTDOWN_DELAY_MS while load balancers notice, let in-flight
@@ -92,8 +94,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
 
   const app = await NestFactory.createMicroservice<MicroserviceOptions>(options.module, {
     logger: options.logger,
-    transport: Transport.GRPC,
-    options: {
+    strategy: new RequestContextServerGrpc({
       url: settings.GRPC_LISTEN,
       package: options.contract.package,
       protoPath: path.join(PROTO_ROOT, options.contract.file),
@@ -111,7 +112,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
           new ReflectionService({ ...definition, ...healthDefinition }).addToServer(server);
         }
       },
-    },
+    }),
   });
   app.useGlobalFilters(new GrpcExceptionFilter());
   await app.init();

@@ -57,7 +57,12 @@ describe('runServiceMain', () => {
 
   it('serves by default, with tracing started from the configuration before the command runs', async () => {
     const run = vi.fn(async () =>
-      expect(startTracing).toHaveBeenCalledWith({ serviceName: 'svc', otlpEndpoint: undefined, samplerRatio: 0.5 }),
+      expect(startTracing).toHaveBeenCalledWith({
+        serviceName: 'svc',
+        otlpEndpoint: undefined,
+        samplerRatio: 0.5,
+        redactClientAddress: false,
+      }),
     );
     await runServiceMain({ name: 'svc', anyCommand: serviceCommand(settings, run) }, []);
     expect(run).toHaveBeenCalledWith(expect.objectContaining({ command: 'serve', tracing }));

@@ -1,10 +1,12 @@
 import { Metadata, status } from '@grpc/grpc-js';
 import { Controller, Module } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
+import { requestContext, type RequestContext } from '@overture/tracing';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import {
+  callMetadata,
   createGrpcClient,
   DomainError,
   ErrorCategory,
@@ -20,6 +22,8 @@ import {
 // A stand-in MetadataService whose GetTrack waits until the test lets it answer.
 let release: () => void = () => undefined;
 let started: () => void = () => undefined;
+// What a handler saw of its request context, and what a downstream call it made would carry.
+let seen: { context: RequestContext | undefined; forwardedId: unknown[]; downstreamDeadline: unknown } | undefined;
 
 @Controller()
 @metadataV1.MetadataServiceControllerMethods()
@@ -43,7 +47,13 @@ class SlowMetadataController implements metadataV1.MetadataServiceController {
       },
     };
   }
-  batchGetTracks(): metadataV1.BatchGetTracksResponse {
+  async batchGetTracks(): Promise<metadataV1.BatchGetTracksResponse> {
+    await Promise.resolve();
+    seen = {
+      context: requestContext.get(),
+      forwardedId: callMetadata().get('x-request-id'),
+      downstreamDeadline: withDeadline(60_000).deadline,
+    };
     return { tracks: [], missingTrackIds: [] };
   }
   searchTracks(): metadataV1.SearchTracksResponse {
@@ -114,6 +124,25 @@ describe('runGrpcService', () => {
     expect(readGrpcError(notFound)).toEqual({ code: status.NOT_FOUND, details: 'no such track', reason: 'TRACK_NOT_FOUND' });
     const bug = await unary(client.getTrack({ trackId: 'bug' }, new Metadata(), withDeadline(2_000))).catch((e: unknown) => e);
     expect(readGrpcError(bug)).toEqual({ code: status.INTERNAL, details: 'internal error', reason: 'INTERNAL' });
+    close();
+  });
+
+  it("serves each call in its caller's request id and deadline, which its downstream calls inherit", async () => {
+    const { client, close } = await start(1_000);
+    const metadata = new Metadata();
+    metadata.set('x-request-id', 'req-from-gateway');
+    const before = Date.now();
+    await unary(client.batchGetTracks({ trackIds: [] }, metadata, { deadline: new Date(before + 5_000) }));
+    expect(seen?.context?.requestId).toBe('req-from-gateway');
+    // The deadline travels as a timeout (grpc-timeout) and is an instant again on arrival.
+    expect(seen?.context?.deadline).toBeGreaterThan(before);
+    expect(seen?.context?.deadline).toBeLessThan(before + 60_000);
+    expect(seen?.forwardedId).toEqual(['req-from-gateway']);
+    expect((seen?.downstreamDeadline as Date).getTime()).toBe(seen?.context?.deadline);
+
+    await unary(client.batchGetTracks({ trackIds: [] }, new Metadata(), withDeadline(2_000)));
+    expect(seen?.context?.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(requestContext.get()).toBeUndefined();
     close();
   });
 

@@ -1,4 +1,15 @@
+export { HttpServerSpan } from './http-server-span.js';
 export { createLogger, type JsonLogger, type LoggerOptions, type LogLevel } from './json-logger.js';
-export { acceptRequestId, newRequestId, REQUEST_ID_HEADER, requestContext, type RequestContext } from './request-context.js';
+export { Redactor, type RedactionOptions } from './redaction.js';
+export {
+  acceptRequestId,
+  newRequestId,
+  outsideRequest,
+  remainingBudgetMs,
+  REQUEST_ID_HEADER,
+  requestContext,
+  type RequestContext,
+} from './request-context.js';
 export { startTracing, type TracingHandle, type TracingOptions } from './start-tracing.js';
+export { currentTraceparent, inLinkedSpan, spanContextOf } from './trace-context.js';
 export { currentTraceId } from './trace-id.js';

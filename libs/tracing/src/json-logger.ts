@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import { REDACTED, Redactor } from './redaction.js';
 import { requestContext } from './request-context.js';
 import { currentTraceId } from './trace-id.js';
 
@@ -9,13 +10,15 @@ export interface LoggerOptions {
   service: string;
   /** Lines below this level are dropped. */
   level: LogLevel;
+  /** Hide client addresses too (`LOG_REDACT_CLIENT_ADDRESS`); secrets and e-mails are always hidden. */
+  redactClientAddress?: boolean;
 }
 
 const SEVERITY: Record<LogLevel, number> = { verbose: 0, debug: 1, info: 2, warn: 3, error: 4, fatal: 5 };
 
 // Fields the logger owns; same-named fields in logged objects are dropped rather than let them
 // forge a level, a trace id or a request id.
-const RESERVED = new Set(['time', 'level', 'service', 'context', 'msg', 'trace_id', 'request_id', 'err']);
+const RESERVED = new Set(['time', 'level', 'service', 'context', 'msg', 'trace_id', 'request_id', 'deadline_ms', 'err']);
 
 // A stack as V8 prints it; Nest passes stacks as plain strings (`logger.error(message, stack)`).
 const STACK_FORMAT = /\n[ \t]+at .+/;
@@ -34,11 +37,13 @@ type LogEntry = Record<string, unknown>;
 
 /**
  * A NestJS `LoggerService` writing one JSON object per line: `{ time, level, service, context,
- * msg, trace_id?, request_id?, err?, ...extra }`, errors and fatals to stderr and the rest to
- * stdout. It follows Nest's calling conventions (a trailing string is the context, a string
- * shaped like a stack is the error's stack) and adds the active span's trace id and the
- * `requestContext` request id. Plain objects among the arguments are merged into the line;
- * `Error`s become `err: { name, message, stack }`. Nest's `log` level is written as `info`.
+ * msg, trace_id?, request_id?, deadline_ms?, err?, ...extra }`, errors and fatals to stderr and the
+ * rest to stdout. It follows Nest's calling conventions (a trailing string is the context, a string
+ * shaped like a stack is the error's stack) and adds the active span's trace id, the
+ * `requestContext` request id and the milliseconds left of the request's deadline. Every field and
+ * every string in it passes the `Redactor` (secrets, e-mails and optionally client addresses).
+ * Plain objects among the arguments are merged into the line; `Error`s become
+ * `err: { name, message, stack }`. Nest's `log` level is written as `info`.
  * Register it with `NestFactory.create(App, { logger })` or `app.useLogger(logger)`.
  */
 export function createLogger(options: LoggerOptions): JsonLogger {
@@ -46,7 +51,11 @@ export function createLogger(options: LoggerOptions): JsonLogger {
 }
 
 class JsonLogger implements LoggerService {
-  constructor(private readonly options: LoggerOptions) {}
+  private readonly redactor: Redactor;
+
+  constructor(private readonly options: LoggerOptions) {
+    this.redactor = new Redactor({ clientAddress: options.redactClientAddress ?? false });
+  }
 
   log(message: unknown, ...params: unknown[]): void {
     this.write('info', message, params);
@@ -81,7 +90,7 @@ class JsonLogger implements LoggerService {
   private line(level: LogLevel, message: unknown, params: unknown[]): string {
     try {
       const { core, err, extra } = this.entry(level, message, params);
-      const line = toJsonLine({ ...core, err, ...extra });
+      const line = toJsonLine({ ...core, err, ...extra }, this.redactor);
       if (line !== undefined) return line;
     } catch {
       // Reading the arguments threw (a getter); fall through to a line without them.
@@ -90,7 +99,7 @@ class JsonLogger implements LoggerService {
       time: new Date().toISOString(),
       level,
       service: this.options.service,
-      msg: typeof message === 'string' ? message : undefined,
+      msg: typeof message === 'string' ? this.redactor.text(message) : undefined,
       trace_id: currentTraceId(),
       request_id: requestContext.get()?.requestId,
       log_error: 'the logged values could not be serialised',
@@ -117,7 +126,7 @@ class JsonLogger implements LoggerService {
       Object.assign(extra, message);
       msg = typeof message.msg === 'string' ? message.msg : typeof message.message === 'string' ? message.message : '';
     } else {
-      msg = typeof message === 'string' ? message : (toJsonLine(message) ?? String(message));
+      msg = typeof message === 'string' ? message : (toJsonLine(message, this.redactor) ?? String(message));
     }
 
     for (const param of rest) {
@@ -130,14 +139,17 @@ class JsonLogger implements LoggerService {
     if (args.length > 0) extra.args = args;
     for (const key of RESERVED) delete extra[key];
 
+    const request = requestContext.get();
+    const now = Date.now();
     const core: LogEntry = {
-      time: new Date().toISOString(),
+      time: new Date(now).toISOString(),
       level,
       service: this.options.service,
       context,
       msg,
       trace_id: currentTraceId(),
-      request_id: requestContext.get()?.requestId,
+      request_id: request?.requestId,
+      deadline_ms: request?.deadline === undefined ? undefined : request.deadline - now,
     };
     return { core, err, extra };
   }
@@ -170,10 +182,13 @@ function errorFromStack(stack: string): SerializedError {
 }
 
 // JSON.stringify throws on cycles and BigInt, and prints Errors as `{}`; a log call must not throw.
-function toJsonLine(value: unknown): string | undefined {
+// Every key and string passes the redactor on the way.
+function toJsonLine(value: unknown, redactor: Redactor): string | undefined {
   const ancestors: unknown[] = [];
   try {
-    return JSON.stringify(value, function (this: unknown, _key: string, field: unknown): unknown {
+    return JSON.stringify(value, function (this: unknown, key: string, field: unknown): unknown {
+      if (key !== '' && !Array.isArray(this) && redactor.hidesField(key)) return field === undefined ? field : REDACTED;
+      if (typeof field === 'string') return redactor.text(field);
       if (typeof field === 'bigint') return field.toString();
       if (field instanceof Error) return serializeError(field);
       if (typeof field !== 'object' || field === null) return field;

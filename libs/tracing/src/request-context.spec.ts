@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { acceptRequestId, newRequestId, REQUEST_ID_HEADER, requestContext } from './request-context.js';
+import { acceptRequestId, newRequestId, outsideRequest, remainingBudgetMs, REQUEST_ID_HEADER, requestContext } from './request-context.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -60,5 +60,16 @@ describe('requestContext', () => {
       ),
     );
     expect(seen).toEqual(['a', 'b']);
+  });
+});
+
+describe('outsideRequest', () => {
+  it('starts background work with no request, deadline or budget, even from inside a call', async () => {
+    const seen = await requestContext.run({ requestId: 'r-bg', deadline: Date.now() + 10 }, () =>
+      outsideRequest(
+        () => new Promise<[unknown, unknown]>((resolve) => setTimeout(() => resolve([requestContext.get(), remainingBudgetMs()]), 0)),
+      ),
+    );
+    expect(seen).toEqual([undefined, undefined]);
   });
 });

@@ -1,8 +1,14 @@
+import { context, ROOT_CONTEXT } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
 export interface RequestContext {
   requestId: string;
+  /**
+   * When the caller stops waiting (epoch ms): the incoming gRPC call's deadline, or the gateway's
+   * budget for the request. Downstream calls and database statements take their own limits from it.
+   */
+  deadline?: number;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -11,13 +17,31 @@ const storage = new AsyncLocalStorage<RequestContext>();
 
 /** Per-request values that follow the request through every await, read by the logger. */
 export const requestContext = {
-  run<T>(ctx: RequestContext, fn: () => T): T {
-    return storage.run(ctx, fn);
+  run<A extends unknown[], T>(ctx: RequestContext, fn: (...args: A) => T, ...args: A): T {
+    return storage.run(ctx, fn, ...args);
   },
   get(): RequestContext | undefined {
     return storage.getStore();
   },
 };
+
+/**
+ * Runs `fn` outside any request and its trace. Background work started while serving a call (a
+ * relay woken by a commit, a sync scheduled by an ingestion) would otherwise inherit the caller's
+ * request id, span and deadline, and give up when the caller's budget runs out.
+ */
+export function outsideRequest<T>(fn: () => T): T {
+  return storage.exit(() => context.with(ROOT_CONTEXT, fn));
+}
+
+/**
+ * Milliseconds left of the current request's budget (negative once it has passed), or undefined
+ * outside a request or when the caller set no deadline.
+ */
+export function remainingBudgetMs(now = Date.now()): number | undefined {
+  const deadline = storage.getStore()?.deadline;
+  return deadline === undefined ? undefined : deadline - now;
+}
 
 export function newRequestId(): string {
   return randomUUID();

@@ -9,7 +9,7 @@ import { SigningKeyService } from './signing-key.service.js';
  * from AUTH_KEY_PUBLISH_LEAD_SECONDS on; the current key stays published until its tokens expire.
  */
 export async function rotateKeys(config: AuthConfig): Promise<void> {
-  const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL });
+  const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS });
   const app = await NestFactory.createApplicationContext(AuthModule.forRoot(config), { logger });
   try {
     const kid = await app.get(SigningKeyService).rotate();

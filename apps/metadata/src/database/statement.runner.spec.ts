@@ -1,3 +1,4 @@
+import { requestContext } from '@overture/tracing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CANCEL_AFTER_MS, StatementRunner } from './statement.runner.js';
 
@@ -72,6 +73,29 @@ describe('StatementRunner', () => {
     const result = runner.query('SELECT 1', [], new AbortController().signal);
     statement.resolve({ rows: [{ one: 1 }] });
     await expect(result).resolves.toEqual([{ one: 1 }]);
+    expect(events).toEqual(['released']);
+  });
+
+  it("without a signal, cancels a statement once the served call's budget has run out", async () => {
+    const { runner, statement, events, cancelSent } = setUp();
+    const result = requestContext.run({ requestId: 'r-1', deadline: Date.now() + 300 }, () => runner.query('SELECT pg_sleep(60)', []));
+    const settled = result.catch((error: unknown) => error);
+    await vi.advanceTimersByTimeAsync(300 + CANCEL_AFTER_MS - 1);
+    expect(events).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(events).toEqual(['cancel 4242']);
+    statement.reject(new Error('canceling statement due to user request'));
+    cancelSent.resolve();
+    expect(await settled).toMatchObject({ message: 'canceling statement due to user request' });
+    expect(events).toEqual(['cancel 4242', 'cancel sent', 'released']);
+  });
+
+  it('leaves a statement outside any call to the connection’s own statement timeout', async () => {
+    const { runner, statement, events } = setUp();
+    const result = runner.query('SELECT 1', []);
+    await vi.advanceTimersByTimeAsync(60_000);
+    statement.resolve({ rows: [] });
+    await expect(result).resolves.toEqual([]);
     expect(events).toEqual(['released']);
   });
 });

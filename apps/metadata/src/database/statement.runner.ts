@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { statementName } from '@overture/database';
+import { MAX_STATEMENT_TIMEOUT_MS, statementName } from '@overture/database';
+import { remainingBudgetMs } from '@overture/tracing';
 import type pg from 'pg';
 import { DataSource } from 'typeorm';
 import { BackendCanceller } from './backend.canceller.js';
@@ -14,7 +15,9 @@ export const CANCEL_AFTER_MS = 50;
  * Runs the catalogue's read statements as named prepared statements (`statementName`: a connection
  * parses and plans each text once, which for the cheap searches was as much PostgreSQL time as
  * running them), cancelling a statement whose caller has gone once it has run CANCEL_AFTER_MS past
- * that, over the replica's one cancel connection (`BackendCanceller`).
+ * that, over the replica's one cancel connection (`BackendCanceller`). Without a signal, the
+ * deadline of the call being served bounds the statement the same way (its remaining budget, then
+ * CANCEL_AFTER_MS), rather than the connection's fixed `statement_timeout`.
  */
 @Injectable()
 export class StatementRunner {
@@ -26,6 +29,7 @@ export class StatementRunner {
   /** @param signal aborts when the caller has gone; the promise then rejects with its reason. */
   async query<R>(sql: string, params: unknown[], signal?: AbortSignal): Promise<R[]> {
     signal?.throwIfAborted();
+    const budgetMs = signal ? undefined : remainingBudgetMs();
     const runner = this.db.createQueryRunner();
     let cancelling: Promise<void> | undefined;
     let timer: NodeJS.Timeout | undefined;
@@ -38,6 +42,9 @@ export class StatementRunner {
         timer = setTimeout(() => (cancelling = this.canceller.cancel(pid)), CANCEL_AFTER_MS);
       };
       signal?.addEventListener('abort', cancelSoon, { once: true });
+      if (budgetMs !== undefined && budgetMs < MAX_STATEMENT_TIMEOUT_MS) {
+        timer = setTimeout(() => (cancelling = this.canceller.cancel(pid)), Math.max(0, budgetMs) + CANCEL_AFTER_MS);
+      }
       try {
         return (await client.query({ name: statementName(sql), text: sql, values: params })).rows as R[];
       } catch (error) {

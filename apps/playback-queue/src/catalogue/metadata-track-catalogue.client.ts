@@ -1,7 +1,6 @@
-import { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
-import { createGrpcClient, transportSecurity, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
+import { callMetadata, createGrpcClient, transportSecurity, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
 import { createCallPolicy, retryIdempotent, type CallPolicy } from '@overture/resilience';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { TrackCatalogue, type TrackLookup } from './track-catalogue.js';
@@ -34,7 +33,7 @@ export class MetadataTrackCatalogue extends TrackCatalogue implements OnApplicat
   async lookup(trackIds: readonly string[]): Promise<TrackLookup> {
     const response = await this.policy.execute(() =>
       retryIdempotent(
-        () => unary(this.client.service.batchGetTracks({ trackIds: [...trackIds] }, new Metadata(), withDeadline(this.deadlineMs))),
+        () => unary(this.client.service.batchGetTracks({ trackIds: [...trackIds] }, callMetadata(), withDeadline(this.deadlineMs))),
         { attempts: 2, baseDelayMs: 50, maxDelayMs: 200 },
       ),
     );

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DELIVERED_RETENTION_MS, MAX_BACKOFF_MS, OutboxRelay, PURGE_INTERVAL_MS, PURGE_LIMIT } from './outbox.relay.js';
 import type { OutboxEntry, OutboxLease } from './outbox.repository.js';
 import type { PlayEventPayload } from './play-event-payload.js';
-import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
+import { type OutgoingPlayEvent, PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
 
 const POLL_MS = 500;
 
@@ -35,7 +35,12 @@ class FakeOutbox {
   add(count: number): void {
     for (let i = 0; i < count; i++) {
       const seq = this.entries.length + 1;
-      this.entries.push({ seq, payload: payload(seq), delivered: false });
+      this.entries.push({
+        seq,
+        payload: payload(seq),
+        traceparent: `00-${'a'.repeat(24)}${String(seq).padStart(8, '0')}-${'b'.repeat(16)}-01`,
+        delivered: false,
+      });
     }
   }
 
@@ -52,7 +57,7 @@ class FakeOutbox {
         return this.entries
           .filter((e) => !e.delivered)
           .slice(0, limit)
-          .map(({ seq, payload }) => ({ seq, payload }));
+          .map(({ seq, payload, traceparent }) => ({ seq, payload, traceparent }));
       },
       markDelivered: async (seqs) => {
         this.throwIfFailing();
@@ -82,6 +87,7 @@ class FakeOutbox {
 
 class FakeSink extends PlayEventSink {
   readonly batches: string[][] = [];
+  readonly traceparents: (string | undefined)[] = [];
   attempts = 0;
   failures = 0;
   /** When set, deliveries wait for it. */
@@ -89,9 +95,10 @@ class FakeSink extends PlayEventSink {
   /** Event ids refused as invalid, as recommendation would refuse a malformed event. */
   readonly refuse = new Set<string>();
 
-  async deliver(events: readonly PlayEventPayload[]): Promise<void> {
+  async deliver(outgoing: readonly OutgoingPlayEvent[]): Promise<void> {
     this.attempts++;
     await this.gate;
+    const events = outgoing.map((e) => e.payload);
     const refused = events.find((e) => this.refuse.has(e.event_id));
     if (refused) throw new PlayEventsRefused(`events[0].trackId: ${refused.track_id} is not a track id`);
     if (this.failures > 0) {
@@ -99,6 +106,7 @@ class FakeSink extends PlayEventSink {
       throw Object.assign(new Error('14 UNAVAILABLE: No connection established'), { code: 14 });
     }
     this.batches.push(events.map((e) => e.event_id));
+    this.traceparents.push(...outgoing.map((e) => e.traceparent));
   }
 }
 
@@ -128,6 +136,14 @@ describe('OutboxRelay', () => {
     await settle();
     expect(sink.batches).toEqual([['event-1', 'event-2'], ['event-3', 'event-4'], ['event-5']]);
     expect(outbox.undelivered).toBe(0);
+  });
+
+  it('sends each event with the trace context stored with it', async () => {
+    outbox.add(2);
+    relay.onApplicationBootstrap();
+    await settle();
+    expect(sink.traceparents).toEqual(outbox.entries.map((e) => e.traceparent));
+    expect(sink.traceparents[1]).toMatch(/^00-a{24}00000002-b{16}-01$/);
   });
 
   it('polls for new events every interval, and runs at once when woken after a commit', async () => {

@@ -1,6 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { counter } from '@overture/metrics';
 import { Backoff } from '@overture/resilience';
+import { inLinkedSpan, outsideRequest } from '@overture/tracing';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
 import { OutboxRepository, type OutboxEntry, type OutboxLease } from './outbox.repository.js';
 import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
@@ -77,7 +78,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private schedule(delayMs: number): void {
     clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.run(), delayMs);
+    // `wake` is called while serving a call: the delivery must not run in that call's context,
+    // with its deadline and inside its trace.
+    this.timer = outsideRequest(() => setTimeout(() => this.run(), delayMs));
     // The gRPC server keeps the process alive; a pending poll alone should not.
     this.timer.unref();
   }
@@ -120,7 +123,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     if (entries.length === 0) return false;
     // A delivery failure keeps the lease: the database is fine, recommendation is not.
     try {
-      await this.sink.deliver(entries.map((entry) => entry.payload));
+      await this.deliver(entries);
     } catch (error) {
       if (!(error instanceof PlayEventsRefused)) {
         failed.inc(entries.length);
@@ -138,7 +141,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async deliverOneByOne(lease: OutboxLease, entries: readonly OutboxEntry[]): Promise<void> {
     for (const entry of entries) {
       try {
-        await this.sink.deliver([entry.payload]);
+        await this.deliver([entry]);
       } catch (error) {
         if (!(error instanceof PlayEventsRefused)) {
           failed.inc();
@@ -154,6 +157,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       await this.onLease(() => lease.markDelivered([entry.seq]));
       delivered.inc();
     }
+  }
+
+  // The delivery is a span of its own, linked to the trace of each play it carries (and sampled
+  // when one of those was), and the gRPC call under it takes the trace on to recommendation.
+  private deliver(entries: readonly OutboxEntry[]): Promise<void> {
+    return inLinkedSpan(
+      'outbox deliver play events',
+      'producer',
+      entries.map((entry) => entry.traceparent),
+      () => this.sink.deliver(entries),
+    );
   }
 
   // A failed query leaves the lease's connection (and so the lock) in doubt: give it up and take

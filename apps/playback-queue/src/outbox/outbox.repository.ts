@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { currentTraceparent } from '@overture/tracing';
 import { DataSource, type EntityManager, type QueryRunner } from 'typeorm';
 import type { PlayEvent } from '../playback/playback.js';
 import { toPayload, type PlayEventPayload } from './play-event-payload.js';
@@ -6,6 +7,8 @@ import { toPayload, type PlayEventPayload } from './play-event-payload.js';
 export interface OutboxEntry {
   seq: number;
   payload: PlayEventPayload;
+  /** W3C trace context of the call that wrote the event, if it was traced. */
+  traceparent: string | undefined;
 }
 
 /**
@@ -34,18 +37,23 @@ export const BACKLOG_COUNT_CAP = 1_000_000;
 interface EntryRow {
   seq: string;
   payload: PlayEventPayload;
+  traceparent: string | null;
 }
 
 @Injectable()
 export class OutboxRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  /** Adds an event inside the caller's transaction, so it commits (or not) with the change that caused it. */
+  /**
+   * Adds an event inside the caller's transaction, so it commits (or not) with the change that
+   * caused it, with the trace context of the call making it.
+   */
   async append(em: EntityManager, event: PlayEvent): Promise<void> {
-    await em.query('INSERT INTO outbox (event_id, user_id, payload) VALUES ($1, $2, $3::jsonb)', [
+    await em.query('INSERT INTO outbox (event_id, user_id, payload, traceparent) VALUES ($1, $2, $3::jsonb, $4)', [
       event.eventId,
       event.userId,
       JSON.stringify(toPayload(event)),
+      currentTraceparent() ?? null,
     ]);
   }
 
@@ -83,10 +91,11 @@ class AdvisoryLockLease implements OutboxLease {
   constructor(private readonly runner: QueryRunner) {}
 
   async pending(limit: number): Promise<OutboxEntry[]> {
-    const rows: EntryRow[] = await this.runner.query('SELECT seq, payload FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT $1', [
-      limit,
-    ]);
-    return rows.map((row) => ({ seq: Number(row.seq), payload: row.payload }));
+    const rows: EntryRow[] = await this.runner.query(
+      'SELECT seq, payload, traceparent FROM outbox WHERE delivered_at IS NULL ORDER BY seq LIMIT $1',
+      [limit],
+    );
+    return rows.map((row) => ({ seq: Number(row.seq), payload: row.payload, traceparent: row.traceparent ?? undefined }));
   }
 
   async markDelivered(seqs: readonly number[]): Promise<void> {

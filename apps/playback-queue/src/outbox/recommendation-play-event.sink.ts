@@ -3,8 +3,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { RECOMMENDATION_V1, recommendationV1 } from '@overture/contracts';
 import { createGrpcClient, readGrpcError, transportSecurity, unary, withDeadline, type GrpcClientHandle } from '@overture/grpc';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
-import type { PlayEventPayload } from './play-event-payload.js';
-import { PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
+import { type OutgoingPlayEvent, PlayEventSink, PlayEventsRefused } from './play-event-sink.js';
 
 const KINDS = {
   play: recommendationV1.PlayEventKind.PLAY_EVENT_KIND_PLAY,
@@ -28,7 +27,7 @@ export class RecommendationPlayEventSink extends PlayEventSink implements OnAppl
     this.deadlineMs = config.DOWNSTREAM_DEADLINE_MS;
   }
 
-  async deliver(events: readonly PlayEventPayload[]): Promise<void> {
+  async deliver(events: readonly OutgoingPlayEvent[]): Promise<void> {
     try {
       await this.send(events);
     } catch (error) {
@@ -40,17 +39,18 @@ export class RecommendationPlayEventSink extends PlayEventSink implements OnAppl
     }
   }
 
-  private async send(events: readonly PlayEventPayload[]): Promise<void> {
+  private async send(events: readonly OutgoingPlayEvent[]): Promise<void> {
     await unary(
       this.client.service.recordPlayEvents(
         {
-          events: events.map((e) => ({
+          events: events.map(({ payload: e, traceparent }) => ({
             eventId: e.event_id,
             userId: e.user_id,
             trackId: e.track_id,
             kind: KINDS[e.kind],
             playedMs: e.played_ms,
             occurredAt: e.occurred_at,
+            traceparent: traceparent ?? '',
           })),
         },
         new Metadata(),

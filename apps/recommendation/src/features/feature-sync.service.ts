@@ -1,4 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import { outsideRequest } from '@overture/tracing';
 import { Catalogue } from './catalogue.js';
 import { TrackFeaturesRepository } from './track-features.repository.js';
 import type { TrackFeatures } from './track-features.js';
@@ -29,7 +30,8 @@ export class FeatureSyncService implements BeforeApplicationShutdown {
   schedule(trackIds: readonly string[]): void {
     for (const id of trackIds) this.queued.add(id);
     if (this.worker || this.queued.size === 0) return;
-    this.worker = this.drain();
+    // Not in the context of the ingestion that scheduled it: its caller's deadline is not ours.
+    this.worker = outsideRequest(() => this.drain());
   }
 
   /**

@@ -1,7 +1,7 @@
-import { Metadata } from '@grpc/grpc-js';
+import type { Metadata } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
-import { createGrpcClient, unary, withDeadline, type GrpcClientHandle, type TransportSecurity } from '@overture/grpc';
+import { callMetadata, createGrpcClient, unary, withDeadline, type GrpcClientHandle, type TransportSecurity } from '@overture/grpc';
 import { type CallPolicy, createCallPolicy, mapWithConcurrency } from '@overture/resilience';
 import type { Observable } from 'rxjs';
 import { Catalogue, type CatalogueSearch } from './catalogue.js';
@@ -68,7 +68,7 @@ export class MetadataCatalogueClient extends Catalogue implements OnApplicationS
   }
 
   private call<T>(send: (md: Metadata) => Observable<T>): Promise<T> {
-    return this.policy.execute(() => unary(send(new Metadata())));
+    return this.policy.execute(() => unary(send(callMetadata())));
   }
 
   private deadline(): ReturnType<typeof withDeadline> {

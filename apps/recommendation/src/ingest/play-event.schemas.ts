@@ -8,6 +8,8 @@ const MAX_EVENTS = 500;
 // as "most recently played" for ever.
 const MAX_CLOCK_SKEW_MS = 24 * 60 * 60 * 1000;
 
+const TRACEPARENT = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 const { PLAY_EVENT_KIND_PLAY: PLAY, PLAY_EVENT_KIND_SKIP: SKIP } = recommendationV1.PlayEventKind;
 
 // Lower-cased as PostgreSQL returns uuids, so ids read back (e.g. the RETURNING of new event ids)
@@ -26,6 +28,11 @@ const playEventSchema = z.object({
     .datetime({ offset: true, message: 'must be an RFC 3339 timestamp, e.g. 2025-11-21T10:00:00Z' })
     .transform((value) => new Date(value))
     .refine((date) => date.getTime() <= Date.now() + MAX_CLOCK_SKEW_MS, 'must not be more than a day in the future'),
+  // Only ever used to link spans: a value that is not a traceparent is dropped, never refused.
+  traceparent: z
+    .string()
+    .optional()
+    .transform((value) => (value && TRACEPARENT.test(value) ? value : undefined)),
 });
 
 export const recordPlayEventsSchema = z.object({

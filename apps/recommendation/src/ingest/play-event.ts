@@ -9,6 +9,8 @@ export interface PlayEvent {
   kind: PlayEventKind;
   playedMs: number;
   occurredAt: Date;
+  /** W3C trace context of the call that produced the event (the play), when it was traced. */
+  traceparent?: string | undefined;
 }
 
 export interface RecordPlayEventsResult {

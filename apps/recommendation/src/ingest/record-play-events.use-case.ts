@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { inLinkedSpan } from '@overture/tracing';
 import { FeatureSyncService } from '../features/feature-sync.service.js';
 import { PlayEventRepository } from './play-event.repository.js';
 import type { PlayEvent, RecordPlayEventsResult } from './play-event.js';
@@ -10,7 +11,8 @@ const CO_PLAY_WINDOW = 20;
 /**
  * Ingests play events exactly once per event id (delivery is at least once): the new events and
  * every counter they move are committed together, so a redelivered batch changes nothing.
- * Metadata is not on this path: features of tracks not known yet are copied afterwards.
+ * Metadata is not on this path: features of tracks not known yet are copied afterwards. The work is
+ * a span linked to the trace of each play it ingests.
  */
 @Injectable()
 export class RecordPlayEventsUseCase {
@@ -19,7 +21,16 @@ export class RecordPlayEventsUseCase {
     @Inject(FeatureSyncService) private readonly featureSync: FeatureSyncService,
   ) {}
 
-  async execute(events: readonly PlayEvent[]): Promise<RecordPlayEventsResult> {
+  execute(events: readonly PlayEvent[]): Promise<RecordPlayEventsResult> {
+    return inLinkedSpan(
+      'ingest play events',
+      'consumer',
+      events.map((e) => e.traceparent),
+      () => this.ingest(events),
+    );
+  }
+
+  private async ingest(events: readonly PlayEvent[]): Promise<RecordPlayEventsResult> {
     // The first occurrence of an id in a batch wins; repeats are duplicates like redeliveries.
     const seen = new Set<string>();
     const unique = events.filter((e) => !seen.has(e.eventId) && Boolean(seen.add(e.eventId)));

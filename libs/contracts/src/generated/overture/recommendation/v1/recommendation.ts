@@ -29,6 +29,11 @@ export interface PlayEvent {
   playedMs: number;
   /** RFC 3339, UTC. */
   occurredAt: string;
+  /**
+   * W3C trace context (`traceparent`) of the call that produced the event, so that its ingestion
+   * can be linked to it; empty when there was none.
+   */
+  traceparent: string;
 }
 
 export interface RecordPlayEventsRequest {
