@@ -55,18 +55,23 @@ describe('abuse limits: atomic sign-in throttling, per-address registration, bou
     for (let round = 0; round < 5; round++) {
       const { email } = { email: `burst-${randomUUID()}@example.com` };
       await register(email);
+      const started = Date.now();
       const outcomes = await Promise.all(
         Array.from({ length: 40 }, (_, i) => outcome(signIn(email, `guess-${i}`, '198.51.100.7', i % 2 ? a : b))),
       );
+      // Past the free attempts, each admitted one blocks the key for 1, 2, 4 … s: a burst that outlasts
+      // a block (a loaded machine) rightly gets one more guess per block that ran out, never more.
+      const expiredBlocks = Math.floor(Math.log2((Date.now() - started) / 1000 + 1));
       const counts = tally(outcomes);
-      expect(counts.INVALID_CREDENTIALS, JSON.stringify(counts)).toBe(LIMIT);
-      expect(counts.TOO_MANY_SIGN_IN_ATTEMPTS, JSON.stringify(counts)).toBe(40 - LIMIT);
+      expect(counts.INVALID_CREDENTIALS, JSON.stringify(counts)).toBeGreaterThanOrEqual(LIMIT);
+      expect(counts.INVALID_CREDENTIALS, JSON.stringify(counts)).toBeLessThanOrEqual(LIMIT + expiredBlocks);
+      expect(counts.TOO_MANY_SIGN_IN_ATTEMPTS, JSON.stringify(counts)).toBe(40 - counts.INVALID_CREDENTIALS!);
       // The log agrees: only the admitted guesses were checked.
       const [{ failed }] = await a.dataSource.query(
         "SELECT count(*)::int AS failed FROM security_events WHERE kind = 'SIGN_IN_FAILED' AND detail->>'email' = $1",
         [email],
       );
-      expect(failed).toBe(LIMIT);
+      expect(failed).toBe(counts.INVALID_CREDENTIALS);
     }
   });
 
