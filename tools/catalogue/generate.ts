@@ -4,32 +4,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SEED, syntheticCatalogue } from '../../apps/metadata/src/demo/synthetic-catalogue.ts';
-
-const CSV_COLUMNS = [
-  'isrc',
-  'title',
-  'artist_name',
-  'album_title',
-  'duration_ms',
-  'release_date',
-  'popularity',
-  'explicit',
-  'regions',
-  'tier',
-  'audio_ref',
-  'genres',
-  'moods',
-  'language',
-  'bpm',
-  'key',
-  'mode',
-  'energy',
-  'valence',
-  'danceability',
-  'vocal_type',
-  'tags',
-];
+import { CSV_COLUMNS, DEFAULT_SEED, syntheticCatalogue } from '../../apps/metadata/src/demo/synthetic-catalogue.ts';
 
 function csvField(value: unknown): string {
   const text = Array.isArray(value) ? value.join(';') : String(value);

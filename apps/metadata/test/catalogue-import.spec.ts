@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { CSV_COLUMNS } from '../src/import/import-source.js';
+import { CSV_COLUMNS } from '../src/demo/synthetic-catalogue.js';
 import { importCatalogue } from '../src/import/catalogue-import.js';
 import { freshDatabase, PAIR_COUNT_ERRORS_SQL, pairCountSql, POSTING_BITS_ERRORS_SQL, track } from './fixtures.js';
 

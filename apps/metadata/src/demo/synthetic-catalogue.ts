@@ -240,3 +240,29 @@ export function* syntheticCatalogue(count: number, seed = DEFAULT_SEED): Generat
     };
   }
 }
+
+/** The CSV columns, as the generator writes them and `main.js import` reads them; lists are `;`-separated. */
+export const CSV_COLUMNS = [
+  'isrc',
+  'title',
+  'artist_name',
+  'album_title',
+  'duration_ms',
+  'release_date',
+  'popularity',
+  'explicit',
+  'regions',
+  'tier',
+  'audio_ref',
+  'genres',
+  'moods',
+  'language',
+  'bpm',
+  'key',
+  'mode',
+  'energy',
+  'valence',
+  'danceability',
+  'vocal_type',
+  'tags',
+] as const;

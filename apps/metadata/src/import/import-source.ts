@@ -29,32 +29,6 @@ const BOOL = (v: string | undefined): boolean | string | undefined =>
         ? false
         : v;
 
-/** The CSV columns, as the generator writes them; lists are `;`-separated. */
-export const CSV_COLUMNS = [
-  'isrc',
-  'title',
-  'artist_name',
-  'album_title',
-  'duration_ms',
-  'release_date',
-  'popularity',
-  'explicit',
-  'regions',
-  'tier',
-  'audio_ref',
-  'genres',
-  'moods',
-  'language',
-  'bpm',
-  'key',
-  'mode',
-  'energy',
-  'valence',
-  'danceability',
-  'vocal_type',
-  'tags',
-] as const;
-
 function fromCsv(r: Record<string, string>): unknown {
   return {
     isrc: r.isrc,
