@@ -1,7 +1,7 @@
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { OpsServer, startRuntimeMetrics } from '@overture/metrics';
+import { disableMetrics, OpsServer, startRuntimeMetrics } from '@overture/metrics';
 import { acceptRequestId, REQUEST_ID_HEADER } from '@overture/tracing';
 import { AccessLog } from './http/access-log.js';
 import { ApiError } from './http/api-error.js';
@@ -65,6 +65,7 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
 }
 
 export async function startGateway(config: GatewayConfig, logger: LoggerService): Promise<RunningGateway> {
+  if (!config.METRICS_ENABLED) disableMetrics();
   startRuntimeMetrics();
   const app = await createGatewayApp(config, logger);
   const opsServer = new OpsServer();

@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   const logger = createLogger({ service: 'api-gateway', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS });
   const tracing = startTracing({
     serviceName: 'api-gateway',
+    disabled: config.OTEL_SDK_DISABLED,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
     samplerRatio: config.OTEL_TRACES_SAMPLER_RATIO,
     keepSlowServerSpansMs: config.TRACE_KEEP_ERRORS_AND_SLOW ? config.SLOW_REQUEST_MS : undefined,

@@ -52,6 +52,10 @@ export const commonConfig = {
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** Fraction of new traces sampled (parent-based: a call that arrives with a trace follows its decision). */
   OTEL_TRACES_SAMPLER_RATIO: env.ratio().default(0.01),
+  /** OpenTelemetry's own switch: no tracing at all (no spans, no trace ids in log lines). */
+  OTEL_SDK_DISABLED: env.boolean().default(false),
+  /** Record request, call, runtime and pool metrics; off only to measure what telemetry costs. */
+  METRICS_ENABLED: env.boolean().default(true),
 };
 
 /** Variables of every gRPC service. */

@@ -4,6 +4,7 @@ import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/co
 import { REQUEST_ID_HEADER, requestContext } from '@overture/tracing';
 import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
+import { metricsEnabled } from '@overture/metrics';
 import { clientCallMetrics } from './grpc-metrics.js';
 import { releaseFinishedCalls } from './release-finished-calls.js';
 import type { ServiceIdentity } from './service-identity.js';
@@ -66,7 +67,7 @@ export function createGrpcClient<T extends object>(options: {
     channelOptions: {
       ...CLIENT_CHANNEL_OPTIONS,
       ...options.transport.channelOptions(server),
-      interceptors: [clientCallMetrics()],
+      interceptors: metricsEnabled() ? [clientCallMetrics()] : [],
     } as ChannelOptions,
   });
   return { service: proxy.getService<T>(options.serviceName), close: () => proxy.close() };

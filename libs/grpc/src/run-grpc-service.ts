@@ -6,7 +6,14 @@ import { NestFactory } from '@nestjs/core';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
 import { GrpcHealth, healthProtoPath, ReadinessMonitor, SaturationMonitor, type ReadinessCheck } from '@overture/health';
-import { observeConnectionPool, OpsServer, startRuntimeMetrics, type ConnectionPoolState } from '@overture/metrics';
+import {
+  disableMetrics,
+  metricsEnabled,
+  observeConnectionPool,
+  OpsServer,
+  startRuntimeMetrics,
+  type ConnectionPoolState,
+} from '@overture/metrics';
 import path from 'node:path';
 import { cacheAuthContextPerConnection } from './cache-auth-context.js';
 import { GrpcExceptionFilter } from './grpc-exception.filter.js';
@@ -23,6 +30,8 @@ export interface GrpcServiceSettings extends TransportSettings {
   readonly GRPC_REFLECTION: boolean;
   /** The operations port (`/metrics`); none when unset. */
   readonly OPS_LISTEN?: string | undefined;
+  /** false: no call, runtime or pool metrics (see disableMetrics). */
+  readonly METRICS_ENABLED?: boolean;
   readonly READINESS_EVENT_LOOP_DELAY_MS: number;
   readonly READINESS_EVENT_LOOP_WINDOW_MS: number;
   readonly READINESS_DB_POOL_EXHAUSTED_MS: number;
@@ -86,6 +95,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
   const health = new GrpcHealth(options.serviceNames, readiness);
   const transport = transportSecurity(settings, options.identity);
   cacheAuthContextPerConnection();
+  if (settings.METRICS_ENABLED === false) disableMetrics();
   startRuntimeMetrics();
   const opsServer = settings.OPS_LISTEN ? new OpsServer() : undefined;
   if (transport.plaintext) {
@@ -102,7 +112,7 @@ export async function runGrpcService(options: GrpcServiceOptions): Promise<Runni
       credentials: transport.serverCredentials(),
       gracefulShutdown: true,
       // grpc-js takes server interceptors with the channel options (Nest passes them to the Server).
-      channelOptions: { ...SERVER_CHANNEL_OPTIONS, interceptors: [serverCallMetrics()] } as ChannelOptions,
+      channelOptions: { ...SERVER_CHANNEL_OPTIONS, interceptors: metricsEnabled() ? [serverCallMetrics()] : [] } as ChannelOptions,
       onLoadPackageDefinition: (definition: PackageDefinition, server: Server) => {
         grpcServer = server;
         // Registered here, before the server binds: grpc-js refuses new services after start.

@@ -59,6 +59,7 @@ describe('runServiceMain', () => {
     const run = vi.fn(async () =>
       expect(startTracing).toHaveBeenCalledWith({
         serviceName: 'svc',
+        disabled: false,
         otlpEndpoint: undefined,
         samplerRatio: 0.5,
         redactClientAddress: false,

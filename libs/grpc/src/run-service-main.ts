@@ -75,9 +75,14 @@ function commandNamed(command: string, commands: Readonly<Record<string, Service
 
 // serve's configuration carries commonConfig's tracing settings (libs/config).
 function tracingOptions(serviceName: string, config: Record<string, unknown>): Parameters<typeof startTracing>[0] {
-  const { OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint, OTEL_TRACES_SAMPLER_RATIO: samplerRatio, LOG_REDACT_CLIENT_ADDRESS: redact } = config;
+  const {
+    OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint,
+    OTEL_TRACES_SAMPLER_RATIO: samplerRatio,
+    OTEL_SDK_DISABLED: disabled,
+    LOG_REDACT_CLIENT_ADDRESS: redact,
+  } = config;
   if (typeof samplerRatio !== 'number' || (otlpEndpoint !== undefined && typeof otlpEndpoint !== 'string')) {
     throw new Error("serve's configuration has no OTEL_TRACES_SAMPLER_RATIO and OTEL_EXPORTER_OTLP_ENDPOINT");
   }
-  return { serviceName, otlpEndpoint, samplerRatio, redactClientAddress: redact === true };
+  return { serviceName, disabled: disabled === true, otlpEndpoint, samplerRatio, redactClientAddress: redact === true };
 }

@@ -1,4 +1,4 @@
-import { gauge } from './registry.js';
+import { gauge, metricsEnabled } from './registry.js';
 
 /** What a pg `Pool` tells about itself (node-postgres keeps these counts; reading them is free). */
 export interface ConnectionPoolState {
@@ -17,6 +17,7 @@ let declared = false;
  * waiting for a connection. `name` is the pool's name (the database's), one series set per pool.
  */
 export function observeConnectionPool(name: string, pool: ConnectionPoolState): void {
+  if (!metricsEnabled()) return;
   pools.set(name, pool);
   if (declared) return;
   declared = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fastHistogram } from './fast-histogram.js';
+import { fastHistogram, renderMetrics } from './fast-histogram.js';
 import { metricsRegistry } from './registry.js';
 
 describe('FastHistogram', () => {
@@ -22,6 +22,24 @@ describe('FastHistogram', () => {
     expect(text).toContain('fast_histogram_spec_seconds_bucket{method="Get",code="OK",le="+Inf"} 3');
     expect(text).toContain('fast_histogram_spec_seconds_sum{method="Get",code="OK"} 3.55');
     expect(text).toContain('fast_histogram_spec_seconds_count{method="Get",code="NOT_FOUND"} 1');
+  });
+
+  it('renders the same text itself as through prom-client, leaving out children that observed nothing', async () => {
+    const histogram = fastHistogram({
+      name: 'fast_histogram_spec_render_seconds',
+      help: 'Spec with a \\ and\na new line.',
+      labelNames: ['method', 'code'],
+      buckets: [0.001, 0.25, 15],
+    });
+    histogram.child('Get', 'OK').observe(0.1);
+    histogram.child('Get', 'OK').observe(20);
+    histogram.child('Odd "quoted" \\ method\n', 'OK').observe(0.0001);
+    histogram.child('Get', 'NOT_FOUND');
+    const viaRegistry = await metricsRegistry.getSingleMetricAsString('fast_histogram_spec_render_seconds');
+    expect(histogram.render()).toBe(viaRegistry);
+    expect(viaRegistry).not.toContain('NOT_FOUND');
+    expect(viaRegistry).toContain('method="Odd \\"quoted\\" \\\\ method\\n"');
+    expect(await renderMetrics()).toContain(`${viaRegistry}\n`);
   });
 
   it('gives the same child for the same label values, and the same histogram for the same name', () => {

@@ -16,12 +16,17 @@ class Child implements HistogramChild {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** `a="x",b="y"`: its labels as exposition text, built once. */
+  readonly labelText: string;
 
   constructor(
     private readonly bounds: readonly number[],
     readonly labels: Readonly<Record<string, string>>,
   ) {
     this.counts = new Float64Array(bounds.length);
+    this.labelText = Object.entries(labels)
+      .map(([name, value]) => `${name}="${escapeLabelValue(value)}"`)
+      .join(',');
   }
 
   observe(value: number): void {
@@ -42,19 +47,24 @@ class Child implements HistogramChild {
  * builds, validates and hashes a label object on each observation, even through `labels()`; here a
  * caller asks once for the child of its label values (`child(...)`, cached in nested maps, no string
  * built per call) and keeps it, and an observation allocates nothing. It renders as a prom-client
- * histogram would, through the same registry.
+ * histogram would, through the same registry, but faster (`render`, which `renderMetrics` uses). A
+ * child appears once it has observed a value: the status codes a method never answered with add
+ * no series.
  */
 export class FastHistogram<L extends string> {
   readonly type = 'histogram';
   private readonly children: Child[] = [];
   private readonly index = new Map<string, unknown>();
+  private readonly boundTexts: readonly string[];
 
   constructor(
     readonly name: string,
     readonly help: string,
     private readonly labelNames: readonly L[],
     private readonly bounds: readonly number[],
-  ) {}
+  ) {
+    this.boundTexts = bounds.map(String);
+  }
 
   /** The series of these label values, in the order of `labelNames`; made on first use. */
   child(...values: string[]): HistogramChild {
@@ -85,6 +95,7 @@ export class FastHistogram<L extends string> {
   get(): { name: string; help: string; type: 'histogram'; values: RenderedValue[]; aggregator: 'sum' } {
     const values: RenderedValue[] = [];
     for (const child of this.children) {
+      if (child.count === 0) continue;
       let cumulative = 0;
       for (let i = 0; i < this.bounds.length; i++) {
         cumulative += child.counts[i] as number;
@@ -96,6 +107,44 @@ export class FastHistogram<L extends string> {
     }
     return { name: this.name, help: this.help, type: this.type, values, aggregator: 'sum' };
   }
+
+  /**
+   * The exposition text `get()` renders to in prom-client's registry, from label text built once
+   * per child: a scrape of a process with a few hundred series stays a few milliseconds.
+   */
+  render(): string {
+    const name = this.name;
+    const lines = [`# HELP ${name} ${this.help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`, `# TYPE ${name} histogram`];
+    for (const child of this.children) {
+      if (child.count === 0) continue;
+      const labels = child.labelText;
+      const prefix = labels ? `${name}_bucket{${labels},le="` : `${name}_bucket{le="`;
+      let cumulative = 0;
+      for (let i = 0; i < this.bounds.length; i++) {
+        cumulative += child.counts[i] as number;
+        lines.push(`${prefix}${this.boundTexts[i] as string}"} ${cumulative}`);
+      }
+      lines.push(`${prefix}+Inf"} ${child.count}`);
+      const braced = labels ? `{${labels}}` : '';
+      lines.push(`${name}_sum${braced} ${child.sum}`, `${name}_count${braced} ${child.count}`);
+    }
+    return lines.join('\n');
+  }
+}
+
+// As the exposition format (and prom-client) escape a label value.
+function escapeLabelValue(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+}
+
+/** The registry's exposition text, as `metricsRegistry.metrics()` renders it, with FastHistograms rendered by their own `render`. */
+export async function renderMetrics(): Promise<string> {
+  const parts = await Promise.all(
+    metricsRegistry
+      .getMetricsAsArray()
+      .map((metric) => (metric instanceof FastHistogram ? metric.render() : metricsRegistry.getMetricsAsString(metric))),
+  );
+  return `${parts.join('\n\n')}\n`;
 }
 
 /** The registered `FastHistogram` of that name, made and registered on first use. */

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { renderMetrics } from './fast-histogram.js';
 import { metricsRegistry } from './registry.js';
 import { pprofHandlers } from '@overture/profiling';
 
@@ -26,7 +27,7 @@ export class OpsServer {
 
   constructor() {
     this.route('GET', '/metrics', async (_request, response) => {
-      const body = await metricsRegistry.metrics();
+      const body = await renderMetrics();
       response.writeHead(200, { 'content-type': metricsRegistry.contentType });
       response.end(body);
     });

@@ -8,6 +8,20 @@ import { Counter, Gauge, Registry, type CounterConfiguration, type GaugeConfigur
  */
 export const metricsRegistry = new Registry();
 
+let recording = true;
+
+/**
+ * Turns off this process's request, call, runtime and pool metrics (`METRICS_ENABLED=false`), to
+ * measure what telemetry costs; call it before any server or client is created.
+ */
+export function disableMetrics(): void {
+  recording = false;
+}
+
+export function metricsEnabled(): boolean {
+  return recording;
+}
+
 /**
  * Buckets (seconds) of every request and call duration. The fastest answers are cached reads well
  * under a millisecond, searches and queue edits take milliseconds to tens of them, sign-ins

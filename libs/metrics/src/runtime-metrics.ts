@@ -1,7 +1,7 @@
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import { fastHistogram } from './fast-histogram.js';
-import { counter, gauge } from './registry.js';
+import { counter, gauge, metricsEnabled } from './registry.js';
 
 const NS_PER_SECOND = 1e9;
 
@@ -24,7 +24,7 @@ let started = false;
  * at scrape time; the GC observer records one entry per collection. Once per process.
  */
 export function startRuntimeMetrics(): void {
-  if (started) return;
+  if (started || !metricsEnabled()) return;
   started = true;
 
   const delay = monitorEventLoopDelay({ resolution: 10 });

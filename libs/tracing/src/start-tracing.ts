@@ -19,6 +19,8 @@ import { OvertureSampler } from './sampling.js';
 export interface TracingOptions {
   /** `service.name` of every span this process produces. */
   serviceName: string;
+  /** No tracing at all (`OTEL_SDK_DISABLED`): no SDK, no spans, log lines without trace ids. */
+  disabled?: boolean;
   /** OTLP/HTTP base endpoint (e.g. `http://collector:4318`); spans are not exported without it. */
   otlpEndpoint?: string | undefined;
   /** Fraction (0 to 1) of new traces to sample; calls that arrive with a trace follow its decision. */
@@ -60,6 +62,7 @@ let started: TracingHandle | undefined;
  */
 export function startTracing(options: TracingOptions): TracingHandle {
   if (started) return started;
+  if (options.disabled) return (started = { flush: () => Promise.resolve(), shutdown: () => Promise.resolve() });
 
   const exporting = options.exporter !== undefined || options.otlpEndpoint !== undefined;
   const sampler = new OvertureSampler(options.samplerRatio, exporting && options.keepSlowServerSpansMs !== undefined);

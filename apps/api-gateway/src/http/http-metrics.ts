@@ -1,4 +1,4 @@
-import { DURATION_BUCKETS, fastHistogram, gauge, type HistogramChild } from '@overture/metrics';
+import { DURATION_BUCKETS, fastHistogram, gauge, metricsEnabled, type HistogramChild } from '@overture/metrics';
 import type { FastifyInstance } from 'fastify';
 
 /** The `http_route` of requests no route matched: their paths are the client's to choose. */
@@ -54,6 +54,7 @@ function childOf(route: string, method: string, statusCode: number): HistogramCh
  * refuses before Fastify sees them, and WebSocket upgrades, are not HTTP requests here.
  */
 export function registerHttpMetrics(fastify: FastifyInstance): void {
+  if (!metricsEnabled()) return;
   // Whether the request is counted in flight: a client that goes away before the response is sent
   // ends it with onRequestAbort and no onResponse, or with both.
   fastify.decorateRequest(IN_FLIGHT, false);
