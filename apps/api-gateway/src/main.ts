@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     legacyTraceHeader: config.TRACE_LEGACY_HEADER,
     redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
   });
-  // Loaded after tracing has started, so that its gRPC instrumentation can patch grpc-js.
+  // Loaded after tracing has started, as in every app: instrumentations patch modules only as they load.
   const { startGateway } = await import('./gateway.app.js');
   const { exitOnSignals } = await import('@overture/grpc');
   const gateway = await startGateway(config, logger);

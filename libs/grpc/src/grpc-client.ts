@@ -6,6 +6,7 @@ import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { metricsEnabled } from '@overture/metrics';
 import { clientCallMetrics } from './grpc-metrics.js';
+import { clientTracing } from './grpc-tracing.js';
 import { releaseFinishedCalls } from './release-finished-calls.js';
 import type { ServiceIdentity } from './service-identity.js';
 import type { TransportSecurity } from './transport-security.js';
@@ -67,7 +68,7 @@ export function createGrpcClient<T extends object>(options: {
     channelOptions: {
       ...CLIENT_CHANNEL_OPTIONS,
       ...options.transport.channelOptions(server),
-      interceptors: metricsEnabled() ? [clientCallMetrics()] : [],
+      interceptors: metricsEnabled() ? [clientTracing(), clientCallMetrics()] : [clientTracing()],
     } as ChannelOptions,
   });
   return { service: proxy.getService<T>(options.serviceName), close: () => proxy.close() };
@@ -86,7 +87,7 @@ export function withDeadline(ms: number): CallOptions {
 /**
  * Metadata for a downstream call made while serving one: it carries the caller's request id
  * (`x-request-id`), so that the downstream service's log lines carry it too. The trace context
- * (`traceparent`) is added by the gRPC instrumentation.
+ * (`traceparent`) is added by clientTracing.
  */
 export function callMetadata(): Metadata {
   const metadata = new Metadata();

@@ -137,12 +137,17 @@ function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 }
 
+// The registry renders one metric with this method, which its type declarations leave out.
+interface RenderingRegistry {
+  getMetricsAsArray(): unknown[];
+  getMetricsAsString(metric: unknown): Promise<string>;
+}
+
 /** The registry's exposition text, as `metricsRegistry.metrics()` renders it, with FastHistograms rendered by their own `render`. */
 export async function renderMetrics(): Promise<string> {
+  const registry = metricsRegistry as unknown as RenderingRegistry;
   const parts = await Promise.all(
-    metricsRegistry
-      .getMetricsAsArray()
-      .map((metric) => (metric instanceof FastHistogram ? metric.render() : metricsRegistry.getMetricsAsString(metric))),
+    registry.getMetricsAsArray().map((metric) => (metric instanceof FastHistogram ? metric.render() : registry.getMetricsAsString(metric))),
   );
   return `${parts.join('\n\n')}\n`;
 }

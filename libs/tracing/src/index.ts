@@ -11,5 +11,6 @@ export {
   type RequestContext,
 } from './request-context.js';
 export { startTracing, type TracingHandle, type TracingOptions } from './start-tracing.js';
-export { currentTraceparent, inLinkedSpan, spanContextOf } from './trace-context.js';
+export { clientRpcTrace, RpcServerSpan, serverRpcTrace, TRACEPARENT_HEADER, type RpcClientTrace } from './rpc-trace.js';
+export { activeTraceContext, currentTraceparent, formatTraceparent, inLinkedSpan, spanContextOf } from './trace-context.js';
 export { currentTraceId } from './trace-id.js';

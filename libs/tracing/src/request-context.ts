@@ -1,4 +1,4 @@
-import { context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, type SpanContext } from '@opentelemetry/api';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 
@@ -9,6 +9,11 @@ export interface RequestContext {
    * budget for the request. Downstream calls and database statements take their own limits from it.
    */
   deadline?: number;
+  /**
+   * The caller's trace, when this process serves the call without a span of its own (the trace is
+   * not sampled): log lines and downstream calls carry its id (see serverRpcTrace).
+   */
+  trace?: SpanContext;
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';

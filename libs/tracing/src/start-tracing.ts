@@ -1,6 +1,5 @@
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { GrpcInstrumentation } from '@opentelemetry/instrumentation-grpc';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
@@ -49,11 +48,12 @@ let started: TracingHandle | undefined;
 
 /**
  * Starts OpenTelemetry for this process: W3C trace-context propagation (and a legacy trace header
- * when configured), parent-based trace-id-ratio sampling (OvertureSampler), and instrumentation of
- * grpc-js and, when exporting, the pg queries of sampled calls. Incoming HTTP requests get their
- * spans from the gateway's hooks (HttpServerSpan), not from the http, Fastify or Nest
- * instrumentations, which cost most of a trivial route's throughput (−68 % measured with http
- * alone, −85 % with all three). Spans go to `otlpEndpoint` over OTLP/HTTP (JSON) when
+ * when configured), parent-based trace-id-ratio sampling (OvertureSampler), and, when exporting,
+ * instrumentation of the pg queries of sampled calls. Incoming HTTP requests get their spans from
+ * the gateway's hooks (HttpServerSpan), not from the http, Fastify or Nest instrumentations, which
+ * cost most of a trivial route's throughput (−68 % measured with http alone, −85 % with all
+ * three); gRPC calls get theirs from libs/grpc (serverRpcTrace, clientRpcTrace), only in sampled
+ * traces, instead of the grpc instrumentation's span per call. Spans go to `otlpEndpoint` over OTLP/HTTP (JSON) when
  * it is set, with secrets removed from their attributes (`Redactor`); without it they are still
  * created so logs carry trace ids, but nothing is exported. Metrics and logs are never exported by
  * the SDK. Call it first thing in the entry point, before the modules it instruments are loaded
@@ -80,11 +80,10 @@ export function startTracing(options: TracingOptions): TracingHandle {
     metricReaders: [],
     logRecordProcessors: [],
     instrumentations: [
-      new GrpcInstrumentation(),
       // Query spans exist only to be exported: without an endpoint, or in an unsampled call, they
       // would cost each query a span, metrics and context bookkeeping (≈ a third of a cheap search's
       // CPU in tools/catalogue/bench.ts) for nothing. Log lines keep their trace id from the
-      // enclosing gRPC or HTTP span either way. Queries outside a traced call (pool warm-up,
+      // enclosing gRPC or HTTP span, or the request context, either way. Queries outside a traced call (pool warm-up,
       // readiness pings) get no span.
       ...(exporting ? [new SampledPgInstrumentation()] : []),
     ],

@@ -1,4 +1,5 @@
 import {
+  type Context,
   context,
   isSpanContextValid,
   type Link,
@@ -10,16 +11,34 @@ import {
   TraceFlags,
 } from '@opentelemetry/api';
 
+import { requestContext } from './request-context.js';
+
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
+/** The W3C `traceparent` naming a span context. */
+export function formatTraceparent(span: SpanContext): string {
+  return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+}
+
 /**
- * The W3C `traceparent` of the span active now, to store with work that continues later (an
- * outbox row), or undefined outside a valid span.
+ * The context new spans continue: the active one when it holds a valid span, else the caller's
+ * trace the request context carries (an unsampled call, served without a span), else the active one.
+ */
+export function activeTraceContext(): Context {
+  const active = context.active();
+  const span = trace.getSpanContext(active);
+  if (span && isSpanContextValid(span)) return active;
+  const caller = requestContext.get()?.trace;
+  return caller ? trace.setSpanContext(active, caller) : active;
+}
+
+/**
+ * The W3C `traceparent` of the trace being served now, to store with work that continues later
+ * (an outbox row), or undefined outside any.
  */
 export function currentTraceparent(): string | undefined {
-  const span = trace.getSpanContext(context.active());
-  if (!span || !isSpanContextValid(span)) return undefined;
-  return `00-${span.traceId}-${span.spanId}-${(span.traceFlags & 0xff).toString(16).padStart(2, '0')}`;
+  const span = trace.getSpanContext(activeTraceContext());
+  return span && isSpanContextValid(span) ? formatTraceparent(span) : undefined;
 }
 
 /** The span context a stored `traceparent` names, or undefined when it is not a valid one. */
@@ -52,17 +71,16 @@ export async function inLinkedSpan<T>(
     const linked = spanContextOf(traceparent);
     if (linked) links.push({ context: linked });
   }
-  return trace
-    .getTracer('overture')
-    .startActiveSpan(name, { kind: kind === 'producer' ? SpanKind.PRODUCER : SpanKind.CONSUMER, links }, async (span) => {
-      try {
-        return await work(span);
-      } catch (error) {
-        if (span.isRecording())
-          span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
-        throw error;
-      } finally {
-        span.end();
-      }
-    });
+  const options = { kind: kind === 'producer' ? SpanKind.PRODUCER : SpanKind.CONSUMER, links };
+  return trace.getTracer('overture').startActiveSpan(name, options, activeTraceContext(), async (span) => {
+    try {
+      return await work(span);
+    } catch (error) {
+      if (span.isRecording())
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
 }

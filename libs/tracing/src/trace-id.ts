@@ -1,7 +1,12 @@
 import { context, isSpanContextValid, trace } from '@opentelemetry/api';
+import { requestContext } from './request-context.js';
 
-/** The trace id of the span active in the current async context, if there is a valid one. */
+/**
+ * The trace id of the span active in the current async context, or of the caller's trace the
+ * request context carries (a call served without a span), if there is one.
+ */
 export function currentTraceId(): string | undefined {
   const spanContext = trace.getSpanContext(context.active());
-  return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
+  if (spanContext && isSpanContextValid(spanContext)) return spanContext.traceId;
+  return requestContext.get()?.trace?.traceId;
 }
