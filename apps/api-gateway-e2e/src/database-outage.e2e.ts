@@ -75,5 +75,5 @@ describe("a service's database down and back", () => {
       await pg.stop();
       await rm(dataDir, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 240_000);
 });

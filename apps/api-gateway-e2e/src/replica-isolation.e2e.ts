@@ -72,7 +72,7 @@ describe('one stalled replica of two', () => {
     const search = await api<{ tracks: { id: string }[] }>('GET', '/v1/search?limit=50', { token });
     trackIds = search.body.tracks.map((t) => t.id);
     expect(trackIds.length).toBeGreaterThan(10);
-  }, 180_000);
+  }, 240_000);
 
   afterAll(async () => {
     metadata2?.child.kill('SIGCONT');
