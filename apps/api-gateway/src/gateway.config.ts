@@ -24,12 +24,17 @@ export const gatewayConfigSchema = z.object({
       if (/^\d+$/.test(v)) return (_address: string, hop: number) => hop < Number(v);
       return v.split(',');
     }),
-  AUTH_GRPC_URL: env.grpcAddress().default('127.0.0.1:50051'),
-  METADATA_GRPC_URL: env.grpcAddress().default('127.0.0.1:50052'),
-  PLAYBACK_GRPC_URL: env.grpcAddress().default('127.0.0.1:50053'),
-  RECOMMENDATION_GRPC_URL: env.grpcAddress().default('127.0.0.1:50054'),
+  AUTH_GRPC_URL: env.grpcTarget().default('127.0.0.1:50051'),
+  METADATA_GRPC_URL: env.grpcTarget().default('127.0.0.1:50052'),
+  PLAYBACK_GRPC_URL: env.grpcTarget().default('127.0.0.1:50053'),
+  RECOMMENDATION_GRPC_URL: env.grpcTarget().default('127.0.0.1:50054'),
   /** Deadline of each downstream call; a client's `x-request-timeout-ms` may shorten it, never lengthen it. */
   GRPC_DEADLINE_MS: env.positiveInt().default(2_000),
+  /**
+   * A read's first attempt gives up after this (within GRPC_DEADLINE_MS), so that a stalled replica
+   * leaves time to retry the read once on another one.
+   */
+  GRPC_ATTEMPT_TIMEOUT_MS: env.positiveInt().default(1_000),
   /** `iss` and `aud` every access token must carry. */
   AUTH_ISSUER: z.url().default('https://overture.local/auth'),
   AUTH_AUDIENCE: z.string().min(1).default('overture-api'),

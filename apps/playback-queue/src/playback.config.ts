@@ -6,8 +6,8 @@ export const playbackConfigSchema = z.object({
   ...grpcServiceConfig,
   ...identityConfig,
   GRPC_LISTEN: grpcServiceConfig.GRPC_LISTEN.default('127.0.0.1:50053'),
-  METADATA_GRPC_URL: env.grpcAddress().default('127.0.0.1:50052'),
-  RECOMMENDATION_GRPC_URL: env.grpcAddress().default('127.0.0.1:50054'),
+  METADATA_GRPC_URL: env.grpcTarget().default('127.0.0.1:50052'),
+  RECOMMENDATION_GRPC_URL: env.grpcTarget().default('127.0.0.1:50054'),
   /** Deadline of every call to metadata and recommendation. */
   DOWNSTREAM_DEADLINE_MS: env.positiveInt().default(2_000),
   /** How often the outbox relay looks for undelivered play events when nothing wakes it sooner. */

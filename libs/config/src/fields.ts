@@ -9,6 +9,17 @@ export const env = {
   boolean: () => z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes'),
   /** host:port, as gRPC targets and listen addresses are written (`0.0.0.0:50051`, `dns:///auth:50051`). */
   grpcAddress: () => z.string().regex(/^(dns:\/\/\/)?[\w.\-[\]:]+:\d{1,5}$/, 'expected host:port, e.g. 127.0.0.1:50051'),
+  /**
+   * A gRPC client target: host:port, `dns:///name:port` (every address the name resolves to, e.g. a
+   * headless Service), or a fixed list of replicas `ipv4:10.0.0.1:50052,10.0.0.2:50052` (`ipv6:` too).
+   */
+  grpcTarget: () =>
+    z
+      .string()
+      .regex(
+        /^((dns:\/\/\/)?[\w.\-[\]:]+:\d{1,5}|ipv[46]:[\w.\-[\]:]+:\d{1,5}(,[\w.\-[\]:]+:\d{1,5})*)$/,
+        'expected host:port, dns:///host:port or ipv4:host:port,host:port, e.g. 127.0.0.1:50051',
+      ),
   postgresUrl: () =>
     z
       .string()

@@ -1,10 +1,11 @@
 import { type CallOptions, type ChannelOptions, Metadata } from '@grpc/grpc-js';
 import { ClientGrpcProxy } from '@nestjs/microservices';
 import { PROTO_LOADER_OPTIONS, PROTO_ROOT, type ContractRef } from '@overture/contracts';
+import { metricsEnabled } from '@overture/metrics';
 import { REQUEST_ID_HEADER, requestContext } from '@overture/tracing';
 import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
-import { metricsEnabled } from '@overture/metrics';
+import { DEFAULT_ENDPOINT_HEALTH, EndpointHealth, endpointHealthServiceConfig } from './endpoint-health.js';
 import { clientCallMetrics } from './grpc-metrics.js';
 import { clientTracing } from './grpc-tracing.js';
 import { releaseFinishedCalls } from './release-finished-calls.js';
@@ -26,10 +27,10 @@ export function serverOf(contract: ContractRef): ServiceIdentity {
   return server;
 }
 
-// Per-call round robin over every address the target resolves to (a headless Service in
-// Kubernetes), instead of grpc-js's default pick_first that pins a client to one pod.
+// Every client balances per call over every address the target resolves to (a headless Service
+// in Kubernetes, or `ipv4:a:p,b:p`), round robin with sick replicas left out (`EndpointHealth`),
+// instead of grpc-js's default pick_first that pins a client to one pod.
 export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
-  'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.keepalive_permit_without_calls': 1,
@@ -39,6 +40,8 @@ export const CLIENT_CHANNEL_OPTIONS: ChannelOptions = {
 
 export interface GrpcClientHandle<T> {
   readonly service: T;
+  /** The health of each replica the client calls, as its load balancer sees it. */
+  readonly endpoints: EndpointHealth;
   close(): void;
 }
 
@@ -46,7 +49,8 @@ export interface GrpcClientHandle<T> {
  * A client for one service of a generated contract, typed by the ts-proto client interface
  * (e.g. `metadataV1.MetadataServiceClient`), over `transport` (mutual TLS: the server must hold the
  * certificate of the service that serves the contract). Calls go out lazily; no connection is made
- * until the first call. Every call should carry a deadline: see `withDeadline`. The first client
+ * until the first call. Calls are balanced over the target's addresses, leaving out replicas that
+ * stall or keep failing (`handle.endpoints`). Every call should carry a deadline: see `withDeadline`. The first client
  * installs `releaseFinishedCalls`, so that a finished call's response dies young. Every call is
  * recorded in `rpc_client_call_duration_seconds`.
  */
@@ -55,9 +59,17 @@ export function createGrpcClient<T extends object>(options: {
   serviceName: string;
   url: string;
   transport: TransportSecurity;
+  /** The client holds long-lived streams: they never answer until they end, so no stall detection. */
+  streams?: boolean;
 }): GrpcClientHandle<T> {
   releaseFinishedCalls();
   const server = serverOf(options.contract);
+  const endpoints = new EndpointHealth({
+    ...DEFAULT_ENDPOINT_HEALTH,
+    service: server,
+    stallMs: options.streams ? 0 : DEFAULT_ENDPOINT_HEALTH.stallMs,
+  });
+  const balancing = endpointHealthServiceConfig(endpoints);
   const proxy = new ClientGrpcProxy({
     url: options.url,
     package: options.contract.package,
@@ -67,11 +79,19 @@ export function createGrpcClient<T extends object>(options: {
     // grpc-js takes client interceptors with the channel options (Nest passes them to the client).
     channelOptions: {
       ...CLIENT_CHANNEL_OPTIONS,
+      'grpc.service_config': balancing.serviceConfig,
       ...options.transport.channelOptions(server),
       interceptors: metricsEnabled() ? [clientTracing(), clientCallMetrics()] : [clientTracing()],
     } as ChannelOptions,
   });
-  return { service: proxy.getService<T>(options.serviceName), close: () => proxy.close() };
+  return {
+    service: proxy.getService<T>(options.serviceName),
+    endpoints,
+    close: () => {
+      proxy.close();
+      balancing.release();
+    },
+  };
 }
 
 /**

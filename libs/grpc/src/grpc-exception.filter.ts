@@ -2,18 +2,21 @@ import { Catch, Logger, type RpcExceptionFilter } from '@nestjs/common';
 import { Metadata, status } from '@grpc/grpc-js';
 import { CommonReason } from '@overture/contracts';
 import { type Observable, throwError } from 'rxjs';
+import { isDatabaseUnavailable } from './database-unavailable.js';
 import { DomainError } from './domain-error.js';
 import { ERROR_REASON_KEY, isGrpcCallError, toGrpcError, type GrpcErrorResponse } from './grpc-status.js';
 
 /**
  * The one place a gRPC service turns exceptions into statuses: DomainErrors keep their category and
  * reason; a failed downstream call keeps UNAVAILABLE/DEADLINE_EXCEEDED (so callers can retry or
- * degrade) and a full bulkhead RESOURCE_EXHAUSTED; anything else is a bug, logged with its stack and answered as INTERNAL without details.
+ * degrade) and a full bulkhead RESOURCE_EXHAUSTED; a database that refused, dropped or had no
+ * connection to give is UNAVAILABLE with DATABASE_UNAVAILABLE; anything else is a bug, logged with its stack and answered as INTERNAL without details.
  * Without this filter Nest answers every thrown error as UNKNOWN.
  */
 @Catch()
 export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
   private readonly logger = new Logger('GrpcExceptionFilter');
+  private databaseWarnedAt = 0;
 
   catch(exception: unknown): Observable<GrpcErrorResponse> {
     return throwError(() => this.toResponse(exception));
@@ -21,6 +24,15 @@ export class GrpcExceptionFilter implements RpcExceptionFilter<unknown> {
 
   private toResponse(exception: unknown): GrpcErrorResponse {
     if (exception instanceof DomainError) return toGrpcError(exception);
+    if (isDatabaseUnavailable(exception)) {
+      // Every call fails alike during an outage: one line a second says it.
+      const now = Date.now();
+      if (now - this.databaseWarnedAt >= 1_000) {
+        this.databaseWarnedAt = now;
+        this.logger.warn(`database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`);
+      }
+      return withReason(status.UNAVAILABLE, CommonReason.DATABASE_UNAVAILABLE, 'the database is unavailable; retry shortly');
+    }
     if (isGrpcCallError(exception)) {
       const code = exception.code;
       if (code === status.UNAVAILABLE || code === status.DEADLINE_EXCEEDED) {

@@ -1,5 +1,6 @@
 export { callSignal, type CancellableCall } from './call-signal.js';
 export { DomainError, ErrorCategory } from './domain-error.js';
+export { EndpointHealth, routeAttempt, type AttemptRoute, type EndpointHealthOptions } from './endpoint-health.js';
 export {
   callMetadata,
   CLIENT_CHANNEL_OPTIONS,

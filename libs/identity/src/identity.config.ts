@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 /** What every service that checks callers reads from the environment; spread into its config schema. */
 export const identityConfig = {
-  AUTH_GRPC_URL: env.grpcAddress().default('127.0.0.1:50051'),
+  AUTH_GRPC_URL: env.grpcTarget().default('127.0.0.1:50051'),
   /** `iss` and `aud` every access token must carry. */
   AUTH_ISSUER: z.url().default('https://overture.local/auth'),
   AUTH_AUDIENCE: z.string().min(1).default('overture-api'),

@@ -37,6 +37,7 @@ export function createIdentitySource(authGrpcUrl: string, transport: TransportSe
     serviceName: authV1.AUTH_SERVICE_NAME,
     url: authGrpcUrl,
     transport,
+    streams: true,
   });
   const metadata = (): Metadata => {
     const md = new Metadata();

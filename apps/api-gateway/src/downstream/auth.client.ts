@@ -20,12 +20,12 @@ export class AuthClient {
   }
 
   async getUser(ctx: CallContext, userId: string): Promise<authV1.User> {
-    const response = await this.auth.call(ctx, (c, md, opts) => c.getUser({ userId }, md, opts));
+    const response = await this.auth.read(ctx, (c, md, opts) => c.getUser({ userId }, md, opts));
     return required(response.user, 'auth', 'the user');
   }
 
   async getJwks(ctx: CallContext): Promise<authV1.Jwk[]> {
-    const response = await this.auth.call(ctx, (c, md, opts) => c.getJwks({}, md, opts));
+    const response = await this.auth.read(ctx, (c, md, opts) => c.getJwks({}, md, opts));
     return response.keys;
   }
 
@@ -38,7 +38,7 @@ export class AuthClient {
   }
 
   async listSessions(ctx: CallContext, userId: string): Promise<authV1.Session[]> {
-    return (await this.auth.call(ctx, (c, md, opts) => c.listSessions({ userId }, md, opts))).sessions;
+    return (await this.auth.read(ctx, (c, md, opts) => c.listSessions({ userId }, md, opts))).sessions;
   }
 
   async revokeSession(ctx: CallContext, userId: string, sessionId: string): Promise<void> {
@@ -57,7 +57,7 @@ export class AuthClient {
   }
 
   getPolicy(ctx: CallContext): Promise<authV1.GetPolicyResponse> {
-    return this.auth.call(ctx, (c, md, opts) => c.getPolicy({}, md, opts));
+    return this.auth.read(ctx, (c, md, opts) => c.getPolicy({}, md, opts));
   }
 
   setRolePermissions(ctx: CallContext, role: string, permissions: string[]): Promise<authV1.SetRolePermissionsResponse> {
@@ -65,6 +65,6 @@ export class AuthClient {
   }
 
   async listSecurityEvents(ctx: CallContext, request: authV1.ListSecurityEventsRequest): Promise<authV1.SecurityEvent[]> {
-    return (await this.auth.call(ctx, (c, md, opts) => c.listSecurityEvents(request, md, opts))).events;
+    return (await this.auth.read(ctx, (c, md, opts) => c.listSecurityEvents(request, md, opts))).events;
   }
 }

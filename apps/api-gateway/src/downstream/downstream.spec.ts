@@ -1,6 +1,6 @@
 import { type CallOptions, Metadata, status } from '@grpc/grpc-js';
-import { ERROR_REASON_KEY } from '@overture/grpc';
-import { createCallPolicy } from '@overture/resilience';
+import { EndpointHealth, ERROR_REASON_KEY } from '@overture/grpc';
+import { createCallPolicy, RetryBudget } from '@overture/resilience';
 import { type Observable, of, throwError } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { DownstreamError } from './downstream-error.js';
@@ -21,19 +21,33 @@ function grpcError(code: status, reason?: string): Error {
   return Object.assign(new Error(`${code}`), { code, details: `details ${code}`, metadata });
 }
 
-function downstream(answer: () => Observable<{ text: string }>) {
+/** Endpoint health in which replica `b` has just answered well (or none, when `healthyOther` is false). */
+function endpointHealth(healthyOther: boolean): EndpointHealth {
+  const health = new EndpointHealth({ service: 'echo', stallMs: 500, failuresToEject: 3, baseEjectionMs: 1_000, maxEjectionMs: 10_000 });
+  health.setAddresses(['a', 'b']);
+  if (healthyOther) health.ended('b', health.started('b'), status.OK, new Metadata(), true);
+  return health;
+}
+
+function downstream(
+  answer: (attempt: number) => Observable<{ text: string }>,
+  options: { healthyOther?: boolean; budget?: RetryBudget } = {},
+) {
   const received: Received[] = [];
   const service: EchoClient = {
-    echo: (_request, metadata, options) => {
-      received.push({ metadata, deadline: Number(options.deadline) });
-      return answer();
+    echo: (_request, metadata, callOptions) => {
+      received.push({ metadata, deadline: Number(callOptions.deadline) });
+      return answer(received.length);
     },
   };
   const policy = createCallPolicy({ name: 'echo', breaker: { consecutiveFailures: 3, halfOpenAfterMs: 60_000 } });
-  const echo = new Downstream<EchoClient>('echo', { service, close: () => undefined }, policy, 1_000);
+  const budget = options.budget ?? new RetryBudget({ dependency: 'echo', ratio: 0.2, minPerSecond: 10, maxBalance: 100 });
+  const client = { service, endpoints: endpointHealth(options.healthyOther ?? false), close: () => undefined };
+  const echo = new Downstream<EchoClient>('echo', client, policy, 1_000, { attemptTimeoutMs: 400, budget });
   const call = (ctx: { requestId: string; authorization?: string; clientDeadline?: number }) =>
     echo.call(ctx, (c, md, opts) => c.echo({ text: 'hi' }, md, opts));
-  return { call, received, policy };
+  const read = (ctx: { requestId: string; clientDeadline?: number }) => echo.read(ctx, (c, md, opts) => c.echo({ text: 'hi' }, md, opts));
+  return { call, read, received, policy };
 }
 
 async function failure(promise: Promise<unknown>): Promise<unknown> {
@@ -120,5 +134,50 @@ describe('Downstream', () => {
     const bug = new TypeError('bug');
     const { call } = downstream(() => throwError(() => bug));
     expect(await failure(call({ requestId: 'r' }))).toBe(bug);
+  });
+  it('retries a read that a replica answered UNAVAILABLE once, within the same deadline', async () => {
+    const { read, received } = downstream((n) => (n === 1 ? throwError(() => grpcError(status.UNAVAILABLE)) : of({ text: 'hi' })));
+    const before = Date.now();
+    await expect(read({ requestId: 'r' })).resolves.toEqual({ text: 'hi' });
+    expect(received).toHaveLength(2);
+    expect(received[1]?.deadline).toBeLessThanOrEqual(before + 1_000 + 50);
+  });
+
+  it("gives a read's first attempt a deadline of its own, and the retry what is left of the call's", async () => {
+    const { read, received } = downstream((n) => (n === 1 ? throwError(() => grpcError(status.DEADLINE_EXCEEDED)) : of({ text: 'hi' })));
+    const before = Date.now();
+    await expect(read({ requestId: 'r' })).resolves.toEqual({ text: 'hi' });
+    expect(received).toHaveLength(2);
+    expect(received[0]?.deadline).toBeLessThanOrEqual(Date.now() + 400);
+    expect(received[1]?.deadline).toBeGreaterThanOrEqual(before + 1_000);
+  });
+
+  it('retries a read at most once', async () => {
+    const { read, received } = downstream(() => throwError(() => grpcError(status.UNAVAILABLE)));
+    expect(await failure(read({ requestId: 'r' }))).toMatchObject({ code: status.UNAVAILABLE });
+    expect(received).toHaveLength(2);
+  });
+
+  it('never retries a write', async () => {
+    const { call, received } = downstream(() => throwError(() => grpcError(status.UNAVAILABLE)));
+    expect(await failure(call({ requestId: 'r' }))).toMatchObject({ code: status.UNAVAILABLE });
+    expect(received).toHaveLength(1);
+  });
+
+  it('does not retry a read once the retry budget is spent', async () => {
+    const budget = new RetryBudget({ dependency: 'echo', ratio: 0, minPerSecond: 0, maxBalance: 1 });
+    const { read, received } = downstream(() => throwError(() => grpcError(status.UNAVAILABLE)), { budget });
+    await failure(read({ requestId: 'r' }));
+    await failure(read({ requestId: 'r' }));
+    expect(received).toHaveLength(3);
+  });
+
+  it('keeps the breaker closed while another replica serves well, and opens it when none does', async () => {
+    const sick = downstream(() => throwError(() => grpcError(status.DEADLINE_EXCEEDED)), { healthyOther: true });
+    for (let i = 0; i < 5; i++) await failure(sick.call({ requestId: 'r' }));
+    expect(sick.policy.state).toBe('closed');
+    const down = downstream(() => throwError(() => grpcError(status.DEADLINE_EXCEEDED)), { healthyOther: false });
+    for (let i = 0; i < 3; i++) await failure(down.call({ requestId: 'r' }));
+    expect(down.policy.state).toBe('open');
   });
 });

@@ -55,12 +55,18 @@ describe('httpErrorOf (gRPC status → HTTP)', () => {
 
   it('answers an unavailable or slow service as 503/504 naming it, without passing on its details', () => {
     const down = httpErrorOf(new DownstreamError('playback', status.UNAVAILABLE, undefined, SECRET_DETAILS));
-    expect(down).toMatchObject({ status: 503, reason: 'SERVICE_UNAVAILABLE' });
+    expect(down).toMatchObject({ status: 503, reason: 'SERVICE_UNAVAILABLE', headers: { 'retry-after': '1' } });
     expect(down.message).toContain('playback');
     expect(down.message).not.toContain('10.0.0.7');
     const slow = httpErrorOf(new DownstreamError('metadata', status.DEADLINE_EXCEEDED, undefined, SECRET_DETAILS));
     expect(slow).toMatchObject({ status: 504, reason: 'DEADLINE_EXCEEDED' });
     expect(slow.message).toContain('metadata');
+  });
+
+  it("keeps an unavailable service's reason, such as its database being down", () => {
+    const error = httpErrorOf(new DownstreamError('playback', status.UNAVAILABLE, 'DATABASE_UNAVAILABLE', SECRET_DETAILS));
+    expect(error).toMatchObject({ status: 503, reason: 'DATABASE_UNAVAILABLE', headers: { 'retry-after': '1' } });
+    expect(error.message).not.toContain('10.0.0.7');
   });
 
   it('answers server faults as a generic 500 that keeps the cause for the log', () => {

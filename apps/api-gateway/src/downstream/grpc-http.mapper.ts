@@ -4,6 +4,10 @@ import { ApiError } from '../http/api-error.js';
 import type { DownstreamError } from './downstream-error.js';
 import { internalError } from '../http/gateway.errors.js';
 
+// A breaker probes a failed service again a second after it opened, and a database back up is used
+// at once: a client retrying after a second finds the service back as soon as it can.
+const RETRY_UNAVAILABLE_AFTER_SECONDS = '1';
+
 /**
  * The one mapping of a failed downstream call to the HTTP answer, exhaustive over gRPC codes.
  * Client errors keep the service's reason and message (they are written for clients); server
@@ -42,7 +46,7 @@ export function httpErrorOf(error: DownstreamError): ApiError {
         503,
         error.reason ?? GatewayReason.SERVICE_UNAVAILABLE,
         `the ${error.service} service is unavailable; try again shortly`,
-        {},
+        { 'retry-after': RETRY_UNAVAILABLE_AFTER_SECONDS },
         { cause: error },
       );
     case status.DEADLINE_EXCEEDED:

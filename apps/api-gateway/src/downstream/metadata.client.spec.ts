@@ -12,7 +12,7 @@ type BatchGet = (request: metadataV1.BatchGetTracksRequest) => Promise<metadataV
 function client(answer: BatchGet) {
   const seen = { calls: 0, inFlight: 0, maxInFlight: 0 };
   const metadata = {
-    call: async <R>(_ctx: CallContext, fn: (c: metadataV1.MetadataServiceClient) => Observable<R>): Promise<R> => {
+    read: async <R>(_ctx: CallContext, fn: (c: metadataV1.MetadataServiceClient) => Observable<R>): Promise<R> => {
       seen.calls++;
       seen.inFlight++;
       seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);

@@ -24,7 +24,7 @@ export class MetadataClient {
   ) {}
 
   async getTrack(ctx: CallContext, trackId: string): Promise<metadataV1.Track> {
-    const response = await this.metadata.call(ctx, (c, md, opts) => c.getTrack({ trackId }, md, opts));
+    const response = await this.metadata.read(ctx, (c, md, opts) => c.getTrack({ trackId }, md, opts));
     return required(response.track, 'metadata', 'the track');
   }
 
@@ -37,7 +37,7 @@ export class MetadataClient {
     const batches: string[][] = [];
     for (let i = 0; i < trackIds.length; i += METADATA_BATCH_LIMIT) batches.push(trackIds.slice(i, i + METADATA_BATCH_LIMIT));
     const responses = await mapWithConcurrency(batches, METADATA_BATCHES_IN_FLIGHT, (ids) =>
-      this.metadata.call(ctx, (c, md, opts) => c.batchGetTracks({ trackIds: ids }, md, opts)),
+      this.metadata.read(ctx, (c, md, opts) => c.batchGetTracks({ trackIds: ids }, md, opts)),
     );
     return {
       tracks: responses.flatMap((r) => r.tracks),
@@ -46,19 +46,19 @@ export class MetadataClient {
   }
 
   searchTracks(ctx: CallContext, request: metadataV1.SearchTracksRequest): Promise<metadataV1.SearchTracksResponse> {
-    return this.metadata.call(ctx, (c, md, opts) => c.searchTracks(request, md, opts));
+    return this.metadata.read(ctx, (c, md, opts) => c.searchTracks(request, md, opts));
   }
 
   getAttributes(ctx: CallContext): Promise<metadataV1.GetAttributesResponse> {
-    return this.catalogue.call(ctx, (c, md, opts) => c.getAttributes({}, md, opts));
+    return this.catalogue.read(ctx, (c, md, opts) => c.getAttributes({}, md, opts));
   }
 
   getArtist(ctx: CallContext, request: metadataV1.GetArtistRequest): Promise<metadataV1.GetArtistResponse> {
-    return this.catalogue.call(ctx, (c, md, opts) => c.getArtist(request, md, opts));
+    return this.catalogue.read(ctx, (c, md, opts) => c.getArtist(request, md, opts));
   }
 
   getAlbum(ctx: CallContext, albumId: string): Promise<metadataV1.GetAlbumResponse> {
-    return this.catalogue.call(ctx, (c, md, opts) => c.getAlbum({ albumId }, md, opts));
+    return this.catalogue.read(ctx, (c, md, opts) => c.getAlbum({ albumId }, md, opts));
   }
 
   async createTrack(ctx: CallContext, track: metadataV1.TrackInput): Promise<metadataV1.Track> {

@@ -11,7 +11,7 @@ export class PlaybackClient {
   constructor(@Inject(PLAYBACK_DOWNSTREAM) private readonly playback: Downstream<playbackV1.PlaybackServiceClient>) {}
 
   async getQueue(ctx: CallContext, userId: string): Promise<playbackV1.Queue> {
-    const response = await this.playback.call(ctx, (c, md, opts) => c.getQueue({ userId }, md, opts));
+    const response = await this.playback.read(ctx, (c, md, opts) => c.getQueue({ userId }, md, opts));
     return required(response.queue, 'playback', 'the queue');
   }
 
@@ -32,7 +32,7 @@ export class PlaybackClient {
 
   /** The user's playback state, or undefined when they have never played anything. */
   async getPlaybackState(ctx: CallContext, userId: string): Promise<playbackV1.PlaybackState | undefined> {
-    const response = await this.playback.call(ctx, (c, md, opts) => c.getPlaybackState({ userId }, md, opts));
+    const response = await this.playback.read(ctx, (c, md, opts) => c.getPlaybackState({ userId }, md, opts));
     return response.state;
   }
   async insertNext(ctx: CallContext, request: playbackV1.InsertNextRequest): Promise<playbackV1.Queue> {
@@ -99,7 +99,7 @@ export class PlaybackClient {
   }
 
   async listDevices(ctx: CallContext, userId: string): Promise<playbackV1.Device[]> {
-    const response = await this.playback.call(ctx, (c, md, opts) => c.listDevices({ userId }, md, opts));
+    const response = await this.playback.read(ctx, (c, md, opts) => c.listDevices({ userId }, md, opts));
     return response.devices;
   }
 
@@ -107,6 +107,6 @@ export class PlaybackClient {
     ctx: CallContext,
     request: playbackV1.ListRecentlyPlayedRequest,
   ): Promise<playbackV1.ListRecentlyPlayedResponse> {
-    return this.playback.call(ctx, (c, md, opts) => c.listRecentlyPlayed(request, md, opts));
+    return this.playback.read(ctx, (c, md, opts) => c.listRecentlyPlayed(request, md, opts));
   }
 }

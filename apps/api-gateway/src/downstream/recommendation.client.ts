@@ -12,6 +12,6 @@ export class RecommendationClient {
   ) {}
 
   getRecommendations(ctx: CallContext, userId: string, limit: number): Promise<recommendationV1.GetRecommendationsResponse> {
-    return this.recommendation.call(ctx, (c, md, opts) => c.getRecommendations({ userId, limit }, md, opts));
+    return this.recommendation.read(ctx, (c, md, opts) => c.getRecommendations({ userId, limit }, md, opts));
   }
 }

@@ -78,8 +78,14 @@ function sharedReasons(status: number, method: string, authenticated: boolean): 
       return [GatewayReason.UNSUPPORTED_MEDIA_TYPE];
     case 503: {
       // SERVICE_UNAVAILABLE: the gateway cannot check tokens yet, or the service is down (a public
-      // route that calls a service lists it as its own); *_NOT_LOADED: the service cannot check them yet.
-      const tokenChecks = [GatewayReason.SERVICE_UNAVAILABLE, CommonReason.POLICY_NOT_LOADED, CommonReason.KEYS_NOT_LOADED];
+      // route that calls a service lists it as its own); *_NOT_LOADED: the service cannot check them
+      // yet; DATABASE_UNAVAILABLE: the service's database is out of reach.
+      const tokenChecks = [
+        GatewayReason.SERVICE_UNAVAILABLE,
+        CommonReason.POLICY_NOT_LOADED,
+        CommonReason.KEYS_NOT_LOADED,
+        CommonReason.DATABASE_UNAVAILABLE,
+      ];
       return [GatewayReason.SHUTTING_DOWN, ...(authenticated ? tokenChecks : [])];
     }
     case 504:
@@ -102,7 +108,9 @@ function listErrorReasons(document: OpenAPIObject): void {
         const own = response[OWN_REASONS];
         if (!Array.isArray(own)) continue;
         delete response[OWN_REASONS];
-        const reasons = [...new Set([...(own as Reason[]), ...sharedReasons(Number(status), method, authenticated)])];
+        // A public route that calls a service (SERVICE_UNAVAILABLE among its own) meets its database too.
+        const database = own.includes(GatewayReason.SERVICE_UNAVAILABLE) ? [CommonReason.DATABASE_UNAVAILABLE] : [];
+        const reasons = [...new Set([...(own as Reason[]), ...database, ...sharedReasons(Number(status), method, authenticated)])];
         const media = response.content?.['application/json'];
         if (reasons.length === 0 || !media?.schema) continue;
         const listed: SchemaObject = {

@@ -55,6 +55,7 @@ export class PlaybackEventStream implements OnApplicationBootstrap, BeforeApplic
         serviceName: playbackV1.PLAYBACK_SERVICE_NAME,
         url: config.PLAYBACK_GRPC_URL,
         transport: transportSecurity(config, 'api-gateway'),
+        streams: true,
       });
   }
 

@@ -52,6 +52,11 @@ export enum CommonErrorReason {
   COMMON_ERROR_REASON_POLICY_NOT_LOADED = 14,
   /** COMMON_ERROR_REASON_KEYS_NOT_LOADED - UNAVAILABLE: the keys that verify access tokens have not been loaded from auth yet. */
   COMMON_ERROR_REASON_KEYS_NOT_LOADED = 15,
+  /**
+   * COMMON_ERROR_REASON_DATABASE_UNAVAILABLE - UNAVAILABLE: the service's own database refused or dropped the connection, is shutting down or
+   * starting up, has no connection to spare, or none came free in time; retry shortly.
+   */
+  COMMON_ERROR_REASON_DATABASE_UNAVAILABLE = 16,
 }
 
 export const OVERTURE_COMMON_V1_PACKAGE_NAME = "overture.common.v1";
