@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import type { LoggerService } from '@nestjs/common';
 import { METADATA_V1 } from '@overture/contracts';
 import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { serveGrpcService } from '@overture/grpc';
 import { allOf, identityReadiness } from '@overture/identity';
+import { OpsServer } from '@overture/metrics';
 import { createLogger, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { migrations } from './database/migrations/index.js';
@@ -46,8 +48,13 @@ export async function runCommand(command: string, args: string[], config: Metada
     }
     case 'import': {
       const options = parseImportArgs(args);
-      const report = await importCatalogue({ databaseUrl: config.DATABASE_URL, ...options });
-      process.stdout.write(`${formatReport(report, options.rejectsFile)}\n`);
+      const ops = await opsServerIfFree(config.OPS_LISTEN, logger);
+      try {
+        const report = await importCatalogue({ databaseUrl: config.DATABASE_URL, ...options });
+        process.stdout.write(`${formatReport(report, options.rejectsFile)}\n`);
+      } finally {
+        await ops?.close();
+      }
       return;
     }
     case 'serve':
@@ -89,4 +96,23 @@ function parseImportArgs(args: string[]): { file: string; batchSize: number; rej
 
 function isBulkLoadChoice(value: string): value is BulkLoadChoice {
   return (BULK_LOAD_CHOICES as readonly string[]).includes(value);
+}
+
+/**
+ * The import's ops port (its progress metrics, for a Job's scrape). Busy, as when the service runs
+ * beside it on one machine, the import goes on without one and says so.
+ */
+async function opsServerIfFree(address: string, logger: LoggerService): Promise<OpsServer | undefined> {
+  const ops = new OpsServer();
+  try {
+    await ops.listen(address);
+    logger.log(`ops (metrics) listening on ${address}`, 'Import');
+    return ops;
+  } catch (error) {
+    logger.warn(
+      `ops port ${address} not available (${(error as NodeJS.ErrnoException).code ?? String(error)}): no import metrics`,
+      'Import',
+    );
+    return undefined;
+  }
 }

@@ -1,5 +1,6 @@
 import { createTestDatabase, type TestDatabase } from '@overture/testing';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { metricsRegistry } from '@overture/metrics';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -26,6 +27,20 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
 
   const run = (file: string, batchSize = 7) =>
     importCatalogue({ databaseUrl: db.url, file, batchSize, rejectsFile: `${file}.rejected.jsonl`, progress: quiet });
+  const importMetrics = async () => {
+    const value = async (name: string, outcome?: string) =>
+      (await metricsRegistry.getSingleMetric(name)?.get())?.values.find((v) => outcome === undefined || v.labels.outcome === outcome)
+        ?.value ?? 0;
+    return {
+      rows: {
+        created: await value('overture_import_rows_total', 'created'),
+        updated: await value('overture_import_rows_total', 'updated'),
+        rejected: await value('overture_import_rows_total', 'rejected'),
+      },
+      readBytes: await value('overture_import_read_bytes_total'),
+      sourceBytes: await value('overture_import_source_bytes'),
+    };
+  };
   const count = async (sql: string): Promise<number> => {
     const pg = await import('pg');
     const client = new pg.default.Client({ connectionString: db.url });
@@ -48,8 +63,16 @@ describe('bulk import (COPY, upsert by ISRC, resume, rejected rows)', () => {
     const file = path.join(dir, 'catalogue.jsonl');
     await writeFile(file, `${lines.join('\n')}\n`);
 
+    const before = await importMetrics();
     const first = await run(file);
     expect(first).toMatchObject({ created: 30, updated: 1, rejected: 3 });
+    // The ops port's view of the same import: rows by outcome, and the whole file read.
+    const after = await importMetrics();
+    expect(after.rows.created - before.rows.created).toBe(30);
+    expect(after.rows.updated - before.rows.updated).toBe(1);
+    expect(after.rows.rejected - before.rows.rejected).toBe(3);
+    expect(after.readBytes - before.readBytes).toBe((await stat(file)).size);
+    expect(after.sourceBytes).toBe((await stat(file)).size);
     // Term counts are recounted at the end of a bulk load: each equals its postings, and the word
     // the upsert took away counts 0 (counted by batch, it would be -1).
     expect(

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { CommandError } from '../command-error.js';
 import { migrations } from '../database/migrations/index.js';
 import { compiledTrackInputSchema } from '../catalogue/track-input.schema.js';
+import { ImportMetrics } from './import-metrics.js';
 import { formatSeconds, ProgressBar } from './progress-bar.js';
 import { statementProgress, StepDisplay } from './statement-progress.js';
 import { readSource, type SourceRecord } from './import-source.js';
@@ -109,6 +110,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     const writer = new TrackBulkWriter(client, lookups, (lines) => readRows(file, lines));
     if (bulk.mode) await writer.startBulkLoad(bulk.mode === 'resumed');
     const progress = new ProgressBar(size, 0, options.progress);
+    const metrics = new ImportMetrics(size);
     const report: ImportReport = {
       read: 0,
       created: 0,
@@ -123,6 +125,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
     const startedAt = Date.now();
     const reject = (line: number, reason: string): void => {
       report.rejected++;
+      metrics.rejected();
       if (report.sampleRejects.length < SAMPLE_REJECTS) report.sampleRejects.push({ line, reason });
       rejects.write(`${JSON.stringify({ line, reason })}\n`);
     };
@@ -130,6 +133,7 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
       report.created += result.created;
       report.updated += result.updated;
       report.unchanged += result.unchanged;
+      metrics.written(result);
       for (const r of result.rejected) reject(r.line, r.reason);
     };
 
@@ -170,7 +174,10 @@ export async function importCatalogue(options: ImportOptions): Promise<ImportRep
         await commit(() => writer.write(batch, checkpoint));
       }
     };
-    for await (const record of readSource(file, resumedAfterLine, (n) => progress.addBytes(n))) {
+    for await (const record of readSource(file, resumedAfterLine, (n) => {
+      progress.addBytes(n);
+      metrics.bytesRead(n);
+    })) {
       report.read++;
       lastLine = record.line;
       const row = validRow(record);
