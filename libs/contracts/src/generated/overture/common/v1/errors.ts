@@ -52,6 +52,16 @@ export enum CommonErrorReason {
   COMMON_ERROR_REASON_POLICY_NOT_LOADED = 14,
   /** COMMON_ERROR_REASON_KEYS_NOT_LOADED - UNAVAILABLE: the keys that verify access tokens have not been loaded from auth yet. */
   COMMON_ERROR_REASON_KEYS_NOT_LOADED = 15,
+  /**
+   * COMMON_ERROR_REASON_IDEMPOTENCY_KEY_IN_USE - ABORTED: an earlier call with this idempotency key is still being applied; retry once it has
+   * answered (the gateway answers 409).
+   */
+  COMMON_ERROR_REASON_IDEMPOTENCY_KEY_IN_USE = 16,
+  /**
+   * COMMON_ERROR_REASON_IDEMPOTENCY_KEY_REUSED - INVALID_ARGUMENT: this idempotency key was used for a different request to the same method; a
+   * new request needs a new key (the gateway answers 422).
+   */
+  COMMON_ERROR_REASON_IDEMPOTENCY_KEY_REUSED = 17,
 }
 
 export const OVERTURE_COMMON_V1_PACKAGE_NAME = "overture.common.v1";
