@@ -14,6 +14,7 @@ const libs = [
   'gateway-contract',
   'grpc',
   'health',
+  'idempotency',
   'identity',
   'metrics',
   'profiling',

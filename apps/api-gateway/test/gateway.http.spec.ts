@@ -561,7 +561,7 @@ async function startFakePlayback() {
     const items = trackIds.map((trackId) => ({ queueItemId: randomUUID(), trackId, addedAt: '2026-01-01T00:00:00Z' }));
     const next = { ...queue, items: [...queue.items, ...items], version: queue.version + 1 };
     queues.set(userId, next);
-    done(null, { queue: next });
+    done(null, { queue: next, replayed: false });
   };
   const getPlaybackState: Unary<playbackV1.GetPlaybackStateRequest, playbackV1.GetPlaybackStateResponse> = (_call, done) => done(null, {});
   const server = await startFakeGrpcServer(PLAYBACK_V1, 'PlaybackService', { getQueue, addToQueue, getPlaybackState });

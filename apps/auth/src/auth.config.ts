@@ -1,4 +1,5 @@
 import { env, grpcServiceConfig } from '@overture/config';
+import { idempotencyConfig } from '@overture/idempotency';
 import { z } from 'zod';
 
 const KEY_ENCRYPTION_KEY_BYTES = 32;
@@ -17,6 +18,7 @@ const keyEncryptionKey = z
 
 export const authConfigSchema = z.object({
   ...grpcServiceConfig,
+  ...idempotencyConfig,
   GRPC_LISTEN: grpcServiceConfig.GRPC_LISTEN.default('127.0.0.1:50051'),
   /** `iss` of every access token; verifiers must expect exactly this value. */
   AUTH_ISSUER: z.url().default('https://overture.local/auth'),

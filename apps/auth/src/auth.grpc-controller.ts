@@ -2,7 +2,9 @@ import type { Metadata } from '@grpc/grpc-js';
 import { Controller, Inject, UseFilters } from '@nestjs/common';
 import { authV1 } from '@overture/contracts';
 import { parseRequest } from '@overture/grpc';
+import { IdempotentCalls } from '@overture/idempotency';
 import { ActsOnAnyUser, AllowAnonymous, Callers, principalOf, RequirePermission } from '@overture/identity';
+import { createHash } from 'node:crypto';
 import type { Observable } from 'rxjs';
 import { changePasswordSchema, changeRoleSchema, deleteAccountSchema, getUserSchema, registerSchema } from './accounts/account.schemas.js';
 import { AccountService } from './accounts/account.service.js';
@@ -37,11 +39,23 @@ export class AuthGrpcController implements authV1.AuthServiceController {
     @Inject(PolicyService) private readonly policy: PolicyService,
     @Inject(PolicyStream) private readonly policyStream: PolicyStream,
     @Inject(SecurityEventRepository) private readonly audit: SecurityEventRepository,
+    @Inject(IdempotentCalls) private readonly calls: IdempotentCalls,
   ) {}
 
+  // There is no user to own the key yet: a key is scoped by itself and a fingerprint of the email
+  // and display name, so a retry of the same registration replays it and strangers cannot collide.
+  // The password stays out of what is stored (an unsalted hash of it would be worth cracking).
   @AllowAnonymous()
   async register(request: authV1.RegisterRequest): Promise<authV1.RegisterResponse> {
-    return { user: toProto(await this.accounts.register(parseRequest(registerSchema, request))) };
+    const { idempotencyKey, ...input } = parseRequest(registerSchema, request);
+    const who = { email: input.email, displayName: input.displayName };
+    const scope = `register:${createHash('sha256').update(JSON.stringify(who)).digest('hex')}`;
+    const call = { key: idempotencyKey, scope, operation: 'Register', request: who };
+    return this.calls.run(
+      call,
+      (user: User) => ({ user: toProto(user) }),
+      (keyed) => this.accounts.register(input, keyed),
+    );
   }
 
   @AllowAnonymous()

@@ -8,6 +8,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { IdempotencyModule } from '@overture/idempotency';
 import { DatabaseModule } from '@overture/database';
 import { ACCESS_TOKEN_CHECKER, GrpcIdentityGuard, PolicyCache, TokenVerifier } from '@overture/identity';
 import { AccountService } from './accounts/account.service.js';
@@ -52,7 +53,8 @@ export class AuthModule {
   static forRoot(config: AuthConfig): DynamicModule {
     return {
       module: AuthModule,
-      imports: [DatabaseModule.forService('auth', config, migrations)],
+      // Idempotency-Keys of registrations, stored with the account in its transaction.
+      imports: [DatabaseModule.forService('auth', config, migrations), IdempotencyModule.forRoot(config)],
       controllers: [AuthGrpcController],
       providers: [
         { provide: AUTH_CONFIG, useValue: config },

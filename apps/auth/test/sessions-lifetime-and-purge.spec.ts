@@ -132,7 +132,8 @@ describe('the sessions migration', () => {
 
   it('backfills one session per refresh-token family, and its revert carries revocations back to the tokens', async () => {
     await migrate(db.url, migrations.slice(0, 2));
-    const dataSource = await createDataSource({ url: db.url, entities: [], migrations: [...migrations] }).initialize();
+    // Up to the sessions migration, which the test undoes as the last one.
+    const dataSource = await createDataSource({ url: db.url, entities: [], migrations: migrations.slice(0, 3) }).initialize();
     try {
       const [{ id: userId }] = await dataSource.query(
         "INSERT INTO users (email, display_name) VALUES ('old@example.com', 'Old') RETURNING id",

@@ -7,17 +7,22 @@ import { ATTRIBUTE_SPECS } from './catalogue/attribute-vocabulary.js';
 import { trackInputSchema } from './catalogue/track-input.schema.js';
 import { albumToProto, fromProtoInput, toProto } from './tracks/track.proto-mapper.js';
 import { entityId, getAlbumSchema, getArtistSchema } from './tracks/track.schemas.js';
+import type { Track } from './tracks/track.js';
 import { TrackService } from './tracks/track.service.js';
 import { CurationService } from './curation/curation.service.js';
-import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
+import { IdempotentCalls, idempotencyKeyField } from '@overture/idempotency';
+import { AllowAnonymous, Callers, principalOf, RequirePermission } from '@overture/identity';
 
+const createTrackSchema = z.object({ idempotencyKey: idempotencyKeyField });
 const updateTrackSchema = z.object({
   trackId: entityId('a track'),
   expectedVersion: z.number().int().min(1, 'must be the version you read (1 or more)'),
+  idempotencyKey: idempotencyKeyField,
 });
 const deleteTrackSchema = z.object({
   trackId: entityId('a track'),
   expectedVersion: z.number().int().min(0, 'must be 0 (any) or the version you read'),
+  idempotencyKey: idempotencyKeyField,
 });
 const listChangesSchema = z.object({
   cursor: z.string().max(200, 'at most 200 characters'),
@@ -32,6 +37,7 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
   constructor(
     @Inject(TrackService) private readonly tracks: TrackService,
     @Inject(CurationService) private readonly curation: CurationService,
+    @Inject(IdempotentCalls) private readonly calls: IdempotentCalls,
   ) {}
 
   @AllowAnonymous()
@@ -62,24 +68,42 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
     return { album: albumToProto(page.album), tracks: page.tracks.map(toProto) };
   }
 
+  // A curator's keys are their own (the token's subject), one set per method.
   @RequirePermission('catalogue:write')
-  async createTrack(request: metadataV1.CreateTrackRequest): Promise<metadataV1.CreateTrackResponse> {
+  async createTrack(request: metadataV1.CreateTrackRequest, metadata: Metadata): Promise<metadataV1.CreateTrackResponse> {
+    const { idempotencyKey } = parseRequest(createTrackSchema, request);
     const input = parseRequest(trackInputSchema, fromProtoInput(request.track));
-    return { track: toProto(await this.curation.create(input)) };
+    const call = { key: idempotencyKey, scope: principalOf(metadata).userId, operation: 'CreateTrack', request: input };
+    return this.calls.run(call, toTrackResponse, (keyed) => this.curation.create(input, keyed));
   }
 
   @RequirePermission('catalogue:write')
-  async updateTrack(request: metadataV1.UpdateTrackRequest): Promise<metadataV1.UpdateTrackResponse> {
-    const { trackId, expectedVersion } = parseRequest(updateTrackSchema, request);
+  async updateTrack(request: metadataV1.UpdateTrackRequest, metadata: Metadata): Promise<metadataV1.UpdateTrackResponse> {
+    const { trackId, expectedVersion, idempotencyKey } = parseRequest(updateTrackSchema, request);
     const input = parseRequest(trackInputSchema, fromProtoInput(request.track));
-    return { track: toProto(await this.curation.update(trackId, expectedVersion, input)) };
+    const call = {
+      key: idempotencyKey,
+      scope: principalOf(metadata).userId,
+      operation: 'UpdateTrack',
+      request: { trackId, expectedVersion, input },
+    };
+    return this.calls.run(call, toTrackResponse, (keyed) => this.curation.update(trackId, expectedVersion, input, keyed));
   }
 
   @RequirePermission('catalogue:write')
-  async deleteTrack(request: metadataV1.DeleteTrackRequest): Promise<metadataV1.DeleteTrackResponse> {
-    const { trackId, expectedVersion } = parseRequest(deleteTrackSchema, request);
-    await this.curation.delete(trackId, expectedVersion);
-    return {};
+  async deleteTrack(request: metadataV1.DeleteTrackRequest, metadata: Metadata): Promise<metadataV1.DeleteTrackResponse> {
+    const { trackId, expectedVersion, idempotencyKey } = parseRequest(deleteTrackSchema, request);
+    const call = {
+      key: idempotencyKey,
+      scope: principalOf(metadata).userId,
+      operation: 'DeleteTrack',
+      request: { trackId, expectedVersion },
+    };
+    return this.calls.run(
+      call,
+      () => ({}),
+      (keyed) => this.curation.delete(trackId, expectedVersion, keyed),
+    );
   }
 
   // The change feed is for the service that keeps a copy of the catalogue (recommendation's features).
@@ -100,3 +124,5 @@ export class CatalogueGrpcController implements metadataV1.CatalogueServiceContr
     };
   }
 }
+
+const toTrackResponse = (track: Track): { track: metadataV1.Track } => ({ track: toProto(track) });

@@ -1,10 +1,12 @@
 import { env, grpcServiceConfig } from '@overture/config';
+import { idempotencyConfig } from '@overture/idempotency';
 import { identityConfig } from '@overture/identity';
 import { z } from 'zod';
 
 export const metadataConfigSchema = z.object({
   ...grpcServiceConfig,
   ...identityConfig,
+  ...idempotencyConfig,
   GRPC_LISTEN: grpcServiceConfig.GRPC_LISTEN.default('127.0.0.1:50052'),
   /** Tracks kept in each replica's hot-track cache (get and batch get); 0 turns the cache off. */
   TRACK_CACHE_SIZE: env.nonNegativeInt().default(50_000),

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
 import { transportSecurity } from '@overture/grpc';
+import { IdempotencyModule } from '@overture/idempotency';
 import { IdentityModule } from '@overture/identity';
 import { TermCache } from './cache/term-cache.js';
 import { TrackCache } from './cache/track-cache.js';
@@ -32,6 +33,8 @@ export class MetadataModule {
         DatabaseModule.forService('metadata', config, migrations),
         // Catalogue writes are checked against the caller's forwarded access token and the live policy.
         IdentityModule.forRoot(config, transportSecurity(config, 'metadata')),
+        // Curators' Idempotency-Keys, stored with each track write in its transaction.
+        IdempotencyModule.forRoot(config),
       ],
       controllers: [MetadataGrpcController, CatalogueGrpcController],
       providers: [

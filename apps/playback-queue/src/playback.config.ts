@@ -1,10 +1,12 @@
 import { env, grpcServiceConfig } from '@overture/config';
+import { idempotencyConfig } from '@overture/idempotency';
 import { identityConfig } from '@overture/identity';
 import { z } from 'zod';
 
 export const playbackConfigSchema = z.object({
   ...grpcServiceConfig,
   ...identityConfig,
+  ...idempotencyConfig,
   GRPC_LISTEN: grpcServiceConfig.GRPC_LISTEN.default('127.0.0.1:50053'),
   METADATA_GRPC_URL: env.grpcTarget().default('127.0.0.1:50052'),
   RECOMMENDATION_GRPC_URL: env.grpcTarget().default('127.0.0.1:50054'),

@@ -1,12 +1,13 @@
 import { Controller, Inject } from '@nestjs/common';
 import { playbackV1 } from '@overture/contracts';
 import { parseRequest } from '@overture/grpc';
+import { IdempotentCalls, type KeyedWrite } from '@overture/idempotency';
 import { AllowAnonymous, Callers, RequirePermission } from '@overture/identity';
 import { map, type Observable } from 'rxjs';
 import { invalidCursor } from './playback.errors.js';
 import { PlaybackChangeHub } from './events/playback-change.hub.js';
 import type { PlaybackChange } from './events/playback-change.js';
-import { PlaybackService } from './playback/playback.service.js';
+import { PlaybackService, type ProgressOutcome } from './playback/playback.service.js';
 import {
   addToQueueSchema,
   clearQueueSchema,
@@ -36,6 +37,7 @@ export class PlaybackGrpcController implements playbackV1.PlaybackServiceControl
     @Inject(QueueService) private readonly queues: QueueService,
     @Inject(PlaybackService) private readonly playback: PlaybackService,
     @Inject(PlaybackChangeHub) private readonly hub: PlaybackChangeHub,
+    @Inject(IdempotentCalls) private readonly calls: IdempotentCalls,
   ) {}
 
   @RequirePermission('player:read')
@@ -46,87 +48,128 @@ export class PlaybackGrpcController implements playbackV1.PlaybackServiceControl
 
   @RequirePermission('player:write')
   async addToQueue(request: playbackV1.AddToQueueRequest): Promise<playbackV1.AddToQueueResponse> {
-    const { userId, trackIds, ...options } = parseRequest(addToQueueSchema, request);
-    return { queue: toQueueProto(await this.queues.add(userId, trackIds, options)) };
+    const parsed = parseRequest(addToQueueSchema, request);
+    const { userId, trackIds, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'AddToQueue', 'AddToQueue', toQueueResponse, (keyed) =>
+      this.queues.add(userId, trackIds, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async insertNext(request: playbackV1.InsertNextRequest): Promise<playbackV1.InsertNextResponse> {
-    const { userId, trackIds, ...options } = parseRequest(insertNextSchema, request);
-    return { queue: toQueueProto(await this.queues.insertNext(userId, trackIds, options)) };
+    const parsed = parseRequest(insertNextSchema, request);
+    const { userId, trackIds, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'AddToQueue', 'InsertNext', toQueueResponse, (keyed) =>
+      this.queues.insertNext(userId, trackIds, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async replaceQueue(request: playbackV1.ReplaceQueueRequest): Promise<playbackV1.ReplaceQueueResponse> {
-    const { userId, trackIds, ...options } = parseRequest(replaceQueueSchema, request);
-    return { queue: toQueueProto(await this.queues.replace(userId, trackIds, options)) };
+    const parsed = parseRequest(replaceQueueSchema, request);
+    const { userId, trackIds, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'ReplaceQueue', 'ReplaceQueue', toQueueResponse, (keyed) =>
+      this.queues.replace(userId, trackIds, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async removeQueueItem(request: playbackV1.RemoveQueueItemRequest): Promise<playbackV1.RemoveQueueItemResponse> {
-    const { userId, queueItemId, ...options } = parseRequest(removeQueueItemSchema, request);
-    return { queue: toQueueProto(await this.queues.remove(userId, [queueItemId], options)) };
+    const parsed = parseRequest(removeQueueItemSchema, request);
+    const { userId, queueItemId, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'RemoveQueueItem', 'RemoveQueueItem', toQueueResponse, (keyed) =>
+      this.queues.remove(userId, [queueItemId], { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async removeQueueItems(request: playbackV1.RemoveQueueItemsRequest): Promise<playbackV1.RemoveQueueItemsResponse> {
-    const { userId, queueItemIds, ...options } = parseRequest(removeQueueItemsSchema, request);
-    return { queue: toQueueProto(await this.queues.remove(userId, queueItemIds, options)) };
+    const parsed = parseRequest(removeQueueItemsSchema, request);
+    const { userId, queueItemIds, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'RemoveQueueItems', 'RemoveQueueItems', toQueueResponse, (keyed) =>
+      this.queues.remove(userId, queueItemIds, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async moveQueueItem(request: playbackV1.MoveQueueItemRequest): Promise<playbackV1.MoveQueueItemResponse> {
-    const { userId, queueItemId, beforeQueueItemId, ...options } = parseRequest(moveQueueItemSchema, request);
-    return { queue: toQueueProto(await this.queues.move(userId, queueItemId, beforeQueueItemId, options)) };
+    const parsed = parseRequest(moveQueueItemSchema, request);
+    const { userId, queueItemId, beforeQueueItemId, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'MoveQueueItem', 'MoveQueueItem', toQueueResponse, (keyed) =>
+      this.queues.move(userId, queueItemId, beforeQueueItemId, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async clearQueue(request: playbackV1.ClearQueueRequest): Promise<playbackV1.ClearQueueResponse> {
-    const { userId, upcomingOnly, ...options } = parseRequest(clearQueueSchema, request);
-    return { queue: toQueueProto(await this.queues.clear(userId, upcomingOnly, options)) };
+    const parsed = parseRequest(clearQueueSchema, request);
+    const { userId, upcomingOnly, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'ClearQueue', 'ClearQueue', toQueueResponse, (keyed) =>
+      this.queues.clear(userId, upcomingOnly, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async setShuffle(request: playbackV1.SetShuffleRequest): Promise<playbackV1.SetShuffleResponse> {
-    const { userId, shuffle, ...options } = parseRequest(setShuffleSchema, request);
-    return { queue: toQueueProto(await this.queues.setShuffle(userId, shuffle, options)) };
+    const parsed = parseRequest(setShuffleSchema, request);
+    const { userId, shuffle, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'SetShuffle', 'SetShuffle', toQueueResponse, (keyed) =>
+      this.queues.setShuffle(userId, shuffle, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async setRepeat(request: playbackV1.SetRepeatRequest): Promise<playbackV1.SetRepeatResponse> {
-    const { userId, repeat, ...options } = parseRequest(setRepeatSchema, request);
-    return { queue: toQueueProto(await this.queues.setRepeat(userId, repeat, options)) };
+    const parsed = parseRequest(setRepeatSchema, request);
+    const { userId, repeat, expectedVersion, deviceId } = parsed;
+    return this.run(parsed, 'SetRepeat', 'SetRepeat', toQueueResponse, (keyed) =>
+      this.queues.setRepeat(userId, repeat, { expectedVersion, deviceId, keyed }),
+    );
   }
 
   @RequirePermission('player:write')
   async skipToNext(request: playbackV1.SkipToNextRequest): Promise<playbackV1.SkipToNextResponse> {
-    const { userId, deviceId, trackEnded } = parseRequest(skipToNextSchema, request);
-    return { state: toStateProto(await this.playback.skipToNext(userId, deviceId, trackEnded)) };
+    const parsed = parseRequest(skipToNextSchema, request);
+    const { userId, deviceId, trackEnded } = parsed;
+    return this.run(parsed, 'SkipToNext', 'SkipToNext', toStateResponse, (keyed) =>
+      this.playback.skipToNext(userId, deviceId, trackEnded, keyed),
+    );
   }
 
   @RequirePermission('player:write')
   async skipToPrevious(request: playbackV1.SkipToPreviousRequest): Promise<playbackV1.SkipToPreviousResponse> {
-    const { userId, deviceId } = parseRequest(skipToPreviousSchema, request);
-    return { state: toStateProto(await this.playback.skipToPrevious(userId, deviceId)) };
+    const parsed = parseRequest(skipToPreviousSchema, request);
+    const { userId, deviceId } = parsed;
+    return this.run(parsed, 'SkipToPrevious', 'SkipToPrevious', toStateResponse, (keyed) =>
+      this.playback.skipToPrevious(userId, deviceId, keyed),
+    );
   }
 
   @RequirePermission('player:write')
   async jumpToItem(request: playbackV1.JumpToItemRequest): Promise<playbackV1.JumpToItemResponse> {
-    const { userId, deviceId, queueItemId } = parseRequest(jumpToItemSchema, request);
-    return { state: toStateProto(await this.playback.jumpTo(userId, deviceId, queueItemId)) };
+    const parsed = parseRequest(jumpToItemSchema, request);
+    const { userId, deviceId, queueItemId } = parsed;
+    return this.run(parsed, 'JumpToItem', 'JumpToItem', toStateResponse, (keyed) =>
+      this.playback.jumpTo(userId, deviceId, queueItemId, keyed),
+    );
   }
 
   @RequirePermission('player:write')
   async reportProgress(request: playbackV1.ReportProgressRequest): Promise<playbackV1.ReportProgressResponse> {
-    const { userId, queueItemId, clientTimestampMs, ...report } = parseRequest(reportProgressSchema, request);
-    const outcome = await this.playback.reportProgress(userId, queueItemId, { ...report, clientTimestamp: clientTimestampMs });
-    return { state: toStateProto(outcome.state), applied: outcome.ignored === undefined, ignoredReason: outcome.ignored ?? '' };
+    const parsed = parseRequest(reportProgressSchema, request);
+    const { userId, queueItemId, clientTimestampMs, idempotencyKey: _key, ...report } = parsed;
+    return this.run(parsed, 'ReportProgress', 'ReportProgress', toProgressResponse, (keyed) =>
+      this.playback.reportProgress(userId, queueItemId, { ...report, clientTimestamp: clientTimestampMs }, keyed),
+    );
   }
 
   @RequirePermission('player:write')
   async transferPlayback(request: playbackV1.TransferPlaybackRequest): Promise<playbackV1.TransferPlaybackResponse> {
-    const { userId, deviceId, play } = parseRequest(transferPlaybackSchema, request);
-    return { state: toStateProto(await this.playback.transfer(userId, deviceId, play)) };
+    const parsed = parseRequest(transferPlaybackSchema, request);
+    const { userId, deviceId, play } = parsed;
+    return this.run(parsed, 'TransferPlayback', 'TransferPlayback', toStateResponse, (keyed) =>
+      this.playback.transfer(userId, deviceId, play, keyed),
+    );
   }
 
   @RequirePermission('player:read')
@@ -148,6 +191,22 @@ export class PlaybackGrpcController implements playbackV1.PlaybackServiceControl
     const { userId, limit, cursor, includeSkips } = parseRequest(listRecentlyPlayedSchema, request);
     const page = await this.playback.recentlyPlayed(userId, limit, cursor ? decodeCursor(cursor) : undefined, includeSkips);
     return { items: page.items.map(toPlayedProto), nextCursor: page.nextAfterId ? encodeCursor(page.nextAfterId) : '' };
+  }
+
+  /**
+   * Runs one change with the caller's idempotency key, if any: keys are the user's own, one set per
+   * `operation` (AddToQueue and InsertNext share one, being one client-facing route), and the
+   * fingerprint covers the method and every field but the key.
+   */
+  private run<T, R extends object>(
+    parsed: { userId: string; idempotencyKey?: string | undefined },
+    operation: string,
+    method: string,
+    render: (result: T) => R,
+    work: (keyed: KeyedWrite<T> | undefined) => Promise<T>,
+  ): Promise<R & { replayed: boolean }> {
+    const { idempotencyKey, ...request } = parsed;
+    return this.calls.run({ key: idempotencyKey, scope: parsed.userId, operation, request: { method, ...request } }, render, work);
   }
 
   // Every user's changes, for the gateways' real-time fan-out: no user token, so only the
@@ -180,6 +239,14 @@ function decodeCursor(cursor: string): string {
   }
   return id;
 }
+
+const toQueueResponse = (queue: Queue): { queue: playbackV1.Queue } => ({ queue: toQueueProto(queue) });
+const toStateResponse = (state: PlaybackState): { state: playbackV1.PlaybackState } => ({ state: toStateProto(state) });
+const toProgressResponse = (outcome: ProgressOutcome): Omit<playbackV1.ReportProgressResponse, 'replayed'> => ({
+  state: toStateProto(outcome.state),
+  applied: outcome.ignored === undefined,
+  ignoredReason: outcome.ignored ?? '',
+});
 
 function toItemProto(item: QueueItem): playbackV1.QueueItem {
   return { queueItemId: item.id, trackId: item.trackId, addedAt: item.addedAt.toISOString() };

@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DatabaseModule } from '@overture/database';
 import { transportSecurity } from '@overture/grpc';
+import { IdempotencyModule } from '@overture/idempotency';
 import { IdentityModule } from '@overture/identity';
 import { DeviceRepository } from './devices/device.repository.js';
 import { PlaybackChangeHub } from './events/playback-change.hub.js';
@@ -30,6 +31,8 @@ export class PlaybackModule {
         DatabaseModule.forService('playback-queue', config, migrations),
         // Every call is checked against the caller's forwarded access token and the live policy.
         IdentityModule.forRoot(config, transportSecurity(config, 'playback-queue')),
+        // Clients' Idempotency-Keys, stored with each change in its transaction.
+        IdempotencyModule.forRoot(config),
       ],
       controllers: [PlaybackGrpcController],
       providers: [

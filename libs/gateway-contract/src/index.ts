@@ -4,6 +4,7 @@ export * from './admin.schemas.js';
 export * from './auth.schemas.js';
 export * from './catalogue.schemas.js';
 export * from './error-body.schema.js';
+export * from './idempotency.schemas.js';
 export * from './player.schemas.js';
 export * from './realtime.protocol.js';
 export * from './recommendations.schemas.js';

@@ -127,7 +127,7 @@ export const queueViewSchema = z
     items: z.array(
       z.object({
         queue_item_id: z.uuid(),
-        track: trackViewSchema.nullable().describe('null when the track has left the catalogue'),
+        track: trackViewSchema.nullable().describe('null when the track has left the catalogue, or could not be read (partial)'),
         added_at: z.string().describe('RFC 3339, UTC'),
       }),
     ),
@@ -135,6 +135,11 @@ export const queueViewSchema = z
     version: z.number().int().describe('Changes with every change to the queue; also sent as the ETag.'),
     shuffle: z.boolean(),
     repeat: repeatMode,
+    partial: z
+      .boolean()
+      .describe(
+        'true when the change was applied but some track details could not be read from the catalogue in time: those tracks are null. Read again for them.',
+      ),
   })
   .meta({ id: 'Queue' });
 export type QueueView = z.output<typeof queueViewSchema>;
@@ -149,6 +154,11 @@ export const playerStateViewSchema = z
     updated_at: z.string().describe('RFC 3339, UTC: server time of the last change, to extrapolate the position'),
     server_time: z.string().describe("RFC 3339, UTC: the server's clock when answering, to correct for the client's clock"),
     version: z.number().int(),
+    partial: z
+      .boolean()
+      .describe(
+        'true when the change was applied but some track details could not be read from the catalogue in time: those tracks are null. Read again for them.',
+      ),
   })
   .meta({ id: 'PlayerState' });
 export type PlayerStateView = z.output<typeof playerStateViewSchema>;

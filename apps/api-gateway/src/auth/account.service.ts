@@ -10,6 +10,7 @@ import type {
 } from '@overture/gateway-contract';
 import { AuthClient } from '../downstream/auth.client.js';
 import type { CallContext } from '../downstream/call-context.js';
+import type { Written } from '../http/idempotency-key.js';
 import { toTokenRequest, toTokenView, toUserView } from './auth.mapper.js';
 import { withRetryAfter } from './retry-after.js';
 
@@ -21,9 +22,10 @@ import { withRetryAfter } from './retry-after.js';
 export class AccountService {
   constructor(@Inject(AuthClient) private readonly auth: AuthClient) {}
 
-  async register(ctx: CallContext, body: RegisterBody, clientAddress: string): Promise<UserView> {
-    const request = { email: body.email, password: body.password, displayName: body.display_name, clientAddress };
-    return toUserView(await withRetryAfter(this.auth.register(ctx, request)));
+  async register(ctx: CallContext, body: RegisterBody, clientAddress: string, key: string | undefined): Promise<Written<UserView>> {
+    const request = { email: body.email, password: body.password, displayName: body.display_name, clientAddress, idempotencyKey: key };
+    const { user, replayed } = await withRetryAfter(this.auth.register(ctx, request));
+    return { view: toUserView(user), replayed };
   }
 
   async token(ctx: CallContext, body: TokenBody, clientAddress: string): Promise<TokenView> {

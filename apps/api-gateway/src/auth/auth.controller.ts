@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Put } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Put, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthReason, GatewayReason } from '@overture/contracts';
 import {
@@ -22,6 +23,7 @@ import type { JSONWebKeySet } from 'jose';
 import type { CallContext } from '../downstream/call-context.js';
 import { serviceUnavailable } from '../http/gateway.errors.js';
 import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
+import { answer, IdempotencyKey } from '../http/idempotency-key.js';
 import { ApiRequestTimeoutHeader, CallCtx, ClientAddress } from '../http/request-params.js';
 import { AccountService } from './account.service.js';
 import { CurrentUser } from './current-user.decorator.js';
@@ -47,6 +49,7 @@ export class AuthController {
     400,
     [409, AuthReason.EMAIL_TAKEN],
     413,
+    422,
     [429, AuthReason.TOO_MANY_REGISTRATIONS, AuthReason.PASSWORD_HASHING_BUSY],
     [503, GatewayReason.SERVICE_UNAVAILABLE],
     504,
@@ -55,8 +58,10 @@ export class AuthController {
     @Body({ schema: registerBodySchema }) body: RegisterBody,
     @CallCtx() ctx: CallContext,
     @ClientAddress() address: string,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<UserView> {
-    return this.accounts.register(ctx, body, address);
+    return answer(reply, await this.accounts.register(ctx, body, address, key));
   }
 
   @Public()

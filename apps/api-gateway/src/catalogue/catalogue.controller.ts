@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { MetadataReason } from '@overture/contracts';
 import { RequirePermission } from '@overture/identity';
@@ -31,6 +32,7 @@ import {
 } from '@overture/gateway-contract';
 import type { CallContext } from '../downstream/call-context.js';
 import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
+import { answer, IdempotencyKey } from '../http/idempotency-key.js';
 import { ApiRequestTimeoutHeader, CallCtx, HeaderParam } from '../http/request-params.js';
 import { CatalogueService } from './catalogue.service.js';
 
@@ -111,9 +113,14 @@ export class CatalogueController {
   @RequirePermission('catalogue:write')
   @ApiOperation({ summary: 'Add a track (curators)' })
   @ApiResponse({ status: 201, description: 'The new track', standardSchema: trackViewSchema })
-  @ApiErrors(400, 401, 403, [409, MetadataReason.ISRC_TAKEN], 503, 504)
-  async createTrack(@Body({ schema: trackBodySchema }) body: TrackBody, @CallCtx() ctx: CallContext): Promise<TrackView> {
-    return this.catalogue.createTrack(ctx, body);
+  @ApiErrors(400, 401, 403, [409, MetadataReason.ISRC_TAKEN], 422, 503, 504)
+  async createTrack(
+    @Body({ schema: trackBodySchema }) body: TrackBody,
+    @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<TrackView> {
+    return answer(reply, await this.catalogue.createTrack(ctx, body, key));
   }
 
   @Put('tracks/:id')
@@ -126,6 +133,7 @@ export class CatalogueController {
     403,
     [404, MetadataReason.TRACK_NOT_FOUND],
     [409, MetadataReason.VERSION_CONFLICT, MetadataReason.ISRC_TAKEN],
+    422,
     503,
     504,
   )
@@ -134,8 +142,10 @@ export class CatalogueController {
     @Body({ schema: trackBodySchema }) body: TrackBody,
     @HeaderParam('If-Match', trackVersionSchema) expectedVersion: number,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<TrackView> {
-    return this.catalogue.updateTrack(ctx, params.id, expectedVersion, body);
+    return answer(reply, await this.catalogue.updateTrack(ctx, params.id, expectedVersion, body, key));
   }
 
   @Delete('tracks/:id')
@@ -143,12 +153,14 @@ export class CatalogueController {
   @RequirePermission('catalogue:write')
   @ApiOperation({ summary: 'Delete a track (curators)' })
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, [404, MetadataReason.TRACK_NOT_FOUND], [409, MetadataReason.VERSION_CONFLICT], 503, 504)
+  @ApiErrors(400, 401, 403, [404, MetadataReason.TRACK_NOT_FOUND], [409, MetadataReason.VERSION_CONFLICT], 422, 503, 504)
   async deleteTrack(
     @Param({ schema: trackParamsSchema }) params: TrackParams,
     @HeaderParam('If-Match', trackVersionSchema) expectedVersion: number,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<void> {
-    await this.catalogue.deleteTrack(ctx, params.id, expectedVersion);
+    answer(reply, await this.catalogue.deleteTrack(ctx, params.id, expectedVersion, key));
   }
 }

@@ -11,6 +11,7 @@ import type {
   TracksView,
 } from '@overture/gateway-contract';
 import type { CallContext } from '../downstream/call-context.js';
+import type { Written } from '../http/idempotency-key.js';
 import { MetadataClient } from '../downstream/metadata.client.js';
 import {
   toAlbumPageView,
@@ -52,15 +53,25 @@ export class CatalogueService {
     return toAlbumPageView(await this.metadata.getAlbum(ctx, albumId));
   }
 
-  async createTrack(ctx: CallContext, body: TrackBody): Promise<TrackView> {
-    return toTrackView(await this.metadata.createTrack(ctx, toTrackInput(body)));
+  async createTrack(ctx: CallContext, body: TrackBody, key: string | undefined): Promise<Written<TrackView>> {
+    const { track, replayed } = await this.metadata.createTrack(ctx, { track: toTrackInput(body), idempotencyKey: key });
+    return { view: toTrackView(track), replayed };
   }
 
-  async updateTrack(ctx: CallContext, trackId: string, expectedVersion: number, body: TrackBody): Promise<TrackView> {
-    return toTrackView(await this.metadata.updateTrack(ctx, { trackId, expectedVersion, track: toTrackInput(body) }));
+  async updateTrack(
+    ctx: CallContext,
+    trackId: string,
+    expectedVersion: number,
+    body: TrackBody,
+    key: string | undefined,
+  ): Promise<Written<TrackView>> {
+    const request = { trackId, expectedVersion, track: toTrackInput(body), idempotencyKey: key };
+    const { track, replayed } = await this.metadata.updateTrack(ctx, request);
+    return { view: toTrackView(track), replayed };
   }
 
-  async deleteTrack(ctx: CallContext, trackId: string, expectedVersion: number): Promise<void> {
-    await this.metadata.deleteTrack(ctx, trackId, expectedVersion);
+  async deleteTrack(ctx: CallContext, trackId: string, expectedVersion: number, key: string | undefined): Promise<Written<undefined>> {
+    const { replayed } = await this.metadata.deleteTrack(ctx, { trackId, expectedVersion, idempotencyKey: key });
+    return { view: undefined, replayed };
   }
 }

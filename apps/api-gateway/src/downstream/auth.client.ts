@@ -10,9 +10,10 @@ import { required } from './required.js';
 export class AuthClient {
   constructor(@Inject(AUTH_DOWNSTREAM) private readonly auth: Downstream<authV1.AuthServiceClient>) {}
 
-  async register(ctx: CallContext, request: authV1.RegisterRequest): Promise<authV1.User> {
+  /** The new user, and whether this is the stored answer of an earlier registration with the same idempotency key. */
+  async register(ctx: CallContext, request: authV1.RegisterRequest): Promise<{ user: authV1.User; replayed: boolean }> {
     const response = await this.auth.call(ctx, (c, md, opts) => c.register(request, md, opts));
-    return required(response.user, 'auth', 'the new user');
+    return { user: required(response.user, 'auth', 'the new user'), replayed: response.replayed };
   }
 
   issueToken(ctx: CallContext, request: authV1.IssueTokenRequest): Promise<authV1.IssueTokenResponse> {

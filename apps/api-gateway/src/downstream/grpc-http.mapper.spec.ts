@@ -48,6 +48,13 @@ describe('httpErrorOf (gRPC status → HTTP)', () => {
     expect(without).toMatchObject({ status: 409, reason: 'FAILED_PRECONDITION', message: 'queue ended' });
   });
 
+  it('answers an idempotency key reused for another request as 422, and one in use as 409, with their reasons', () => {
+    const reused = httpErrorOf(new DownstreamError('playback', status.INVALID_ARGUMENT, 'IDEMPOTENCY_KEY_REUSED', 'another request'));
+    expect(reused).toMatchObject({ status: 422, reason: 'IDEMPOTENCY_KEY_REUSED' });
+    const inUse = httpErrorOf(new DownstreamError('playback', status.ABORTED, 'IDEMPOTENCY_KEY_IN_USE', 'in flight'));
+    expect(inUse).toMatchObject({ status: 409, reason: 'IDEMPOTENCY_KEY_IN_USE' });
+  });
+
   it('challenges with Bearer on 401', () => {
     const error = httpErrorOf(new DownstreamError('auth', status.UNAUTHENTICATED, 'INVALID_CREDENTIALS', 'wrong password'));
     expect(error.headers['www-authenticate']).toMatch(/^Bearer /);

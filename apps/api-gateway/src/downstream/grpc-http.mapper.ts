@@ -1,5 +1,5 @@
 import { status } from '@grpc/grpc-js';
-import { GatewayReason } from '@overture/contracts';
+import { CommonReason, GatewayReason } from '@overture/contracts';
 import { ApiError } from '../http/api-error.js';
 import type { DownstreamError } from './downstream-error.js';
 import { internalError } from '../http/gateway.errors.js';
@@ -13,7 +13,8 @@ const RETRY_UNAVAILABLE_AFTER_SECONDS = '1';
  * Client errors keep the service's reason and message (they are written for clients); server
  * errors never pass on the service's details, which may name hosts, queries or stack frames.
  *
- * Choices: FAILED_PRECONDITION is 409, like ABORTED: the request was valid but conflicts with the
+ * Choices: an idempotency key reused for another request is 422, as the Idempotency-Key draft
+ * asks, not 400: the request itself is valid. FAILED_PRECONDITION is 409, like ABORTED: the request was valid but conflicts with the
  * current state (e.g. NO_NEXT_TRACK at the end of the queue), and retrying unchanged will not help.
  * CANCELLED is 503 because the only cancellation a client still sees is a service cancelling in
  * flight calls as it shuts down, which a retry cures. UNKNOWN, INTERNAL, DATA_LOSS, UNIMPLEMENTED
@@ -26,6 +27,7 @@ export function httpErrorOf(error: DownstreamError): ApiError {
     new ApiError(httpStatus, error.reason ?? status[code], error.details, headers, { cause: error });
   switch (code) {
     case status.INVALID_ARGUMENT:
+      return passOn(error.reason === CommonReason.IDEMPOTENCY_KEY_REUSED ? 422 : 400);
     case status.OUT_OF_RANGE:
       return passOn(400);
     case status.UNAUTHENTICATED:

@@ -61,17 +61,20 @@ export class MetadataClient {
     return this.catalogue.read(ctx, (c, md, opts) => c.getAlbum({ albumId }, md, opts));
   }
 
-  async createTrack(ctx: CallContext, track: metadataV1.TrackInput): Promise<metadataV1.Track> {
-    const response = await this.catalogue.call(ctx, (c, md, opts) => c.createTrack({ track }, md, opts));
-    return required(response.track, 'metadata', 'the track');
+  // The curator writes also say whether the answer is the stored one of an earlier call with the same idempotency key.
+
+  async createTrack(ctx: CallContext, request: metadataV1.CreateTrackRequest): Promise<{ track: metadataV1.Track; replayed: boolean }> {
+    const response = await this.catalogue.call(ctx, (c, md, opts) => c.createTrack(request, md, opts));
+    return { track: required(response.track, 'metadata', 'the track'), replayed: response.replayed };
   }
 
-  async updateTrack(ctx: CallContext, request: metadataV1.UpdateTrackRequest): Promise<metadataV1.Track> {
+  async updateTrack(ctx: CallContext, request: metadataV1.UpdateTrackRequest): Promise<{ track: metadataV1.Track; replayed: boolean }> {
     const response = await this.catalogue.call(ctx, (c, md, opts) => c.updateTrack(request, md, opts));
-    return required(response.track, 'metadata', 'the track');
+    return { track: required(response.track, 'metadata', 'the track'), replayed: response.replayed };
   }
 
-  async deleteTrack(ctx: CallContext, trackId: string, expectedVersion: number): Promise<void> {
-    await this.catalogue.call(ctx, (c, md, opts) => c.deleteTrack({ trackId, expectedVersion }, md, opts));
+  async deleteTrack(ctx: CallContext, request: metadataV1.DeleteTrackRequest): Promise<{ replayed: boolean }> {
+    const response = await this.catalogue.call(ctx, (c, md, opts) => c.deleteTrack(request, md, opts));
+    return { replayed: response.replayed };
   }
 }

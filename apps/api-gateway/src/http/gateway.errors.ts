@@ -13,6 +13,8 @@ export const malformedRequest = (message: string): ApiError => new ApiError(400,
 
 export const malformedBody = (message: string): ApiError => new ApiError(400, GatewayReason.MALFORMED_BODY, message);
 
+export const invalidIdempotencyKey = (message: string): ApiError => new ApiError(400, GatewayReason.INVALID_IDEMPOTENCY_KEY, message);
+
 /** No credentials at all: 401 with the challenge RFC 6750 asks for. */
 export const authenticationRequired = (): ApiError =>
   new ApiError(401, CommonReason.UNAUTHENTICATED, 'an access token is required: send "Authorization: Bearer <token>"', {

@@ -5,6 +5,8 @@ import {
   type ApiResponseOptions,
   DocumentBuilder,
   type OpenAPIObject,
+  type ParameterObject,
+  type ReferenceObject,
   type ResponseObject,
   type SchemaObject,
   SwaggerModule,
@@ -12,7 +14,7 @@ import {
 import { type AuthReason, CommonReason, GatewayReason, type MetadataReason, type PlaybackReason } from '@overture/contracts';
 import { STATUS_CODES } from 'node:http';
 import { z } from 'zod';
-import { errorBodySchema } from '@overture/gateway-contract';
+import { errorBodySchema, IDEMPOTENCY_KEY_HEADER } from '@overture/gateway-contract';
 
 const DOCS_PATH = 'docs';
 const DOCS_JSON_PATH = 'docs/json';
@@ -59,23 +61,33 @@ export function ApiErrors(...responses: ApiErrorResponse[]): MethodDecorator & C
  * The reasons every route gives with `status`, from the code all routes pass through: validation
  * and parsing, the shutdown hook, the access-token check of routes with bearer auth (at the gateway,
  * and again at the service), and the mapping of a service that is down or slow. Everything else a
- * route can answer is its own, listed in its ApiErrors.
+ * route can answer is its own, listed in its ApiErrors. A route that takes an Idempotency-Key
+ * (`idempotent`) also gives the reasons of a bad, busy or reused key.
  */
-function sharedReasons(status: number, method: string, authenticated: boolean): Reason[] {
+function sharedReasons(status: number, method: string, authenticated: boolean, idempotent: boolean): Reason[] {
   switch (status) {
     case 400:
       // Fastify parses a body on every method but GET and HEAD, whether the route reads one or not.
-      return [GatewayReason.INVALID_REQUEST, GatewayReason.MALFORMED_REQUEST, ...(method === 'get' ? [] : [GatewayReason.MALFORMED_BODY])];
+      return [
+        GatewayReason.INVALID_REQUEST,
+        GatewayReason.MALFORMED_REQUEST,
+        ...(method === 'get' ? [] : [GatewayReason.MALFORMED_BODY]),
+        ...(idempotent ? [GatewayReason.INVALID_IDEMPOTENCY_KEY] : []),
+      ];
     case 401:
       return authenticated
         ? [CommonReason.UNAUTHENTICATED, CommonReason.INVALID_TOKEN, CommonReason.SESSION_REVOKED, CommonReason.ROLES_CHANGED]
         : [];
     case 403:
       return authenticated ? [CommonReason.PERMISSION_DENIED] : [];
+    case 409:
+      return idempotent ? [CommonReason.IDEMPOTENCY_KEY_IN_USE] : [];
     case 413:
       return [GatewayReason.PAYLOAD_TOO_LARGE];
     case 415:
       return [GatewayReason.UNSUPPORTED_MEDIA_TYPE];
+    case 422:
+      return idempotent ? [CommonReason.IDEMPOTENCY_KEY_REUSED] : [];
     case 503: {
       // SERVICE_UNAVAILABLE: the gateway cannot check tokens yet, or the service is down (a public
       // route that calls a service lists it as its own); *_NOT_LOADED: the service cannot check them
@@ -103,6 +115,10 @@ function listErrorReasons(document: OpenAPIObject): void {
     for (const [method, operation] of Object.entries(pathItem)) {
       if (!METHODS.has(method)) continue;
       const authenticated = (operation.security ?? []).length > 0;
+      const idempotent = (operation.parameters ?? []).some(
+        (parameter: ParameterObject | ReferenceObject) =>
+          'in' in parameter && parameter.in === 'header' && parameter.name === IDEMPOTENCY_KEY_HEADER,
+      );
       const responses = Object.entries(operation.responses ?? {}) as [string, ResponseObject & { [OWN_REASONS]?: unknown }][];
       for (const [status, response] of responses) {
         const own = response[OWN_REASONS];
@@ -110,7 +126,7 @@ function listErrorReasons(document: OpenAPIObject): void {
         delete response[OWN_REASONS];
         // A public route that calls a service (SERVICE_UNAVAILABLE among its own) meets its database too.
         const database = own.includes(GatewayReason.SERVICE_UNAVAILABLE) ? [CommonReason.DATABASE_UNAVAILABLE] : [];
-        const reasons = [...new Set([...(own as Reason[]), ...database, ...sharedReasons(Number(status), method, authenticated)])];
+        const reasons = [...new Set([...(own as Reason[]), ...database, ...sharedReasons(Number(status), method, authenticated, idempotent)])];
         const media = response.content?.['application/json'];
         if (reasons.length === 0 || !media?.schema) continue;
         const listed: SchemaObject = {

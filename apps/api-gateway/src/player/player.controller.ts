@@ -62,6 +62,7 @@ import type { FastifyReply } from 'fastify';
 import { CurrentUser } from '../auth/current-user.decorator.js';
 import type { Principal } from '../auth/principal.js';
 import type { CallContext } from '../downstream/call-context.js';
+import { answer, IdempotencyKey } from '../http/idempotency-key.js';
 import { ApiErrors, BEARER_AUTH } from '../http/openapi.js';
 import { ApiRequestTimeoutHeader, CallCtx, HeaderParam } from '../http/request-params.js';
 import { PlayerService, type QueueEdit } from './player.service.js';
@@ -123,6 +124,7 @@ export class PlayerController {
     401,
     [409, PlaybackReason.VERSION_MISMATCH, PlaybackReason.QUEUE_FULL],
     413,
+    422,
     // Playback looks the tracks up in metadata, which may be down or slow.
     [503, CommonReason.DEPENDENCY_UNAVAILABLE],
     [504, CommonReason.DEPENDENCY_UNAVAILABLE],
@@ -132,8 +134,10 @@ export class PlayerController {
     @Body({ schema: addToQueueBodySchema }) body: AddToQueueBody,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.addToQueue(ctx, user.userId, body.track_ids, body.position, edit);
+    return answer(reply, await this.player.addToQueue(ctx, user.userId, body.track_ids, body.position, edit, key));
   }
 
   @RequirePermission('player:write')
@@ -145,6 +149,7 @@ export class PlayerController {
     401,
     [409, PlaybackReason.VERSION_MISMATCH, PlaybackReason.QUEUE_FULL],
     413,
+    422,
     // Playback looks the tracks up in metadata, which may be down or slow.
     [503, CommonReason.DEPENDENCY_UNAVAILABLE],
     [504, CommonReason.DEPENDENCY_UNAVAILABLE],
@@ -154,36 +159,42 @@ export class PlayerController {
     @Body({ schema: replaceQueueBodySchema }) body: ReplaceQueueBody,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.replaceQueue(ctx, user.userId, body.track_ids, edit);
+    return answer(reply, await this.player.replaceQueue(ctx, user.userId, body.track_ids, edit, key));
   }
 
   @RequirePermission('player:write')
   @Delete('queue')
   @ApiOperation({ summary: 'Clear the upcoming items (after the current one) or the whole queue', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 422, 503, 504)
   async clearQueue(
     @CurrentUser() user: Principal,
     @Query({ schema: clearQueueQuerySchema }) query: ClearQueueQuery,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.clearQueue(ctx, user.userId, query.scope, edit);
+    return answer(reply, await this.player.clearQueue(ctx, user.userId, query.scope, edit, key));
   }
 
   @RequirePermission('player:write')
   @Delete('queue/items/:queue_item_id')
   @ApiOperation({ summary: 'Remove one item from the queue', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 422, 503, 504)
   async removeItem(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.removeItem(ctx, user.userId, params.queue_item_id, edit);
+    return answer(reply, await this.player.removeItem(ctx, user.userId, params.queue_item_id, edit, key));
   }
 
   @RequirePermission('player:write')
@@ -191,14 +202,16 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Remove several items at once', description: `All or none: 404 names unknown items. ${CONFLICT_NOTE}` })
   @QueueChange()
-  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], [409, PlaybackReason.VERSION_MISMATCH], 422, 503, 504)
   async removeItems(
     @CurrentUser() user: Principal,
     @Body({ schema: removeItemsBodySchema }) body: RemoveItemsBody,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.removeItems(ctx, user.userId, body.queue_item_ids, edit);
+    return answer(reply, await this.player.removeItems(ctx, user.userId, body.queue_item_ids, edit, key));
   }
 
   @RequirePermission('player:write')
@@ -211,6 +224,7 @@ export class PlayerController {
     401,
     [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND],
     [409, PlaybackReason.VERSION_MISMATCH],
+    422,
     503,
     504,
   )
@@ -220,36 +234,42 @@ export class PlayerController {
     @Body({ schema: moveItemBodySchema }) body: MoveItemBody,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.moveItem(ctx, user.userId, params.queue_item_id, body.before_queue_item_id, edit);
+    return answer(reply, await this.player.moveItem(ctx, user.userId, params.queue_item_id, body.before_queue_item_id, edit, key));
   }
 
   @RequirePermission('player:write')
   @Put('shuffle')
   @ApiOperation({ summary: 'Shuffle the upcoming items, or restore their order', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 422, 503, 504)
   async shuffle(
     @CurrentUser() user: Principal,
     @Body({ schema: shuffleBodySchema }) body: ShuffleBody,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.setShuffle(ctx, user.userId, body.shuffle, edit);
+    return answer(reply, await this.player.setShuffle(ctx, user.userId, body.shuffle, edit, key));
   }
 
   @RequirePermission('player:write')
   @Put('repeat')
   @ApiOperation({ summary: 'Set repeat: off, track or context', description: CONFLICT_NOTE })
   @QueueChange()
-  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.VERSION_MISMATCH], 422, 503, 504)
   async repeat(
     @CurrentUser() user: Principal,
     @Body({ schema: repeatBodySchema }) body: RepeatBody,
     @QueueEditParams() edit: QueueEdit,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<QueueView> {
-    return this.player.setRepeat(ctx, user.userId, body.repeat, edit);
+    return answer(reply, await this.player.setRepeat(ctx, user.userId, body.repeat, edit, key));
   }
 
   @RequirePermission('player:write')
@@ -257,13 +277,15 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Skip to the next item', description: '409 NO_NEXT_TRACK at the end of the queue (unless repeating).' })
   @ApiResponse({ status: 200, description: 'The playback state after the skip', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, [409, PlaybackReason.NO_NEXT_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_NEXT_TRACK, PlaybackReason.QUEUE_EMPTY], 422, 503, 504)
   async next(
     @CurrentUser() user: Principal,
     @Body({ schema: skipBodySchema }) body: SkipBody,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PlayerStateView> {
-    return this.player.skipToNext(ctx, user.userId, body.device_id, body.track_ended);
+    return answer(reply, await this.player.skipToNext(ctx, user.userId, body.device_id, body.track_ended, key));
   }
 
   @RequirePermission('player:write')
@@ -274,13 +296,15 @@ export class PlayerController {
     description: '409 NO_PREVIOUS_TRACK at the start of the queue (unless repeating).',
   })
   @ApiResponse({ status: 200, description: 'The playback state after the change', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, [409, PlaybackReason.NO_PREVIOUS_TRACK, PlaybackReason.QUEUE_EMPTY], 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_PREVIOUS_TRACK, PlaybackReason.QUEUE_EMPTY], 422, 503, 504)
   async previous(
     @CurrentUser() user: Principal,
     @Body({ schema: previousBodySchema }) body: PreviousBody,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PlayerStateView> {
-    return this.player.skipToPrevious(ctx, user.userId, body.device_id);
+    return answer(reply, await this.player.skipToPrevious(ctx, user.userId, body.device_id, key));
   }
 
   @RequirePermission('player:write')
@@ -288,14 +312,16 @@ export class PlayerController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Jump to an item and play it from its start' })
   @ApiResponse({ status: 200, description: 'The playback state after the jump', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], 503, 504)
+  @ApiErrors(400, 401, [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND], 409, 422, 503, 504)
   async jump(
     @CurrentUser() user: Principal,
     @Param({ schema: queueItemParamsSchema }) params: QueueItemParams,
     @Body({ schema: jumpBodySchema }) body: JumpBody,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PlayerStateView> {
-    return this.player.jumpTo(ctx, user.userId, params.queue_item_id, body.device_id);
+    return answer(reply, await this.player.jumpTo(ctx, user.userId, params.queue_item_id, body.device_id, key));
   }
 
   @RequirePermission('player:write')
@@ -313,6 +339,7 @@ export class PlayerController {
     401,
     [404, PlaybackReason.QUEUE_ITEM_NOT_FOUND],
     [409, PlaybackReason.NOT_CURRENT_ITEM],
+    422,
     503,
     504,
   )
@@ -320,8 +347,10 @@ export class PlayerController {
     @CurrentUser() user: Principal,
     @Body({ schema: progressBodySchema }) body: ProgressBody,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ProgressView> {
-    return this.player.reportProgress(ctx, user.userId, body);
+    return answer(reply, await this.player.reportProgress(ctx, user.userId, body, key));
   }
 
   @Get()
@@ -346,13 +375,15 @@ export class PlayerController {
     description: 'Resumes there at the position extrapolated to now. 409 NO_ACTIVE_DEVICE when nothing was ever played.',
   })
   @ApiResponse({ status: 200, description: 'The playback state on the new device', standardSchema: playerStateViewSchema })
-  @ApiErrors(400, 401, [409, PlaybackReason.NO_ACTIVE_DEVICE], 503, 504)
+  @ApiErrors(400, 401, [409, PlaybackReason.NO_ACTIVE_DEVICE], 422, 503, 504)
   async transfer(
     @CurrentUser() user: Principal,
     @Body({ schema: transferBodySchema }) body: TransferBody,
     @CallCtx() ctx: CallContext,
+    @IdempotencyKey() key: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PlayerStateView> {
-    return this.player.transfer(ctx, user.userId, body.device_id, body.play);
+    return answer(reply, await this.player.transfer(ctx, user.userId, body.device_id, body.play, key));
   }
 
   @Get('devices')

@@ -20,6 +20,15 @@ import type {
 /** Tracks resolved from the catalogue by id; an id missing from it has left the catalogue. */
 export type TracksById = ReadonlyMap<string, TrackView>;
 
+/**
+ * The tracks a view shows, and whether reading them failed after a committed change (`partial`:
+ * then there are none, and the view's tracks are null rather than the change answered as a failure).
+ */
+export interface Enrichment {
+  readonly tracks: TracksById;
+  readonly partial: boolean;
+}
+
 const REPEAT_NAMES: Record<playbackV1.RepeatMode, RepeatModeName> = {
   [playbackV1.RepeatMode.REPEAT_MODE_UNSPECIFIED]: 'off',
   [playbackV1.RepeatMode.REPEAT_MODE_OFF]: 'off',
@@ -50,9 +59,9 @@ export function toQueuePayload(queue: playbackV1.Queue): QueuePayload {
   };
 }
 
-export function toQueueView(queue: playbackV1.Queue, tracks: TracksById): QueueView {
+export function toQueueView(queue: playbackV1.Queue, { tracks, partial }: Enrichment): QueueView {
   const { items, ...rest } = toQueuePayload(queue);
-  return { ...rest, items: items.map(({ track_id, ...item }) => ({ ...item, track: tracks.get(track_id) ?? null })) };
+  return { ...rest, items: items.map(({ track_id, ...item }) => ({ ...item, track: tracks.get(track_id) ?? null })), partial };
 }
 
 export function toStatePayload(state: playbackV1.PlaybackState): StatePayload {
@@ -69,9 +78,9 @@ export function toStatePayload(state: playbackV1.PlaybackState): StatePayload {
   };
 }
 
-export function toStateView(state: playbackV1.PlaybackState, tracks: TracksById): PlayerStateView {
+export function toStateView(state: playbackV1.PlaybackState, { tracks, partial }: Enrichment): PlayerStateView {
   const { item, ...rest } = toStatePayload(state);
-  return { ...rest, item: item ? { queue_item_id: item.queue_item_id, track: tracks.get(item.track_id) ?? null } : null };
+  return { ...rest, item: item ? { queue_item_id: item.queue_item_id, track: tracks.get(item.track_id) ?? null } : null, partial };
 }
 
 export function toProgressRequest(userId: string, progress: ProgressBody): playbackV1.ReportProgressRequest {

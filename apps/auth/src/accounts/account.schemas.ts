@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { idempotencyKeyField } from '@overture/idempotency';
 import { ROLES } from '@overture/identity';
 import { normalizeEmail } from './email.js';
 
@@ -25,6 +26,7 @@ export const registerSchema = z.object({
     .max(64, 'at most 64 characters')
     .regex(/^[^\p{Cc}]*$/u, 'must not contain control characters'),
   clientAddress,
+  idempotencyKey: idempotencyKeyField,
 });
 
 export const getUserSchema = z.object({ userId: z.uuid({ message: 'must be a user id (UUID)' }) });

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DomainError } from '@overture/grpc';
+import type { KeyedWrite } from '@overture/idempotency';
 import { randomBytes } from 'node:crypto';
 import { SecurityEventRepository } from '../audit/security-event.repository.js';
 import { emailTaken, invalidCredentials, userNotFound } from '../auth.errors.js';
@@ -41,10 +42,10 @@ export class AccountService implements OnModuleInit {
   }
 
   /** Creates an account; counted per client address before the (deliberately costly) hash is made. */
-  async register(input: RegisterInput): Promise<User> {
+  async register(input: RegisterInput, keyed?: KeyedWrite<User>): Promise<User> {
     await this.registrations.begin(input.clientAddress);
     const passwordHash = await this.hasher.hash(input.password);
-    const user = await this.users.insertWithCredential({ email: input.email, displayName: input.displayName }, passwordHash);
+    const user = await this.users.insertWithCredential({ email: input.email, displayName: input.displayName }, passwordHash, keyed);
     if (!user) throw emailTaken();
     return user;
   }

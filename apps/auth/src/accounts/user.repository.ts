@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyedWrite } from '@overture/idempotency';
 import { DataSource } from 'typeorm';
 import type { SqlRunner } from '../tokens/refresh-token.repository.js';
 import type { NewUser, User } from './user.js';
@@ -22,8 +23,10 @@ export class UserRepository {
    * Creates the user and its password credential in one transaction. Returns undefined, writing
    * nothing, when the (normalised) email is already taken.
    */
-  async insertWithCredential(user: NewUser, passwordHash: string): Promise<User | undefined> {
+  /** The new user, or undefined when the email is taken; `keyed` is claimed and recorded in the same transaction. */
+  async insertWithCredential(user: NewUser, passwordHash: string, keyed?: KeyedWrite<User>): Promise<User | undefined> {
     return this.db.transaction(async (em) => {
+      await keyed?.claim(em);
       const rows: UserRow[] = await em.query(
         `INSERT INTO users AS u (email, display_name) VALUES ($1, $2)
          ON CONFLICT (email) DO NOTHING
@@ -33,7 +36,9 @@ export class UserRepository {
       const row = rows[0];
       if (!row) return undefined;
       await em.query('INSERT INTO credentials (user_id, password_hash) VALUES ($1, $2)', [row.id, passwordHash]);
-      return toUser(row);
+      const created = toUser(row);
+      await keyed?.record(em, created);
+      return created;
     });
   }
 

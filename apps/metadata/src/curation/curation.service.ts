@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MetadataReason } from '@overture/contracts';
+import type { KeyedWrite } from '@overture/idempotency';
 import { z } from 'zod';
 import { TermCache } from '../cache/term-cache.js';
 import { TrackCache } from '../cache/track-cache.js';
@@ -21,20 +22,20 @@ export class CurationService {
     @Inject(TermCache) private readonly terms: TermCache,
   ) {}
 
-  async create(input: TrackInput): Promise<Track> {
-    const track = unwrap(await this.writes.create(input), input.isrc);
+  async create(input: TrackInput, keyed?: KeyedWrite<Track>): Promise<Track> {
+    const track = unwrap(await this.writes.create(input, keyed), input.isrc);
     this.committed(track.id);
     return track;
   }
 
-  async update(id: string, expectedVersion: number, input: TrackInput): Promise<Track> {
-    const outcome = await this.writes.update(id, expectedVersion, input);
+  async update(id: string, expectedVersion: number, input: TrackInput, keyed?: KeyedWrite<Track>): Promise<Track> {
+    const outcome = await this.writes.update(id, expectedVersion, input, keyed);
     if (outcome.ok) this.committed(id);
     return unwrap(outcome, input.isrc, id);
   }
 
-  async delete(id: string, expectedVersion: number): Promise<void> {
-    const outcome = await this.writes.delete(id, expectedVersion);
+  async delete(id: string, expectedVersion: number, keyed?: KeyedWrite<undefined>): Promise<void> {
+    const outcome = await this.writes.delete(id, expectedVersion, keyed);
     if (outcome.ok) this.committed(id);
     unwrap(outcome, '', id);
   }

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyedWrite } from '@overture/idempotency';
 import { MetadataReason } from '@overture/contracts';
 import { DataSource, type EntityManager } from 'typeorm';
 import { CHANGE_FEED_LOCK } from '../catalogue/change-feed.lock.js';
@@ -36,12 +37,20 @@ const INDEXED = 'id, doc, popularity, bpm, release_year, term_ids';
  * Single-track writes for curators. Each runs in one transaction that also keeps the postings, the
  * maintained term counts and the change feed in step, and NOTIFYs replicas' caches at commit.
  */
+// A curator's idempotency key is claimed first in a write's transaction and its answer stored last,
+// only on success: a refused write stores nothing, so its retry is judged afresh.
+async function recorded<T>(em: EntityManager, keyed: KeyedWrite<T> | undefined, value: T): Promise<WriteOutcome<T>> {
+  await keyed?.record(em, value);
+  return { ok: true, value };
+}
+
 @Injectable()
 export class TrackWriteRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
 
-  async create(input: TrackInput): Promise<WriteOutcome<Track>> {
+  async create(input: TrackInput, keyed?: KeyedWrite<Track>): Promise<WriteOutcome<Track>> {
     return this.db.transaction(async (em) => {
+      await keyed?.claim(em);
       const taken: unknown[] = await em.query('SELECT 1 FROM tracks WHERE isrc = $1', [input.isrc]);
       if (taken.length) return { ok: false, reason: MetadataReason.ISRC_TAKEN };
       const values = await this.values(em, input);
@@ -57,12 +66,13 @@ export class TrackWriteRepository {
       if (!created) return { ok: false, reason: MetadataReason.ISRC_TAKEN };
       await this.reindex(em, undefined, created);
       await this.recordChange(em, created.id, 'created', 1);
-      return { ok: true, value: await this.read(em, created.id) };
+      return recorded(em, keyed, await this.read(em, created.id));
     });
   }
 
-  async update(id: string, expectedVersion: number, input: TrackInput): Promise<WriteOutcome<Track>> {
+  async update(id: string, expectedVersion: number, input: TrackInput, keyed?: KeyedWrite<Track>): Promise<WriteOutcome<Track>> {
     return this.db.transaction(async (em) => {
+      await keyed?.claim(em);
       const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [
         id,
       ]);
@@ -85,12 +95,13 @@ export class TrackWriteRepository {
       if (!updated) return { ok: false, reason: MetadataReason.TRACK_NOT_FOUND };
       await this.reindex(em, old, updated);
       await this.recordChange(em, id, 'updated', updated.version);
-      return { ok: true, value: await this.read(em, id) };
+      return recorded(em, keyed, await this.read(em, id));
     });
   }
 
-  async delete(id: string, expectedVersion: number): Promise<WriteOutcome<undefined>> {
+  async delete(id: string, expectedVersion: number, keyed?: KeyedWrite<undefined>): Promise<WriteOutcome<undefined>> {
     return this.db.transaction(async (em) => {
+      await keyed?.claim(em);
       const current: (Indexed & { version: number })[] = await em.query(`SELECT ${INDEXED}, version FROM tracks WHERE id = $1 FOR UPDATE`, [
         id,
       ]);
@@ -101,7 +112,7 @@ export class TrackWriteRepository {
       await em.query('DELETE FROM tracks WHERE id = $1', [id]);
       await this.reindex(em, old, undefined);
       await this.recordChange(em, id, 'deleted', old.version + 1);
-      return { ok: true, value: undefined };
+      return recorded(em, keyed, undefined);
     });
   }
 

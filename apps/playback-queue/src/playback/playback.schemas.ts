@@ -1,4 +1,5 @@
 import { playbackV1 } from '@overture/contracts';
+import { idempotencyKeyField as idempotencyKey } from '@overture/idempotency';
 import { z } from 'zod';
 
 /** Track ids per add, insert or replace call (looked up in chunks of the catalogue's batch size). */
@@ -25,11 +26,11 @@ const trackIds = z
 
 export const userRequestSchema = z.object({ userId });
 
-export const addToQueueSchema = z.object({ userId, trackIds, expectedVersion, deviceId: optionalDeviceId });
+export const addToQueueSchema = z.object({ userId, trackIds, expectedVersion, deviceId: optionalDeviceId, idempotencyKey });
 export const insertNextSchema = addToQueueSchema;
 export const replaceQueueSchema = addToQueueSchema;
 
-export const removeQueueItemSchema = z.object({ userId, queueItemId, expectedVersion, deviceId: optionalDeviceId });
+export const removeQueueItemSchema = z.object({ userId, queueItemId, expectedVersion, deviceId: optionalDeviceId, idempotencyKey });
 
 export const removeQueueItemsSchema = z.object({
   userId,
@@ -39,6 +40,7 @@ export const removeQueueItemsSchema = z.object({
     .max(MAX_ITEMS_PER_REMOVE, `at most ${MAX_ITEMS_PER_REMOVE} ids per call`),
   expectedVersion,
   deviceId: optionalDeviceId,
+  idempotencyKey,
 });
 
 export const moveQueueItemSchema = z.object({
@@ -47,11 +49,18 @@ export const moveQueueItemSchema = z.object({
   beforeQueueItemId: z.union([z.literal(''), queueItemId]).transform((id) => id || undefined),
   expectedVersion,
   deviceId: optionalDeviceId,
+  idempotencyKey,
 });
 
-export const clearQueueSchema = z.object({ userId, upcomingOnly: z.boolean(), expectedVersion, deviceId: optionalDeviceId });
+export const clearQueueSchema = z.object({
+  userId,
+  upcomingOnly: z.boolean(),
+  expectedVersion,
+  deviceId: optionalDeviceId,
+  idempotencyKey,
+});
 
-export const setShuffleSchema = z.object({ userId, shuffle: z.boolean(), expectedVersion, deviceId: optionalDeviceId });
+export const setShuffleSchema = z.object({ userId, shuffle: z.boolean(), expectedVersion, deviceId: optionalDeviceId, idempotencyKey });
 
 const REPEAT_MODES = {
   [playbackV1.RepeatMode.REPEAT_MODE_OFF]: 'off',
@@ -67,12 +76,13 @@ export const setRepeatSchema = z.object({
     .transform((mode) => REPEAT_MODES[mode]),
   expectedVersion,
   deviceId: optionalDeviceId,
+  idempotencyKey,
 });
 
-export const skipToNextSchema = z.object({ userId, deviceId, trackEnded: z.boolean() });
-export const skipToPreviousSchema = z.object({ userId, deviceId });
-export const jumpToItemSchema = z.object({ userId, deviceId, queueItemId });
-export const transferPlaybackSchema = z.object({ userId, deviceId, play: z.boolean().optional() });
+export const skipToNextSchema = z.object({ userId, deviceId, trackEnded: z.boolean(), idempotencyKey });
+export const skipToPreviousSchema = z.object({ userId, deviceId, idempotencyKey });
+export const jumpToItemSchema = z.object({ userId, deviceId, queueItemId, idempotencyKey });
+export const transferPlaybackSchema = z.object({ userId, deviceId, play: z.boolean().optional(), idempotencyKey });
 
 export const reportProgressSchema = z.object({
   userId,
@@ -88,6 +98,7 @@ export const reportProgressSchema = z.object({
     .refine((rate) => rate >= 0.25, 'must be at least 0.25 (or 0 for 1.0)'),
   clientTimestampMs: z.number().int().min(0, 'must not be negative').optional(),
   takeOver: z.boolean(),
+  idempotencyKey,
 });
 
 export const listRecentlyPlayedSchema = z.object({

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyedWrite } from '@overture/idempotency';
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DeviceRepository } from '../devices/device.repository.js';
@@ -63,8 +64,8 @@ export class PlaybackService {
    * the first again under repeat `context`). When the track played to its end under repeat
    * `track`, the same item starts again instead.
    */
-  async skipToNext(userId: string, deviceId: string, trackEnded: boolean): Promise<PlaybackState> {
-    return this.navigate(userId, deviceId, async (em, head, current) => {
+  async skipToNext(userId: string, deviceId: string, trackEnded: boolean, keyed?: KeyedWrite<PlaybackState>): Promise<PlaybackState> {
+    return this.navigate(userId, deviceId, keyed, async (em, head, current) => {
       if (trackEnded && head.repeat === 'track' && current) return current;
       const following = await this.queues.itemAfter(em, userId, current?.position ?? null);
       const first = following ? undefined : await this.queues.itemAfter(em, userId, null);
@@ -73,8 +74,8 @@ export class PlaybackService {
   }
 
   /** Moves playback to the previous item (past the first one, the last under repeat `context`). */
-  async skipToPrevious(userId: string, deviceId: string): Promise<PlaybackState> {
-    return this.navigate(userId, deviceId, async (em, head, current) => {
+  async skipToPrevious(userId: string, deviceId: string, keyed?: KeyedWrite<PlaybackState>): Promise<PlaybackState> {
+    return this.navigate(userId, deviceId, keyed, async (em, head, current) => {
       const preceding = current ? await this.queues.itemBefore(em, userId, current.position) : undefined;
       const last = await this.queues.itemBefore(em, userId, null);
       return previousItem(current, preceding, head.repeat, last);
@@ -82,40 +83,58 @@ export class PlaybackService {
   }
 
   /** Makes `itemId` current, from its start. */
-  async jumpTo(userId: string, deviceId: string, itemId: string): Promise<PlaybackState> {
-    return this.navigate(userId, deviceId, async (em) => requireItem(await this.queues.findItem(em, userId, itemId), itemId));
+  async jumpTo(userId: string, deviceId: string, itemId: string, keyed?: KeyedWrite<PlaybackState>): Promise<PlaybackState> {
+    return this.navigate(userId, deviceId, keyed, async (em) => requireItem(await this.queues.findItem(em, userId, itemId), itemId));
   }
 
   /**
    * A device's heartbeat for the current item, under the rule of `ignoredReason`; an accepted
    * report records the item's play once it reaches the threshold.
    */
-  async reportProgress(userId: string, itemId: string, report: ProgressReport): Promise<ProgressOutcome> {
-    const outcome = await this.db.transaction(async (em): Promise<ProgressOutcome & { recordPlay: boolean }> => {
-      // The queue lock serialises this with skips and removals of the same user.
-      const head = await this.queues.lock(em, userId);
-      const item = requireItem(await this.queues.findItem(em, userId, itemId), itemId);
-      const now = new Date();
-      const previous = await this.states.find(userId, em);
-      const lastAccepted = await this.devices.touch(em, userId, report.deviceId, now);
-      // Validates the position before deciding whether to ignore the report: bad input is always an error.
-      const applied = applyProgress(previous, item, report, now);
-      const ignored = ignoredReason(previous, report, lastAccepted);
-      if (ignored) return { state: previous ?? applied.state, ignored, recordPlay: false };
-      assertCurrent(head.currentItemId, item);
-      if (report.clientTimestamp !== undefined) await this.devices.saveLastReport(em, userId, report.deviceId, report.clientTimestamp);
-      if (applied.recordPlay) await this.record(em, userId, item, 'play', report.positionMs, now);
-      await this.states.save(em, userId, applied.state);
-      await this.publishState(em, userId, report.deviceId, applied.state);
-      return { state: applied.state, recordPlay: applied.recordPlay };
+  async reportProgress(
+    userId: string,
+    itemId: string,
+    report: ProgressReport,
+    keyed?: KeyedWrite<ProgressOutcome>,
+  ): Promise<ProgressOutcome> {
+    const outcome = await this.db.transaction(async (em) => {
+      await keyed?.claim(em);
+      const outcome = await this.applyReport(em, userId, itemId, report);
+      await keyed?.record(em, { state: outcome.state, ignored: outcome.ignored });
+      return outcome;
     });
     if (outcome.recordPlay) this.relay.wake();
     return { state: outcome.state, ignored: outcome.ignored };
   }
 
+  private async applyReport(
+    em: EntityManager,
+    userId: string,
+    itemId: string,
+    report: ProgressReport,
+  ): Promise<ProgressOutcome & { recordPlay: boolean }> {
+    // The queue lock serialises this with skips and removals of the same user.
+    const head = await this.queues.lock(em, userId);
+    const item = requireItem(await this.queues.findItem(em, userId, itemId), itemId);
+    const now = new Date();
+    const previous = await this.states.find(userId, em);
+    const lastAccepted = await this.devices.touch(em, userId, report.deviceId, now);
+    // Validates the position before deciding whether to ignore the report: bad input is always an error.
+    const applied = applyProgress(previous, item, report, now);
+    const ignored = ignoredReason(previous, report, lastAccepted);
+    if (ignored) return { state: previous ?? applied.state, ignored, recordPlay: false };
+    assertCurrent(head.currentItemId, item);
+    if (report.clientTimestamp !== undefined) await this.devices.saveLastReport(em, userId, report.deviceId, report.clientTimestamp);
+    if (applied.recordPlay) await this.record(em, userId, item, 'play', report.positionMs, now);
+    await this.states.save(em, userId, applied.state);
+    await this.publishState(em, userId, report.deviceId, applied.state);
+    return { state: applied.state, recordPlay: applied.recordPlay };
+  }
+
   /** Moves playback to `deviceId`, at the position the previous device had extrapolated to now. */
-  async transfer(userId: string, deviceId: string, play: boolean | undefined): Promise<PlaybackState> {
+  async transfer(userId: string, deviceId: string, play: boolean | undefined, keyed?: KeyedWrite<PlaybackState>): Promise<PlaybackState> {
     return this.db.transaction(async (em) => {
+      await keyed?.claim(em);
       await this.queues.lock(em, userId);
       const now = new Date();
       await this.devices.touch(em, userId, deviceId, now);
@@ -124,6 +143,7 @@ export class PlaybackService {
       const state = transferTo(previous, deviceId, play, now);
       await this.states.save(em, userId, state);
       await this.publishState(em, userId, deviceId, state);
+      await keyed?.record(em, state);
       return state;
     });
   }
@@ -148,9 +168,11 @@ export class PlaybackService {
   private async navigate(
     userId: string,
     deviceId: string,
+    keyed: KeyedWrite<PlaybackState> | undefined,
     choose: (em: EntityManager, head: QueueHead, current: QueueItem | undefined) => Promise<QueueItem>,
   ): Promise<PlaybackState> {
     const { state, recorded } = await this.db.transaction(async (em) => {
+      await keyed?.claim(em);
       const head = await this.queues.lock(em, userId);
       const current = head.currentItemId ? await this.queues.findItem(em, userId, head.currentItemId) : undefined;
       const target = await choose(em, head, current);
@@ -164,6 +186,7 @@ export class PlaybackService {
       await this.states.save(em, userId, state);
       await this.changes.publish(em, { kind: 'queue', userId, version, change: 'current', deviceId });
       await this.publishState(em, userId, deviceId, state);
+      await keyed?.record(em, state);
       return { state, recorded: leaving !== undefined };
     });
     if (recorded) this.relay.wake();

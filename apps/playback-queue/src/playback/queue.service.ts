@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { KeyedWrite } from '@overture/idempotency';
 import { DataSource, type EntityManager } from 'typeorm';
 import { TrackCatalogue } from '../catalogue/track-catalogue.js';
 import { DeviceRepository } from '../devices/device.repository.js';
@@ -18,6 +19,8 @@ export interface EditOptions {
   expectedVersion?: number;
   /** Empty when the caller did not name a device. */
   deviceId: string;
+  /** The client's idempotency key, claimed and recorded in the edit's transaction. */
+  keyed?: KeyedWrite<Queue>;
 }
 
 /** What an edit did beyond its own item changes: the new head fields, and the playback state if it changed. */
@@ -165,8 +168,8 @@ export class QueueService {
   }
 
   /**
-   * Runs one edit: lock, version check, the edit itself, then the new head and version, the change
-   * events and the device's last-seen time, all in one transaction.
+   * Runs one edit: idempotency key, lock, version check, the edit itself, then the new head and
+   * version, the change events, the device's last-seen time and the key's answer, all in one transaction.
    */
   private async edit(
     userId: string,
@@ -174,22 +177,39 @@ export class QueueService {
     change: string,
     apply: (em: EntityManager, head: QueueHead) => Promise<EditOutcome>,
   ): Promise<Queue> {
+    const { keyed } = options;
     return this.db.transaction(async (em) => {
+      await keyed?.claim(em);
       const head = await this.queues.lock(em, userId);
       assertVersion(head.version, options.expectedVersion);
       const now = new Date();
       if (options.deviceId) await this.devices.touch(em, userId, options.deviceId, now);
       const outcome = await apply(em, head);
-      if (outcome.unchanged) return { ...head, items: await this.queues.listItems(userId, em) };
-      const next = { currentItemId: head.currentItemId, shuffle: head.shuffle, repeat: head.repeat, ...outcome.head };
-      const version = await this.queues.saveHead(em, userId, next);
-      await this.changes.publish(em, { kind: 'queue', userId, version, change, deviceId: options.deviceId });
-      if (outcome.state) {
-        const { state } = outcome;
-        await this.changes.publish(em, { kind: 'state', userId, version: state.version, deviceId: options.deviceId, state });
-      }
-      return { ...next, version, items: await this.queues.listItems(userId, em) };
+      const queue = outcome.unchanged
+        ? { ...head, items: await this.queues.listItems(userId, em) }
+        : await this.commitEdit(em, userId, head, outcome, change, options.deviceId);
+      await keyed?.record(em, queue);
+      return queue;
     });
+  }
+
+  /** The new head and version of an edit that changed something, and its change events. */
+  private async commitEdit(
+    em: EntityManager,
+    userId: string,
+    head: QueueHead,
+    outcome: EditOutcome,
+    change: string,
+    deviceId: string,
+  ): Promise<Queue> {
+    const next = { currentItemId: head.currentItemId, shuffle: head.shuffle, repeat: head.repeat, ...outcome.head };
+    const version = await this.queues.saveHead(em, userId, next);
+    await this.changes.publish(em, { kind: 'queue', userId, version, change, deviceId });
+    if (outcome.state) {
+      const { state } = outcome;
+      await this.changes.publish(em, { kind: 'state', userId, version: state.version, deviceId, state });
+    }
+    return { ...next, version, items: await this.queues.listItems(userId, em) };
   }
 
   // The current item and the playback state reference an item: both move off it before it is deleted.

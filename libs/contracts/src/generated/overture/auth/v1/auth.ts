@@ -28,10 +28,16 @@ export interface RegisterRequest {
   displayName: string;
   /** The end client's network address as the gateway saw it; registrations are limited per address. */
   clientAddress: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface RegisterResponse {
-  user?: User | undefined;
+  user?:
+    | User
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface PasswordGrant {
@@ -253,7 +259,16 @@ export interface WatchPolicyResponse {
 
 export const OVERTURE_AUTH_V1_PACKAGE_NAME = "overture.auth.v1";
 
-/** Accounts, credentials, tokens and signing keys. */
+/**
+ * Accounts, credentials, tokens and signing keys.
+ *
+ * Idempotency keys: Register takes an optional idempotency_key (the client's Idempotency-Key). There
+ * is no user yet, so a key is scoped by itself and a fingerprint of the email and display name: a
+ * later Register with the same key, email and display name answers the first answer with
+ * replayed=true and creates nothing; while the first call is still running it is ABORTED
+ * (IDEMPOTENCY_KEY_IN_USE). The key and answer are stored in the transaction that creates the
+ * account, for IDEMPOTENCY_RETENTION_HOURS. A call that fails stores nothing.
+ */
 
 export interface AuthServiceClient {
   /** Creates an account with the listener role. */
@@ -328,7 +343,16 @@ export interface AuthServiceClient {
   watchPolicy(request: WatchPolicyRequest, metadata: Metadata, ...rest: any): Observable<WatchPolicyResponse>;
 }
 
-/** Accounts, credentials, tokens and signing keys. */
+/**
+ * Accounts, credentials, tokens and signing keys.
+ *
+ * Idempotency keys: Register takes an optional idempotency_key (the client's Idempotency-Key). There
+ * is no user yet, so a key is scoped by itself and a fingerprint of the email and display name: a
+ * later Register with the same key, email and display name answers the first answer with
+ * replayed=true and creates nothing; while the first call is still running it is ABORTED
+ * (IDEMPOTENCY_KEY_IN_USE). The key and answer are stored in the transaction that creates the
+ * account, for IDEMPOTENCY_RETENTION_HOURS. A call that fails stores nothing.
+ */
 
 export interface AuthServiceController {
   /** Creates an account with the listener role. */

@@ -57,6 +57,16 @@ export enum CommonErrorReason {
    * starting up, has no connection to spare, or none came free in time; retry shortly.
    */
   COMMON_ERROR_REASON_DATABASE_UNAVAILABLE = 16,
+  /**
+   * COMMON_ERROR_REASON_IDEMPOTENCY_KEY_IN_USE - ABORTED: an earlier call with this idempotency key is still being applied; retry once it has
+   * answered (the gateway answers 409).
+   */
+  COMMON_ERROR_REASON_IDEMPOTENCY_KEY_IN_USE = 17,
+  /**
+   * COMMON_ERROR_REASON_IDEMPOTENCY_KEY_REUSED - INVALID_ARGUMENT: this idempotency key was used for a different request to the same method; a
+   * new request needs a new key (the gateway answers 422).
+   */
+  COMMON_ERROR_REASON_IDEMPOTENCY_KEY_REUSED = 18,
 }
 
 export const OVERTURE_COMMON_V1_PACKAGE_NAME = "overture.common.v1";

@@ -64,6 +64,11 @@ export enum GatewayErrorReason {
   GATEWAY_ERROR_REASON_RATE_LIMITED = 16,
   /** GATEWAY_ERROR_REASON_TOKEN_EXPIRED - WebSocket close reason (4401): the connection's access token expired without a fresh `auth`. */
   GATEWAY_ERROR_REASON_TOKEN_EXPIRED = 17,
+  /**
+   * GATEWAY_ERROR_REASON_INVALID_IDEMPOTENCY_KEY - 400: the Idempotency-Key header is not 1 to 255 characters of A-Z, a-z, 0-9 and - _ . : ~ + / =
+   * (optionally in double quotes, as a structured-field string).
+   */
+  GATEWAY_ERROR_REASON_INVALID_IDEMPOTENCY_KEY = 18,
 }
 
 export const OVERTURE_GATEWAY_V1_PACKAGE_NAME = "overture.gateway.v1";

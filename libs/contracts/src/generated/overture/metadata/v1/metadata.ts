@@ -219,29 +219,49 @@ export interface TrackInput {
 }
 
 export interface CreateTrackRequest {
-  track?: TrackInput | undefined;
+  track?:
+    | TrackInput
+    | undefined;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface CreateTrackResponse {
-  track?: Track | undefined;
+  track?:
+    | Track
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface UpdateTrackRequest {
   trackId: string;
   expectedVersion: number;
-  track?: TrackInput | undefined;
+  track?:
+    | TrackInput
+    | undefined;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface UpdateTrackResponse {
-  track?: Track | undefined;
+  track?:
+    | Track
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface DeleteTrackRequest {
   trackId: string;
   expectedVersion: number;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface DeleteTrackResponse {
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface ListChangesRequest {
@@ -336,6 +356,13 @@ export const METADATA_SERVICE_NAME = "MetadataService";
 /**
  * Catalogue pages, curation and the change feed: a service of its own, so that the hot read path
  * (MetadataService) and its implementers stay as they are.
+ *
+ * Idempotency keys: CreateTrack, UpdateTrack and DeleteTrack take an optional idempotency_key (the
+ * client's Idempotency-Key). The service stores the key, a fingerprint of the request and the
+ * answer in the transaction of the change, for IDEMPOTENCY_RETENTION_HOURS. A later call by the same
+ * curator to the same method with that key answers the stored answer with replayed=true and changes
+ * nothing; with another request, INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED); while the first call is
+ * still running, ABORTED (IDEMPOTENCY_KEY_IN_USE). A call that fails stores nothing.
  */
 
 export interface CatalogueServiceClient {
@@ -371,6 +398,13 @@ export interface CatalogueServiceClient {
 /**
  * Catalogue pages, curation and the change feed: a service of its own, so that the hot read path
  * (MetadataService) and its implementers stay as they are.
+ *
+ * Idempotency keys: CreateTrack, UpdateTrack and DeleteTrack take an optional idempotency_key (the
+ * client's Idempotency-Key). The service stores the key, a fingerprint of the request and the
+ * answer in the transaction of the change, for IDEMPOTENCY_RETENTION_HOURS. A later call by the same
+ * curator to the same method with that key answers the stored answer with replayed=true and changes
+ * nothing; with another request, INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED); while the first call is
+ * still running, ABORTED (IDEMPOTENCY_KEY_IN_USE). A call that fails stores nothing.
  */
 
 export interface CatalogueServiceController {

@@ -79,10 +79,16 @@ export interface AddToQueueRequest {
     | undefined;
   /** The device making the change, echoed in the change event. */
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface AddToQueueResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface RemoveQueueItemRequest {
@@ -90,10 +96,16 @@ export interface RemoveQueueItemRequest {
   queueItemId: string;
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface RemoveQueueItemResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface SkipToNextRequest {
@@ -101,10 +113,16 @@ export interface SkipToNextRequest {
   deviceId: string;
   /** The current track played to its end (rather than the listener skipping): with repeat TRACK it starts again. */
   trackEnded: boolean;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface SkipToNextResponse {
-  state?: PlaybackState | undefined;
+  state?:
+    | PlaybackState
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface ReportProgressRequest {
@@ -124,6 +142,8 @@ export interface ReportProgressRequest {
     | undefined;
   /** Makes this device the active one; without it, a report from another device is ignored (NOT_ACTIVE_DEVICE). */
   takeOver: boolean;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface ReportProgressResponse {
@@ -133,6 +153,8 @@ export interface ReportProgressResponse {
   /** False when the report was ignored; then ignored_reason says why and state is the unchanged state. */
   applied: boolean;
   ignoredReason: string;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface GetPlaybackStateRequest {
@@ -149,10 +171,16 @@ export interface InsertNextRequest {
   trackIds: string[];
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface InsertNextResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface MoveQueueItemRequest {
@@ -162,10 +190,16 @@ export interface MoveQueueItemRequest {
   beforeQueueItemId: string;
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface MoveQueueItemResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface RemoveQueueItemsRequest {
@@ -173,10 +207,16 @@ export interface RemoveQueueItemsRequest {
   queueItemIds: string[];
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface RemoveQueueItemsResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface ClearQueueRequest {
@@ -185,10 +225,16 @@ export interface ClearQueueRequest {
   upcomingOnly: boolean;
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface ClearQueueResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface ReplaceQueueRequest {
@@ -196,10 +242,16 @@ export interface ReplaceQueueRequest {
   trackIds: string[];
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface ReplaceQueueResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface SetShuffleRequest {
@@ -207,10 +259,16 @@ export interface SetShuffleRequest {
   shuffle: boolean;
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface SetShuffleResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface SetRepeatRequest {
@@ -218,40 +276,66 @@ export interface SetRepeatRequest {
   repeat: RepeatMode;
   expectedVersion?: number | undefined;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface SetRepeatResponse {
-  queue?: Queue | undefined;
+  queue?:
+    | Queue
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface SkipToPreviousRequest {
   userId: string;
   deviceId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface SkipToPreviousResponse {
-  state?: PlaybackState | undefined;
+  state?:
+    | PlaybackState
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface JumpToItemRequest {
   userId: string;
   deviceId: string;
   queueItemId: string;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface JumpToItemResponse {
-  state?: PlaybackState | undefined;
+  state?:
+    | PlaybackState
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface TransferPlaybackRequest {
   userId: string;
   deviceId: string;
   /** Unset: keep playing or paused as before. */
-  play?: boolean | undefined;
+  play?:
+    | boolean
+    | undefined;
+  /** The client's Idempotency-Key, if it sent one (see the service's comment). */
+  idempotencyKey?: string | undefined;
 }
 
 export interface TransferPlaybackResponse {
-  state?: PlaybackState | undefined;
+  state?:
+    | PlaybackState
+    | undefined;
+  /** This is the stored answer of an earlier call with the same idempotency key. */
+  replayed: boolean;
 }
 
 export interface ListDevicesRequest {
@@ -321,6 +405,13 @@ export const OVERTURE_PLAYBACK_V1_PACKAGE_NAME = "overture.playback.v1";
 /**
  * Per-user play queues, playback state and play history.
  * Every request names the user the gateway authenticated.
+ *
+ * Idempotency keys: the methods that change something take an optional idempotency_key (the
+ * client's Idempotency-Key). The service stores the key, a fingerprint of the request and the
+ * answer in the transaction of the change, for IDEMPOTENCY_RETENTION_HOURS. A later call by the same
+ * user to the same method with that key answers the stored answer with replayed=true and changes
+ * nothing; with another request, INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED); while the first call is
+ * still running, ABORTED (IDEMPOTENCY_KEY_IN_USE). A call that fails stores nothing.
  */
 
 export interface PlaybackServiceClient {
@@ -431,6 +522,13 @@ export interface PlaybackServiceClient {
 /**
  * Per-user play queues, playback state and play history.
  * Every request names the user the gateway authenticated.
+ *
+ * Idempotency keys: the methods that change something take an optional idempotency_key (the
+ * client's Idempotency-Key). The service stores the key, a fingerprint of the request and the
+ * answer in the transaction of the change, for IDEMPOTENCY_RETENTION_HOURS. A later call by the same
+ * user to the same method with that key answers the stored answer with replayed=true and changes
+ * nothing; with another request, INVALID_ARGUMENT (IDEMPOTENCY_KEY_REUSED); while the first call is
+ * still running, ABORTED (IDEMPOTENCY_KEY_IN_USE). A call that fails stores nothing.
  */
 
 export interface PlaybackServiceController {
