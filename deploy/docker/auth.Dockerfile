@@ -5,8 +5,12 @@
 # ENTRYPOINT and EXPOSE cannot take a build ARG); tools/deploy-check/check.sh enforces that.
 ARG APP=auth
 
+# Every stage starts from node:26-slim pinned by digest (the multi-platform index), the same in the five
+# files: `npx node tools/deploy-images/pin.ts base` resolves the tag and rewrites them. The all-zero digest
+# is the placeholder until it has been run with access to the registry.
+
 # Package manifests only, so the npm ci layers below stay cached until a package.json or the lockfile changes.
-FROM node:26-slim AS manifests
+FROM node:26-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS manifests
 WORKDIR /src
 COPY . .
 RUN mkdir /out && cp package.json package-lock.json /out/ \
@@ -15,13 +19,13 @@ RUN mkdir /out && cp package.json package-lock.json /out/ \
     done
 
 # Everything, dev tools included, for the build.
-FROM node:26-slim AS build-deps
+FROM node:26-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS build-deps
 WORKDIR /src
 COPY --from=manifests /out/ ./
 RUN npm ci --no-audit --no-fund
 
 # Production dependencies only, for the runtime image.
-FROM node:26-slim AS deps
+FROM node:26-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS deps
 WORKDIR /app
 COPY --from=manifests /out/ ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
@@ -40,7 +44,7 @@ RUN mkdir -p "/out/apps/$APP" && cp -r "apps/$APP/package.json" "apps/$APP/dist"
     done \
  && cp -r proto /out/proto
 
-FROM node:26-slim AS runtime
+FROM node:26-slim@sha256:0000000000000000000000000000000000000000000000000000000000000000 AS runtime
 ENV NODE_ENV=production
 WORKDIR /app
 # Owned by root and read-only to the app; workspace links in node_modules/@overture point at apps/ and libs/.

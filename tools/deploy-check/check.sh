@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Static checks of deploy/: renders the kustomize base and both overlays with `kubectl kustomize` and
-# validates every object, the Dockerfiles and .dockerignore (tools/deploy-check/validate.mjs says what).
-# Needs no cluster and no Docker engine. Usage: tools/deploy-check/check.sh [repo-root]
+# Static checks of deploy/: renders the kustomize base and both overlays with `kubectl kustomize`,
+# validates every object against its API schema (schemas.mjs, offline) and against the project's own
+# rules, with the Dockerfiles and .dockerignore (validate.mjs says what). Needs no cluster, no Docker
+# engine and no network: kubectl and node_modules (npm ci). Usage: tools/deploy-check/check.sh [--release] [repo-root]
+# --release also refuses the placeholder image digests (for a release, after tools/deploy-images/pin.ts).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"      # where the tooling (node_modules) lives
+export DEPLOY_CHECK_RELEASE=0
+if [ "${1:-}" = --release ]; then DEPLOY_CHECK_RELEASE=1; shift; fi
 TARGET="$(cd "${1:-$REPO}" && pwd)"     # what is checked (the self-test passes a mutated copy)
 KUBECTL="${KUBECTL:-kubectl}"
 
@@ -49,4 +53,12 @@ for target in base overlays/dev overlays/prod; do
   args+=("$name=$work/$name.json")
 done
 
-"$NODE" "$HERE/validate.mjs" "$TARGET" "${args[@]}"
+# The Prometheus Adapter's rules, which the HPAs' custom metrics need (scaling.mjs reads them).
+to_json <"$TARGET/deploy/observability/prometheus-adapter/values.yaml" >"$work/adapter.json" \
+  || die "deploy/observability/prometheus-adapter/values.yaml is not valid YAML"
+export ADAPTER_VALUES_JSON="$work/adapter.json"
+
+status=0
+"$NODE" "$HERE/schemas.mjs" "${args[@]}" || status=1
+"$NODE" "$HERE/validate.mjs" "$TARGET" "${args[@]}" || status=1
+exit "$status"

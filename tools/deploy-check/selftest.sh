@@ -50,7 +50,8 @@ case_ 'initContainer "migrate"'          $k/metadata/deployment.yaml           '
 case_ 'run node apps/auth/dist/main.js migrate' $k/auth/deployment.yaml        's/"migrate"\]/"migrations"]/'
 case_ 'without AUTH_KEY_ENCRYPTION_KEY' $k/auth/deployment.yaml           '/stays out of this container/{n;a\            - name: AUTH_KEY_ENCRYPTION_KEY\n              valueFrom:\n                secretKeyRef:\n                  name: overture-auth-keys\n                  key: AUTH_KEY_ENCRYPTION_KEY
 }'
-case_ 'pinned tag'                       deploy/k8s/overlays/prod/kustomization.yaml '0,/newTag: "0.1.0"/s//newTag: latest/'
+case_ 'pinned tag'                       $k/kustomization.yaml                 '0,/newTag: "0.1.0"/s//newTag: latest/'
+case_ 'is not pinned by digest'          deploy/k8s/overlays/prod/kustomization.yaml '0,/digest: sha256:0*$/s//newTag: "0.1.0"/'
 case_ 'GRPC_REFLECTION must be false'    $k/auth/config.env                    '$a GRPC_REFLECTION=true'
 case_ 'PodDisruptionBudgets, expected 1' deploy/k8s/overlays/prod/pdb.yaml     's/app.kubernetes.io\/name: metadata/app.kubernetes.io\/name: metadataX/'
 case_ 'proxy-read-timeout 30 s must exceed' deploy/k8s/overlays/prod/ingress.yaml 's/proxy-read-timeout: "3600"/proxy-read-timeout: "30"/'
@@ -61,6 +62,24 @@ case_ 'must generate it'                 deploy/k8s/overlays/dev/kustomization.y
 case_ 'must not be committed'            deploy/k8s/overlays/prod/kustomization.yaml 's/^resources:/secretGenerator:\n  - name: overture-auth-db\n    literals: [DATABASE_URL=postgres:\/\/x]\nresources:/'
 case_ 'namespace is'                     deploy/k8s/overlays/dev/kustomization.yaml '/^namespace: overture/d'
 # Service identity: mutual TLS from cert-manager certificates.
+# Migrations as the migration role; the app's own role in the app container.
+case_ 'with DATABASE_URL from Secret overture-auth-db-migrate' $k/auth/deployment.yaml 's/name: overture-auth-db-migrate$/name: overture-auth-db/'
+# Autoscaling, spreading, sizing.
+h=deploy/k8s/overlays/prod/hpa.yaml
+case_ 'HorizontalPodAutoscalers, expected 1' deploy/k8s/overlays/prod/kustomization.yaml '/- hpa.yaml/d'
+case_ 'minReplicas 1, expected >= 2'     $h                                    '0,/minReplicas: 2/s//minReplicas: 1/'
+case_ 'needs a Pods metric overture_rpc_server_active_calls' $h               '0,/name: overture_rpc_server_active_calls/s//name: rpc_active_calls/'
+case_ 'has no rule in deploy/observability/prometheus-adapter/values.yaml' deploy/observability/prometheus-adapter/values.yaml 's/as: overture_rpc_server_active_calls/as: overture_rpc_calls/'
+case_ 'stabilizationWindowSeconds must be >= 60' $h                            '0,/stabilizationWindowSeconds: 300/s//stabilizationWindowSeconds: 10/'
+case_ 'lets a drain evict every pod'     deploy/k8s/overlays/prod/pdb.yaml     '0,/maxUnavailable: 1/s//maxUnavailable: 3/'
+case_ 'replicas 2 is set: in prod the HorizontalPodAutoscaler owns it' deploy/k8s/overlays/prod/kustomization.yaml 's/path: \/spec\/replicas/path: \/spec\/revisionHistoryLimit/'
+case_ 'needs a topologySpreadConstraint on topology.kubernetes.io/zone' $k/auth/deployment.yaml 's/topology.kubernetes.io\/zone/topology.kubernetes.io\/region/'
+case_ 'needs nodeTaintsPolicy: Honor'    $k/metadata/deployment.yaml           '/nodeTaintsPolicy: Honor/d'
+case_ 'needs matchLabelKeys: [pod-template-hash]' $k/recommendation/deployment.yaml '0,/matchLabelKeys: \[pod-template-hash\]/{//d}'
+case_ 'below the 260 MiB peak RSS'       $k/api-gateway/deployment.yaml        's/memory: 320Mi/memory: 128Mi/'
+case_ 'exceeds the limit 256Mi'          $k/auth/deployment.yaml               's/memory: 768Mi/memory: 256Mi/'
+# API schemas.
+case_ 'revisionHistoryLimit must be integer' $k/playback-queue/deployment.yaml 's/revisionHistoryLimit: 5/revisionHistoryLimit: five/'
 case_ 'must be exactly ["spiffe://overture/metadata"]' $k/metadata/certificate.yaml 's|- spiffe://overture/metadata|- spiffe://overture/auth|'
 case_ "Certificate/auth's Secret overture-auth-tls" $k/metadata/deployment.yaml          's/secretName: overture-metadata-tls/secretName: overture-auth-tls/'
 case_ 'usages must include "client auth"' $k/auth/certificate.yaml             '/- client auth/d'
@@ -86,13 +105,24 @@ case_ 'egress to DNS'                     $n '/^  name: dns$/,/^---/s/k8s-app: k
 case_ 'egress to PostgreSQL'              $n '/^  name: auth$/,/^---/s/port: 5432/port: 5433/'
 case_ 'nothing outside the namespace may reach the HTTP port' deploy/k8s/overlays/prod/network-policy.yaml 's/- namespaceSelector:/- podSelector:/'
 case_ 'USER node'                        deploy/docker/auth.Dockerfile         's/^USER node/USER root/'
-case_ 'use node:26-slim'                 deploy/docker/metadata.Dockerfile     's/^FROM node:26-slim AS runtime/FROM node:22-slim AS runtime/'
+case_ 'use node:26-slim'                 deploy/docker/metadata.Dockerfile     's/^FROM node:26-slim\(@sha256:[0-9a-f]*\) AS runtime/FROM node:22-slim\1 AS runtime/'
+case_ 'base image node:26-slim is not pinned by digest' deploy/docker/auth.Dockerfile 's/^FROM node:26-slim@sha256:[0-9a-f]* AS manifests/FROM node:26-slim AS manifests/'
+case_ 'different node:26-slim digests'   deploy/docker/metadata.Dockerfile     's/sha256:0000000000/sha256:1111111111/'
 case_ 'EXPOSE 50053'                     deploy/docker/playback-queue.Dockerfile 's/^EXPOSE 50053/EXPOSE 8080/'
 case_ 'exec-form ENTRYPOINT'             deploy/docker/recommendation.Dockerfile 's/^ENTRYPOINT .*/ENTRYPOINT node apps\/recommendation\/dist\/main.js/'
 case_ 'flags from tools/suite/node-flags.ts' deploy/docker/metadata.Dockerfile     's/"--max-semi-space-size=4", //'
 case_ 'never the build context'          deploy/docker/api-gateway.Dockerfile  's/^COPY --from=build \/out\/ .\//COPY . .\//'
 case_ 'keep the five in step'            deploy/docker/auth.Dockerfile         's/--no-audit --no-fund$/--no-audit/'
 case_ 'must exclude .git'                .dockerignore                         '/^\.git$/d'
+
+# --release refuses the placeholder digests the repository carries until a release is pinned.
+if out="$("$HERE/check.sh" --release "$REPO" 2>&1)"; then
+  echo "NOT CAUGHT: check.sh --release accepted the placeholder digests"; failed=$((failed + 1))
+elif grep -qF 'has the placeholder digest' <<<"$out"; then
+  passed=$((passed + 1))
+else
+  echo "WRONG MESSAGE for check.sh --release:"; echo "$out" | head -5; failed=$((failed + 1))
+fi
 
 echo "deploy-check selftest: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -7,8 +7,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { nodeFlagsOf } from '../suite/node-flags.ts';
+import { checkDockerBaseDigestsAgree, checkDockerBaseImages, checkImageReferences, placeholders } from './images.mjs';
 import { checkNetworkPolicies } from './network-policies.mjs';
 import { fail, problems } from './problems.mjs';
+import { checkAutoscaling, checkResources, checkTopologySpread, replicaFloor } from './scaling.mjs';
 import { checkCertificates, checkIdentityMount, checkPlaintext, TLS_SECRET_KEYS } from './service-identity.mjs';
 
 const NAMESPACE = 'overture';
@@ -157,11 +159,15 @@ const SECRET_ENV = new Set(['DATABASE_URL', 'AUTH_KEY_ENCRYPTION_KEY', 'METADATA
 /** Secrets deliberately not committed (created by operators in prod; generated with placeholders in dev). */
 const EXTERNAL_SECRETS = {
   'overture-auth-db': ['DATABASE_URL'],
+  'overture-auth-db-migrate': ['DATABASE_URL'],
   'overture-auth-keys': ['AUTH_KEY_ENCRYPTION_KEY'],
   'overture-metadata-db': ['DATABASE_URL'],
+  'overture-metadata-db-migrate': ['DATABASE_URL'],
   'overture-metadata-cursor': ['METADATA_CURSOR_KEY'],
   'overture-playback-queue-db': ['DATABASE_URL'],
+  'overture-playback-queue-db-migrate': ['DATABASE_URL'],
   'overture-recommendation-db': ['DATABASE_URL'],
+  'overture-recommendation-db-migrate': ['DATABASE_URL'],
 };
 /** Which Service each client target variable must point at. */
 const GRPC_TARGETS = {
@@ -176,6 +182,7 @@ const KNOWN_KINDS = new Set([
   'Secret',
   'Service',
   'Deployment',
+  'HorizontalPodAutoscaler',
   'PodDisruptionBudget',
   'Ingress',
   'NetworkPolicy',
@@ -213,6 +220,11 @@ if (problems.length > 0) {
   process.exit(1);
 }
 console.log(`renders: ${summary.join(', ')}; Dockerfiles: ${dockerfiles}`);
+if (placeholders.length > 0) {
+  console.log(
+    `deploy-check: ${placeholders.length} image reference(s) carry the placeholder digest (pin before a release: tools/deploy-images/pin.ts)`,
+  );
+}
 console.log(`deploy-check: ${objectCount} objects OK`);
 
 // ---------------------------------------------------------------------------------------------------
@@ -314,8 +326,12 @@ function checkRender(render, objects) {
       continue;
     }
     if (d.metadata.name !== app) fail(where, `name differs from app.kubernetes.io/name=${app}`);
+    // In prod the HorizontalPodAutoscaler owns the count (scaling.mjs checks it); elsewhere the Deployment does.
     const minReplicas = render === 'prod' && app === 'api-gateway' ? 3 : 2;
-    if (!(d.spec?.replicas >= minReplicas)) fail(where, `replicas ${d.spec?.replicas}, expected >= ${minReplicas}`);
+    if (render === 'prod') {
+      if (d.spec?.replicas !== undefined)
+        fail(where, `replicas ${d.spec.replicas} is set: in prod the HorizontalPodAutoscaler owns it, and every apply would reset it`);
+    } else if (!(d.spec?.replicas >= minReplicas)) fail(where, `replicas ${d.spec?.replicas}, expected >= ${minReplicas}`);
     const pod = d.spec?.template?.spec ?? {};
     const podLabels = d.spec?.template?.metadata?.labels;
     if (!matches(d.spec?.selector?.matchLabels, podLabels)) fail(where, 'selector does not match the pod template labels');
@@ -354,7 +370,8 @@ function checkRender(render, objects) {
       const image = c.image ?? '';
       const m = /^([^@]+?)(?::([\w][\w.-]*))?(?:@sha256:[a-f0-9]{64})?$/.exec(image);
       if (!image) fail(cw, 'image is not set');
-      else if (!m || m[1] !== `overture/${app}`) fail(cw, `image ${image} is not overture/${app}`);
+      // A registry may come first: pin.ts writes <registry>/overture/<app>@sha256:… in prod.
+      else if (!m || (m[1] !== `overture/${app}` && !m[1].endsWith(`/overture/${app}`))) fail(cw, `image ${image} is not overture/${app}`);
       else if (!image.includes('@') && (!m[2] || m[2] === 'latest')) fail(cw, `image ${image} needs a pinned tag or digest`);
       const r = c.resources ?? {};
       for (const k of ['cpu', 'memory']) {
@@ -514,12 +531,28 @@ function checkRender(render, objects) {
         if (JSON.stringify(cmd) !== JSON.stringify(migrateCommand)) fail(mw, `must run ${migrateCommand.join(' ')}`);
         if (migrate.image !== main.image) fail(mw, 'must use the same image as the app');
         const serveOnly = spec.serveOnlyEnv ?? [];
-        const expectedEnv = (main.env ?? []).filter((e) => !serveOnly.includes(e.name));
+        // The same environment, but the database as its migration role (DDL) rather than the app role.
+        const migrateSecret = `overture-${app}-db-migrate`;
+        // Generated Secrets (dev) carry a content hash in their names: compare without it.
+        const comparable = (env) =>
+          env.map((e) =>
+            e.valueFrom?.secretKeyRef
+              ? { ...e, valueFrom: { secretKeyRef: { ...e.valueFrom.secretKeyRef, name: unhashed(e.valueFrom.secretKeyRef.name) } } }
+              : e,
+          );
+        const expectedEnv = comparable(main.env ?? [])
+          .filter((e) => !serveOnly.includes(e.name))
+          .map((e) =>
+            e.name === 'DATABASE_URL' ? { ...e, valueFrom: { secretKeyRef: { ...e.valueFrom?.secretKeyRef, name: migrateSecret } } } : e,
+          );
         if (
-          JSON.stringify(migrate.env ?? []) !== JSON.stringify(expectedEnv) ||
+          JSON.stringify(comparable(migrate.env ?? [])) !== JSON.stringify(expectedEnv) ||
           JSON.stringify(migrate.envFrom ?? []) !== JSON.stringify(main.envFrom ?? [])
         ) {
-          fail(mw, `must have the same env and envFrom as the app container${serveOnly.length ? `, without ${serveOnly.join(', ')}` : ''}`);
+          fail(
+            mw,
+            `must have the same env and envFrom as the app container, with DATABASE_URL from Secret ${migrateSecret} (the migration role)${serveOnly.length ? `, without ${serveOnly.join(', ')}` : ''}`,
+          );
         }
       }
     } else if (migrate) fail(where, `${app} owns no database and must not have a migrate initContainer`);
@@ -534,8 +567,9 @@ function checkRender(render, objects) {
     // PodDisruptionBudget in prod.
     const pdbs = byKind('PodDisruptionBudget').filter((p) => matches(p.spec?.selector?.matchLabels, podLabels));
     if (render === 'prod' && pdbs.length !== 1) fail(where, `covered by ${pdbs.length} PodDisruptionBudgets, expected 1`);
+    const floor = replicaFloor(d, objects);
     for (const p of pdbs) {
-      const ok = p.spec.maxUnavailable >= 1 || (Number.isInteger(p.spec.minAvailable) && p.spec.minAvailable < d.spec.replicas);
+      const ok = p.spec.maxUnavailable >= 1 || (Number.isInteger(p.spec.minAvailable) && p.spec.minAvailable < floor);
       if (!ok) fail(`[${render}] PodDisruptionBudget/${p.metadata.name}`, 'allows no disruption: node drains would block');
     }
   }
@@ -618,6 +652,10 @@ function checkRender(render, objects) {
 
   checkCertificates(render, objects);
   checkNetworkPolicies({ render, objects, apps: APPS, callGraph: CALL_GRAPH });
+  checkAutoscaling({ render, objects, apps: APPS, root: targetRoot });
+  checkTopologySpread(render, deployments);
+  checkResources({ render, deployments, root: targetRoot });
+  checkImageReferences(render, deployments);
 }
 
 function checkCrossRender(all) {
@@ -678,7 +716,9 @@ function checkDocker(root) {
     const flags = nodeFlagsOf(app)
       .map((f) => `${JSON.stringify(f)}, `)
       .join('');
-    normalised.set(app, text.split(flags).join('').split(app).join('__APP__').split(String(spec.port)).join('__PORT__'));
+    // The base digest is compared across the files by images.mjs; a digest may hold a port's digits.
+    const undigested = text.replace(/@sha256:[a-f0-9]{64}/g, '@__DIGEST__');
+    normalised.set(app, undigested.split(flags).join('').split(app).join('__APP__').split(String(spec.port)).join('__PORT__'));
     const ins = parseDockerfile(text);
     const at = (i) => `${where}:${i.line}`;
 
@@ -692,8 +732,10 @@ function checkDocker(root) {
         }
         const [, image, name] = m;
         const fromStage = stages.find((s) => s.name === image);
-        if (!fromStage && image !== 'node:26-slim') fail(at(i), `base image ${image}: use node:26-slim`);
-        stages.push({ name, image, fromStage: fromStage?.name, ins: [] });
+        // An external base image is node:26-slim pinned by digest (images.mjs checks the pin).
+        const base = image.replace(/@sha256:[a-f0-9]{64}$/, '');
+        if (!fromStage && base !== 'node:26-slim') fail(at(i), `base image ${image}: use node:26-slim`);
+        stages.push({ name, image: fromStage ? image : base, ref: image, fromStage: fromStage?.name, ins: [] });
       } else if (stages.length > 0) stages.at(-1).ins.push(i);
       else if (i.op === 'ARG') {
         const m = /^APP(?:=(\S+))?$/.exec(i.args);
@@ -707,6 +749,7 @@ function checkDocker(root) {
     if (!runs(/\bnpx nx run "?\$\{?APP\}?:build"?/)) fail(where, 'must build with npx nx run $APP:build');
     if (!runs(/\bproto\b/)) fail(where, 'must stage proto/ for the runtime image');
 
+    checkDockerBaseImages(where, stages);
     const final = stages.at(-1);
     if (!final) {
       fail(where, 'no FROM');
@@ -746,6 +789,7 @@ function checkDocker(root) {
       fail(fw, 'must take node_modules from the npm ci --omit=dev stage');
     }
   }
+  checkDockerBaseDigestsAgree();
   const reference = normalised.get('api-gateway');
   for (const [app, text] of normalised) {
     if (reference !== undefined && text !== reference) {
