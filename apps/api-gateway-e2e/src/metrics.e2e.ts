@@ -65,13 +65,14 @@ describe('metrics on each app’s ops port', () => {
       expect((await api('GET', path, { token })).status).toBe(404);
       expect((await api('GET', `/v1/tracks/${id}`, { token: `not-a-token-${i}` })).status).toBe(401);
     }
-    expect((await api('POST', '/v1/me/player/queue', { token, body: { track_ids: tracks.slice(0, 3).map((t) => t.id) } })).status).toBe(
-      201,
-    );
-    // A connected device, so that the gateway has an open WebSocket while it is scraped.
+    // A connected device, so that the gateway has an open WebSocket while it is scraped, and pushes one change.
     const device = await Device.connect(running.baseUrl, token);
     await device.next((m) => m.type === 'ready', 'ready');
     try {
+      expect((await api('POST', '/v1/me/player/queue', { token, body: { track_ids: tracks.slice(0, 3).map((t) => t.id) } })).status).toBe(
+        201,
+      );
+      await device.next((m) => m.type === 'queue.changed', 'queue.changed');
       for (const app of APPS) samples[app] = await scrape(app);
     } finally {
       device.ws.terminate();
@@ -93,6 +94,9 @@ describe('metrics on each app’s ops port', () => {
     expect(find('api-gateway', 'http_server_active_requests')).toHaveLength(1);
     expect(find('api-gateway', 'overture_token_verification_failures_total', { reason: 'invalid' })[0]?.value).toBeGreaterThanOrEqual(25);
     expect(find('api-gateway', 'overture_ws_connections')[0]?.value).toBeGreaterThanOrEqual(1);
+    // The pushed change: the gateway's own part, and the whole way from playback-queue's write.
+    expect(find('api-gateway', 'overture_ws_push_latency_seconds_count')[0]?.value).toBeGreaterThanOrEqual(1);
+    expect(find('api-gateway', 'overture_ws_push_delay_seconds_count')[0]?.value).toBeGreaterThanOrEqual(1);
     expect(find('api-gateway', 'overture_breaker_state', { dependency: 'metadata' })[0]?.value).toBe(0);
   });
 

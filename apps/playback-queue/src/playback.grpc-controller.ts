@@ -293,7 +293,7 @@ function toEventProto(change: PlaybackChange): playbackV1.PlaybackEvent {
   const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC } = playbackV1.PlaybackEventKind;
   switch (change.kind) {
     case 'resync':
-      return { kind: PLAYBACK_EVENT_KIND_RESYNC, userId: '', version: 0, change: '', deviceId: '' };
+      return { kind: PLAYBACK_EVENT_KIND_RESYNC, userId: '', version: 0, change: '', deviceId: '', changedAtMs: 0 };
     case 'queue':
       return {
         kind: PLAYBACK_EVENT_KIND_QUEUE_CHANGED,
@@ -301,6 +301,7 @@ function toEventProto(change: PlaybackChange): playbackV1.PlaybackEvent {
         version: change.version,
         change: change.change,
         deviceId: change.deviceId,
+        changedAtMs: change.changedAt ?? 0,
       };
     case 'state':
       return {
@@ -310,6 +311,7 @@ function toEventProto(change: PlaybackChange): playbackV1.PlaybackEvent {
         change: '',
         deviceId: change.deviceId,
         state: toStateProto(change.state),
+        changedAtMs: change.changedAt ?? 0,
       };
   }
 }

@@ -3,7 +3,7 @@ import type { ServerMessage } from '@overture/gateway-contract';
 import { toStatePayload } from '../player/player.mapper.js';
 import { performance } from 'node:perf_hooks';
 import type { ConnectionRegistry } from './connection-registry.js';
-import { pushLatency } from './realtime.metrics.js';
+import { pushDelay, pushLatency } from './realtime.metrics.js';
 import type { SocketConnection } from './socket-connection.js';
 
 /**
@@ -44,5 +44,7 @@ export class EventDispatcher {
     const text = JSON.stringify(message);
     for (const connection of targets) connection.sendRaw(text);
     pushLatency.observe((performance.now() - receivedAt) / 1_000);
+    const changedAt = Number(event.changedAtMs);
+    if (changedAt > 0) pushDelay.observe(Math.max(0, Date.now() - changedAt) / 1_000);
   }
 }

@@ -34,3 +34,19 @@ export const pushLatency = fastHistogram({
   labelNames: [],
   buckets: PUSH_BUCKETS,
 }).child();
+
+// From the write in playback-queue to the sockets: the NOTIFY after commit, the stream to this
+// replica, and the push; milliseconds normally, seconds when something queues.
+const DELAY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * `overture_ws_push_delay_seconds`: from a change's write in playback-queue (its clock, carried in
+ * the event) to its message handed to the last of the user's local sockets (this replica's clock),
+ * once per event that has local connections. Clocks apart by more than the delay show as 0.
+ */
+export const pushDelay = fastHistogram({
+  name: 'overture_ws_push_delay_seconds',
+  help: 'From a playback change written in playback-queue to its message written to every local socket of its user.',
+  labelNames: [],
+  buckets: DELAY_BUCKETS,
+}).child();

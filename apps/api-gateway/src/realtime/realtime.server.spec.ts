@@ -170,13 +170,13 @@ describe('RealtimeServer (real WebSockets on a loopback HTTP server; services re
     const [ann1, ann2, bob] = await Promise.all([connect('ann'), connect('ann'), connect('bob')]);
     await Promise.all([ann1, ann2, bob].map((c) => c.waitFor('ready')));
 
-    events.next({ kind: QUEUE_CHANGED, userId: 'ann', version: 3, change: 'add', deviceId: 'phone' });
-    events.next({ kind: STATE_CHANGED, userId: 'ann', version: 9, change: '', deviceId: 'phone' });
+    events.next({ kind: QUEUE_CHANGED, userId: 'ann', version: 3, change: 'add', deviceId: 'phone', changedAtMs: 0 });
+    events.next({ kind: STATE_CHANGED, userId: 'ann', version: 9, change: '', deviceId: 'phone', changedAtMs: 0 });
     for (const ann of [ann1, ann2]) {
       expect(await ann.waitFor('queue.changed')).toMatchObject({ version: 3, change: 'add', device_id: 'phone' });
       expect(await ann.waitFor('player.state_changed')).toMatchObject({ version: 9, state: null });
     }
-    events.next({ kind: RESYNC, userId: '', version: 0, change: '', deviceId: '' });
+    events.next({ kind: RESYNC, userId: '', version: 0, change: '', deviceId: '', changedAtMs: 0 });
     await bob.waitFor('resync');
     expect(bob.messages.map((m) => m.type)).toEqual(['ready', 'resync']);
   });
@@ -259,8 +259,8 @@ describe('RealtimeServer (real WebSockets on a loopback HTTP server; services re
     const [ann, bob] = await Promise.all([connect('ann'), connect('bob')]);
     await Promise.all([ann, bob].map((c) => c.waitFor('ready')));
     authenticator.revokedUsers.add('ann');
-    events.next({ kind: QUEUE_CHANGED, userId: 'ann', version: 4, change: 'add', deviceId: '' });
-    events.next({ kind: RESYNC, userId: '', version: 0, change: '', deviceId: '' });
+    events.next({ kind: QUEUE_CHANGED, userId: 'ann', version: 4, change: 'add', deviceId: '', changedAtMs: 0 });
+    events.next({ kind: RESYNC, userId: '', version: 0, change: '', deviceId: '', changedAtMs: 0 });
     expect(await ann.waitClosed()).toEqual({ code: 4401, reason: 'SESSION_REVOKED' });
     await bob.waitFor('resync');
     expect(ann.messages.map((m) => m.type)).toEqual(['ready']);
@@ -307,7 +307,7 @@ describe('RealtimeServer (real WebSockets on a loopback HTTP server; services re
     slow.ws.pause();
     const pushed = 400;
     const change = 'x'.repeat(64 * 1024);
-    for (let version = 1; version <= pushed; version++) events.next({ kind: QUEUE_CHANGED, userId: 'ann', version, change, deviceId: '' });
+    for (let version = 1; version <= pushed; version++) events.next({ kind: QUEUE_CHANGED, userId: 'ann', version, change, deviceId: '', changedAtMs: 0 });
     slow.ws.resume();
     expect((await slow.waitClosed()).code).toBe(4429);
     expect(slow.messages.filter((m) => m.type === 'queue.changed').length).toBeLessThan(pushed);

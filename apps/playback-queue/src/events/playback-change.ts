@@ -2,8 +2,8 @@ import type { PlaybackState, QueueItem } from '../playback/playback.js';
 
 /** A committed change to a user's queue or playback, as watchers receive it. */
 export type PlaybackChange =
-  | { kind: 'queue'; userId: string; version: number; change: string; deviceId: string }
-  | { kind: 'state'; userId: string; version: number; deviceId: string; state: PlaybackState }
+  | { kind: 'queue'; userId: string; version: number; change: string; deviceId: string; changedAt?: number }
+  | { kind: 'state'; userId: string; version: number; deviceId: string; state: PlaybackState; changedAt?: number }
   /** Changes may have been missed (a watcher or the listener (re)connected): watchers should reload. */
   | { kind: 'resync' };
 
@@ -18,6 +18,8 @@ interface Notification {
   c?: string;
   d: string;
   s?: StateJson;
+  /** When the change was written (epoch ms), for the push delay; absent from older replicas' payloads. */
+  t?: number;
 }
 
 interface StateJson {
@@ -32,7 +34,7 @@ interface StateJson {
 }
 
 export function encodeChange(change: Exclude<PlaybackChange, { kind: 'resync' }>): string {
-  const base = { u: change.userId, v: change.version, d: change.deviceId };
+  const base = { u: change.userId, v: change.version, d: change.deviceId, t: change.changedAt ?? Date.now() };
   if (change.kind === 'queue') return JSON.stringify({ k: 'queue', c: change.change, ...base } satisfies Notification);
   const { state } = change;
   const item = state.currentItem;
@@ -57,7 +59,8 @@ export function decodeChange(payload: string): PlaybackChange | undefined {
   } catch {
     return undefined;
   }
-  if (n.k === 'queue') return { kind: 'queue', userId: n.u, version: n.v, change: n.c ?? '', deviceId: n.d };
+  const changedAt = typeof n.t === 'number' ? { changedAt: n.t } : {};
+  if (n.k === 'queue') return { kind: 'queue', userId: n.u, version: n.v, change: n.c ?? '', deviceId: n.d, ...changedAt };
   if (n.k === 'state' && n.s) {
     const s = n.s;
     const state: PlaybackState = {
@@ -70,7 +73,7 @@ export function decodeChange(payload: string): PlaybackChange | undefined {
       version: s.version,
       recordedCurrent: s.recordedCurrent,
     };
-    return { kind: 'state', userId: n.u, version: n.v, deviceId: n.d, state };
+    return { kind: 'state', userId: n.u, version: n.v, deviceId: n.d, state, ...changedAt };
   }
   return undefined;
 }

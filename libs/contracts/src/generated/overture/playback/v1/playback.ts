@@ -393,7 +393,11 @@ export interface PlaybackEvent {
   /** The device that made the change, when one was named. */
   deviceId: string;
   /** STATE_CHANGED: the new state. */
-  state?: PlaybackState | undefined;
+  state?:
+    | PlaybackState
+    | undefined;
+  /** When playback-queue wrote the change (Unix epoch ms, its clock; 0 for RESYNC or when unknown). */
+  changedAtMs: number;
 }
 
 export interface WatchEventsResponse {
