@@ -66,7 +66,6 @@ async function main(): Promise<void> {
   let dataDir: string | undefined;
   let serverUrl = process.env.OVERTURE_DATABASE_URL;
   if (!serverUrl) {
-    // Under .data like the test setup: as root, PostgreSQL runs as its own user, which cannot enter a mkdtemp folder.
     dataDir = path.join(ROOT, '.data', `auth-bench-pg-${process.pid}-${Date.now()}`);
     embedded = await startEmbeddedPostgres({ dataDir, persistent: false });
     serverUrl = embedded.url;

@@ -68,10 +68,16 @@ async function main(): Promise<void> {
   let serverUrl = env.OVERTURE_DATABASE_URL;
   if (!serverUrl && !allOverridden) {
     say('no database configured: starting embedded PostgreSQL in .data/postgres');
-    embedded = await startEmbeddedPostgres({
-      dataDir: path.join(DATA_DIR, 'postgres'),
-      port: Number(env.OVERTURE_EMBEDDED_PG_PORT ?? 54329),
-    });
+    const port = Number(env.OVERTURE_EMBEDDED_PG_PORT ?? 54329);
+    try {
+      embedded = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, 'postgres'), port });
+    } catch (error) {
+      say(
+        `cannot start the embedded PostgreSQL: ${(error as Error).message}. ` +
+          `Set OVERTURE_DATABASE_URL to a PostgreSQL server you run instead (or OVERTURE_EMBEDDED_PG_PORT, if port ${port} is taken).`,
+      );
+      process.exit(1);
+    }
     serverUrl = embedded.url;
   } else {
     say(`using the configured PostgreSQL server${allOverridden ? 's' : ''}`);

@@ -26,10 +26,20 @@ export async function setup(project: TestProject): Promise<void> {
     project.provide('postgresServerUrl', configured);
     return;
   }
-  embedded ??= await startEmbeddedPostgres({
-    dataDir: `.data/test-pg-${process.pid}-${Date.now()}`,
-    persistent: false,
-  });
+  try {
+    embedded ??= await startEmbeddedPostgres({
+      dataDir: `.data/test-pg-${process.pid}-${Date.now()}`,
+      persistent: false,
+    });
+  } catch (error) {
+    // One line to act on, rather than the test runner's report of an unhandled error.
+    process.stderr.write(
+      `cannot start the embedded PostgreSQL for the tests: ${(error as Error).message}. ` +
+        'Set TEST_DATABASE_URL to a PostgreSQL server you run (tests create and drop their own databases on it).\n',
+    );
+    await teardown();
+    process.exit(1);
+  }
   project.provide('postgresServerUrl', embedded.url);
 }
 

@@ -90,7 +90,6 @@ describe('operating the suite: health, reflection, shutdown', () => {
 
 describe('readiness means able to serve', () => {
   it("reports NOT_SERVING until auth's keys and policy are loaded, while its PostgreSQL is down, and SERVING again when it is back", async () => {
-    // Under the repository's .data/: PostgreSQL runs as its own user and needs to reach the folder.
     const dataDir = path.join(ROOT, '.data', `e2e-pg-${process.pid}-${Date.now()}`);
     const port = await freePort();
     let pg = await startEmbeddedPostgres({ dataDir: path.join(dataDir, 'pg'), port });
