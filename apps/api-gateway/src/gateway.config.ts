@@ -73,7 +73,7 @@ export const gatewayConfigSchema = z.object({
   /** A request taking this long is slow: its access log line and gateway span are always kept. */
   SLOW_REQUEST_MS: env.positiveInt().default(1_000),
   /** Fraction of the access log lines of requests answered below 400 and fast that are written. */
-  ACCESS_LOG_SAMPLE_RATIO: env.ratio().default(0.1),
+  ACCESS_LOG_SAMPLE_RATIO: env.ratio().default(0.01),
   /** After SIGTERM: report not ready and keep serving this long, so load balancers stop sending requests. */
   SHUTDOWN_DELAY_MS: env.nonNegativeInt().default(0),
   /** After the delay: how long in-flight requests may take before the process exits anyway. */
