@@ -126,7 +126,9 @@ function listErrorReasons(document: OpenAPIObject): void {
         delete response[OWN_REASONS];
         // A public route that calls a service (SERVICE_UNAVAILABLE among its own) meets its database too.
         const database = own.includes(GatewayReason.SERVICE_UNAVAILABLE) ? [CommonReason.DATABASE_UNAVAILABLE] : [];
-        const reasons = [...new Set([...(own as Reason[]), ...database, ...sharedReasons(Number(status), method, authenticated, idempotent)])];
+        const reasons = [
+          ...new Set([...(own as Reason[]), ...database, ...sharedReasons(Number(status), method, authenticated, idempotent)]),
+        ];
         const media = response.content?.['application/json'];
         if (reasons.length === 0 || !media?.schema) continue;
         const listed: SchemaObject = {

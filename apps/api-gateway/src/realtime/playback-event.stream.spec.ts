@@ -6,7 +6,9 @@ import { PlaybackEventStream, ROTATE_INTERVAL_MS } from './playback-event.stream
 
 const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED: QUEUE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC: RESYNC } = playbackV1.PlaybackEventKind;
 
-const resync = (): playbackV1.WatchEventsResponse => ({ event: { kind: RESYNC, userId: '', version: 0, change: '', deviceId: '', changedAtMs: 0 } });
+const resync = (): playbackV1.WatchEventsResponse => ({
+  event: { kind: RESYNC, userId: '', version: 0, change: '', deviceId: '', changedAtMs: 0 },
+});
 const change = (version: number): playbackV1.WatchEventsResponse => ({
   event: { kind: QUEUE_CHANGED, userId: 'ann', version, change: 'add', deviceId: '', changedAtMs: 0 },
 });

@@ -307,7 +307,8 @@ describe('RealtimeServer (real WebSockets on a loopback HTTP server; services re
     slow.ws.pause();
     const pushed = 400;
     const change = 'x'.repeat(64 * 1024);
-    for (let version = 1; version <= pushed; version++) events.next({ kind: QUEUE_CHANGED, userId: 'ann', version, change, deviceId: '', changedAtMs: 0 });
+    for (let version = 1; version <= pushed; version++)
+      events.next({ kind: QUEUE_CHANGED, userId: 'ann', version, change, deviceId: '', changedAtMs: 0 });
     slow.ws.resume();
     expect((await slow.waitClosed()).code).toBe(4429);
     expect(slow.messages.filter((m) => m.type === 'queue.changed').length).toBeLessThan(pushed);
