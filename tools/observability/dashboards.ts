@@ -116,7 +116,12 @@ function realtimePanels(selector: string): PanelSpec[] {
       targets: [{ expr: `sum(overture_ws_connections{${selector}})`, legend: 'connections' }],
     },
     {
-      title: 'Push latency (change to device)',
+      title: 'Push delay (change written to device)',
+      unit: 's',
+      targets: quantiles('overture_ws_push_delay_seconds', selector, 'job', ''),
+    },
+    {
+      title: "Push latency (the gateway's part)",
       unit: 's',
       targets: quantiles('overture_ws_push_latency_seconds', selector, 'job', ''),
     },
