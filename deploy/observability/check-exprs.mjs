@@ -30,6 +30,7 @@ const METRICS = new Map([
   ['overture_outbox_deliveries_total', 'counter'],
   ['overture_ws_connections', 'gauge'],
   ['overture_ws_push_latency_seconds', 'histogram'],
+  ['overture_ws_push_delay_seconds', 'histogram'],
   ['overture_breaker_state', 'gauge'],
   ['overture_breaker_transitions_total', 'counter'],
   ['overture_breaker_rejections_total', 'counter'],
@@ -37,6 +38,13 @@ const METRICS = new Map([
   ['overture_search_partial_pages_total', 'counter'],
   ['overture_signin_throttled_total', 'counter'],
   ['overture_token_verification_failures_total', 'counter'],
+  ['overture_grpc_endpoint_ejections_total', 'counter'],
+  ['overture_grpc_endpoints_ejected', 'gauge'],
+  ['overture_retries_total', 'counter'],
+  ['overture_retries_refused_total', 'counter'],
+  ['overture_import_source_bytes', 'gauge'],
+  ['overture_import_read_bytes_total', 'counter'],
+  ['overture_import_rows_total', 'counter'],
 ]);
 const PROMQL_WORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan', 'Inf', 'NaN']);
 
