@@ -65,6 +65,9 @@ export async function startEmbeddedPostgres(options: {
     'max_connections=300',
     '-c',
     'fsync=on',
+    // English log lines, which the readiness check reads, whatever the machine's locale.
+    '-c',
+    'lc_messages=C',
     ...Object.entries(options.settings ?? {}).flatMap(([name, value]) => ['-c', `${name}=${value}`]),
   ]);
 
@@ -182,7 +185,6 @@ function spawnAs(user: PostgresUser | undefined, file: string, args: string[]): 
     ...(user && { uid: user.uid, gid: user.gid }),
     // Away from the working directory, which that user may not be able to enter.
     cwd: path.dirname(path.dirname(file)),
-    env: { ...process.env, LC_MESSAGES: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
