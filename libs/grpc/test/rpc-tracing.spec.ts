@@ -4,9 +4,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { clientRpcTrace, currentTraceId, startTracing } from '@overture/tracing';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createGrpcClient,
   DomainError,
@@ -16,8 +14,8 @@ import {
   unary,
   withDeadline,
   type RunningGrpcService,
-  type ServiceIdentity,
 } from '../src/index.js';
+import { freePort, tlsSettings } from './test-server.js';
 
 // A file of its own: startTracing acts once per process. Ratio 0: only a sampled caller's trace is recorded.
 const exporter = new InMemorySpanExporter();
@@ -47,19 +45,6 @@ class TracedController implements metadataV1.MetadataServiceController {
 
 @Module({ controllers: [TracedController] })
 class TracedModule {}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-function tlsSettings(identity: ServiceIdentity) {
-  return { GRPC_TLS_DIR: path.join(inject('grpcTlsRoot'), identity), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false };
-}
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const under = <T>(flags: '00' | '01', fn: () => T): T =>

@@ -2,9 +2,7 @@ import { Metadata, status } from '@grpc/grpc-js';
 import { Controller, Module } from '@nestjs/common';
 import { METADATA_V1, metadataV1 } from '@overture/contracts';
 import { requestContext, type RequestContext } from '@overture/tracing';
-import { createServer } from 'node:net';
-import path from 'node:path';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   callMetadata,
   createGrpcClient,
@@ -16,8 +14,8 @@ import {
   unary,
   withDeadline,
   type RunningGrpcService,
-  type ServiceIdentity,
 } from '../src/index.js';
+import { freePort, tlsSettings } from './test-server.js';
 
 // A stand-in MetadataService whose GetTrack waits until the test lets it answer.
 let release: () => void = () => undefined;
@@ -63,20 +61,6 @@ class SlowMetadataController implements metadataV1.MetadataServiceController {
 
 @Module({ controllers: [SlowMetadataController] })
 class SlowModule {}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-// This lib's tests cannot use @overture/testing (it depends on this lib): the same settings by hand.
-function tlsSettings(identity: ServiceIdentity) {
-  return { GRPC_TLS_DIR: path.join(inject('grpcTlsRoot'), identity), GRPC_TLS_RELOAD_MS: 60_000, GRPC_INSECURE_PLAINTEXT: false };
-}
 
 const silent = { log: () => undefined, error: () => undefined, warn: () => undefined };
 
