@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '@overture/database/embedded';
 import { writeDevCertificates } from '@overture/grpc/dev-certificates';
 import { nodeFlagsOf } from './node-flags.ts';
 
@@ -85,14 +86,8 @@ export function newKeyEncryptionKey(): string {
 }
 
 /** A TCP port free on loopback right now (for extra replicas). */
-export async function freeLocalPort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  server.listen(0, host);
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (!address || typeof address === 'string') throw new Error('could not find a free port');
-  return address.port;
+export function freeLocalPort(host = '127.0.0.1'): Promise<number> {
+  return freePort(host);
 }
 
 /** A free loopback ops port for every app (for suites started next to others, as tests and benchmarks are). */

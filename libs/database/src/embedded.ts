@@ -17,16 +17,28 @@ export interface EmbeddedServer {
   stop(): Promise<void>;
 }
 
-/** Asks the kernel for a free loopback port. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+// Below Linux's ephemeral range (32768–60999 by default): a port handed out by listen(0) can be taken
+// by any outgoing connection before the server that was meant to bind it starts.
+const FIRST_PORT = 20_000;
+const PORTS = 12_000;
+
+/**
+ * A loopback port free right now, chosen at random outside the kernel's ephemeral range so that a
+ * server started a few seconds later still finds it free (tests start many next to each other).
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = FIRST_PORT + Math.floor(Math.random() * PORTS);
+    if (await canListen(host, port)) return port;
+  }
+  throw new Error(`no free port on ${host} between ${FIRST_PORT} and ${FIRST_PORT + PORTS - 1}`);
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolve(true)));
   });
 }
 
