@@ -6,8 +6,8 @@ import { REQUEST_ID_HEADER, requestContext } from '@overture/tracing';
 import path from 'node:path';
 import { firstValueFrom, type Observable } from 'rxjs';
 import { DEFAULT_ENDPOINT_HEALTH, EndpointHealth, endpointHealthServiceConfig } from './endpoint-health.js';
-import { clientCallMetrics } from './grpc-metrics.js';
-import { clientTracing } from './grpc-tracing.js';
+import { clientCallDurations } from './grpc-metrics.js';
+import { clientTelemetry } from './grpc-tracing.js';
 import { releaseFinishedCalls } from './release-finished-calls.js';
 import type { ServiceIdentity } from './service-identity.js';
 import type { TransportSecurity } from './transport-security.js';
@@ -81,7 +81,7 @@ export function createGrpcClient<T extends object>(options: {
       ...CLIENT_CHANNEL_OPTIONS,
       'grpc.service_config': balancing.serviceConfig,
       ...options.transport.channelOptions(server),
-      interceptors: metricsEnabled() ? [clientTracing(), clientCallMetrics()] : [clientTracing()],
+      interceptors: [clientTelemetry(metricsEnabled() ? clientCallDurations() : undefined)],
     } as ChannelOptions,
   });
   return {
@@ -107,7 +107,7 @@ export function withDeadline(ms: number): CallOptions {
 /**
  * Metadata for a downstream call made while serving one: it carries the caller's request id
  * (`x-request-id`), so that the downstream service's log lines carry it too. The trace context
- * (`traceparent`) is added by clientTracing.
+ * (`traceparent`) is added by clientTelemetry.
  */
 export function callMetadata(): Metadata {
   const metadata = new Metadata();

@@ -1,11 +1,4 @@
-import {
-  InterceptingCall,
-  ServerInterceptingCall,
-  status,
-  type Interceptor,
-  type ServerInterceptingCallInterface,
-  type ServerInterceptor,
-} from '@grpc/grpc-js';
+import { ServerInterceptingCall, status, type ServerInterceptingCallInterface, type ServerInterceptor } from '@grpc/grpc-js';
 import { DURATION_BUCKETS, fastHistogram, gauge, type FastHistogram, type HistogramChild } from '@overture/metrics';
 import { performance } from 'node:perf_hooks';
 
@@ -45,7 +38,8 @@ let serverDurations: RpcDurations | undefined;
 let activeServerCalls = 0;
 let clientDurations: RpcDurations | undefined;
 
-function record(children: HistogramChild[], code: number, startedMs: number): void {
+/** Records a call that started at `startedMs` (performance.now()) and ended with status `code`. */
+export function recordCall(children: HistogramChild[], code: number, startedMs: number): void {
   (children[code] ?? (children[status.UNKNOWN] as HistogramChild)).observe((performance.now() - startedMs) / 1_000);
 }
 
@@ -84,7 +78,7 @@ export function serverCallMetrics(): ServerInterceptor {
             if (done) return;
             done = true;
             activeServerCalls--;
-            record(children, status.CANCELLED, started);
+            recordCall(children, status.CANCELLED, started);
           },
         });
       },
@@ -92,7 +86,7 @@ export function serverCallMetrics(): ServerInterceptor {
         if (!done) {
           done = true;
           activeServerCalls--;
-          record(children, outcome.code, started);
+          recordCall(children, outcome.code, started);
         }
         next(outcome);
       },
@@ -101,12 +95,12 @@ export function serverCallMetrics(): ServerInterceptor {
 }
 
 /**
- * A grpc-js client interceptor recording every call in `rpc_client_call_duration_seconds` (from
- * the call's start to the status received, whoever ended it). createGrpcClient puts it on every
- * client, so the gateway's downstream calls, the services' calls to each other and the identity
- * streams all record.
+ * The children of `rpc_client_call_duration_seconds` (from a call's start to the status received,
+ * whoever ended it) by method path and status code; clientTelemetry records every call made by a
+ * client createGrpcClient built, so the gateway's downstream calls, the services' calls to each
+ * other and the identity streams all record.
  */
-export function clientCallMetrics(): Interceptor {
+export function clientCallDurations(): (path: string) => HistogramChild[] {
   clientDurations ??= new RpcDurations(
     fastHistogram({
       name: 'rpc_client_call_duration_seconds',
@@ -116,18 +110,5 @@ export function clientCallMetrics(): Interceptor {
     }),
   );
   const durations = clientDurations;
-  return (options, nextCall) => {
-    const children = durations.of(options.method_definition.path);
-    const started = performance.now();
-    return new InterceptingCall(nextCall(options), {
-      start(metadata, _listener, next) {
-        next(metadata, {
-          onReceiveStatus(outcome, nextStatus) {
-            record(children, outcome.code, started);
-            nextStatus(outcome);
-          },
-        });
-      },
-    });
-  };
+  return (path) => durations.of(path);
 }

@@ -44,7 +44,7 @@ function runInRequestContext(method: ServiceMethod, call: IncomingCall, callback
  * sent in `x-request-id` metadata (a new one when it sent none, or junk), the call's deadline, and
  * its trace (`traceparent`; a SERVER span only when the trace is sampled, see serverRpcTrace).
  * Guards, handlers, exception filters and log lines all see it; downstream calls forward the id
- * and the trace and take their deadline from it (`callMetadata`, `withDeadline`, clientTracing),
+ * and the trace and take their deadline from it (`callMetadata`, `withDeadline`, clientTelemetry),
  * and database transactions their statement timeout.
  */
 export class RequestContextServerGrpc extends ServerGrpc {
