@@ -117,6 +117,37 @@ describe("the gateway's HTTP server span", () => {
     ]);
     expect(describe).toHaveBeenCalledTimes(2);
   });
+
+  it('makes a kept unsampled span at its end with the ids and duration its request already had', async () => {
+    const failed = HttpServerSpan.start('GET', '/v1/me/player', { traceparent: UNSAMPLED_PARENT });
+    const during = failed.run(() => {
+      const child = tracer.startSpan('grpc call', { kind: SpanKind.CLIENT });
+      ended(child);
+      return { ...trace.getSpanContext(context.active()), childRecorded: child.isRecording() };
+    });
+    expect(during).toMatchObject({ traceId: '4bf92f3577b34da6a3ce929d0e0e4736', traceFlags: TraceFlags.NONE, childRecorded: false });
+    const fresh = HttpServerSpan.start('GET', '/v1/search', {});
+    const freshIds = fresh.run(() => trace.getSpanContext(context.active()));
+    fresh.end(200, 1_200, () => ({ 'url.path': '/v1/search' }));
+    failed.end(502, 3, () => ({ 'url.path': '/v1/me/player' }));
+    await handle.flush();
+
+    const spans = exporter.getFinishedSpans();
+    expect(spans.map((s) => [s.name, s.spanContext().traceId, s.spanContext().spanId, s.attributes['http.response.status_code']])).toEqual([
+      ['GET /v1/search', freshIds?.traceId, freshIds?.spanId, 200],
+      ['GET /v1/me/player', during.traceId, during.spanId, 502],
+    ]);
+    const kept = spans[1];
+    expect(kept?.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(kept?.kind).toBe(SpanKind.SERVER);
+    expect(kept?.status.code).toBe(SpanStatusCode.ERROR);
+    const [seconds, nanos] = spans[0]?.duration ?? [0, 0];
+    expect(seconds * 1_000 + nanos / 1e6).toBeGreaterThanOrEqual(1_150);
+    expect(seconds * 1_000 + nanos / 1e6).toBeLessThan(2_000);
+    // A fresh trace has no parent, though its ids were chosen before the span was made.
+    expect(spans[0]?.parentSpanContext).toBeUndefined();
+    expect(freshIds?.traceId).toMatch(/^[0-9a-f]{32}$/);
+  });
 });
 
 describe('legacy trace header', () => {

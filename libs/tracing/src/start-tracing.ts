@@ -9,7 +9,7 @@ import {
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { ExportProcessor } from './export-processor.js';
-import { keepSlowHttpServerSpans } from './http-server-span.js';
+import { keepHttpServerSpansAfterTheFact, PrimableIdGenerator } from './http-server-span.js';
 import { LegacyBridgePropagator } from './legacy-trace-propagator.js';
 import { Redactor } from './redaction.js';
 import { SampledPgInstrumentation } from './sampled-pg-instrumentation.js';
@@ -67,13 +67,18 @@ export function startTracing(options: TracingOptions): TracingHandle {
   const exporting = options.exporter !== undefined || options.otlpEndpoint !== undefined;
   const sampler = new OvertureSampler(options.samplerRatio, exporting && options.keepSlowServerSpansMs !== undefined);
   const processor = spanProcessorFor(options);
-  keepSlowHttpServerSpans(exporting ? options.keepSlowServerSpansMs : undefined);
+  const ids = new PrimableIdGenerator();
+  const keepSlowMs = exporting ? options.keepSlowServerSpansMs : undefined;
+  keepHttpServerSpansAfterTheFact(
+    keepSlowMs === undefined ? undefined : { keepSlowMs, sampledByRatio: (traceId) => sampler.sampledByRatio(traceId), ids },
+  );
   const sdk = new NodeSDK({
     serviceName: options.serviceName,
     textMapPropagator: options.legacyTraceHeader
       ? new LegacyBridgePropagator(options.legacyTraceHeader.toLowerCase(), (traceId) => sampler.sampledByRatio(traceId))
       : new W3CTraceContextPropagator(),
     sampler,
+    idGenerator: ids,
     spanProcessors: [processor],
     // Without explicit empty lists the SDK falls back to OTEL_* variables and defaults to OTLP
     // metric and log exporters aimed at localhost.
