@@ -141,6 +141,55 @@ describe('Idempotency-Key on writes, and committed changes answered as successes
     expectError(await api('POST', '/v1/auth/register', { body }), 409, 'EMAIL_TAKEN');
   });
 
+  it('creates, updates and deletes a track once when a curator retries each with its key', async () => {
+    const email = `curator-${randomUUID()}@example.com`;
+    const password = 'correct horse battery';
+    expect((await api('POST', '/v1/auth/register', { body: { email, password, display_name: 'Curator' } })).status).toBe(201);
+    await running.suite.runCommand('auth', ['grant-role', email, 'curator']);
+    const issued = await api<{ access_token: string }>('POST', '/v1/auth/token', { body: { grant_type: 'password', email, password } });
+    const token = issued.body.access_token;
+    const body = {
+      title: `Retried ${randomUUID()}`,
+      artist_name: 'Idempotent Artist',
+      album_title: 'Once',
+      duration_ms: 200_000,
+      isrc: `ZZIDM${String(Date.now() % 10_000_000).padStart(7, '0')}`,
+      release_date: '2024-05-01',
+      popularity: 10,
+      attributes: { genres: ['folk'], moods: ['calm'], language: 'en', bpm: 100, energy: 0.4, valence: 0.5, danceability: 0.5 },
+    };
+
+    const createKey = randomUUID();
+    const created = await api<TrackJson & { version: number }>('POST', '/v1/tracks', { token, body, headers: keyed(createKey) });
+    const createdAgain = await api<TrackJson>('POST', '/v1/tracks', { token, body, headers: keyed(createKey) });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(createdAgain.status).toBe(201);
+    expect(createdAgain.body).toEqual(created.body);
+    expect(createdAgain.headers.get('idempotent-replayed')).toBe('true');
+    const found = await api<{ tracks: TrackJson[] }>('GET', `/v1/search?q=${encodeURIComponent(body.title)}`, { token });
+    expect(found.body.tracks.map((t) => t.id)).toEqual([created.body.id]);
+
+    // A replayed update answers version 2 again: without the key, the same If-Match would conflict.
+    const updateKey = randomUUID();
+    const update = { token, body: { ...body, title: `${body.title} II` }, headers: { ...keyed(updateKey), 'if-match': '"1"' } };
+    const updated = await api<{ version: number }>('PUT', `/v1/tracks/${created.body.id}`, update);
+    const updatedAgain = await api<{ version: number }>('PUT', `/v1/tracks/${created.body.id}`, update);
+    expect(updated.status, JSON.stringify(updated.body)).toBe(200);
+    expect(updatedAgain.status).toBe(200);
+    expect(updatedAgain.body).toEqual(updated.body);
+    expect(updated.body.version).toBe(2);
+    expectError(await api('PUT', `/v1/tracks/${created.body.id}`, { ...update, headers: { 'if-match': '"1"' } }), 409, 'VERSION_CONFLICT');
+
+    const deleteKey = randomUUID();
+    const remove = { token, headers: { ...keyed(deleteKey), 'if-match': '"2"' } };
+    const deleted = await api('DELETE', `/v1/tracks/${created.body.id}`, remove);
+    const deletedAgain = await api('DELETE', `/v1/tracks/${created.body.id}`, remove);
+    expect(deleted.status, JSON.stringify(deleted.body)).toBe(204);
+    expect(deletedAgain.status).toBe(204);
+    expect(deletedAgain.headers.get('idempotent-replayed')).toBe('true');
+    expect((await api('GET', `/v1/tracks/${created.body.id}`, { token })).status).toBe(404);
+  });
+
   it('lists the header and the key errors on each write route of the OpenAPI document', async () => {
     const doc = await api<{
       paths: Record<string, Record<string, { parameters?: { name: string }[]; responses: Record<string, unknown> }>>;
