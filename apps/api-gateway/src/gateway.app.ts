@@ -7,7 +7,7 @@ import { AccessLog } from './http/access-log.js';
 import { ApiError } from './http/api-error.js';
 import { rawErrorResponse } from './http/raw-response.js';
 import type { IncomingMessage } from 'node:http';
-import type { GatewayConfig } from './gateway.config.js';
+import type { GatewayConfig, GatewayLive } from './gateway.config.js';
 import { GatewayModule } from './gateway.module.js';
 import { GatewayLifecycle } from './health/gateway-lifecycle.js';
 import { setupOpenApi } from './http/openapi.js';
@@ -34,8 +34,11 @@ export interface RunningGateway {
   shutdown(signal: string): Promise<void>;
 }
 
-/** Builds the gateway app, ready to listen: Fastify, hooks, global guard/pipe/filter, OpenAPI. */
-export async function createGatewayApp(config: GatewayConfig, logger: LoggerService): Promise<NestFastifyApplication> {
+/**
+ * Builds the gateway app, ready to listen: Fastify, hooks, global guard/pipe/filter, OpenAPI.
+ * Settings the live config can change are read from `live` on each use.
+ */
+export async function createGatewayApp(config: GatewayConfig, logger: LoggerService, live?: GatewayLive): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
@@ -58,16 +61,22 @@ export async function createGatewayApp(config: GatewayConfig, logger: LoggerServ
   adapter.getInstance().removeContentTypeParser('text/plain');
   const app = await NestFactory.create<NestFastifyApplication>(GatewayModule.forRoot(config), adapter, { logger });
   registerHttpMetrics(adapter.getInstance());
-  registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable), new AccessLog(logger, config));
+  const accessLogSettings = {
+    SLOW_REQUEST_MS: config.SLOW_REQUEST_MS,
+    get ACCESS_LOG_SAMPLE_RATIO(): number {
+      return live?.current.values.access_log.sample_ratio ?? config.ACCESS_LOG_SAMPLE_RATIO;
+    },
+  };
+  registerRequestHooks(adapter.getInstance(), app.get(GatewayLifecycle), app.get(RouteTable), new AccessLog(logger, accessLogSettings));
   setupOpenApi(app);
   await app.init();
   return app;
 }
 
-export async function startGateway(config: GatewayConfig, logger: LoggerService): Promise<RunningGateway> {
+export async function startGateway(config: GatewayConfig, logger: LoggerService, live?: GatewayLive): Promise<RunningGateway> {
   if (!config.METRICS_ENABLED) disableMetrics();
   startRuntimeMetrics();
-  const app = await createGatewayApp(config, logger);
+  const app = await createGatewayApp(config, logger, live);
   const opsServer = new OpsServer();
   const ops = await opsServer.listen(config.OPS_LISTEN);
   await app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });

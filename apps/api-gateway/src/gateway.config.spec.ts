@@ -1,6 +1,7 @@
-import { loadConfig } from '@overture/config';
+import { LiveConfig, loadConfig } from '@overture/config';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { gatewayConfigSchema } from './gateway.config.js';
+import { gatewayConfigSchema, gatewayLiveConfigSchema } from './gateway.config.js';
 
 describe('gateway config: TRUST_PROXY', () => {
   const trustOf = (value?: string) =>
@@ -24,5 +25,22 @@ describe('gateway config: TRUST_PROXY', () => {
   it('takes a list of proxy addresses and refuses junk, naming the variable', () => {
     expect(trustOf('10.0.0.0/8,192.168.1.1')).toEqual(['10.0.0.0/8', '192.168.1.1']);
     expect(() => trustOf('everyone')).toThrow(/TRUST_PROXY/);
+  });
+});
+
+describe('gateway live config', () => {
+  const logger = { log: () => undefined, warn: () => undefined };
+
+  it('accepts the file the Kubernetes base ships', () => {
+    const file = fileURLToPath(new URL('../../../deploy/k8s/base/api-gateway/live.yaml', import.meta.url));
+    const live = LiveConfig.start({ schema: gatewayLiveConfigSchema, file, logger });
+    expect(live.current.values).toEqual({ log: {}, tracing: {}, access_log: {}, flags: {} });
+    live.close();
+  });
+
+  it('refuses unknown sections and out-of-range ratios', () => {
+    expect(gatewayLiveConfigSchema.safeParse({ access_log: { sample_ratio: 2 } }).success).toBe(false);
+    expect(gatewayLiveConfigSchema.safeParse({ acess_log: {} }).success).toBe(false);
+    expect(gatewayLiveConfigSchema.parse({ access_log: { sample_ratio: 0.5 } }).access_log.sample_ratio).toBe(0.5);
   });
 });

@@ -1,4 +1,4 @@
-import { commonConfig, env } from '@overture/config';
+import { commonConfig, commonLiveConfig, env, type LiveSnapshot } from '@overture/config';
 import { z } from 'zod';
 
 export const gatewayConfigSchema = z.object({
@@ -81,6 +81,22 @@ export const gatewayConfigSchema = z.object({
 });
 
 export type GatewayConfig = z.output<typeof gatewayConfigSchema>;
+
+/** The gateway's live config file (LIVE_CONFIG_FILE): the common sections and its own. */
+export const gatewayLiveConfigSchema = z.strictObject({
+  ...commonLiveConfig,
+  access_log: z
+    .strictObject({
+      /** Overrides ACCESS_LOG_SAMPLE_RATIO. */
+      sample_ratio: z.number().min(0).max(1).optional(),
+    })
+    .default({}),
+});
+
+/** The gateway's view of its live config: the snapshot in use, read on each use. */
+export interface GatewayLive {
+  readonly current: LiveSnapshot<z.output<typeof gatewayLiveConfigSchema>>;
+}
 
 /** Injection token of the parsed config. */
 export const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');

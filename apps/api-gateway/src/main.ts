@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { loadConfigOrExit } from '@overture/config';
-import { createLogger, startTracing } from '@overture/tracing';
-import { gatewayConfigSchema } from './gateway.config.js';
+import { createLogger, followLiveConfig, startTracing } from '@overture/tracing';
+import { gatewayConfigSchema, gatewayLiveConfigSchema } from './gateway.config.js';
 
 const USAGE = 'usage: main.js [serve]';
 
@@ -19,12 +19,16 @@ async function main(): Promise<void> {
     legacyTraceHeader: config.TRACE_LEGACY_HEADER,
     redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
   });
+  const live = followLiveConfig('api-gateway', gatewayLiveConfigSchema, config, logger, tracing);
   // Loaded after tracing has started, as in every app: instrumentations patch modules only as they load.
   const { startGateway } = await import('./gateway.app.js');
   const { exitOnSignals } = await import('@overture/grpc');
-  const gateway = await startGateway(config, logger);
+  const { liveConfigMetrics } = await import('@overture/metrics');
+  const gateway = await startGateway(config, logger, live);
+  liveConfigMetrics(live);
   logger.log(`HTTP listening on ${gateway.url}; ops (metrics) on ${gateway.opsUrl}`, 'Bootstrap');
   exitOnSignals(async (signal) => {
+    live.close();
     await gateway.shutdown(signal);
     await tracing.shutdown();
   }, logger);

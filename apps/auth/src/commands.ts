@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import { liveConfigSchema } from '@overture/config';
 import { AUTH_V1 } from '@overture/contracts';
+import { liveConfigMetrics } from '@overture/metrics';
 import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { exitOnSignals, runGrpcService } from '@overture/grpc';
 import { PolicyCache } from '@overture/identity';
-import { createLogger, type TracingHandle } from '@overture/tracing';
+import { createLogger, followLiveConfig, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { changeRoleByEmail } from './accounts/change-role.command.js';
 import type { AuthConfig, AuthMigrateConfig } from './auth.config.js';
@@ -20,6 +22,7 @@ export async function migrate(config: AuthMigrateConfig): Promise<void> {
 
 export async function serve(config: AuthConfig, tracing: TracingHandle | undefined): Promise<void> {
   const logger = createLogger({ service: 'auth', level: config.LOG_LEVEL, redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS });
+  liveConfigMetrics(followLiveConfig('auth', liveConfigSchema, config, logger, tracing));
   const service = await runGrpcService({
     identity: 'auth',
     module: AuthModule.forRoot(config),

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
+import { liveConfigSchema } from '@overture/config';
 import type { LoggerService } from '@nestjs/common';
 import { METADATA_V1 } from '@overture/contracts';
 import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { serveGrpcService } from '@overture/grpc';
 import { allOf, identityReadiness } from '@overture/identity';
-import { OpsServer } from '@overture/metrics';
-import { createLogger, type TracingHandle } from '@overture/tracing';
+import { liveConfigMetrics, OpsServer } from '@overture/metrics';
+import { createLogger, followLiveConfig, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { migrations } from './database/migrations/index.js';
 import { syntheticCatalogue } from './demo/synthetic-catalogue.js';
@@ -58,6 +59,7 @@ export async function runCommand(command: string, args: string[], config: Metada
       return;
     }
     case 'serve':
+      liveConfigMetrics(followLiveConfig('metadata', liveConfigSchema, config, logger, tracing));
       await serveGrpcService({
         identity: 'metadata',
         module: MetadataModule.forRoot(config),

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import { liveConfigSchema } from '@overture/config';
 import { PLAYBACK_V1 } from '@overture/contracts';
+import { liveConfigMetrics } from '@overture/metrics';
 import { connectionPoolOf, databaseName, databasePing, migrateDatabase } from '@overture/database';
 import { exitOnSignals, runGrpcService } from '@overture/grpc';
 import { allOf, identityReadiness } from '@overture/identity';
-import { createLogger, type TracingHandle } from '@overture/tracing';
+import { createLogger, followLiveConfig, type TracingHandle } from '@overture/tracing';
 import { DataSource } from 'typeorm';
 import { PlaybackChangeHub } from './events/playback-change.hub.js';
 import { migrations } from './database/migrations/index.js';
@@ -26,6 +28,7 @@ export async function serve(config: PlaybackConfig, tracing: TracingHandle | und
     level: config.LOG_LEVEL,
     redactClientAddress: config.LOG_REDACT_CLIENT_ADDRESS,
   });
+  liveConfigMetrics(followLiveConfig('playback-queue', liveConfigSchema, config, logger, tracing));
   const service = await runGrpcService({
     identity: 'playback-queue',
     module: PlaybackModule.forRoot(config),

@@ -67,7 +67,38 @@ export const commonConfig = {
   OTEL_SDK_DISABLED: env.boolean().default(false),
   /** Record request, call, runtime and pool metrics; off only to measure what telemetry costs. */
   METRICS_ENABLED: env.boolean().default(true),
+  /**
+   * The live config file (YAML or JSON, e.g. a key of a mounted ConfigMap): settings that change
+   * without a restart (docs/operations.md#live-config). Unset: the defaults, for good.
+   */
+  LIVE_CONFIG_FILE: z.string().min(1).optional(),
+  /** The live config file is also re-read this often, in case a change raised no file event. */
+  LIVE_CONFIG_POLL_MS: env.positiveInt().min(1_000).default(10_000),
 };
+
+/**
+ * Live config sections every process reads (see LiveConfig); an app's schema adds its own. A
+ * setting left out falls back to its environment variable. Unknown keys are refused, so a typo
+ * does not pass as a change.
+ */
+export const commonLiveConfig = {
+  log: z
+    .strictObject({
+      /** Overrides LOG_LEVEL. */
+      level: env.logLevel().optional(),
+    })
+    .default({}),
+  tracing: z
+    .strictObject({
+      /** Overrides OTEL_TRACES_SAMPLER_RATIO. */
+      sample_ratio: z.number().min(0).max(1).optional(),
+    })
+    .default({}),
+  /** Named on/off switches for features that are being introduced. */
+  flags: z.record(z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'expected a lower-case flag name'), z.boolean()).default({}),
+};
+
+export const liveConfigSchema = z.strictObject(commonLiveConfig);
 
 /** Variables of every gRPC service. */
 export const grpcServiceConfig = {

@@ -1,4 +1,5 @@
 export { HttpServerSpan } from './http-server-span.js';
+export { followLiveConfig, type LiveTelemetrySettings, type TelemetryLiveValues } from './live-telemetry.js';
 export { createLogger, type JsonLogger, type LoggerOptions, type LogLevel } from './json-logger.js';
 export { Redactor, type RedactionOptions } from './redaction.js';
 export {

@@ -52,9 +52,16 @@ export function createLogger(options: LoggerOptions): JsonLogger {
 
 class JsonLogger implements LoggerService {
   private readonly redactor: Redactor;
+  private level: LogLevel;
 
   constructor(private readonly options: LoggerOptions) {
     this.redactor = new Redactor({ clientAddress: options.redactClientAddress ?? false });
+    this.level = options.level;
+  }
+
+  /** Lines below `level` are dropped from now on (the live config's `log.level`). */
+  setLevel(level: LogLevel): void {
+    this.level = level;
   }
 
   log(message: unknown, ...params: unknown[]): void {
@@ -82,7 +89,7 @@ class JsonLogger implements LoggerService {
   }
 
   private write(level: LogLevel, message: unknown, params: unknown[]): void {
-    if (SEVERITY[level] < SEVERITY[this.options.level]) return;
+    if (SEVERITY[level] < SEVERITY[this.level]) return;
     const stream = SEVERITY[level] >= SEVERITY.error ? process.stderr : process.stdout;
     stream.write(`${this.line(level, message, params)}\n`);
   }

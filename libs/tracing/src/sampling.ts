@@ -21,7 +21,7 @@ function sampledLink(links: readonly Link[]): boolean {
  *   when it ends as an error or slowly. Its children, and every process downstream, see it unsampled.
  */
 export class OvertureSampler implements Sampler {
-  private readonly ratio: TraceIdRatioBasedSampler;
+  private ratio: TraceIdRatioBasedSampler;
 
   constructor(
     ratio: number,
@@ -37,6 +37,11 @@ export class OvertureSampler implements Sampler {
     if (hasParent && !parent.isRemote) return DROP;
     if (!hasParent && (sampledLink(links) || this.sampledByRatio(traceId))) return SAMPLE;
     return this.recordUnsampledServerSpans && kind === SpanKind.SERVER ? RECORD : DROP;
+  }
+
+  /** Samples this fraction of new traces from now on (the live config's `tracing.sample_ratio`). */
+  setRatio(ratio: number): void {
+    this.ratio = new TraceIdRatioBasedSampler(ratio);
   }
 
   /** Whether a new trace of this id is sampled by the ratio alone (also used for bridged legacy ids). */

@@ -38,6 +38,8 @@ export interface TracingOptions {
 }
 
 export interface TracingHandle {
+  /** Samples this fraction of new traces from now on; does nothing when tracing is disabled. */
+  setSampleRatio(ratio: number): void;
   /** Exports the spans that have ended and are still waiting (a batch, or resource detection). */
   flush(): Promise<void>;
   /** Flushes pending spans and stops the SDK; safe to call more than once. */
@@ -62,7 +64,9 @@ let started: TracingHandle | undefined;
  */
 export function startTracing(options: TracingOptions): TracingHandle {
   if (started) return started;
-  if (options.disabled) return (started = { flush: () => Promise.resolve(), shutdown: () => Promise.resolve() });
+  if (options.disabled) {
+    return (started = { setSampleRatio: () => undefined, flush: () => Promise.resolve(), shutdown: () => Promise.resolve() });
+  }
 
   const exporting = options.exporter !== undefined || options.otlpEndpoint !== undefined;
   const sampler = new OvertureSampler(options.samplerRatio, exporting && options.keepSlowServerSpansMs !== undefined);
@@ -96,7 +100,11 @@ export function startTracing(options: TracingOptions): TracingHandle {
   sdk.start();
 
   let stopping: Promise<void> | undefined;
-  started = { flush: () => processor.forceFlush(), shutdown: () => (stopping ??= sdk.shutdown()) };
+  started = {
+    setSampleRatio: (ratio) => sampler.setRatio(ratio),
+    flush: () => processor.forceFlush(),
+    shutdown: () => (stopping ??= sdk.shutdown()),
+  };
   return started;
 }
 
