@@ -89,6 +89,9 @@ case_ 'issued by self-signed Issuer'      $k/auth/certificate.yaml             '
 case_ 'CA Secret overture-root-ca'        $k/issuer.yaml                       's/secretName: overture-ca/secretName: overture-root-ca/'
 case_ 'with subPath: a subPath mount never' $k/auth/deployment.yaml              '/mountPath: \/var\/run\/secrets\/overture\/tls/a\              subPath: tls.crt'
 case_ 'is not a volume mount'             $k/playback-queue/config.env         's|^GRPC_TLS_DIR=.*|GRPC_TLS_DIR=/etc/overture/tls|'
+# The live config reaches running pods through its own unsuffixed ConfigMap volume.
+case_ 'ConfigMap overture-auth-live (not hash-suffixed)' $k/auth/kustomization.yaml '/disableNameSuffixHash: true/d'
+case_ 'ConfigMap overture-metadata-live has no key' $k/metadata/config.env   's|^LIVE_CONFIG_FILE=.*|LIVE_CONFIG_FILE=/etc/overture/live/metadata.yaml|'
 case_ 'GRPC_INSECURE_PLAINTEXT=true turns off' $k/recommendation/config.env    '$a GRPC_INSECURE_PLAINTEXT=true'
 case_ 'env METADATA_CURSOR_KEY is not set' $k/metadata/deployment.yaml         '/- name: METADATA_CURSOR_KEY/,+4d'
 # Probes reach the plaintext health port, never the mutual-TLS one.

@@ -16,7 +16,7 @@ import { checkCertificates, checkIdentityMount, checkPlaintext, TLS_SECRET_KEYS 
 const NAMESPACE = 'overture';
 const PART_OF = ['app.kubernetes.io/part-of', 'overture'];
 
-const COMMON_ENV = ['LOG_LEVEL', 'OTEL_TRACES_SAMPLER_RATIO', 'GRPC_TLS_DIR'];
+const COMMON_ENV = ['LOG_LEVEL', 'OTEL_TRACES_SAMPLER_RATIO', 'GRPC_TLS_DIR', 'LIVE_CONFIG_FILE'];
 /** Read by every app, with defaults that serve (GRPC_INSECURE_PLAINTEXT is read, and refused below). */
 const OPTIONAL_ENV = [
   'OTEL_EXPORTER_OTLP_ENDPOINT',
@@ -26,6 +26,7 @@ const OPTIONAL_ENV = [
   'READINESS_EVENT_LOOP_DELAY_MS',
   'READINESS_EVENT_LOOP_WINDOW_MS',
   'READINESS_DB_POOL_EXHAUSTED_MS',
+  'LIVE_CONFIG_POLL_MS',
 ];
 const GRPC_SERVICE_ENV = [
   ...COMMON_ENV,
@@ -479,6 +480,7 @@ function checkRender(render, objects) {
     }
 
     checkIdentityMount(main, volumes, issued, app, val('GRPC_TLS_DIR'), cw);
+    checkLiveConfigMount(main, volumes, configMaps, app, val('LIVE_CONFIG_FILE'), cw);
     if (spec.protocol === 'grpc' && val('GRPC_LISTEN') !== `0.0.0.0:${spec.port}`)
       fail(cw, `GRPC_LISTEN=${val('GRPC_LISTEN')}, expected 0.0.0.0:${spec.port}`);
     if (spec.protocol === 'http' && val('HTTP_PORT') !== String(spec.port))
@@ -797,4 +799,23 @@ function checkDocker(root) {
     }
   }
   return normalised.size;
+}
+
+/**
+ * LIVE_CONFIG_FILE is a key of the app's own live ConfigMap, mounted whole (a subPath mount never
+ * sees an update) and named without kustomize's hash suffix: an edit must reach running pods
+ * through the volume rather than roll them under a new name.
+ */
+function checkLiveConfigMount(container, volumes, configMaps, app, file, where) {
+  if (file === undefined) return; // reported as a missing variable
+  const dir = path.posix.dirname(file);
+  const mount = (container.volumeMounts ?? []).find((vm) => vm.mountPath === dir);
+  if (!mount) return fail(where, `LIVE_CONFIG_FILE=${file}: ${dir} is not a volume mount of this container`);
+  if (mount.readOnly !== true) fail(where, 'the LIVE_CONFIG_FILE mount must be readOnly');
+  const configMap = volumes.get(mount.name)?.configMap;
+  const name = `overture-${app}-live`;
+  if (configMap?.name !== name) return fail(where, `LIVE_CONFIG_FILE must be in a volume of ConfigMap ${name} (not hash-suffixed)`);
+  if (configMap.items) fail(where, `volume ${mount.name}: mount the whole ConfigMap, without items`);
+  const key = path.posix.basename(file);
+  if (!(key in (configMaps.get(name)?.data ?? {}))) fail(where, `LIVE_CONFIG_FILE=${file}: ConfigMap ${name} has no key ${key}`);
 }
