@@ -133,6 +133,7 @@ const APPS = {
       'OUTBOX_POLL_INTERVAL_MS',
       'OUTBOX_BATCH_SIZE',
       'QUEUE_MAX_ITEMS',
+      'WATCH_DRAIN_GRACE_MS',
     ],
     optionalEnv: GRPC_SERVICE_OPTIONAL_ENV,
   },
@@ -495,6 +496,12 @@ function checkRender(render, objects) {
         cw,
         `SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS + ${DRAIN_MARGIN_MS} ms (${delay + drain + DRAIN_MARGIN_MS}) exceeds terminationGracePeriodSeconds (${grace} s)`,
       );
+    }
+    // The event streams' drain runs from SIGTERM inside the server's own delay and grace: past
+    // them the forced shutdown cuts the streams its gateways are still moving away from.
+    const watchDrain = Number(val('WATCH_DRAIN_GRACE_MS') ?? 0);
+    if (watchDrain > delay + drain) {
+      fail(cw, `WATCH_DRAIN_GRACE_MS=${watchDrain} exceeds SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS (${delay + drain})`);
     }
     const dials = Object.entries(GRPC_TARGETS)
       .filter(([k]) => env.has(k))

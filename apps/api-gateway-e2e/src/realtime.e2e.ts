@@ -2,8 +2,11 @@ import { once } from 'node:events';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import type { Replica } from '../../../tools/suite/suite.ts';
+import { metricSum } from './metric-sum.js';
 import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
 import { Device } from './ws-device.js';
+
+const WATCH_EVENTS = 'overture.playback.v1.PlaybackService/WatchEvents';
 
 describe('real-time push over /v1/ws, two gateway replicas and two playback-queue replicas', () => {
   let running: RunningSuite;
@@ -25,6 +28,42 @@ describe('real-time push over /v1/ws, two gateway replicas and two playback-queu
     return device;
   };
   const ready = (device: Device) => device.next((m) => m.type === 'ready', 'ready');
+  const someTrack = async (baseUrl: string, token: string): Promise<string> => {
+    const { tracks } = (await apiClient(baseUrl)<{ tracks: { id: string }[] }>('GET', '/v1/search?limit=1', { token })).body;
+    return tracks[0]!.id;
+  };
+
+  /** Adds to the user's queue, one change after another, until stopped: the versions acknowledged. */
+  const keepEditing = (baseUrl: string, token: string, trackId: string) => {
+    const api = apiClient(baseUrl);
+    const state = { acked: [] as number[], failed: 0, stopped: false };
+    const loop = (async () => {
+      while (!state.stopped) {
+        const added = await api<{ version: number }>('POST', '/v1/me/player/queue', { token, body: { track_ids: [trackId] } }).catch(
+          () => undefined,
+        );
+        if (added?.status === 201) state.acked.push(added.body.version);
+        else state.failed++;
+      }
+    })();
+    return {
+      state,
+      stop: async () => {
+        state.stopped = true;
+        await loop;
+      },
+    };
+  };
+
+  /** The device got every change up to the last acknowledged one, each once and in order, and no resync. */
+  const expectEveryChangeOnceInOrder = async (device: Device, acked: readonly number[]) => {
+    const last = acked.at(-1)!;
+    await device.next((m) => m.type === 'queue.changed' && m.version === last, `the push of version ${last}`);
+    const versions = device.messages.filter((m) => m.type === 'queue.changed').map((m) => m.version!);
+    expect(versions[0]).toBeLessThanOrEqual(acked[0]!);
+    expect(versions).toEqual(Array.from({ length: last - versions[0]! + 1 }, (_, i) => versions[0]! + i));
+    expect(device.messages.filter((m) => m.type === 'resync')).toEqual([]);
+  };
 
   beforeAll(async () => {
     running = await startSuite(inject('postgresServerUrl'), { demoTracks: 100 });
@@ -155,5 +194,93 @@ describe('real-time push over /v1/ws, two gateway replicas and two playback-queu
     const { tracks } = (await api<{ tracks: { id: string }[] }>('GET', '/v1/search?limit=1', { token })).body;
     const added = await api<{ version: number }>('POST', '/v1/me/player/queue', { token, body: { track_ids: [tracks[0]!.id] } });
     await device.next((m) => m.type === 'queue.changed' && m.version === added.body.version, 'a change after the restart');
+  });
+
+  it('hands its event stream to another playback-queue replica when the one holding it stops: every change pushed once, in order, no resync', async () => {
+    // Two replicas behind one target, as a headless Service resolves; after SIGTERM each keeps
+    // serving for a moment (SHUTDOWN_DELAY_MS), as in production, so it could still take the new stream.
+    const env = { SHUTDOWN_DELAY_MS: '1000' };
+    const replicas = [
+      await running.suite.startReplica('playback-queue', 3, { env }),
+      await running.suite.startReplica('playback-queue', 4, { env }),
+    ];
+    const gateway = await running.suite.startReplica('api-gateway', 3, {
+      env: { PLAYBACK_GRPC_URL: `ipv4:${replicas.map((r) => r.url).join(',')}` },
+    });
+    const gatewayMetrics = `http://127.0.0.1:${gateway.opsPort}/metrics`;
+    try {
+      const token = await signUp(gateway.url, 'handover');
+      const device = await connect(gateway.url, token);
+      await ready(device);
+      // Nothing but the gateway's stream calls these replicas yet: the one with a call in flight holds it.
+      const activeCalls = (replica: Replica) =>
+        metricSum(`http://127.0.0.1:${replica.opsPort}/metrics`, 'overture_rpc_server_active_calls');
+      const holder = await vi.waitFor(
+        async () => {
+          const active = await Promise.all(replicas.map(activeCalls));
+          expect([...active].sort()).toEqual([0, 1]);
+          return replicas[active.indexOf(1)]!;
+        },
+        { timeout: 10_000, interval: 50 },
+      );
+      const other = replicas.find((r) => r !== holder)!;
+
+      const edits = keepEditing(gateway.url, token, await someTrack(gateway.url, token));
+      try {
+        await vi.waitFor(() => expect(edits.state.acked.length).toBeGreaterThanOrEqual(3), { timeout: 10_000 });
+        // Changes keep coming while the holder drains, hands over and exits, and after.
+        expect(await running.suite.stopReplica('playback-queue', holder.index)).toBe(0);
+        const atExit = edits.state.acked.length;
+        await vi.waitFor(() => expect(edits.state.acked.length).toBeGreaterThanOrEqual(atExit + 3), { timeout: 10_000 });
+      } finally {
+        await edits.stop();
+      }
+      await expectEveryChangeOnceInOrder(device, edits.state.acked);
+      console.info(`handover: ${edits.state.acked.length} changes pushed, ${edits.state.failed} edits failed`);
+
+      expect(await metricSum(gatewayMetrics, 'overture_ws_event_stream_handovers_total', { cause: 'draining' })).toBe(1);
+      expect(await metricSum(gatewayMetrics, 'overture_ws_event_stream_resyncs_total')).toBe(1); // the first stream's
+      // The replacement went straight to the other replica: the draining one, still serving, refused none.
+      expect(
+        await metricSum(gatewayMetrics, 'rpc_client_call_duration_seconds_count', {
+          rpc_method: WATCH_EVENTS,
+          rpc_status_code: 'UNAVAILABLE',
+        }),
+      ).toBe(0);
+      await vi.waitFor(async () => expect(await activeCalls(other)).toBe(1), { timeout: 10_000, interval: 50 });
+    } finally {
+      await running.suite.stopReplica('api-gateway', 3);
+      for (const replica of replicas) await running.suite.stopReplica('playback-queue', replica.index);
+    }
+  });
+
+  it('replaces its event stream make-before-break on schedule: every change pushed once, in order, no resync', async () => {
+    const primary = `127.0.0.1:${running.suite.options.ports['playback-queue']}`;
+    const gateway = await running.suite.startReplica('api-gateway', 4, {
+      env: { PLAYBACK_GRPC_URL: `ipv4:${primary},${playback2.url}`, PLAYBACK_STREAM_ROTATE_MS: '300' },
+    });
+    const gatewayMetrics = `http://127.0.0.1:${gateway.opsPort}/metrics`;
+    try {
+      const token = await signUp(gateway.url, 'rotation');
+      const device = await connect(gateway.url, token);
+      await ready(device);
+      const edits = keepEditing(gateway.url, token, await someTrack(gateway.url, token));
+      try {
+        await vi.waitFor(
+          async () =>
+            expect(
+              await metricSum(gatewayMetrics, 'overture_ws_event_stream_handovers_total', { cause: 'rotation' }),
+            ).toBeGreaterThanOrEqual(3),
+          { timeout: 20_000, interval: 100 },
+        );
+      } finally {
+        await edits.stop();
+      }
+      expect(edits.state.failed).toBe(0);
+      await expectEveryChangeOnceInOrder(device, edits.state.acked);
+      expect(await metricSum(gatewayMetrics, 'overture_ws_event_stream_resyncs_total')).toBe(1);
+    } finally {
+      await running.suite.stopReplica('api-gateway', 4);
+    }
   });
 });

@@ -3,22 +3,12 @@ import { testTransport } from '@overture/testing';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import type { Replica } from '../../../tools/suite/suite.ts';
 import { healthStatus, type ProbeSecurity } from './grpc-probe.js';
+import { metricSum } from './metric-sum.js';
 import { apiClient, startSuite, type RunningSuite } from './suite-fixture.js';
 
 function operatorTo(server: ServiceIdentity): ProbeSecurity {
   const transport = testTransport('api-gateway');
   return { credentials: transport.channelCredentials(server), options: transport.channelOptions(server) };
-}
-
-/** The sum of a metric's samples whose labels include every `labels` pair, from Prometheus text. */
-async function metricSum(url: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(url)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return sum;
 }
 
 /** Closed-loop load: `workers` clients each sending the next request as soon as the last is answered. */

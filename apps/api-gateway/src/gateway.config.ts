@@ -35,6 +35,11 @@ export const gatewayConfigSchema = z.object({
    * leaves time to retry the read once on another one.
    */
   GRPC_ATTEMPT_TIMEOUT_MS: env.positiveInt().default(1_000),
+  /**
+   * How often the playback event stream (WatchEvents) is replaced, make-before-break. Below the
+   * 30 s that services let a stream outlive its connection's maximum age, so that none is ever cut.
+   */
+  PLAYBACK_STREAM_ROTATE_MS: env.positiveInt().max(25_000).default(20_000),
   /** `iss` and `aud` every access token must carry. */
   AUTH_ISSUER: z.url().default('https://overture.local/auth'),
   AUTH_AUDIENCE: z.string().min(1).default('overture-api'),

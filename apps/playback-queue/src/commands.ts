@@ -41,10 +41,12 @@ export async function serve(config: PlaybackConfig, tracing: TracingHandle | und
   });
   logger.log(`gRPC listening on ${config.GRPC_LISTEN}`, 'Bootstrap');
   exitOnSignals(async (signal) => {
-    // WatchEvents streams never finish on their own: end them first, so that they do not hold the
-    // drain for its whole grace period and watchers move to another replica at once.
-    await service.app.get(PlaybackChangeHub).close();
+    // Watchers are told at once to move to another replica, and their streams end once they have
+    // (within WATCH_DRAIN_GRACE_MS); meanwhile the server reports NOT_SERVING and its drain waits
+    // for those streams with the other calls in flight.
+    const watchersMoved = service.app.get(PlaybackChangeHub).drain();
     await service.shutdown(signal);
+    await watchersMoved;
     await tracing?.shutdown();
   }, logger);
 }

@@ -17,6 +17,12 @@ export const playbackConfigSchema = z.object({
   /** Play events per RecordPlayEvents call. */
   OUTBOX_BATCH_SIZE: env.positiveInt().max(1_000).default(100),
   QUEUE_MAX_ITEMS: env.positiveInt().default(10_000),
+  /**
+   * After SIGTERM: how long WatchEvents streams are kept while their watchers (gateways) move to
+   * another replica; they end sooner once every watcher has moved. Keep it well inside
+   * SHUTDOWN_DELAY_MS + SHUTDOWN_GRACE_MS, or the forced shutdown cuts them.
+   */
+  WATCH_DRAIN_GRACE_MS: env.nonNegativeInt().default(5_000),
 });
 
 export type PlaybackConfig = z.output<typeof playbackConfigSchema>;

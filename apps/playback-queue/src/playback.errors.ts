@@ -53,3 +53,10 @@ export const notCurrentItem = (itemId: string): DomainError =>
 
 export const noActiveDevice = (): DomainError =>
   new DomainError(ErrorCategory.FailedPrecondition, PlaybackReason.NO_ACTIVE_DEVICE, 'nothing has been played yet; nothing to transfer');
+
+export const replicaDraining = (): DomainError =>
+  new DomainError(
+    ErrorCategory.Unavailable,
+    PlaybackReason.DRAINING,
+    'this replica is shutting down and opens no new event stream; call again to reach another replica',
+  );

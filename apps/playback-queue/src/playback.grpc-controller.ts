@@ -290,10 +290,13 @@ function toPlayedProto(item: PlayedItem): playbackV1.PlayedItem {
 }
 
 function toEventProto(change: PlaybackChange): playbackV1.PlaybackEvent {
-  const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC } = playbackV1.PlaybackEventKind;
+  const { PLAYBACK_EVENT_KIND_QUEUE_CHANGED, PLAYBACK_EVENT_KIND_STATE_CHANGED, PLAYBACK_EVENT_KIND_RESYNC, PLAYBACK_EVENT_KIND_DRAINING } =
+    playbackV1.PlaybackEventKind;
   switch (change.kind) {
     case 'resync':
       return { kind: PLAYBACK_EVENT_KIND_RESYNC, userId: '', version: 0, change: '', deviceId: '', changedAtMs: 0 };
+    case 'draining':
+      return { kind: PLAYBACK_EVENT_KIND_DRAINING, userId: '', version: 0, change: '', deviceId: '', changedAtMs: 0 };
     case 'queue':
       return {
         kind: PLAYBACK_EVENT_KIND_QUEUE_CHANGED,

@@ -35,7 +35,7 @@ export interface PlaybackHarness {
 export async function startPlaybackHarness(
   serverUrl: string,
   name: string,
-  options: { catalogue: ReadonlyMap<string, number>; queueMaxItems: number },
+  options: { catalogue: ReadonlyMap<string, number>; queueMaxItems: number; watchDrainGraceMs?: number },
 ): Promise<PlaybackHarness> {
   const db = await createTestDatabase(serverUrl, name);
   await migrate(db.url, migrations);
@@ -51,6 +51,7 @@ export async function startPlaybackHarness(
     AUTH_GRPC_URL: auth.url,
     OUTBOX_POLL_INTERVAL_MS: '50',
     QUEUE_MAX_ITEMS: String(options.queueMaxItems),
+    ...(options.watchDrainGraceMs === undefined ? {} : { WATCH_DRAIN_GRACE_MS: String(options.watchDrainGraceMs) }),
   });
   const service = await startGrpcTestService<PlaybackClient>({
     module: PlaybackModule.forRoot(config),

@@ -1,10 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { playbackV1 } from '@overture/contracts';
+import { playbackV1, PlaybackReason } from '@overture/contracts';
 import { readGrpcError, unary, withDeadline } from '@overture/grpc';
 import type { GrpcTestService } from '@overture/testing';
 import { randomUUID } from 'node:crypto';
-import type { Observable, Subscription } from 'rxjs';
+import { lastValueFrom, type Observable, type Subscription } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { PlaybackChangeHub } from '../src/events/playback-change.hub.js';
 import { startPlaybackHarness, type PlaybackHarness } from './playback-harness.js';
 
 type Client = playbackV1.PlaybackServiceClient;
@@ -15,6 +16,7 @@ const {
   PLAYBACK_EVENT_KIND_QUEUE_CHANGED: QUEUE_CHANGED,
   PLAYBACK_EVENT_KIND_STATE_CHANGED: STATE_CHANGED,
   PLAYBACK_EVENT_KIND_RESYNC: RESYNC,
+  PLAYBACK_EVENT_KIND_DRAINING: DRAINING,
 } = playbackV1.PlaybackEventKind;
 
 const TRACKS = Array.from({ length: 12 }, () => randomUUID());
@@ -420,5 +422,62 @@ describe('queue editing, playback handoff, history and change events (real Postg
         subscription.unsubscribe();
       }
     });
+  });
+});
+
+describe('change events while a replica drains for shutdown (real PostgreSQL, real gRPC)', () => {
+  // A replica of its own: draining ends its hub for good. The grace is long, so that nothing here
+  // races it; the drain ends when the watcher goes.
+  let harness: PlaybackHarness;
+
+  beforeAll(async () => {
+    harness = await startPlaybackHarness(inject('postgresServerUrl'), 'playback_drain', {
+      catalogue: CATALOGUE,
+      queueMaxItems: QUEUE_MAX_ITEMS,
+      watchDrainGraceMs: 120_000,
+    });
+  });
+
+  afterAll(() => harness?.stop());
+
+  it('tells watchers it is draining, streams committed changes during the grace, refuses new watches with UNAVAILABLE, and ends when they go', async () => {
+    const { service, client } = harness;
+    const user = randomUUID();
+    const events: playbackV1.PlaybackEvent[] = [];
+    let ended = false;
+    const subscription = service.client.watchEvents({}, new Metadata()).subscribe({
+      next: (r) => r.event && events.push(r.event),
+      error: () => (ended = true),
+      complete: () => (ended = true),
+    });
+    try {
+      await vi.waitFor(() => expect(events[0]?.kind).toBe(RESYNC), { timeout: 5_000 });
+      let drained = false;
+      const draining = service.running.app
+        .get(PlaybackChangeHub)
+        .drain()
+        .then(() => (drained = true));
+      await vi.waitFor(() => expect(events.map((e) => e.kind)).toEqual([RESYNC, DRAINING]), { timeout: 5_000 });
+
+      // The replica still serves, and its watchers still hear every change committed meanwhile.
+      const queue = (
+        await unary(client.addToQueue({ userId: user, trackIds: [T0], deviceId: 'phone' }, new Metadata(), withDeadline(5_000)))
+      ).queue!;
+      await vi.waitFor(() => expect(events.find((e) => e.userId === user)).toMatchObject({ kind: QUEUE_CHANGED, version: queue.version }), {
+        timeout: 5_000,
+      });
+
+      // A new watcher is sent elsewhere at once, not given a stream that ends.
+      const refused = readGrpcError(await lastValueFrom(service.client.watchEvents({}, new Metadata())).catch((e: unknown) => e));
+      expect(refused).toMatchObject({ code: status.UNAVAILABLE, reason: PlaybackReason.DRAINING });
+      expect(ended).toBe(false);
+      expect(drained).toBe(false);
+
+      // The watcher has moved: the drain ends without waiting for its grace.
+      subscription.unsubscribe();
+      await draining;
+    } finally {
+      subscription.unsubscribe();
+    }
   });
 });

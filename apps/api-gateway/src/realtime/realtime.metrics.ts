@@ -1,4 +1,4 @@
-import { fastHistogram, gauge } from '@overture/metrics';
+import { counter, fastHistogram, gauge } from '@overture/metrics';
 
 /** Open connections of every RealtimeServer of the process (one outside tests). */
 const registries = new Set<{ readonly size: number }>();
@@ -50,3 +50,23 @@ export const pushDelay = fastHistogram({
   labelNames: [],
   buckets: DELAY_BUCKETS,
 }).child();
+
+/**
+ * `overture_ws_event_stream_handovers_total`: the gateway's WatchEvents stream replaced by a new one
+ * without a resync, by cause: the periodic `rotation`, or its playback-queue replica `draining`.
+ */
+export const eventStreamHandovers = counter({
+  name: 'overture_ws_event_stream_handovers_total',
+  help: 'Playback event streams handed over to a new one with nothing missed, by cause (rotation, draining).',
+  labelNames: ['cause'],
+});
+
+/**
+ * `overture_ws_event_stream_resyncs_total`: RESYNCs passed on to this replica's WebSocket clients
+ * (each reloads): the first stream at start, one reopened after a loss or a failed handover, or a
+ * playback-queue replica whose listener reconnected.
+ */
+export const eventStreamResyncs = counter({
+  name: 'overture_ws_event_stream_resyncs_total',
+  help: 'Resyncs passed on to WebSocket clients: playback events may have been missed.',
+});

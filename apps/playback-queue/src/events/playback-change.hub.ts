@@ -1,15 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Backoff } from '@overture/resilience';
 import pg from 'pg';
-import { EMPTY, Observable, Subject } from 'rxjs';
+import { Observable, Subject } from 'rxjs';
 import { PLAYBACK_CONFIG, type PlaybackConfig } from '../playback.config.js';
+import { replicaDraining } from '../playback.errors.js';
 import { CHANGES_CHANNEL, decodeChange, type PlaybackChange } from './playback-change.js';
 
 /**
  * This replica's LISTEN on the changes channel, shared by every watcher (WatchEvents stream).
  * Each replica listens, so a watcher on any replica hears every user's changes, wherever they
  * were made. Whenever the listening connection is (re)established, watchers get a resync: changes
- * committed while it was down were not heard.
+ * committed while it was down were not heard. On shutdown it drains: watchers are told to move to
+ * another replica and keep their streams while they do, so none of them has to resync.
  */
 @Injectable()
 export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestroy {
@@ -21,8 +23,13 @@ export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestro
   private readonly retry = new Backoff({ initialMs: 200, maxMs: 5_000 });
   private started = false;
   private stopped = false;
+  /** Open watcher streams. */
+  private watchers = 0;
+  private draining: Promise<void> | undefined;
+  /** Ends the drain's wait: called when the last watcher goes, or on close. */
+  private endDrainWait: (() => void) | undefined;
 
-  constructor(@Inject(PLAYBACK_CONFIG) private readonly config: Pick<PlaybackConfig, 'DATABASE_URL'>) {}
+  constructor(@Inject(PLAYBACK_CONFIG) private readonly config: Pick<PlaybackConfig, 'DATABASE_URL' | 'WATCH_DRAIN_GRACE_MS'>) {}
 
   onApplicationBootstrap(): void {
     // Nest may run bootstrap hooks twice (init, then listen): one listening connection is enough.
@@ -33,13 +40,23 @@ export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestro
 
   /**
    * Every change from now on, starting with a resync (the watcher knows nothing yet). Once this
-   * replica is stopping, it ends at once, so the watcher goes to another replica.
+   * replica is draining or stopped, it fails at once with UNAVAILABLE (`replicaDraining`), so the
+   * watcher calls again and reaches another replica rather than getting a stream that ends.
    */
   watch(): Observable<PlaybackChange> {
-    if (this.stopped) return EMPTY;
     return new Observable<PlaybackChange>((subscriber) => {
+      if (this.draining || this.stopped) {
+        subscriber.error(replicaDraining());
+        return;
+      }
+      this.watchers++;
       subscriber.next({ kind: 'resync' });
-      return this.changes.subscribe(subscriber);
+      const subscription = this.changes.subscribe(subscriber);
+      return () => {
+        subscription.unsubscribe();
+        this.watchers--;
+        if (this.watchers === 0) this.endDrainWait?.();
+      };
     });
   }
 
@@ -48,12 +65,37 @@ export class PlaybackChangeHub implements OnApplicationBootstrap, OnModuleDestro
   }
 
   /**
-   * Ends every watcher's stream and stops listening. Called on SIGTERM before the gRPC server
-   * drains (streams never finish on their own and would hold the drain for its whole grace period).
+   * Drains this replica's watchers, on SIGTERM: sends each a `draining` event, refuses new ones,
+   * and keeps every stream flowing until its watcher has closed it (having moved to another
+   * replica) or WATCH_DRAIN_GRACE_MS has passed; then closes. Streams never finish on their own:
+   * without this the gRPC server's drain would wait for them for its whole grace period.
    */
+  drain(): Promise<void> {
+    this.draining ??= (async () => {
+      if (this.stopped) return;
+      this.changes.next({ kind: 'draining' });
+      if (this.watchers > 0) {
+        this.logger.log(`draining: ${this.watchers} watcher(s) told to move to another replica`);
+        await new Promise<void>((resolve) => {
+          const grace = setTimeout(resolve, this.config.WATCH_DRAIN_GRACE_MS);
+          grace.unref();
+          this.endDrainWait = () => {
+            clearTimeout(grace);
+            resolve();
+          };
+        });
+        if (this.watchers > 0) this.logger.warn(`draining: ending the streams of ${this.watchers} watcher(s) that did not move`);
+      }
+      await this.close();
+    })();
+    return this.draining;
+  }
+
+  /** Ends every watcher's stream at once and stops listening. */
   async close(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.endDrainWait?.();
     clearTimeout(this.retryTimer);
     this.changes.complete();
     const client = this.client;

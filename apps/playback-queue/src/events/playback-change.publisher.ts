@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { CHANGES_CHANNEL, encodeChange, type PlaybackChange } from './playback-change.js';
+import { CHANGES_CHANNEL, encodeChange, type CommittedChange } from './playback-change.js';
 
 /**
  * Announces a change with NOTIFY inside the transaction that makes it: PostgreSQL delivers the
@@ -9,7 +9,7 @@ import { CHANGES_CHANNEL, encodeChange, type PlaybackChange } from './playback-c
  */
 @Injectable()
 export class PlaybackChangePublisher {
-  async publish(em: EntityManager, change: Exclude<PlaybackChange, { kind: 'resync' }>): Promise<void> {
+  async publish(em: EntityManager, change: CommittedChange): Promise<void> {
     await em.query('SELECT pg_notify($1, $2)', [CHANGES_CHANNEL, encodeChange(change)]);
   }
 }

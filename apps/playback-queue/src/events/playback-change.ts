@@ -1,11 +1,17 @@
 import type { PlaybackState, QueueItem } from '../playback/playback.js';
 
-/** A committed change to a user's queue or playback, as watchers receive it. */
-export type PlaybackChange =
+/** A committed change to a user's queue or playback. */
+export type CommittedChange =
   | { kind: 'queue'; userId: string; version: number; change: string; deviceId: string; changedAt?: number }
-  | { kind: 'state'; userId: string; version: number; deviceId: string; state: PlaybackState; changedAt?: number }
+  | { kind: 'state'; userId: string; version: number; deviceId: string; state: PlaybackState; changedAt?: number };
+
+/** What watchers receive: committed changes, and word about the stream itself. */
+export type PlaybackChange =
+  | CommittedChange
   /** Changes may have been missed (a watcher or the listener (re)connected): watchers should reload. */
-  | { kind: 'resync' };
+  | { kind: 'resync' }
+  /** This replica is shutting down: watchers should move to another one now; this stream ends soon. */
+  | { kind: 'draining' };
 
 /** The PostgreSQL NOTIFY channel every replica listens on. */
 export const CHANGES_CHANNEL = 'overture_playback_changes';
@@ -33,7 +39,7 @@ interface StateJson {
   recordedCurrent: boolean;
 }
 
-export function encodeChange(change: Exclude<PlaybackChange, { kind: 'resync' }>): string {
+export function encodeChange(change: CommittedChange): string {
   const base = { u: change.userId, v: change.version, d: change.deviceId, t: change.changedAt ?? Date.now() };
   if (change.kind === 'queue') return JSON.stringify({ k: 'queue', c: change.change, ...base } satisfies Notification);
   const { state } = change;
@@ -52,7 +58,7 @@ export function encodeChange(change: Exclude<PlaybackChange, { kind: 'resync' }>
 }
 
 /** The change a notification describes; undefined for a payload this version does not understand. */
-export function decodeChange(payload: string): PlaybackChange | undefined {
+export function decodeChange(payload: string): CommittedChange | undefined {
   let n: Notification;
   try {
     n = JSON.parse(payload) as Notification;

@@ -43,6 +43,11 @@ export enum PlaybackErrorReason {
   PLAYBACK_ERROR_REASON_NOT_CURRENT_ITEM = 11,
   /** PLAYBACK_ERROR_REASON_NO_ACTIVE_DEVICE - FAILED_PRECONDITION: nothing has been played yet, so there is no playback to transfer. */
   PLAYBACK_ERROR_REASON_NO_ACTIVE_DEVICE = 12,
+  /**
+   * PLAYBACK_ERROR_REASON_DRAINING - UNAVAILABLE: this replica is shutting down and opens no new WatchEvents stream; call again and
+   * another replica answers.
+   */
+  PLAYBACK_ERROR_REASON_DRAINING = 13,
 }
 
 export const OVERTURE_PLAYBACK_V1_PACKAGE_NAME = "overture.playback.v1";

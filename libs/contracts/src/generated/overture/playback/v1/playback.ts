@@ -28,6 +28,12 @@ export enum PlaybackEventKind {
   PLAYBACK_EVENT_KIND_STATE_CHANGED = 2,
   /** PLAYBACK_EVENT_KIND_RESYNC - Events may have been missed (the watcher (re)connected): reload what you show. */
   PLAYBACK_EVENT_KIND_RESYNC = 3,
+  /**
+   * PLAYBACK_EVENT_KIND_DRAINING - Not a change: this replica is shutting down. Open another stream now (it will reach another
+   * replica) and close this one once the new one is live; this one keeps carrying changes for a
+   * few seconds, then ends. A watcher that does not know this kind may ignore it.
+   */
+  PLAYBACK_EVENT_KIND_DRAINING = 4,
 }
 
 export interface QueueItem {
@@ -384,7 +390,7 @@ export interface WatchEventsRequest {
 
 export interface PlaybackEvent {
   kind: PlaybackEventKind;
-  /** Empty for RESYNC. */
+  /** Empty for RESYNC and DRAINING. */
   userId: string;
   /** The queue version (QUEUE_CHANGED) or playback state version (STATE_CHANGED). */
   version: number;
@@ -396,7 +402,7 @@ export interface PlaybackEvent {
   state?:
     | PlaybackState
     | undefined;
-  /** When playback-queue wrote the change (Unix epoch ms, its clock; 0 for RESYNC or when unknown). */
+  /** When playback-queue wrote the change (Unix epoch ms, its clock; 0 for RESYNC, DRAINING or when unknown). */
   changedAtMs: number;
 }
 
@@ -518,6 +524,8 @@ export interface PlaybackServiceClient {
    * Every user's queue and playback changes, as they commit, on whichever replica they happened.
    * Meant for the gateway, which fans them out to WebSocket clients. The stream starts with a
    * RESYNC event; another RESYNC means events may have been missed and clients should reload.
+   * A replica that is shutting down sends DRAINING on its streams, keeps them for a short grace,
+   * and refuses new ones with UNAVAILABLE (reason DRAINING): call again to reach another replica.
    */
 
   watchEvents(request: WatchEventsRequest, metadata: Metadata, ...rest: any): Observable<WatchEventsResponse>;
@@ -687,6 +695,8 @@ export interface PlaybackServiceController {
    * Every user's queue and playback changes, as they commit, on whichever replica they happened.
    * Meant for the gateway, which fans them out to WebSocket clients. The stream starts with a
    * RESYNC event; another RESYNC means events may have been missed and clients should reload.
+   * A replica that is shutting down sends DRAINING on its streams, keeps them for a short grace,
+   * and refuses new ones with UNAVAILABLE (reason DRAINING): call again to reach another replica.
    */
 
   watchEvents(request: WatchEventsRequest, metadata: Metadata, ...rest: any): Observable<WatchEventsResponse>;
