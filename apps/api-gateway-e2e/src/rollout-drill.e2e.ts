@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { ROOT } from '../../../tools/suite/suite.ts';
+import { runDrill, SHORT_LOAD } from '../../../tools/rollout-drill/drill.ts';
+
+describe('the rollout drill, short mode', () => {
+  // Two replicas of every app behind DNS names, a small constant load with WebSocket listeners;
+  // each app rolled once, one playback-queue pod killed -9, one metadata pod stalled.
+  it('fails no request beyond those in flight at a kill or stall, loses no acknowledged write, misses no push', async () => {
+    const lines: string[] = [];
+    const result = await runDrill({
+      mode: 'short',
+      replicas: 2,
+      ...SHORT_LOAD,
+      tlsRoot: inject('grpcTlsRoot'),
+      outDir: path.join(ROOT, '.data', `e2e-rollout-drill-${process.pid}`),
+      log: (line) => lines.push(line),
+    });
+    console.info(`${result.markdown}\nWebSocket: ${JSON.stringify(result.websocket)}`);
+    const context = JSON.stringify({ lost: result.lost, missed: result.missed, faults: result.faults }, null, 1);
+
+    expect(result.phases.map((p) => p.phase)).toEqual([
+      'baseline',
+      'roll auth',
+      'roll metadata',
+      'roll recommendation',
+      'roll playback-queue',
+      'roll api-gateway',
+      'kill playback-queue',
+      'stall metadata',
+    ]);
+    for (const phase of result.phases) {
+      expect(phase.requests, phase.phase).toBeGreaterThan(0);
+      // A request counts as in flight at a fault when its first attempt began before the kill or
+      // SIGSTOP and its last ended after it; only those may fail, at most as many as were in flight.
+      expect(phase.failedBeyondInFlight, `${phase.phase}: ${JSON.stringify(phase.failures)}`).toBe(0);
+      expect(phase.failedInFlightAtFault, phase.phase).toBeLessThanOrEqual(phase.inFlightAtFaults);
+    }
+    expect(result.lost, context).toEqual([]);
+    expect(result.missed, context).toEqual([]);
+  }, 300_000);
+});
