@@ -59,6 +59,8 @@ export interface DrillResult {
   faults: Fault[];
   lost: { phase: string; kind: string; why: string }[];
   missed: { phase: string; kind: string; userId: string; version: number }[];
+  /** The first failed requests (after retries), with when they were due (epoch ms), to set beside fleetEvents and apps.log. */
+  failedRequests: { phase: string; kind: string; dueAt: number; status: number; reason: string; attempts: number }[];
   websocket: { connects: number; resyncs: number; resumes: number; closes: Record<string, number> };
   fleetEvents: { at: number; what: string }[];
   markdown: string;
@@ -235,6 +237,17 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
       phases,
       faults: windows.flatMap((w) => w.faults),
       lost: lost.map((l) => ({ phase: l.write.phase, kind: l.write.kind, why: l.why })),
+      failedRequests: load.records
+        .filter((r) => !r.ok)
+        .slice(0, 500)
+        .map((r) => ({
+          phase: r.phase,
+          kind: r.kind,
+          dueAt: Math.round(performance.timeOrigin + r.dueAt),
+          status: r.status,
+          reason: r.reason,
+          attempts: r.attempts.length,
+        })),
       missed: undelivered().map((w) => ({ phase: w.phase, kind: w.kind, userId: w.userId, version: w.version?.value ?? -1 })),
       websocket: {
         connects: stats.reduce((sum, s) => sum + s.connects, 0),
@@ -275,7 +288,9 @@ async function signUp(client: DrillClient, name: string): Promise<string> {
   const email = `${name}-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
   const password = 'correct horse battery';
   const registered = await client.send({ method: 'POST', path: '/v1/auth/register', body: { email, password, display_name: name } });
-  if (!registered.ok) throw new Error(`register failed: ${registered.status} ${registered.reason}`);
+  // A retried registration whose first attempt went through finds the e-mail taken: by us.
+  const retriedIntoItself = registered.attempts.length > 1 && registered.reason === 'EMAIL_TAKEN';
+  if (!registered.ok && !retriedIntoItself) throw new Error(`register failed: ${registered.status} ${registered.reason}`);
   const issued = await client.send<{ access_token: string }>({
     method: 'POST',
     path: '/v1/auth/token',
