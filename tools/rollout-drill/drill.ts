@@ -201,7 +201,7 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           await killPostgres(dataDir);
           crashedServers.push(postgres);
           postgres = await startPostgres();
-          fault('postgres ready');
+          fleet.note('postgres ready');
           await sleep(plan.settleMs * 2);
         },
       );

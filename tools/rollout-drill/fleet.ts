@@ -267,7 +267,8 @@ export class Fleet {
     if (at >= 0) this.pods.splice(at, 1);
   }
 
-  private note(what: string): void {
+  /** Adds to the timeline of the run (`events`). */
+  note(what: string): void {
     this.events.push({ at: Date.now(), what });
   }
 
