@@ -58,10 +58,11 @@ export interface DrillResult {
   phases: PhaseReport[];
   faults: Fault[];
   lost: { phase: string; kind: string; why: string }[];
-  missed: { phase: string; kind: string; userId: string; version: number }[];
+  /** Changes acknowledged (at `ackedAt`, epoch ms) that the listener's other device never learnt. */
+  missed: { phase: string; kind: string; userId: string; version: number; ackedAt: number }[];
   /** The first failed requests (after retries), with when they were due (epoch ms), to set beside fleetEvents and apps.log. */
   failedRequests: { phase: string; kind: string; dueAt: number; status: number; reason: string; attempts: number }[];
-  websocket: { connects: number; resyncs: number; resumes: number; closes: Record<string, number> };
+  websocket: { connects: number; resyncs: number; resumes: number; resumeErrors: number; closes: Record<string, number> };
   fleetEvents: { at: number; what: string }[];
   markdown: string;
 }
@@ -127,12 +128,18 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
         .map((l) => l.toFixed(2))
         .join(' ')}`,
     );
-    await suite.migrate();
-    await suite.runCommand('metadata', ['seed-demo', '500']);
+    const setupStartedAt = Date.now();
+    // Each service's database is its own: their migrations (and the demo catalogue) run side by side.
+    await Promise.all(
+      SERVICES.map(async (service) => {
+        await suite.runCommand(service, ['migrate']);
+        if (service === 'metadata') await suite.runCommand('metadata', ['seed-demo', '500']);
+      }),
+    );
     await fleet.allocatePorts(APPS);
     // auth first: the others load its keys and policy as they start; the gateways last.
     await fleet.startAll([['auth'], SERVICES.filter((s) => s !== 'auth'), ['api-gateway']]);
-    log(`${fleet.pods.length} pods ready`);
+    log(`${fleet.pods.length} pods ready after ${((Date.now() - setupStartedAt) / 1_000).toFixed(0)} s`);
 
     const client = new DrillClient(() => fleet.gatewayUrls());
     const { tracks, searchWords } = await catalogue(client);
@@ -248,11 +255,18 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
           reason: r.reason,
           attempts: r.attempts.length,
         })),
-      missed: undelivered().map((w) => ({ phase: w.phase, kind: w.kind, userId: w.userId, version: w.version?.value ?? -1 })),
+      missed: undelivered().map((w) => ({
+        phase: w.phase,
+        kind: w.kind,
+        userId: w.userId,
+        version: w.version?.value ?? -1,
+        ackedAt: Math.round(performance.timeOrigin + w.ackedAt),
+      })),
       websocket: {
         connects: stats.reduce((sum, s) => sum + s.connects, 0),
         resyncs: stats.reduce((sum, s) => sum + s.resyncs, 0),
         resumes: stats.reduce((sum, s) => sum + s.resumes, 0),
+        resumeErrors: stats.reduce((sum, s) => sum + s.resumeErrors, 0),
         closes,
       },
       fleetEvents: fleet.events,

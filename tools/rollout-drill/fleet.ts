@@ -131,7 +131,7 @@ export class Fleet {
     this.pods.push(pod);
     // Ready when the probe first passes (the kubelet's startup, then readiness probe).
     const deadline = Date.now() + 60_000;
-    while (!(await this.probe(pod))) {
+    while ((await this.probe(pod)) !== undefined) {
       if (Date.now() > deadline) throw new Error(`${pod.name} was not ready within 60 s`);
       if (replica.child.exitCode !== null || replica.child.signalCode !== null) throw new Error(`${pod.name} exited before it was ready`);
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -216,28 +216,31 @@ export class Fleet {
       this.pods
         .filter((p) => !p.terminating)
         .map(async (pod) => {
-          const ready = await this.probe(pod);
-          pod.consecutiveProbeFailures = ready ? 0 : pod.consecutiveProbeFailures + 1;
-          if (ready && !pod.inService) {
+          const failure = await this.probe(pod);
+          pod.consecutiveProbeFailures = failure === undefined ? 0 : pod.consecutiveProbeFailures + 1;
+          if (failure === undefined && !pod.inService) {
             this.setInService(pod, true);
             this.note(`${pod.name} ready again`);
-          } else if (!ready && pod.inService && pod.consecutiveProbeFailures >= READINESS.failureThreshold) {
+          } else if (failure !== undefined && pod.inService && pod.consecutiveProbeFailures >= READINESS.failureThreshold) {
             this.setInService(pod, false);
-            this.note(`${pod.name} not ready: out of ${serviceName(pod.app)}`);
+            this.note(`${pod.name} not ready (${failure}): out of ${serviceName(pod.app)}`);
           }
         }),
     );
   }
 
-  /** One readiness probe: gRPC health `""` on the plaintext health port, or a gateway's /health/ready. */
-  private async probe(pod: Pod): Promise<boolean> {
+  /**
+   * One readiness probe: gRPC health `""` on the plaintext health port, or a gateway's /health/ready.
+   * Resolves with why it failed (the gateway's answer names its failing checks), undefined on a pass.
+   */
+  private async probe(pod: Pod): Promise<string | undefined> {
     if (pod.app === 'api-gateway') {
       try {
         const response = await fetch(`${pod.replica.url}/health/ready`, { signal: AbortSignal.timeout(READINESS.timeoutMs) });
-        await response.body?.cancel();
-        return response.ok;
-      } catch {
-        return false;
+        const body = await response.text();
+        return response.ok ? undefined : `${response.status} ${body.slice(0, 300)}`;
+      } catch (error) {
+        return (error as Error).name === 'TimeoutError' ? 'probe timed out' : (error as Error).message;
       }
     }
     pod.health ??= new healthPackage.grpc.health.v1.Health(
@@ -245,10 +248,11 @@ export class Fleet {
       grpc.credentials.createInsecure(),
     );
     const client = pod.health;
-    return new Promise<boolean>((resolve) => {
-      client.Check({ service: '' }, { deadline: Date.now() + READINESS.timeoutMs }, (error, response) =>
-        resolve(!error && response?.status === 'SERVING'),
-      );
+    return new Promise<string | undefined>((resolve) => {
+      client.Check({ service: '' }, { deadline: Date.now() + READINESS.timeoutMs }, (error, response) => {
+        if (error) resolve(error.code === grpc.status.DEADLINE_EXCEEDED ? 'probe timed out' : error.details);
+        else resolve(response?.status === 'SERVING' ? undefined : response?.status);
+      });
     });
   }
 

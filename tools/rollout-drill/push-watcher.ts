@@ -12,6 +12,8 @@ export interface WatcherStats {
   closes: Map<number, number>;
   resyncs: number;
   resumes: number;
+  /** Answers `error` to a `resume` (the playback service unavailable, or the message rate), each resent. */
+  resumeErrors: number;
 }
 
 export class PushWatcher {
@@ -19,10 +21,13 @@ export class PushWatcher {
   readonly seen: Record<ChangeKind, Map<number, number>> = { queue: new Map(), state: new Map() };
   /** The highest versions an answer to `resume` brought: every change up to them is known. */
   readonly resumed: Record<ChangeKind, number> = { queue: -1, state: -1 };
-  readonly stats: WatcherStats = { connects: 0, closes: new Map(), resyncs: 0, resumes: 0 };
+  readonly stats: WatcherStats = { connects: 0, closes: new Map(), resyncs: 0, resumes: 0, resumeErrors: 0 };
   private last: Record<ChangeKind, number | null> = { queue: null, state: null };
   private ws: WebSocket | undefined;
   private stopped = false;
+  /** A `resume` sent and not answered `resumed` yet. */
+  private resumePending = false;
+  private resumeTimer: NodeJS.Timeout | undefined;
   private readyWaiters: (() => void)[] = [];
 
   readonly userId: string;
@@ -51,6 +56,7 @@ export class PushWatcher {
 
   stop(): void {
     this.stopped = true;
+    clearTimeout(this.resumeTimer);
     this.ws?.terminate();
   }
 
@@ -80,6 +86,8 @@ export class PushWatcher {
   }
 
   private resume(): void {
+    clearTimeout(this.resumeTimer);
+    this.resumePending = true;
     this.stats.resumes++;
     this.send({ type: 'resume', queue_version: this.last.queue, state_version: this.last.state });
   }
@@ -99,6 +107,7 @@ export class PushWatcher {
         this.resume();
         return;
       case 'resumed':
+        this.resumePending = false;
         this.resumed.queue = Math.max(this.resumed.queue, message.queue_version);
         this.know('queue', message.queue_version);
         if (message.state_version !== null) {
@@ -115,8 +124,14 @@ export class PushWatcher {
         this.seen.state.set(message.version, performance.now());
         this.know('state', message.version);
         return;
-      case 'pong':
       case 'error':
+        // "Send resume again shortly": a client that gave up here would never learn what it missed.
+        if (this.resumePending) {
+          this.stats.resumeErrors++;
+          this.resumeTimer = setTimeout(() => this.resume(), message.retry_after_ms ?? 1_000);
+        }
+        return;
+      case 'pong':
         return;
     }
   }
