@@ -116,8 +116,9 @@ export async function runDrill(options: DrillOptions): Promise<DrillResult> {
     dnsAuthority: await dns.listen(),
     replicas: options.replicas,
     extraEnv: {
-      // Tokens outlive the run; listeners' sockets are not closed for an expired token meanwhile.
-      auth: { AUTH_ACCESS_TOKEN_TTL_SECONDS: '3600' },
+      // Tokens outlive the run, so listeners' sockets are not closed for an expired token meanwhile;
+      // and every listener signs up from the one address the drill has.
+      auth: { AUTH_ACCESS_TOKEN_TTL_SECONDS: '3600', AUTH_REGISTER_FREE_ATTEMPTS_PER_ADDRESS: '1000' },
     },
   });
   const watchers = new Map<string, PushWatcher>();
