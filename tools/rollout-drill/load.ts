@@ -105,6 +105,7 @@ export class OpenLoad {
   inFlight = 0;
   phase = 'setup';
   private readonly order = schedule();
+  private readonly turns = new Map<OpKind, number>();
   private stopped = false;
   private readonly pending = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
@@ -159,6 +160,16 @@ export class OpenLoad {
     }
   }
 
+  /**
+   * The how-manieth request of `kind` this is: writes go round robin over the listeners per kind,
+   * so every listener gets adds and skips in the mix's ratio and no queue runs out of tracks.
+   */
+  private turn(kind: OpKind): number {
+    const n = this.turns.get(kind) ?? 0;
+    this.turns.set(kind, n + 1);
+    return n;
+  }
+
   private pick<T>(list: readonly T[], i: number): T {
     return list[i % list.length] as T;
   }
@@ -181,7 +192,7 @@ export class OpenLoad {
       case 'recommendations':
         return client.send({ method: 'GET', path: '/v1/recommendations?limit=10', token: this.pick(playing, i).token }, dueAt);
       case 'queue-add': {
-        const user = this.pick(watched, i);
+        const user = this.pick(watched, this.turn(kind));
         const key = randomUUID();
         const answer = await client.send<QueueAnswer>(
           {
@@ -209,7 +220,7 @@ export class OpenLoad {
         return answer;
       }
       case 'next': {
-        const user = this.pick(watched, Math.floor(i / 3));
+        const user = this.pick(watched, this.turn(kind));
         const key = randomUUID();
         const answer = await client.send<StateAnswer>(
           { method: 'POST', path: '/v1/me/player/next', token: user.token, body: { device_id: 'phone' }, idempotencyKey: key },
@@ -228,7 +239,7 @@ export class OpenLoad {
         return answer;
       }
       case 'progress': {
-        const user = this.pick(playing, i);
+        const user = this.pick(playing, this.turn(kind));
         const key = randomUUID();
         const now = Date.now();
         // Somewhere in the track, moving on with time; a late report is answered as stale, not refused.
