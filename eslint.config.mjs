@@ -39,8 +39,9 @@ function moduleBoundaries({ allow = [], testing = false } = {}) {
     'error',
     {
       enforceBuildableLibDependency: true,
-      // The e2e suite drives the apps through the same runner as npm start (tools/suite, plain TS).
-      allow: ['tools/suite/suite\\.ts$', ...allow],
+      // The e2e suite drives the apps through the same runner as npm start (tools/suite, plain TS),
+      // and runs the rollout drill's short mode (tools/rollout-drill).
+      allow: ['tools/suite/suite\\.ts$', 'tools/rollout-drill/drill\\.ts$', ...allow],
       depConstraints: [...types, ...SCOPE_CONSTRAINTS],
     },
   ];

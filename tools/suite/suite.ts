@@ -111,8 +111,15 @@ export interface Replica {
 }
 
 export interface ReplicaOptions {
+  /**
+   * The loopback address it listens on (API, gRPC and ops ports), as a pod has an IP of its own;
+   * defaults to the suite's host. Downstream targets still come from the suite (or `env`).
+   */
+  host?: string;
   /** Defaults to a free port. */
   port?: number;
+  /** Defaults to a free port. */
+  opsPort?: number;
   /** Extra environment for this instance only (e.g. a gateway replica pointed at another service replica). */
   env?: Record<string, string>;
 }
@@ -151,8 +158,14 @@ export class Suite {
     return `http://${this.options.host ?? '127.0.0.1'}:${this.options.opsPorts[app]}/metrics`;
   }
 
-  envFor(app: AppName, port?: number, opsPort = this.options.opsPorts[app]): Record<string, string> {
-    const host = this.options.host ?? '127.0.0.1';
+  /** The environment of an instance of `app`; `host` is the address it listens on (the suite's by default). */
+  envFor(
+    app: AppName,
+    port?: number,
+    opsPort = this.options.opsPorts[app],
+    host = this.options.host ?? '127.0.0.1',
+  ): Record<string, string> {
+    const suiteHost = this.options.host ?? '127.0.0.1';
     const ports = port === undefined ? this.options.ports : { ...this.options.ports, [app === 'api-gateway' ? 'http' : app]: port };
     const common: Record<string, string> = {
       LOG_LEVEL: this.options.logLevel ?? 'info',
@@ -160,7 +173,8 @@ export class Suite {
       GRPC_TLS_DIR: path.join(this.options.tlsRoot, app),
       ...this.options.extraEnv?.[app],
     };
-    const grpc = (service: ServiceName): string => `${host}:${ports[service]}`;
+    const grpc = (service: ServiceName): string => `${suiteHost}:${ports[service]}`;
+    const listen = `${host}:${ports[app === 'api-gateway' ? 'http' : app]}`;
     switch (app) {
       case 'api-gateway':
         return {
@@ -175,14 +189,14 @@ export class Suite {
         };
       case 'auth':
         return {
-          GRPC_LISTEN: grpc('auth'),
+          GRPC_LISTEN: listen,
           DATABASE_URL: this.options.databaseUrls.auth,
           AUTH_KEY_ENCRYPTION_KEY: this.options.authKeyEncryptionKey ?? newKeyEncryptionKey(),
           ...common,
         };
       case 'metadata':
         return {
-          GRPC_LISTEN: grpc('metadata'),
+          GRPC_LISTEN: listen,
           AUTH_GRPC_URL: grpc('auth'),
           DATABASE_URL: this.options.databaseUrls.metadata,
           // Local runs only; one key for every replica, so a next page may go to any of them.
@@ -191,7 +205,7 @@ export class Suite {
         };
       case 'recommendation':
         return {
-          GRPC_LISTEN: grpc('recommendation'),
+          GRPC_LISTEN: listen,
           AUTH_GRPC_URL: grpc('auth'),
           DATABASE_URL: this.options.databaseUrls.recommendation,
           METADATA_GRPC_URL: grpc('metadata'),
@@ -199,7 +213,7 @@ export class Suite {
         };
       case 'playback-queue':
         return {
-          GRPC_LISTEN: grpc('playback-queue'),
+          GRPC_LISTEN: listen,
           AUTH_GRPC_URL: grpc('auth'),
           DATABASE_URL: this.options.databaseUrls['playback-queue'],
           METADATA_GRPC_URL: grpc('metadata'),
@@ -251,12 +265,12 @@ export class Suite {
     if (index < 2) throw new Error('replica 1 is the primary instance: use start(app)');
     const key = `${app}#${index}`;
     if (this.replicas.has(key)) throw new Error(`${key} is already running`);
-    const host = this.options.host ?? '127.0.0.1';
+    const host = options.host ?? this.options.host ?? '127.0.0.1';
     const port = options.port ?? (await freeLocalPort(host));
-    const opsPort = await freeLocalPort(host);
+    const opsPort = options.opsPort ?? (await freeLocalPort(host));
     const child = spawn(nodeBinary(), serviceArgs(app), {
       cwd: ROOT,
-      env: { ...process.env, ...this.envFor(app, port, opsPort), ...options.env },
+      env: { ...process.env, ...this.envFor(app, port, opsPort, host), ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const url = app === 'api-gateway' ? `http://${host}:${port}` : `${host}:${port}`;

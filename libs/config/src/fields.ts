@@ -12,12 +12,14 @@ export const env = {
   /**
    * A gRPC client target: host:port, `dns:///name:port` (every address the name resolves to, e.g. a
    * headless Service), or a fixed list of replicas `ipv4:10.0.0.1:50052,10.0.0.2:50052` (`ipv6:` too).
+   * `dns://server:port/name:port` asks that DNS server; grpc-js honours the server only with
+   * GRPC_NODE_USE_ALTERNATIVE_RESOLVER=true in the environment (the rollout drill's loopback DNS).
    */
   grpcTarget: () =>
     z
       .string()
       .regex(
-        /^((dns:\/\/\/)?[\w.\-[\]:]+:\d{1,5}|ipv[46]:[\w.\-[\]:]+:\d{1,5}(,[\w.\-[\]:]+:\d{1,5})*)$/,
+        /^((dns:\/\/([\w.\-[\]]+(:\d{1,5})?)?\/)?[\w.\-[\]:]+:\d{1,5}|ipv[46]:[\w.\-[\]:]+:\d{1,5}(,[\w.\-[\]:]+:\d{1,5})*)$/,
         'expected host:port, dns:///host:port or ipv4:host:port,host:port, e.g. 127.0.0.1:50051',
       ),
   postgresUrl: () =>

@@ -49,3 +49,25 @@ describe('loadConfig', () => {
     expect(() => loadConfig(schema, { PORT: '1', DATABASE_URL: 'mysql://h/db' })).toThrow(/DATABASE_URL: expected a postgres/);
   });
 });
+
+describe('env.grpcTarget', () => {
+  const target = env.grpcTarget();
+
+  it('takes an address, a DNS name with or without a DNS server, and a list of replicas', () => {
+    for (const good of [
+      '127.0.0.1:50051',
+      'dns:///auth.overture.svc.cluster.local:50051',
+      'dns://127.0.0.1:5353/auth.drill.test:50051',
+      'dns://ns.example/auth:50051',
+      'ipv4:10.0.0.1:50052,10.0.0.2:50052',
+    ]) {
+      expect(target.safeParse(good).success, good).toBe(true);
+    }
+  });
+
+  it('refuses a target without a port or with a malformed DNS server', () => {
+    for (const bad of ['auth', 'dns:///auth', 'dns://127.0.0.1:5353auth:50051', 'dns://a b/auth:50051', 'http://auth:50051']) {
+      expect(target.safeParse(bad).success, bad).toBe(false);
+    }
+  });
+});
