@@ -2,7 +2,7 @@
 // ones are doing, and its latency counts from when it was due, so a stall shows as latency instead
 // of as fewer requests (no coordinated omission).
 import { randomUUID } from 'node:crypto';
-import type { Answer, Attempt, DrillClient } from './client.ts';
+import type { Answer, Attempt, DrillClient, RequestSpec } from './client.ts';
 import type { ChangeKind, PushWatcher } from './push-watcher.ts';
 
 export type OpKind = 'track' | 'search' | 'recommendations' | 'queue-add' | 'next' | 'progress';
@@ -39,6 +39,9 @@ export interface PlayingListener {
 }
 
 /** A write the gateway answered 2xx: what must be in the databases at the end. */
+/** A write as the load sends it: the writer's token and a new Idempotency-Key are added. */
+type WriteSpec = Omit<RequestSpec, 'token' | 'idempotencyKey'>;
+
 export interface AckedWrite {
   phase: string;
   kind: OpKind;
@@ -174,6 +177,23 @@ export class OpenLoad {
     return list[i % list.length] as T;
   }
 
+  /** Sends a write under a new Idempotency-Key and, when it is acknowledged, records it for the durability check. */
+  private async write<T>(
+    kind: OpKind,
+    phase: string,
+    user: { token: string; userId: string },
+    request: WriteSpec,
+    dueAt: number,
+    written: (body: T) => Pick<AckedWrite, 'queueItemId' | 'version'>,
+  ): Promise<Answer<T>> {
+    const idempotencyKey = randomUUID();
+    const answer = await this.targets.client.send<T>({ ...request, token: user.token, idempotencyKey }, dueAt);
+    if (answer.ok) {
+      this.acked.push({ phase, kind, userId: user.userId, idempotencyKey, ...written(answer.body), ackedAt: performance.now() });
+    }
+    return answer;
+  }
+
   private async send(kind: OpKind, i: number, dueAt: number, phase: string): Promise<Answer<unknown>> {
     const { client, tracks, watched, playing, searchWords } = this.targets;
     const track = this.pick(tracks, i * 7);
@@ -193,79 +213,39 @@ export class OpenLoad {
         return client.send({ method: 'GET', path: '/v1/recommendations?limit=10', token: this.pick(playing, i).token }, dueAt);
       case 'queue-add': {
         const user = this.pick(watched, this.turn(kind));
-        const key = randomUUID();
-        const answer = await client.send<QueueAnswer>(
-          {
-            method: 'POST',
-            path: '/v1/me/player/queue',
-            token: user.token,
-            body: { track_ids: [track.id] },
-            idempotencyKey: key,
-            headers: { 'x-device-id': 'phone' },
-          },
-          dueAt,
-        );
-        if (answer.ok) {
-          this.acked.push({
-            phase,
-            kind,
-            userId: user.userId,
-            idempotencyKey: key,
-            // Added at the end, and the answer is the queue as the write left it.
-            queueItemId: answer.body.items.at(-1)?.queue_item_id,
-            version: { kind: 'queue', value: answer.body.version },
-            ackedAt: performance.now(),
-          });
-        }
-        return answer;
+        const request: WriteSpec = {
+          method: 'POST',
+          path: '/v1/me/player/queue',
+          body: { track_ids: [track.id] },
+          headers: { 'x-device-id': 'phone' },
+        };
+        // Added at the end, and the answer is the queue as the write left it.
+        return this.write<QueueAnswer>(kind, phase, user, request, dueAt, (body) => ({
+          queueItemId: body.items.at(-1)?.queue_item_id,
+          version: { kind: 'queue', value: body.version },
+        }));
       }
       case 'next': {
         const user = this.pick(watched, this.turn(kind));
-        const key = randomUUID();
-        const answer = await client.send<StateAnswer>(
-          { method: 'POST', path: '/v1/me/player/next', token: user.token, body: { device_id: 'phone' }, idempotencyKey: key },
-          dueAt,
-        );
-        if (answer.ok) {
-          this.acked.push({
-            phase,
-            kind,
-            userId: user.userId,
-            idempotencyKey: key,
-            version: { kind: 'state', value: answer.body.version },
-            ackedAt: performance.now(),
-          });
-        }
-        return answer;
+        const request: WriteSpec = { method: 'POST', path: '/v1/me/player/next', body: { device_id: 'phone' } };
+        return this.write<StateAnswer>(kind, phase, user, request, dueAt, (body) => ({ version: { kind: 'state', value: body.version } }));
       }
       case 'progress': {
         const user = this.pick(playing, this.turn(kind));
-        const key = randomUUID();
         const now = Date.now();
         // Somewhere in the track, moving on with time; a late report is answered as stale, not refused.
         const position = (now - user.since) % Math.max(1_000, user.durationMs - 5_000);
-        const answer = await client.send<ProgressAnswer>(
-          {
-            method: 'POST',
-            path: '/v1/me/player/progress',
-            token: user.token,
-            body: { device_id: 'car', queue_item_id: user.queueItemId, position_ms: position, is_playing: true, client_timestamp_ms: now },
-            idempotencyKey: key,
-          },
-          dueAt,
-        );
-        if (answer.ok) {
-          const version = answer.body.applied ? answer.body.version : undefined;
-          this.acked.push({
-            phase,
-            kind,
-            userId: user.userId,
-            idempotencyKey: key,
-            version: version === undefined ? undefined : { kind: 'state', value: version },
-            ackedAt: performance.now(),
-          });
-        }
-        return answer;
+        const body = {
+          device_id: 'car',
+          queue_item_id: user.queueItemId,
+          position_ms: position,
+          is_playing: true,
+          client_timestamp_ms: now,
+        };
+        const request: WriteSpec = { method: 'POST', path: '/v1/me/player/progress', body };
+        return this.write<ProgressAnswer>(kind, phase, user, request, dueAt, (answer) => ({
+          version: answer.applied ? { kind: 'state', value: answer.version } : undefined,
+        }));
       }
     }
   }
